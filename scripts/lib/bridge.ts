@@ -1,0 +1,54 @@
+// WebSocket-to-TCP bridge: lets the Neon serverless driver (which speaks Postgres over WebSocket)
+// reach a plain PostgreSQL or the embedded PGlite server. Local development and tests only.
+import { createServer, type Server } from "node:http";
+import { connect } from "node:net";
+import { WebSocketServer } from "ws";
+
+export interface Bridge {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the bridge on 127.0.0.1. Every WebSocket is piped to `target`, whatever address the
+ * driver asks for, so the bridge can never be used to reach another host.
+ */
+export async function startBridge(target: { host: string; port: number }, port = 0): Promise<Bridge> {
+  const server: Server = createServer((_req, res) => {
+    res.writeHead(426).end("websocket only");
+  });
+  // permessage-deflate must stay off: workerd drops compressed frames ("Network connection lost").
+  const wss = new WebSocketServer({ server, perMessageDeflate: false });
+  wss.on("connection", (ws) => {
+    const tcp = connect(target.port, target.host);
+    tcp.setNoDelay(true);
+    const pending: Buffer[] = [];
+    let open = false;
+    tcp.on("connect", () => {
+      open = true;
+      for (const chunk of pending) tcp.write(chunk);
+      pending.length = 0;
+    });
+    ws.on("message", (data: Buffer) => (open ? tcp.write(data) : pending.push(data)));
+    tcp.on("data", (data) => ws.readyState === ws.OPEN && ws.send(data));
+    tcp.on("close", () => ws.close());
+    tcp.on("error", () => ws.terminate());
+    ws.on("close", () => tcp.destroy());
+    ws.on("error", () => tcp.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve());
+  });
+  const address = server.address();
+  if (!address || typeof address === "string") throw new Error("bridge: no port");
+  return {
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,21 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { errorSchema } from "../../lib/openapi";
+
+export const HealthSchema = z
+  .object({
+    status: z.literal("ok"),
+    database: z.object({ reachable: z.literal(true), schemaVersion: z.string(), latencyMs: z.number() }),
+    environment: z.string(),
+  })
+  .openapi("Health");
+
+export const health = createRoute({
+  method: "get",
+  path: "/api/health",
+  tags: ["Health"],
+  summary: "Database reachability and schema version",
+  responses: {
+    200: { description: "Healthy", content: { "application/json": { schema: HealthSchema } } },
+    503: { description: "Database unreachable", content: { "application/json": { schema: errorSchema } } },
+  },
+});

@@ -1,0 +1,71 @@
+// create-app: the Hono instance every feature router is built from, with the one error envelope.
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { ConfigError, readConfig, type Config } from "../config";
+import { openPool, type PoolLike } from "../db/client";
+import { ApiError, errorBody } from "../errors";
+import type { AppVariables, Env } from "../env";
+import { log } from "./log";
+
+export type AppEnv = { Bindings: Env; Variables: AppVariables };
+export type AppContext = Context<AppEnv>;
+
+/** A router whose request validation failures become 400s naming the field at fault. */
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const issue = result.error.issues[0];
+        const where = (result as { target?: string }).target;
+        const field = [where === "json" ? undefined : where, ...issue.path.map(String)].filter(Boolean).join(".") || "body";
+        throw new ApiError(400, "invalid_request", `${field}: ${issue.message}`, { field });
+      }
+    },
+  });
+}
+
+export function config(c: AppContext): Config {
+  return readConfig(c.env);
+}
+
+const pools = new WeakMap<Request, PoolLike>();
+
+/** The request's database pool, opened on first use and ended when the response is done. */
+export function pool(c: AppContext): PoolLike {
+  let p = pools.get(c.req.raw);
+  if (!p) {
+    p = openPool(config(c));
+    pools.set(c.req.raw, p);
+  }
+  return p;
+}
+
+export async function endPool(c: AppContext): Promise<void> {
+  const p = pools.get(c.req.raw);
+  if (p) {
+    pools.delete(c.req.raw);
+    await p.end().catch(() => {});
+  }
+}
+
+export function onError(err: Error, c: AppContext): Response {
+  const requestId = c.get("requestId");
+  if (err instanceof ApiError) {
+    if (err.status >= 500) log.warn("api.error", { requestId, code: err.code, message: err.message });
+    return c.json(errorBody(err, requestId), err.status, err.extra.headers);
+  }
+  if (err instanceof ConfigError) {
+    log.error("config.error", { requestId, variable: err.variable, message: err.message });
+    return c.json(errorBody(new ApiError(500, "misconfigured", err.message), requestId), 500);
+  }
+  if (err instanceof HTTPException) {
+    const status = err.status;
+    return c.json(errorBody(new ApiError(status as 400, "http_error", err.message || "request failed"), requestId), status);
+  }
+  if (err instanceof SyntaxError) {
+    return c.json(errorBody(new ApiError(400, "invalid_json", "request body is not valid JSON", { field: "body" }), requestId), 400);
+  }
+  log.error("api.unhandled", { requestId, message: err.message, stack: err.stack });
+  return c.json(errorBody(new ApiError(500, "internal_error", "internal error"), requestId), 500);
+}

@@ -1,0 +1,31 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Tests run inside workerd (the Workers runtime). test/global-setup.ts starts the database
+// (embedded PGlite, or the server named by TEST_DATABASE_URL), the WebSocket bridge the Neon
+// driver needs, and the Discord simulator; their addresses reach the Worker as bindings.
+export default defineConfig({
+  plugins: [
+    cloudflareTest(async ({ inject }) => ({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          APP_ENV: "test",
+          AUTH_MODE: "local",
+          DATABASE_URL: inject<string>("databaseUrl"),
+          DB_WS_PROXY: inject<string>("dbWsProxy"),
+          TEST_DATABASE_KIND: inject<string>("databaseKind"),
+          DISCORD_API_BASE: inject<string>("discordApiBase"),
+          SIMULATOR_URL: inject<string>("simulatorUrl"),
+        },
+      },
+    })),
+  ],
+  test: {
+    globalSetup: ["./test/global-setup.ts"],
+    include: ["test/**/*.test.ts"],
+    exclude: ["test/e2e/**", "node_modules/**"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
