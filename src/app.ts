@@ -3,6 +3,7 @@ import { requestId } from "hono/request-id";
 import { readConfig } from "./config";
 import { createRouter, endPool, onError } from "./lib/app";
 import { healthRouter } from "./api/health/health.index";
+import { requireTenant } from "./auth/middleware";
 
 export function createApp() {
   const app = createRouter();
@@ -17,12 +18,17 @@ export function createApp() {
     securityHeaders(c.res.headers, safeIsProduction(c.env));
   });
 
+  // Public routes first: registered before requireTenant, they answer without a tenant.
   app.route("/", healthRouter);
-
-  app.doc31("/api/openapi.json", {
+  app.doc31("/api/openapi.json", (c) => ({
     openapi: "3.1.0",
     info: { title: "discord-sql API", version: "1.0.0", description: "Discord server analytics in PostgreSQL." },
-  });
+    servers: [{ url: new URL(c.req.url).origin }],
+  }));
+
+  // Everything else under /api belongs to a tenant.
+  app.use("/api/*", requireTenant);
+  // Feature routers (one line each):
 
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),

@@ -1,0 +1,63 @@
+// The unit of extraction work. One task = one Discord page = one queue message = one database
+// transaction. The same runTask() serves the queue consumer (Workers) and runExtraction (in-process).
+import type { DiscordClient } from "../discord/client";
+import type { PoolLike } from "../db/client";
+
+export type Task =
+  /** Guild, roles, channels, emojis: writes them and plans everything else. */
+  | { kind: "guild" }
+  /** One page (<= 1000) of the member list. */
+  | { kind: "members"; after?: string }
+  /** One page of a channel's threads: active threads are listed guild-wide (channelId = guild id). */
+  | { kind: "threads"; channelId: string; archived: "active" | "public" | "private"; before?: string }
+  /**
+   * One page (<= 100) of a channel's or thread's messages, newest first, walking back with `before`
+   * until the sync window start or `stopAfter` (the newest message already stored, for incremental syncs).
+   */
+  | { kind: "messages"; channelId: string; before?: string; stopAfter?: string }
+  /** One page (<= 100) of the users who reacted to a message with one emoji, normal (0) or burst (1). */
+  | { kind: "reactions"; channelId: string; messageId: string; emoji: string; type: 0 | 1; after?: string };
+
+export interface JobContext {
+  tenantId: string;
+  jobId: string;
+  guildId: string;
+  /** Messages created before this instant are out of the sync window. null: no limit. */
+  windowStart: string | null;
+  fetchReactions: boolean;
+  /** Incremental syncs re-scan this many milliseconds before the newest stored message. */
+  rescanMs: number;
+}
+
+export interface TaskDeps {
+  discord: DiscordClient;
+  pool: PoolLike;
+}
+
+/** What one page did: rows written per table, the follow-up tasks, and notes for the job. */
+export interface PageResult {
+  written: Partial<Record<string, number>>;
+  next: Task[];
+  /** Progress attributed to a channel (messages pages), for per-channel progress. */
+  channelId?: string;
+  /** A channel that was skipped or failed, with its reason (recorded on the job; the sync goes on). */
+  channelIssue?: { channelId: string; status: "skipped" | "failed"; reason: string };
+  /** Job-level warnings, e.g. "members intent is off: member list skipped". */
+  warnings?: string[];
+}
+
+/** A stable id for a task, so redelivered or re-planned pages are recognised. */
+export function taskId(task: Task): string {
+  switch (task.kind) {
+    case "guild":
+      return "guild";
+    case "members":
+      return `members:${task.after ?? "0"}`;
+    case "threads":
+      return `threads:${task.channelId}:${task.archived}:${task.before ?? "-"}`;
+    case "messages":
+      return `messages:${task.channelId}:${task.before ?? "-"}`;
+    case "reactions":
+      return `reactions:${task.messageId}:${task.emoji}:${task.type}:${task.after ?? "0"}`;
+  }
+}
