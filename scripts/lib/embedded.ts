@@ -2,7 +2,7 @@
 // so the Worker reaches it through the same Neon driver and bridge as a real server.
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
-import { migrate, type MigrateResult } from "./migrate.ts";
+import { migrate, type MigrateResult } from "./migrate";
 
 export interface EmbeddedDb {
   db: PGlite;
