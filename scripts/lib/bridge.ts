@@ -19,7 +19,9 @@ export async function startBridge(target: { host: string; port: number }, port =
   });
   // permessage-deflate must stay off: workerd drops compressed frames ("Network connection lost").
   const wss = new WebSocketServer({ server, perMessageDeflate: false });
-  wss.on("connection", (ws) => {
+  const debug = process.env.DEBUG_BRIDGE === "1" ? (...a: unknown[]) => console.error("[bridge]", ...a) : () => {};
+  wss.on("connection", (ws, req) => {
+    debug("ws open", req.url, req.headers["sec-websocket-extensions"] ?? "");
     const tcp = connect(target.port, target.host);
     tcp.setNoDelay(true);
     const pending: Buffer[] = [];
@@ -31,10 +33,10 @@ export async function startBridge(target: { host: string; port: number }, port =
     });
     ws.on("message", (data: Buffer) => (open ? tcp.write(data) : pending.push(data)));
     tcp.on("data", (data) => ws.readyState === ws.OPEN && ws.send(data));
-    tcp.on("close", () => ws.close());
-    tcp.on("error", () => ws.terminate());
-    ws.on("close", () => tcp.destroy());
-    ws.on("error", () => tcp.destroy());
+    tcp.on("close", () => (debug("tcp close"), ws.close()));
+    tcp.on("error", (e) => (debug("tcp error", e.message), ws.terminate()));
+    ws.on("close", (code) => (debug("ws close", code), tcp.destroy()));
+    ws.on("error", (e) => (debug("ws error", e.message), tcp.destroy()));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -1,0 +1,153 @@
+// npm start: the whole product on this machine. Embedded PGlite (or DATABASE_URL), the WebSocket
+// bridge the Neon driver needs, a simulated Discord server, the dashboard build, and `wrangler dev`.
+// On the first run it connects the simulated bot and syncs its server, so the dashboard has data.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { startBridge } from "./lib/bridge";
+import { connectUrl, DEFAULT_DATA_DIR, embeddedDataDir, OneLineError, runMain } from "./lib/database";
+import { startEmbedded } from "./lib/embedded";
+import { migrate } from "./lib/migrate";
+import { startSimulatorServer } from "./lib/simulator-server";
+
+const PORT = Number(process.env.PORT ?? 8787);
+const SIM_PORT = Number(process.env.SIMULATOR_PORT ?? 0);
+const AUTO_SYNC = process.env.AUTO_SYNC !== "0";
+
+runMain(async () => {
+  mkdirSync(DEFAULT_DATA_DIR, { recursive: true });
+  const closers: (() => Promise<void>)[] = [];
+  let stopping = false;
+  let wrangler: ChildProcess | undefined;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    wrangler?.kill("SIGTERM");
+    for (const close of closers.reverse()) await close().catch(() => {});
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stop(0));
+  process.on("SIGTERM", () => void stop(0));
+
+  // 1. Database: DATABASE_URL, or the embedded PGlite persisted under the data folder.
+  let target: { host: string; port: number };
+  let appUrl: string;
+  const url = process.env.DATABASE_URL;
+  if (url) {
+    const client = await connectUrl(url);
+    try {
+      await migrate({ exec: (s) => client.query(s), query: (s, p) => client.query(s, p) as never });
+    } catch (err) {
+      throw new OneLineError((err as Error).message);
+    } finally {
+      await client.end();
+    }
+    const u = new URL(url);
+    target = { host: u.hostname, port: Number(u.port || 5432) };
+    appUrl = process.env.APP_DATABASE_URL ?? `postgres://discord_sql_app@${u.hostname}:${target.port}${u.pathname}`;
+    log(`database: DATABASE_URL (${target.host}:${target.port}${u.pathname}), migrated`);
+  } else {
+    const dir = embeddedDataDir();
+    const embedded = await startEmbedded({ dataDir: dir }).catch((err: Error) => {
+      throw new OneLineError(`cannot open the embedded database in ${dir} (another npm start running?): ${err.message}`);
+    });
+    closers.push(embedded.close);
+    target = { host: "127.0.0.1", port: embedded.port };
+    appUrl = `postgres://discord_sql_app@127.0.0.1:${embedded.port}/postgres`;
+    log(`database: embedded PGlite in ${dir} (schema ${embedded.migration.schemaVersion})`);
+  }
+  const bridge = await startBridge(target);
+  closers.push(bridge.close);
+
+  // 2. The simulated Discord server.
+  const sim = await startSimulatorServer({ port: SIM_PORT });
+  closers.push(sim.close);
+  log(`simulated Discord: ${sim.url}/api/v10`);
+
+  // 3. The dashboard, built into web/dist (served by the Worker as static assets).
+  const build =
+    process.env.SKIP_WEB_BUILD === "1" && existsSync("web/dist/index.html")
+      ? { status: 0 }
+      : spawnSync("npm", ["run", "-s", "build:web"], { stdio: "inherit" });
+  if (build.status !== 0) throw new OneLineError("the dashboard build failed (see above)");
+
+  // 4. wrangler dev, configured through an env file in the data folder (never committed).
+  const vars: Record<string, string> = {
+    APP_ENV: "development",
+    AUTH_MODE: "local",
+    DATABASE_URL: appUrl,
+    DB_WS_PROXY: `127.0.0.1:${bridge.port}`,
+    DISCORD_API_BASE: process.env.DISCORD_API_BASE ?? `${sim.url}/api/v10`,
+    TOKEN_ENCRYPTION_KEYS: devEncryptionKeys(),
+  };
+  const envFile = resolve(DEFAULT_DATA_DIR, "dev.vars");
+  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
+  wrangler = spawn(
+    process.execPath,
+    [
+      resolve("node_modules/wrangler/bin/wrangler.js"),
+      "dev",
+      "--ip", "127.0.0.1",
+      "--port", String(PORT),
+      "--env-file", envFile,
+      "--persist-to", resolve(DEFAULT_DATA_DIR, "wrangler"),
+      "--show-interactive-dev-session=false",
+      "--log-level", process.env.WRANGLER_LOG ?? "warn",
+    ],
+    { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+  );
+  wrangler.on("exit", (code) => void stop(code ?? 1));
+
+  const base = `http://127.0.0.1:${PORT}`;
+  await waitForHealth(base);
+  log(`ready: dashboard and API on http://localhost:${PORT} (health: ${base}/api/health)`);
+  if (AUTO_SYNC) await firstRunSync(base, sim).catch((err) => log(`first-run sync not started: ${(err as Error).message}`));
+});
+
+function log(line: string) {
+  console.log(`[discord-sql] ${line}`);
+}
+
+/** A development-only AES key, generated once per data folder. Production keys come from `wrangler secret`. */
+function devEncryptionKeys(): string {
+  const file = resolve(DEFAULT_DATA_DIR, "dev-encryption-key");
+  if (!existsSync(file)) writeFileSync(file, `dev1:${randomBytes(32).toString("base64")}`, { mode: 0o600 });
+  return readFileSync(file, "utf8").trim();
+}
+
+async function waitForHealth(base: string): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${base}/api/health`);
+      if (res.ok) return;
+      last = `${res.status} ${await res.text()}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new OneLineError(`the Worker did not become healthy within 90 s: ${last}`);
+}
+
+/** First run only: connect the simulated bot and sync its server. */
+async function firstRunSync(base: string, sim: { url: string; botToken?: string; guildId?: string }): Promise<void> {
+  const status = await (await fetch(`${base}/api/bot/status`)).json().catch(() => ({}));
+  if ((status as { connected?: boolean }).connected) return;
+  if (!sim.botToken || !sim.guildId) throw new Error("the simulator did not report a bot token");
+  const connect = await fetch(`${base}/api/bot/connect`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token: sim.botToken }),
+  });
+  if (!connect.ok) throw new Error(`connect: ${connect.status} ${await connect.text()}`);
+  const start = await fetch(`${base}/api/extraction/start`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ server_id: sim.guildId, sync_days: 30 }),
+  });
+  if (!start.ok) throw new Error(`start: ${start.status} ${await start.text()}`);
+  log(`first run: connected the simulated bot and started a sync of server ${sim.guildId}`);
+}
