@@ -103,6 +103,8 @@ runMain(async () => {
   await waitForHealth(base);
   log(`ready: dashboard and API on http://localhost:${PORT} (health: ${base}/api/health)`);
   if (AUTO_SYNC) await firstRunSync(base, sim).catch((err) => log(`first-run sync not started: ${(err as Error).message}`));
+  log("press Ctrl+C to stop");
+  await new Promise<never>(() => {}); // run until a signal or wrangler's exit stops everything
 });
 
 function log(line: string) {

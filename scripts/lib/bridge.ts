@@ -31,7 +31,18 @@ export async function startBridge(target: { host: string; port: number }, port =
       for (const chunk of pending) tcp.write(chunk);
       pending.length = 0;
     });
-    ws.on("message", (data: Buffer) => (open ? tcp.write(data) : pending.push(data)));
+    ws.on("message", (data: Buffer) => {
+      if (open) tcp.write(data);
+      else pending.push(data);
+      // A Terminate message ('X', length 4) ends the session. PostgreSQL then closes the socket;
+      // PGlite's socket server does not, and workerd fails the next connection while the old
+      // WebSocket lingers. Closing here gives both servers PostgreSQL's behaviour.
+      if (data.length === 5 && data[0] === 0x58 && data.readInt32BE(1) === 4) {
+        debug("terminate");
+        tcp.end();
+        ws.close(1000);
+      }
+    });
     tcp.on("data", (data) => ws.readyState === ws.OPEN && ws.send(data));
     tcp.on("close", () => (debug("tcp close"), ws.close()));
     tcp.on("error", (e) => (debug("tcp error", e.message), ws.terminate()));

@@ -41,11 +41,17 @@ export function pool(c: AppContext): PoolLike {
   return p;
 }
 
-export async function endPool(c: AppContext): Promise<void> {
+/** Ends the request's pool after the response is sent (the Neon driver's recommended pattern). */
+export function endPool(c: AppContext): void {
   const p = pools.get(c.req.raw);
   if (p) {
     pools.delete(c.req.raw);
-    await p.end().catch(() => {});
+    const ending = p.end().catch(() => {});
+    try {
+      c.executionCtx.waitUntil(ending);
+    } catch {
+      // No execution context (direct app.fetch in a test): let it finish on its own.
+    }
   }
 }
 
