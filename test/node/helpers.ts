@@ -1,0 +1,57 @@
+// Helpers for Node-side tests: run the project's commands as a user would, on a fresh database.
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+
+export const ROOT = new URL("../../", import.meta.url).pathname;
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `npm run -s <script> -- args` with extra env; resolves when it exits (or is killed at the timeout). */
+export function npmRun(script: string, args: string[], env: Record<string, string | undefined>, timeoutMs = 120_000): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn("npm", ["run", "-s", script, "--", ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A fresh database on the TEST_DATABASE_URL server, or undefined when no server is configured. */
+export async function freshServerDatabase(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  if (!serverUrl) return undefined;
+  const name = `discord_sql_node_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  const root = new pg.Client({ connectionString: serverUrl });
+  await root.connect();
+  await root.query(`CREATE DATABASE ${name}`);
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      await root.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await root.end();
+    },
+  };
+}
