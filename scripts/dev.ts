@@ -60,10 +60,13 @@ runMain(async () => {
   const bridge = await startBridge(target);
   closers.push(bridge.close);
 
-  // 2. The simulated Discord server.
-  const sim = await startSimulatorServer({ port: SIM_PORT });
+  // 2. The simulated Discord server, the same one on every start (its options and clock are kept
+  //    in the data folder), so later syncs are incremental instead of meeting a new server.
+  const simOptions = simulatorOptions();
+  const sim = await startSimulatorServer({ port: SIM_PORT, ...simOptions });
   closers.push(sim.close);
-  log(`simulated Discord: ${sim.url}/api/v10`);
+  const summary = sim.hub.instance()!.control.summary() as { token: string; guilds: { id: string; name: string }[] };
+  log(`simulated Discord: ${sim.url}/api/v10 (server "${summary.guilds[0].name}", id ${summary.guilds[0].id})`);
 
   // 3. The dashboard, built into web/dist (served by the Worker as static assets).
   const build =
@@ -102,7 +105,7 @@ runMain(async () => {
   const base = `http://127.0.0.1:${PORT}`;
   await waitForHealth(base);
   log(`ready: dashboard and API on http://localhost:${PORT} (health: ${base}/api/health)`);
-  if (AUTO_SYNC) await firstRunSync(base, sim).catch((err) => log(`first-run sync not started: ${(err as Error).message}`));
+  if (AUTO_SYNC) await firstRunSync(base, { botToken: summary.token, guildId: summary.guilds[0].id }).catch((err) => log(`first-run sync not started: ${(err as Error).message}`));
   log("press Ctrl+C to stop");
   await new Promise<never>(() => {}); // run until a signal or wrangler's exit stops everything
 });
@@ -135,10 +138,26 @@ async function waitForHealth(base: string): Promise<void> {
 }
 
 /** First run only: connect the simulated bot and sync its server. */
-async function firstRunSync(base: string, sim: { url: string; botToken?: string; guildId?: string }): Promise<void> {
+/** The simulated server of this data folder: generated once, with options overridable by env. */
+function simulatorOptions() {
+  const file = resolve(DEFAULT_DATA_DIR, "simulator.json");
+  if (!existsSync(file)) {
+    const options = {
+      seed: Number(process.env.SIM_SEED ?? 42),
+      users: Number(process.env.SIM_USERS ?? 400),
+      channels: Number(process.env.SIM_CHANNELS ?? 6),
+      messages: Number(process.env.SIM_MESSAGES ?? 400),
+      days: Number(process.env.SIM_DAYS ?? 30),
+      now: Date.now(),
+    };
+    writeFileSync(file, JSON.stringify(options, null, 2));
+  }
+  return JSON.parse(readFileSync(file, "utf8")) as { seed: number; users: number; channels: number; messages: number; days: number; now: number };
+}
+
+async function firstRunSync(base: string, sim: { botToken: string; guildId: string }): Promise<void> {
   const status = await (await fetch(`${base}/api/bot/status`)).json().catch(() => ({}));
   if ((status as { connected?: boolean }).connected) return;
-  if (!sim.botToken || !sim.guildId) throw new Error("the simulator did not report a bot token");
   const connect = await fetch(`${base}/api/bot/connect`, {
     method: "POST",
     headers: { "content-type": "application/json" },
