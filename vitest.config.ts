@@ -17,6 +17,7 @@ export default defineConfig({
           TEST_DATABASE_KIND: inject<string>("databaseKind"),
           DISCORD_API_BASE: inject<string>("discordApiBase"),
           SIMULATOR_URL: inject<string>("simulatorUrl"),
+          STRIPE_API_HOST: inject<string>("stripeApiHost"),
         },
       },
     })),
@@ -25,6 +26,9 @@ export default defineConfig({
     globalSetup: ["./test/global-setup.ts"],
     include: ["test/**/*.test.ts"],
     exclude: ["test/e2e/**", "node_modules/**"],
+    // discord-api-types is CommonJS re-exporting its files; workerd's module loader sees its enums
+    // (ChannelType, PermissionFlagsBits) as undefined unless it is pre-bundled.
+    deps: { optimizer: { ssr: { enabled: true, include: ["discord-api-types/v10"] } } },
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -4,6 +4,15 @@ import { readConfig } from "./config";
 import { createRouter, endPool, onError } from "./lib/app";
 import { healthRouter } from "./api/health/health.index";
 import { requireTenant } from "./auth/middleware";
+import { cors } from "hono/cors";
+import { rateLimit } from "./auth/rate-limit";
+import { botRouter } from "./api/bot/bot.index";
+import { billingRouter } from "./api/billing/billing.index";
+import { webhooksRouter } from "./api/webhooks/webhooks.index";
+import { renderApiDocs } from "./api/docs/docs.render";
+import { extractionRouter } from "./api/extraction/extraction.index";
+import { queryRouter } from "./api/query/query.index";
+import { reportsRouter } from "./api/reports/reports.index";
 
 export function createApp() {
   const app = createRouter();
@@ -13,13 +22,18 @@ export function createApp() {
     try {
       await next();
     } finally {
-      await endPool(c);
+      endPool(c);
     }
     securityHeaders(c.res.headers, safeIsProduction(c.env));
   });
 
+  // CORS for the dashboard's origin only (preflights answered before sign-in is checked).
+  app.use("/api/*", cors({ origin: (o, c) => (dashboardOrigins(c.env).includes(o) ? o : null), allowHeaders: ["Authorization", "Content-Type"], allowMethods: ["GET", "POST", "DELETE", "OPTIONS"], maxAge: 600 }));
+
   // Public routes first: registered before requireTenant, they answer without a tenant.
   app.route("/", healthRouter);
+  app.route("/", webhooksRouter);
+  app.get("/api/docs", async (c) => c.html(renderApiDocs(await (await app.request(new URL("/api/openapi.json", c.req.url).toString(), {}, c.env)).json())));
   app.doc31("/api/openapi.json", (c) => ({
     openapi: "3.1.0",
     info: { title: "discord-sql API", version: "1.0.0", description: "Discord server analytics in PostgreSQL." },
@@ -28,13 +42,28 @@ export function createApp() {
 
   // Everything else under /api belongs to a tenant.
   app.use("/api/*", requireTenant);
+  app.use("/api/query/*", rateLimit("query"));
+  app.use("/api/extraction/*", rateLimit("extraction"));
   // Feature routers (one line each):
+  app.route("/", botRouter);
+  app.route("/", billingRouter);
+  app.route("/", extractionRouter);
+  app.route("/", queryRouter);
+  app.route("/", reportsRouter);
 
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),
   );
   app.onError(onError);
   return app;
+}
+
+function dashboardOrigins(env: object): string[] {
+  try {
+    return (readConfig(env).DASHBOARD_ORIGIN ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  } catch {
+    return [];
+  }
 }
 
 function safeIsProduction(env: object): boolean {

@@ -17,6 +17,8 @@ export const configSchema = z.object({
   CLERK_JWT_KEY: optional,
   CLERK_PUBLISHABLE_KEY: optional,
   CLERK_WEBHOOK_SECRET: optional,
+  /** Expected `iss` of session tokens (the Clerk Frontend API URL); checked when set. */
+  CLERK_ISSUER: optional,
   /** Comma-separated `id:base64key` pairs, newest first: the first seals, all can open. */
   TOKEN_ENCRYPTION_KEYS: optional,
   STRIPE_SECRET_KEY: optional,

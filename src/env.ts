@@ -6,7 +6,13 @@ export interface Env {
   TENANT: DurableObjectNamespace<TenantCoordinator>;
   EXTRACT_QUEUE: Queue;
   EXTRACT_DLQ?: Queue;
+  /** Variables and secrets: read them through readConfig(), never directly. */
   [variable: string]: unknown;
+  /** Test-only bindings (vitest.config.ts): addresses of the local simulator and Stripe stand-in. */
+  SIMULATOR_URL?: string;
+  STRIPE_API_HOST?: string;
+  TEST_DATABASE_KIND?: string;
+  DATABASE_URL?: string;
 }
 
 export interface AppVariables {

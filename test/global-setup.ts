@@ -5,6 +5,7 @@ import { startBridge } from "../scripts/lib/bridge";
 import { startEmbedded } from "../scripts/lib/embedded";
 import { migrate } from "../scripts/lib/migrate";
 import { startSimulatorServer } from "../scripts/lib/simulator-server";
+import { startStripeStandin } from "../scripts/lib/stripe-standin";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -13,6 +14,7 @@ declare module "vitest" {
     databaseKind: string;
     discordApiBase: string;
     simulatorUrl: string;
+    stripeApiHost: string;
   }
 }
 
@@ -53,12 +55,15 @@ export default async function setup(project: TestProject) {
   closers.push(bridge.close);
   const sim = await startSimulatorServer({ port: 0 });
   closers.push(sim.close);
+  const stripe = await startStripeStandin();
+  closers.push(stripe.close);
 
   project.provide("databaseUrl", appUrl);
   project.provide("dbWsProxy", `127.0.0.1:${bridge.port}`);
   project.provide("databaseKind", kind);
   project.provide("discordApiBase", `${sim.url}/api/v10`);
   project.provide("simulatorUrl", sim.url);
+  project.provide("stripeApiHost", stripe.host);
 
   return async () => {
     for (const close of closers.reverse()) await close().catch(() => {});

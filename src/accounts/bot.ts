@@ -1,10 +1,214 @@
-// Bot connections: the tenant's Discord bot token, sealed with AES-GCM at rest.
-// CONTRACT (the accounts/billing engineer fills it in; callers rely on these signatures).
+// Bot connections: the tenant's Discord bot token, sealed with AES-GCM at rest (src/accounts/seal.ts).
+// The token is checked with Discord before it is stored, and never returned or logged.
 import type { Config } from "../config";
-import type { PoolLike } from "../db/client";
+import { withTenant, type PoolLike, type TenantTx } from "../db/client";
+import { DiscordClient } from "../discord/client";
+import { DiscordAuthError, DiscordError, DiscordForbiddenError } from "../discord/errors";
 import { ApiError } from "../errors";
+import { log } from "../lib/log";
+import { open, seal, sealKeys, UnsealError } from "./seal";
+
+/** What the bot may read in one server, as seen at connect time. */
+export interface GuildSummary {
+  id: string;
+  name: string;
+  icon: string | null;
+  member_count: number | null;
+  channels_total: number | null;
+  channels_readable: number | null;
+  /** false: the member list is refused (GUILD_MEMBERS intent off); null: not checked. */
+  members_intent: boolean | null;
+  note?: string;
+}
+
+export interface BotStatus {
+  connected: boolean;
+  bot?: { id: string; username: string };
+  guilds?: GuildSummary[];
+  connected_at?: string;
+  checked_at?: string;
+}
+
+/** Servers inspected in detail at connect (a bot in thousands of servers must not cost thousands of calls). */
+const DETAILED_GUILDS = 25;
 
 /** The tenant's bot token in clear, for Discord calls only. Throws a 409 when no bot is connected. */
-export async function loadBotToken(_pool: PoolLike, _config: Config, _tenantId: string): Promise<string> {
-  throw new ApiError(409, "bot_not_connected", "no bot connected: POST /api/bot/connect first");
+export async function loadBotToken(pool: PoolLike, config: Config, tenantId: string): Promise<string> {
+  const keys = await sealKeys(config);
+  return withTenant(pool, tenantId, async (tx) => {
+    const { rows } = await tx.query<{ token_ciphertext: string; key_id: string }>(
+      `SELECT token_ciphertext, key_id FROM bot_connections WHERE tenant_id = $1`,
+      [tenantId],
+    );
+    const row = rows[0];
+    if (!row) throw new ApiError(409, "bot_not_connected", "no bot connected: POST /api/bot/connect first");
+    let token: string;
+    try {
+      token = await open(keys, { keyId: row.key_id, ciphertext: row.token_ciphertext }, tenantId);
+    } catch (err) {
+      if (err instanceof UnsealError) {
+        log.error("accounts.token_unseal_failed", { tenantId, keyId: row.key_id, message: err.message });
+        throw new ApiError(500, "token_unreadable", `${err.message}; reconnect the bot or restore the key`);
+      }
+      throw err;
+    }
+    if (row.key_id !== keys[0].id) {
+      // Key rotation: re-seal with the newest key on use, in the same transaction.
+      const fresh = await seal(keys, token, tenantId);
+      await tx.query(`UPDATE bot_connections SET token_ciphertext = $2, key_id = $3 WHERE tenant_id = $1`, [
+        tenantId,
+        fresh.ciphertext,
+        fresh.keyId,
+      ]);
+      log.info("accounts.token_resealed", { tenantId, fromKey: row.key_id, toKey: fresh.keyId });
+    }
+    return token;
+  });
+}
+
+/**
+ * Re-seals every stored token of one tenant with the newest key (the rotation path for
+ * `npm run keys:rotate`): same as loadBotToken's on-use re-seal, without needing a sync.
+ */
+export async function resealBotToken(pool: PoolLike, config: Config, tenantId: string): Promise<boolean> {
+  try {
+    await loadBotToken(pool, config, tenantId);
+    return true;
+  } catch (err) {
+    if (err instanceof ApiError && err.code === "bot_not_connected") return false;
+    throw err;
+  }
+}
+
+/** Checks the token with Discord, then stores it sealed with what the bot can see. */
+export async function connectBot(pool: PoolLike, config: Config, tenantId: string, token: string): Promise<BotStatus> {
+  await sealKeys(config); // fail closed on a missing key before calling anyone
+  const discord = new DiscordClient({ token, baseUrl: config.DISCORD_API_BASE, maxRetries: 2 });
+  let me: { id: string; username: string };
+  let guilds: { id: string; name: string; icon?: string | null }[];
+  try {
+    me = await discord.getCurrentUser();
+    guilds = await discord.getCurrentUserGuilds();
+  } catch (err) {
+    throw discordFailure(err);
+  }
+  const summaries: GuildSummary[] = [];
+  for (const [i, g] of guilds.entries()) {
+    const base: GuildSummary = {
+      id: g.id,
+      name: g.name,
+      icon: g.icon ?? null,
+      member_count: null,
+      channels_total: null,
+      channels_readable: null,
+      members_intent: null,
+    };
+    if (i >= DETAILED_GUILDS) {
+      summaries.push({ ...base, note: `not inspected at connect (only the first ${DETAILED_GUILDS} servers are)` });
+      continue;
+    }
+    try {
+      summaries.push({ ...base, ...(await inspectGuild(discord, g.id, me.id)) });
+    } catch (err) {
+      if (err instanceof DiscordAuthError) throw discordFailure(err);
+      if (err instanceof DiscordError && !err.retryable) {
+        summaries.push({ ...base, note: `could not inspect: ${err.message}` });
+        continue;
+      }
+      throw discordFailure(err);
+    }
+  }
+  return saveBotToken(pool, config, tenantId, token, me, summaries);
+}
+
+/**
+ * Seals and stores a token already checked with Discord (connectBot), replacing any previous one.
+ * Also the path for tests and the CLI that connect a known-good token (e.g. the simulator's).
+ */
+export async function saveBotToken(
+  pool: PoolLike,
+  config: Config,
+  tenantId: string,
+  token: string,
+  me: { id: string; username: string },
+  summaries: GuildSummary[] = [],
+): Promise<BotStatus> {
+  const sealed = await seal(await sealKeys(config), token, tenantId);
+  return withTenant(pool, tenantId, async (tx) => {
+    await tx.query(
+      `INSERT INTO bot_connections (tenant_id, token_ciphertext, key_id, bot_user_id, bot_username, guilds, connected_at, checked_at)
+       VALUES ($1, $2, $3, $4, $5, $6, now(), now())
+       ON CONFLICT (tenant_id) DO UPDATE SET token_ciphertext = EXCLUDED.token_ciphertext, key_id = EXCLUDED.key_id,
+         bot_user_id = EXCLUDED.bot_user_id, bot_username = EXCLUDED.bot_username, guilds = EXCLUDED.guilds,
+         connected_at = now(), checked_at = now()`,
+      [tenantId, sealed.ciphertext, sealed.keyId, me.id, me.username, JSON.stringify(summaries)],
+    );
+    log.info("accounts.bot_connected", { tenantId, botUserId: me.id, guilds: summaries.length });
+    return readStatus(tx);
+  });
+}
+
+async function inspectGuild(discord: DiscordClient, guildId: string, botId: string): Promise<Partial<GuildSummary>> {
+  const guild = await discord.getGuild(guildId, true);
+  const channels = await discord.getGuildChannels(guildId);
+  const member = await discord.getGuildMember(guildId, botId);
+  // Loaded on use: keeps this module's load independent of the permission tables.
+  const { canReadChannel, computeChannelPermissions } = await import("../discord/permissions");
+  const roles = guild.roles ?? [];
+  // Categories and voice channels hold no history to read; count the ones that do.
+  const withHistory = channels.filter((c) => c.type !== 4 && c.type !== 2 && c.type !== 13);
+  const readable = withHistory.filter((c) => canReadChannel(computeChannelPermissions(guild, roles, member, c))).length;
+  let membersIntent: boolean | null = null;
+  try {
+    await discord.listGuildMembers(guildId, { limit: 1 });
+    membersIntent = true;
+  } catch (err) {
+    if (!(err instanceof DiscordForbiddenError)) throw err;
+    membersIntent = false;
+  }
+  return {
+    name: guild.name,
+    member_count: guild.approximate_member_count ?? null,
+    channels_total: withHistory.length,
+    channels_readable: readable,
+    members_intent: membersIntent,
+  };
+}
+
+function discordFailure(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof DiscordAuthError) {
+    return new ApiError(400, "discord_token_rejected", "Discord rejected this token: invalid or revoked", { field: "token" });
+  }
+  const reason = err instanceof Error ? err.message : String(err);
+  return new ApiError(502, "discord_unavailable", `Discord could not be reached to check the token: ${reason}`);
+}
+
+export async function botStatus(pool: PoolLike, tenantId: string): Promise<BotStatus> {
+  return withTenant(pool, tenantId, readStatus, { readOnly: true });
+}
+
+async function readStatus(tx: TenantTx): Promise<BotStatus> {
+  const { rows } = await tx.query<{ bot_user_id: string; bot_username: string; guilds: GuildSummary[]; connected_at: Date; checked_at: Date }>(
+    `SELECT bot_user_id::text, bot_username, guilds, connected_at, checked_at FROM bot_connections WHERE tenant_id = $1`,
+    [tx.tenantId],
+  );
+  const row = rows[0];
+  if (!row) return { connected: false };
+  return {
+    connected: true,
+    bot: { id: row.bot_user_id, username: row.bot_username },
+    guilds: typeof row.guilds === "string" ? JSON.parse(row.guilds) : row.guilds,
+    connected_at: new Date(row.connected_at).toISOString(),
+    checked_at: new Date(row.checked_at).toISOString(),
+  };
+}
+
+/** Wipes the connection (the sealed token included). Returns whether one existed. */
+export async function disconnectBot(pool: PoolLike, tenantId: string): Promise<boolean> {
+  return withTenant(pool, tenantId, async (tx) => {
+    const res = await tx.query(`DELETE FROM bot_connections WHERE tenant_id = $1`, [tx.tenantId]);
+    if (res.rowCount) log.info("accounts.bot_disconnected", { tenantId });
+    return (res.rowCount ?? 0) > 0;
+  });
 }

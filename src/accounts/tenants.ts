@@ -1,5 +1,7 @@
 // Tenants: a Clerk organization, a Clerk user, or the single local tenant of the embedded default.
 import { withTenant, type PoolLike } from "../db/client";
+import { log } from "../lib/log";
+import { quoteIdent, tenantTables } from "./tenant-tables";
 
 export type TenantKind = "user" | "organization" | "local";
 
@@ -11,5 +13,40 @@ export async function ensureTenant(pool: PoolLike, tenantId: string, kind: Tenan
       [tenantId, kind, name ?? null],
     );
     await tx.query(`INSERT INTO subscriptions (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) DO NOTHING`, [tenantId]);
+  });
+}
+
+/**
+ * Deletes every row the tenant owns, in every table with a tenant_id (taken from the catalog, so
+ * tables added later are covered), in ONE transaction: all or nothing. Foreign keys between
+ * tenant tables may need children first; a table whose DELETE trips one is retried after the
+ * others (savepoints keep the transaction usable). Returns rows deleted per table.
+ */
+export async function deleteTenant(pool: PoolLike, tenantId: string): Promise<Record<string, number>> {
+  return withTenant(pool, tenantId, async (tx) => {
+    let pending = (await tenantTables(tx, "DELETE")).filter((t) => t !== "tenants");
+    const deleted: Record<string, number> = {};
+    while (pending.length) {
+      const failed: string[] = [];
+      let lastError: Error | undefined;
+      for (const table of pending) {
+        await tx.query("SAVEPOINT del");
+        try {
+          const res = await tx.query(`DELETE FROM ${quoteIdent(table)} WHERE tenant_id = $1`, [tenantId]);
+          deleted[table] = (deleted[table] ?? 0) + (res.rowCount ?? 0);
+          await tx.query("RELEASE SAVEPOINT del");
+        } catch (err) {
+          await tx.query("ROLLBACK TO SAVEPOINT del");
+          failed.push(table);
+          lastError = err as Error;
+        }
+      }
+      if (failed.length === pending.length) throw lastError ?? new Error("tenant deletion made no progress");
+      pending = failed;
+    }
+    const res = await tx.query(`DELETE FROM tenants WHERE tenant_id = $1`, [tenantId]);
+    deleted.tenants = res.rowCount ?? 0;
+    log.info("accounts.tenant_deleted", { tenantId, rows: Object.values(deleted).reduce((a, b) => a + b, 0) });
+    return deleted;
   });
 }

@@ -8,15 +8,40 @@ export type Task =
   | { kind: "guild" }
   /** One page (<= 1000) of the member list. */
   | { kind: "members"; after?: string }
-  /** One page of a channel's threads: active threads are listed guild-wide (channelId = guild id). */
-  | { kind: "threads"; channelId: string; archived: "active" | "public" | "private"; before?: string }
+  /**
+   * One page of a channel's threads: active threads are listed guild-wide (channelId = guild id).
+   * "joined": archived private threads the bot has joined (used where it lacks MANAGE_THREADS).
+   * For "active", `readable` lists the parent channels the bot may read and `manage` those where it
+   * has MANAGE_THREADS (private threads it has not joined are readable only there).
+   */
+  | {
+      kind: "threads";
+      channelId: string;
+      archived: "active" | "public" | "private" | "joined";
+      before?: string;
+      readable?: string[];
+      manage?: string[];
+    }
   /**
    * One page (<= 100) of a channel's or thread's messages, newest first, walking back with `before`
-   * until the sync window start or `stopAfter` (the newest message already stored, for incremental syncs).
+   * until the sync window start or `stopAfter`: a snowflake below which nothing is fetched (incremental
+   * syncs: the newest message already stored minus the re-scan window).
    */
   | { kind: "messages"; channelId: string; before?: string; stopAfter?: string }
   /** One page (<= 100) of the users who reacted to a message with one emoji, normal (0) or burst (1). */
-  | { kind: "reactions"; channelId: string; messageId: string; emoji: string; type: 0 | 1; after?: string };
+  | {
+      kind: "reactions";
+      channelId: string;
+      messageId: string;
+      /** Route form: the unicode text, or `name:id` for a custom emoji (not URL-encoded). */
+      emoji: string;
+      type: 0 | 1;
+      after?: string;
+      /** The message's author (denormalised onto reaction rows). */
+      authorId?: string;
+      /** The count shown on the message; stored once the last page of users is in. */
+      count?: number;
+    };
 
 export interface JobContext {
   tenantId: string;
@@ -34,6 +59,12 @@ export interface TaskDeps {
   pool: PoolLike;
 }
 
+export interface ChannelIssue {
+  channelId: string;
+  status: "skipped" | "failed";
+  reason: string;
+}
+
 /** What one page did: rows written per table, the follow-up tasks, and notes for the job. */
 export interface PageResult {
   written: Partial<Record<string, number>>;
@@ -41,7 +72,9 @@ export interface PageResult {
   /** Progress attributed to a channel (messages pages), for per-channel progress. */
   channelId?: string;
   /** A channel that was skipped or failed, with its reason (recorded on the job; the sync goes on). */
-  channelIssue?: { channelId: string; status: "skipped" | "failed"; reason: string };
+  channelIssue?: ChannelIssue;
+  /** Several channels at once (the guild page skips every channel the bot may not read). */
+  channelIssues?: ChannelIssue[];
   /** Job-level warnings, e.g. "members intent is off: member list skipped". */
   warnings?: string[];
 }

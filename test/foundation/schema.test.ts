@@ -9,7 +9,7 @@ import * as schema from "../../src/db/schema";
 const pool = openPool(readConfig(env));
 afterAll(() => pool.end());
 
-const tables = Object.values(schema).filter((v): v is PgTable => typeof v === "object" && v !== null && "getSQL" in v);
+const tables = (Object.values(schema) as unknown[]).filter((v): v is PgTable => typeof v === "object" && v !== null && "getSQL" in v);
 
 describe("drizzle schema mirror", () => {
   it("declares every column the migrations create, with the same nullability", async () => {

@@ -1,0 +1,248 @@
+// bench:analytics: report latency on a big generated tenant next to a second big tenant, against the
+// original product's example queries on the base tables (same run, same data), and the refresh cost
+// of a small tenant with and without the big ones (per-slice refresh vs whole/materialized-view style).
+//
+//   npm run bench:analytics                       # PostgreSQL at 127.0.0.1:5432 (user postgres)
+//   BENCH_ADMIN_URL=postgres://... npm run bench:analytics -- --fresh --runs 20
+//
+// Databases discord_sql_bench (big + small tenants) and discord_sql_bench_small (small tenant only)
+// are created on first run and reused afterwards (--fresh regenerates). Data is generated with SQL.
+import pg from "pg";
+import { migrate } from "./lib/migrate";
+import { refreshAnalytics } from "../src/analytics/refresh";
+import * as reports from "../src/analytics/reports";
+import type { PoolLike } from "../src/db/client";
+
+const ADMIN = process.env.BENCH_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const args = process.argv.slice(2);
+const FRESH = args.includes("--fresh");
+const RUNS = Number(args[args.indexOf("--runs") + 1]) || 10;
+// Big refreshes take minutes; reuse the recorded duration when the slice is already fresh (--refresh forces).
+const REFRESH_BIG = args.includes("--refresh") || FRESH;
+const BIG = { messages: 1_000_000, members: 50_000, reactions: 300_000, mentions: 100_000, channels: 40, days: 180 };
+const SMALL = { messages: 2_000, members: 200, reactions: 600, mentions: 200, channels: 5, days: 60 };
+const SERVER = "800000000000000001";
+
+function url(db: string, user?: string): string {
+  const u = new URL(ADMIN);
+  u.pathname = `/${db}`;
+  if (user) {
+    u.username = user;
+    u.password = "";
+  }
+  return u.toString();
+}
+
+async function ensureDatabase(name: string, tenants: [string, typeof BIG][]): Promise<void> {
+  const admin = new pg.Client({ connectionString: ADMIN });
+  await admin.connect();
+  const exists = (await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [name])).rowCount;
+  if (exists && FRESH) await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+  if (!exists || FRESH) await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const owner = new pg.Client({ connectionString: url(name) });
+  await owner.connect();
+  await migrate({ exec: (s) => owner.query(s), query: (s, p) => owner.query(s, p) as never });
+  for (const [tenant, size] of tenants) {
+    const have = Number((await owner.query("SELECT count(*) FROM messages WHERE tenant_id = $1", [tenant])).rows[0].count);
+    if (have >= size.messages) continue;
+    const t0 = Date.now();
+    await generate(owner, tenant, size);
+    console.error(`generated ${tenant} in ${name}: ${size.messages} messages in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  await owner.query("ANALYZE");
+  await owner.end();
+}
+
+/** Deterministic bulk data: authors follow a power law, 35% of messages reply to a recent one. */
+async function generate(db: pg.Client, tenant: string, s: typeof BIG): Promise<void> {
+  // author/channel/time of message i are functions of i, so replies and reactions can name them.
+  const author = (i: string) => `(1 + floor(${s.members} * power(((hashint8(${i}) & 2147483647)::float8 / 2147483647), 3)))::bigint`;
+  const channel = (i: string) => `(1000 + (${i} % ${s.channels}))::bigint`;
+  const created = (i: string) => `(timestamptz '2026-11-29 00:00:00+00' - interval '${s.days} days' + (${i}::float8 / ${s.messages}) * interval '${s.days} days')`;
+  await db.query("BEGIN");
+  await db.query(`SELECT set_config('app.current_tenant', $1, true)`, [tenant]);
+  await db.query(`INSERT INTO servers (tenant_id, id, name, synced_at) VALUES ($1, ${SERVER}, 'bench', now()) ON CONFLICT DO NOTHING`, [tenant]);
+  await db.query(
+    `INSERT INTO users (tenant_id, id, username, is_bot) SELECT $1, g, 'user' || g, g % 997 = 0 FROM generate_series(1, ${s.members}) g ON CONFLICT DO NOTHING`,
+    [tenant],
+  );
+  await db.query(
+    `INSERT INTO server_members (tenant_id, server_id, user_id, joined_at)
+     SELECT $1, ${SERVER}, g, timestamptz '2026-11-29 00:00:00+00' - (g % 400) * interval '1 day' FROM generate_series(1, ${s.members}) g ON CONFLICT DO NOTHING`,
+    [tenant],
+  );
+  await db.query(
+    `INSERT INTO channels (tenant_id, id, server_id, name, type) SELECT $1, 1000 + g, ${SERVER}, 'channel-' || g, 0 FROM generate_series(0, ${s.channels - 1}) g ON CONFLICT DO NOTHING`,
+    [tenant],
+  );
+  await db.query(
+    `INSERT INTO messages (tenant_id, id, server_id, channel_id, author_id, content, created_at, message_type,
+                           reply_to_message_id, reply_to_author_id, word_count)
+     SELECT $1, i, ${SERVER}, ${channel("i")}, ${author("i")}, 'message ' || i, ${created("i")},
+            CASE WHEN r THEN 19 ELSE 0 END, CASE WHEN r THEN greatest(1, i - 1 - (i % 50)) END,
+            CASE WHEN r THEN ${author("greatest(1, i - 1 - (i % 50))")} END, 2
+     FROM (SELECT i, (hashint8(i * 7) & 1023) < 358 AND i > 1 AS r FROM generate_series(1, ${s.messages}) i) x
+     ON CONFLICT DO NOTHING`,
+    [tenant],
+  );
+  await db.query(
+    `INSERT INTO reactions (tenant_id, message_id, emoji_key, user_id, reaction_type, server_id, channel_id, message_author_id, message_created_at)
+     SELECT $1, m, e, u, 0, ${SERVER}, ${channel("m")}, ${author("m")}, ${created("m")}
+     FROM (SELECT 1 + (hashint8(k) & 2147483647) % ${s.messages} AS m,
+                  (ARRAY['👍','❤️','😂','🎉','🔥','👀','✅','🙏','💯','😮'])[1 + (hashint8(k * 3) & 2147483647) % 10] AS e,
+                  1 + floor(${s.members} * power(((hashint8(k * 5) & 2147483647)::float8 / 2147483647), 2))::bigint AS u
+           FROM generate_series(1, ${Math.round(s.reactions * 1.02)}) k) x
+     ON CONFLICT DO NOTHING`,
+    [tenant],
+  );
+  await db.query(
+    `INSERT INTO message_mentions (tenant_id, message_id, user_id, server_id)
+     SELECT $1, 1 + (hashint8(k * 11) & 2147483647) % ${s.messages}, 1 + (hashint8(k * 13) & 2147483647) % ${s.members}, ${SERVER}
+     FROM generate_series(1, ${s.mentions}) k ON CONFLICT DO NOTHING`,
+    [tenant],
+  );
+  await db.query("COMMIT");
+}
+
+// The original product's example queries, run on the base tables under the tenant's RLS.
+const BASELINES: Record<string, string> = {
+  interactions: `SELECT u1.username AS replier, u2.username AS replied_to, COUNT(*) AS reply_count
+    FROM messages m JOIN users u1 ON m.author_id = u1.id JOIN users u2 ON m.reply_to_author_id = u2.id
+    WHERE m.reply_to_author_id IS NOT NULL AND m.author_id != m.reply_to_author_id
+    GROUP BY u1.username, u2.username ORDER BY reply_count DESC LIMIT 10`,
+  "activity-levels": `SELECT u.username, COUNT(*) AS messages,
+      CASE WHEN COUNT(*) > 500 THEN 'power_user' WHEN COUNT(*) > 100 THEN 'active' WHEN COUNT(*) > 20 THEN 'casual' ELSE 'lurker' END AS activity_level
+    FROM messages m JOIN users u ON m.author_id = u.id
+    WHERE m.created_at > timestamptz '2026-11-29 00:00:00+00' - INTERVAL '30 days'
+    GROUP BY u.id, u.username ORDER BY messages DESC`,
+  daily: `SELECT date_trunc('day', created_at) AS day, COUNT(*) AS messages, COUNT(DISTINCT author_id) AS active_users
+    FROM messages WHERE created_at >= DATE '2026-11-29' - INTERVAL '30 days' GROUP BY day ORDER BY day`,
+  reactions: `SELECT u.username, COUNT(*) AS reactions_given FROM reactions r JOIN users u ON r.user_id = u.id
+    GROUP BY u.username ORDER BY reactions_given DESC LIMIT 10`,
+};
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+async function time(fn: () => Promise<unknown>, runs = RUNS): Promise<number[]> {
+  for (let i = 0; i < 2; i++) await fn();
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn();
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+async function main() {
+  const started = Date.now();
+  await ensureDatabase("discord_sql_bench", [["bench_big", BIG], ["bench_big2", BIG], ["bench_small", SMALL]]);
+  await ensureDatabase("discord_sql_bench_small", [["bench_small", SMALL]]);
+  const appPool = new pg.Pool({ connectionString: url("discord_sql_bench", "discord_sql_app"), max: 2 });
+  const smallPool = new pg.Pool({ connectionString: url("discord_sql_bench_small", "discord_sql_app"), max: 2 });
+  const pool = appPool as unknown as PoolLike;
+
+  // Refresh: the big tenants once (that is what a whole, materialized-view-style refresh pays for
+  // every tenant), then the small tenant here and in a database without the big ones.
+  const bigRefresh: number[] = [];
+  for (const t of ["bench_big", "bench_big2"]) {
+    const c = await appPool.connect();
+    let recorded: number | undefined;
+    try {
+      await c.query("BEGIN READ ONLY");
+      await c.query("SELECT set_config('app.current_tenant', $1, true)", [t]);
+      recorded = (await c.query("SELECT duration_ms FROM analytics_refreshes WHERE server_id = $1", [SERVER])).rows[0]?.duration_ms;
+      await c.query("COMMIT");
+    } finally {
+      c.release();
+    }
+    bigRefresh.push(recorded !== undefined && !REFRESH_BIG ? recorded : (await refreshAnalytics(pool, t, SERVER)).durationMs);
+  }
+  const smallWith = await time(() => refreshAnalytics(pool, "bench_small", SERVER), 7);
+  const smallWithout = await time(() => refreshAnalytics(smallPool as unknown as PoolLike, "bench_small", SERVER), 7);
+
+  const f = { serverId: SERVER };
+  const range = { from: "2026-10-31", to: "2026-11-29" };
+  const cases: [string, () => Promise<unknown>][] = [
+    ["interactions (reply pairs)", () => reports.interactionPairs(pool, "bench_big", "reply", { ...f, limit: 10 })],
+    ["interactions (reactions)", () => reports.interactionPairs(pool, "bench_big", "reaction", { ...f, limit: 10 })],
+    ["activity-levels", () => reports.activityLevels(pool, "bench_big", { ...f, ...range })],
+    ["daily", () => reports.dailyActivity(pool, "bench_big", { ...f, ...range })],
+    ["heatmap", () => reports.hourOfWeek(pool, "bench_big", { ...f, ...range })],
+    ["reactions", () => reports.reactionsReport(pool, "bench_big", { ...f, ...range })],
+    ["channels", () => reports.channelActivity(pool, "bench_big", { ...f, ...range })],
+    ["response-time", () => reports.responseTimes(pool, "bench_big", { ...f, ...range })],
+    ["retention (8 weeks)", () => reports.retention(pool, "bench_big", { ...f, from: "2026-09-01" }, 8)],
+    ["members (top 100)", () => reports.memberSummaries(pool, "bench_big", { ...f, ...range, limit: 100 })],
+    ["member detail", () => reports.memberDetail(pool, "bench_big", "2", { ...f, ...range })],
+    ["interactions, date filter (base)", () => reports.interactionPairs(pool, "bench_big", "reply", { ...f, ...range, limit: 10 })],
+  ];
+  const baselineOf: Record<string, string> = {
+    "interactions (reply pairs)": "interactions",
+    "activity-levels": "activity-levels",
+    daily: "daily",
+    reactions: "reactions",
+  };
+  const baseTimes: Record<string, number[]> = {};
+  for (const [name, sql] of Object.entries(BASELINES)) {
+    baseTimes[name] = await time(async () => {
+      const c = await appPool.connect();
+      try {
+        await c.query("BEGIN READ ONLY");
+        await c.query("SELECT set_config('app.current_tenant', 'bench_big', true)");
+        await c.query(sql);
+        await c.query("COMMIT");
+      } finally {
+        c.release();
+      }
+    }, Math.min(RUNS, 7));
+  }
+
+  const rows: string[][] = [];
+  for (const [name, fn] of cases) {
+    const t = await time(fn);
+    const base = baselineOf[name] ? baseTimes[baselineOf[name]] : undefined;
+    rows.push([
+      name,
+      pct(t, 50).toFixed(1),
+      pct(t, 95).toFixed(1),
+      base ? pct(base, 50).toFixed(1) : "-",
+      base ? `${(pct(base, 50) / pct(t, 50)).toFixed(1)}x` : "-",
+    ]);
+  }
+  const sizes = await new pg.Client({ connectionString: url("discord_sql_bench") });
+  await sizes.connect();
+  const sz = (
+    await sizes.query(`SELECT tenant_id, count(*) AS messages FROM messages GROUP BY 1 ORDER BY 1`)
+  ).rows.map((r) => `${r.tenant_id}=${r.messages}`);
+  const rz = (await sizes.query(`SELECT tenant_id, count(*) AS n FROM reactions GROUP BY 1 ORDER BY 1`)).rows.map((r) => `${r.tenant_id}=${r.n}`);
+  const mz = (await sizes.query(`SELECT tenant_id, count(*) AS n FROM server_members GROUP BY 1 ORDER BY 1`)).rows.map((r) => `${r.tenant_id}=${r.n}`);
+  await sizes.end();
+
+  const header = ["report (tenant bench_big)", "p50 ms", "p95 ms", "original query p50 ms", "speed-up"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  console.log(`\nbench:analytics  (${RUNS} runs after 2 warm-ups; PostgreSQL ${ADMIN.replace(/\/\/[^@]*@/, "//")})`);
+  console.log(`messages: ${sz.join(", ")}; reactions: ${rz.join(", ")}; members: ${mz.join(", ")}\n`);
+  console.log(line(header));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const r of rows) console.log(line(r));
+  console.log(`\nrefresh (per tenant+server slice):`);
+  console.log(`  big tenant 1 / 2 (1M messages each): ${bigRefresh.map((x) => (x / 1000).toFixed(1) + " s").join(" / ")}` +
+    `  <- what every refresh would cost with whole (materialized-view) refreshes: ${((bigRefresh[0] + bigRefresh[1]) / 1000).toFixed(1)} s + small`);
+  console.log(`  small tenant (${SMALL.messages} messages) beside the big ones: p50 ${pct(smallWith, 50).toFixed(1)} ms, p95 ${pct(smallWith, 95).toFixed(1)} ms`);
+  console.log(`  small tenant alone in its database:                p50 ${pct(smallWithout, 50).toFixed(1)} ms, p95 ${pct(smallWithout, 95).toFixed(1)} ms` +
+    `  (ratio ${(pct(smallWith, 50) / pct(smallWithout, 50)).toFixed(2)})`);
+  console.log(`\nrerun: npm run bench:analytics   (-- --refresh re-times the big refreshes, -- --fresh regenerates; total ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  await appPool.end();
+  await smallPool.end();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

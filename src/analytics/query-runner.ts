@@ -1,0 +1,190 @@
+// Runs one tenant SQL query. Walls, outermost first (each is tested alone in test/analytics):
+// 1. guardSql: PostgreSQL's parser + allowlist (one SELECT, known relations/functions/operators).
+// 2. The statement is embedded as a subquery with LIMIT, so whatever reaches the database can only be
+//    one SELECT; it goes over the extended protocol (parameters), which runs one statement only.
+// 3. Inside the tenant transaction (RLS on app.current_tenant, set only by withTenant): a savepoint,
+//    READ ONLY, SET LOCAL ROLE discord_sql_query (SELECT on the queryable relations only, no
+//    set_config / dynamic SQL / sleep / locks: see migration 0020), statement timeout, work_mem.
+// 4. ROLLBACK TO SAVEPOINT afterwards: every setting the query could have touched (role, tenant,
+//    session-level set_config) is undone before anything else uses the connection; then the quota
+//    row written before the savepoint commits.
+import { types } from "@neondatabase/serverless";
+import { withTenant, type PoolLike, type TenantTx } from "../db/client";
+import { ApiError } from "../errors";
+import { consumeQueryQuota } from "../billing/limits";
+import { log } from "../lib/log";
+import { guardSql, SqlRefused } from "./sql-guard";
+
+export interface QueryLimits {
+  maxRows: number;
+  maxBytes: number;
+  timeoutMs: number;
+  workMem: string;
+}
+
+export const DEFAULT_LIMITS: QueryLimits = { maxRows: 10_000, maxBytes: 16 * 1024 * 1024, timeoutMs: 30_000, workMem: "32MB" };
+
+export type QueryParam = string | number | boolean | null;
+
+export interface QueryColumn {
+  name: string;
+  type: string;
+  typeOid: number;
+}
+
+export interface QueryResultSet {
+  columns: QueryColumn[];
+  rows: unknown[][];
+  rowCount: number;
+  truncated: boolean;
+  /** Why the result was cut: the row cap or the byte cap. */
+  truncatedBy?: "rows" | "bytes";
+  elapsedMs: number;
+}
+
+export interface RunOptions {
+  limits?: Partial<QueryLimits>;
+  /** TEST ONLY: skip wall 1 to prove the walls behind it hold alone. Not reachable from the API. */
+  skipGuardForTests?: boolean;
+}
+
+// Date and time values stay as PostgreSQL prints them (UTC), not JS Dates in the Worker's zone.
+const TEXT_OIDS = new Set([1082, 1083, 1114, 1184, 1186, 1266]);
+const queryTypes = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (TEXT_OIDS.has(oid)) return (v: string) => v;
+    return (types.getTypeParser as (o: number, f?: string) => unknown)(oid, format ?? "text");
+  },
+};
+
+const typeNames = new Map<number, string>();
+
+export async function runTenantQuery(
+  pool: PoolLike,
+  tenantId: string,
+  sql: string,
+  params: QueryParam[] = [],
+  opts: RunOptions = {},
+): Promise<QueryResultSet> {
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  let statement = sql;
+  let offset = 0;
+  if (!opts.skipGuardForTests) {
+    try {
+      ({ statement, offset } = await guardSql(sql));
+    } catch (err) {
+      if (err instanceof SqlRefused) {
+        throw new ApiError(400, err.code === "syntax_error" ? "syntax_error" : "query_refused", err.message, {
+          field: "sql",
+          details: { position: err.position },
+        });
+      }
+      throw err;
+    }
+  }
+
+  // The statement is placed on its own lines so a trailing "-- comment" cannot swallow the wrapper.
+  const n = params.length;
+  const prefix =
+    `SELECT * FROM (SELECT _dsq_w.*, lead(_dsq_w."?bytes") OVER () AS "?next" FROM (` +
+    `SELECT _dsq_row.*, sum(octet_length(_dsq_row::text)) OVER (ROWS UNBOUNDED PRECEDING) AS "?bytes" FROM (\n`;
+  const suffix = `\n) AS _dsq_row LIMIT $${n + 1}) AS _dsq_w) AS _dsq_r WHERE _dsq_r."?bytes" <= $${n + 2}`;
+  const wrapped = prefix + statement + suffix;
+  const values = [...params, limits.maxRows + 1, limits.maxBytes];
+
+  const started = Date.now();
+  const outcome = await withTenant(pool, tenantId, async (tx) => {
+    await consumeQueryQuota(tx);
+    await tx.query(
+      `SAVEPOINT tenant_sql; SET TRANSACTION READ ONLY; SET LOCAL ROLE discord_sql_query; ` +
+        `SET LOCAL search_path = public; SET LOCAL TimeZone = 'UTC'; ` +
+        `SET LOCAL statement_timeout = ${Math.floor(limits.timeoutMs)}; SET LOCAL lock_timeout = 5000; ` +
+        `SET LOCAL work_mem = '${limits.workMem.replace(/[^0-9A-Za-z]/g, "")}'`,
+    );
+    let result: { rows: unknown[][]; fields: { name: string; dataTypeID: number }[] } | undefined;
+    let failure: unknown;
+    try {
+      // Query config object (not text): array rows keep duplicate column names apart.
+      const res = await (tx.query as unknown as (config: object) => Promise<any>)({ text: wrapped, values, rowMode: "array", types: queryTypes });
+      result = { rows: res.rows, fields: res.fields };
+    } catch (err) {
+      failure = err;
+    }
+    await tx.query("ROLLBACK TO SAVEPOINT tenant_sql");
+    const fields = result?.fields ?? [];
+    await resolveTypeNames(tx, fields.map((f) => f.dataTypeID));
+    return { result, failure };
+  });
+
+  if (outcome.failure || !outcome.result) {
+    const e = outcome.failure as { code?: string } | undefined;
+    log.info("query.failed", { tenantId, sqlstate: e?.code, elapsedMs: Date.now() - started });
+    throw databaseError(outcome.failure, prefix.length, offset);
+  }
+  const { rows: raw, fields } = outcome.result;
+  // The last two columns are the wrapper's byte counters.
+  const userFields = fields.slice(0, -2);
+  let truncatedBy: "rows" | "bytes" | undefined;
+  let rows = raw;
+  if (rows.length > limits.maxRows) {
+    rows = rows.slice(0, limits.maxRows);
+    truncatedBy = "rows";
+  } else if (rows.length > 0 && rows[rows.length - 1].at(-1) !== null) {
+    truncatedBy = "bytes";
+  } else if (rows.length === 0 && raw.length === 0) {
+    truncatedBy = undefined;
+  }
+  log.info("query.executed", { tenantId, rows: rows.length, truncatedBy, elapsedMs: Date.now() - started });
+  return {
+    columns: userFields.map((f) => ({ name: f.name, typeOid: f.dataTypeID, type: typeNames.get(f.dataTypeID) ?? `oid:${f.dataTypeID}` })),
+    rows: rows.map((r) => r.slice(0, -2).map(jsonValue)),
+    rowCount: rows.length,
+    truncated: truncatedBy !== undefined,
+    ...(truncatedBy ? { truncatedBy } : {}),
+    elapsedMs: Date.now() - started,
+  };
+}
+
+function jsonValue(v: unknown): unknown {
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === "bigint") return v.toString();
+  if (v instanceof Uint8Array) return "\\x" + Array.from(v, (b) => b.toString(16).padStart(2, "0")).join("");
+  return v;
+}
+
+async function resolveTypeNames(tx: TenantTx, oids: number[]): Promise<void> {
+  const missing = [...new Set(oids)].filter((o) => !typeNames.has(o));
+  if (missing.length === 0) return;
+  const res = await tx.query<{ oid: number; name: string }>(
+    "SELECT oid::int AS oid, format_type(oid, NULL) AS name FROM pg_type WHERE oid = ANY($1::oid[])",
+    [missing],
+  );
+  for (const r of res.rows) typeNames.set(Number(r.oid), r.name);
+}
+
+/** A database error as a 400 naming PostgreSQL's message and the position in the submitted SQL. */
+function databaseError(err: unknown, prefixLength: number, offset: number): ApiError {
+  const e = err as { message?: string; code?: string; position?: string } | undefined;
+  if (!e?.code) {
+    throw err instanceof Error ? err : new Error(String(err));
+  }
+  const pos = e.position ? Number(e.position) - 1 - prefixLength + offset : undefined;
+  const code = e.code === "57014" ? "query_timeout" : e.code === "42501" ? "query_refused" : "query_error";
+  const message = e.code === "57014" ? `query cancelled: it ran longer than the time limit (${e.message})` : (e.message ?? "query failed");
+  return new ApiError(400, code, message, {
+    field: "sql",
+    details: { sqlstate: e.code, ...(pos !== undefined && pos >= 0 ? { position: pos } : {}) },
+  });
+}
+
+/** RFC 4180: CRLF line ends, fields with comma, quote or line break quoted, quotes doubled. */
+export function toCsv(columns: QueryColumn[], rows: unknown[][]): string {
+  const cell = (v: unknown): string => {
+    if (v === null || v === undefined) return "";
+    const s = typeof v === "object" ? JSON.stringify(v) : String(v);
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const lines = [columns.map((c) => cell(c.name)).join(",")];
+  for (const r of rows) lines.push(r.map(cell).join(","));
+  return lines.join("\r\n") + "\r\n";
+}

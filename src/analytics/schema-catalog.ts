@@ -1,0 +1,55 @@
+// What tenant SQL may read: the Discord tables and the precomputed analytics tables, each with a
+// description. The guard's relation allowlist and GET /api/query/tables|schema both come from here,
+// and migrations grant SELECT on exactly these to discord_sql_query.
+export interface RelationDoc {
+  description: string;
+  columns?: Record<string, string>;
+}
+
+export const RELATION_DOCS: Record<string, RelationDoc> = {
+  servers: { description: "Discord servers (guilds) you synced.", columns: { id: "server snowflake", synced_at: "end of the last sync" } },
+  users: {
+    description: "Everyone seen: members, message authors, reactors, mentioned users. Webhooks are users with is_webhook.",
+    columns: { is_bot: "Discord bot account", is_webhook: "webhook author (not a real account)" },
+  },
+  server_members: {
+    description: "The member list of each server (needs the members intent).",
+    columns: { joined_at: "when the member joined", is_active: "false once the member left" },
+  },
+  channels: {
+    description: "Channels, categories, threads and forum posts. A thread has is_thread and its parent channel in parent_id.",
+    columns: { type: "Discord channel type (0 text, 2 voice, 4 category, 5 announcement, 11/12 threads, 15 forum)", readable: "false: the bot could not read it" },
+  },
+  messages: {
+    description: "Messages in the sync window. Replies carry reply_to_message_id / reply_to_author_id.",
+    columns: {
+      message_type: "0 default, 19 reply, others system",
+      reply_to_author_id: "author of the message replied to",
+      is_deleted: "deleted on Discord after it was synced",
+      word_count: "words in content",
+    },
+  },
+  message_mentions: { description: "Users mentioned in each message." },
+  emojis: { description: "Custom emojis by snowflake and unicode emojis by their text (key)." },
+  reactions: {
+    description: "Who reacted to which message with which emoji. reaction_type 0 normal, 1 super (burst).",
+    columns: { message_author_id: "author of the reacted message", message_created_at: "time of the reacted message (Discord gives no reaction time)" },
+  },
+  user_interactions: {
+    description: "Precomputed: who replies to, reacts to and mentions whom, per server, all time (refreshed after each sync).",
+    columns: { kind: "reply | reaction | mention", from_user_id: "who acted", to_user_id: "who was replied to / reacted to / mentioned", involves_bot: "either side is a bot or webhook" },
+  },
+  daily_stats: {
+    description: "Precomputed: per server, channel and UTC day (channel_id 0 = whole server), humans only.",
+    columns: { active_users: "distinct members who posted", joins: "members who joined (server row only)" },
+  },
+  member_daily: {
+    description: "Precomputed: per server, UTC day, channel and member: messages, replies and reactions given/received, mentions.",
+  },
+  hourly_stats: { description: "Precomputed: messages per server, channel and UTC hour (human_messages leaves bots and webhooks out)." },
+  first_replies: {
+    description: "Precomputed: each message that got a reply from someone else, with the first reply's time and author.",
+  },
+};
+
+export const QUERYABLE_RELATIONS: ReadonlySet<string> = new Set(Object.keys(RELATION_DOCS));

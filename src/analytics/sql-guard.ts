@@ -1,0 +1,239 @@
+// The first wall around tenant SQL: PostgreSQL's own parser, then an allowlist walk of the tree.
+// Exactly one SELECT (CTEs, set operations, subqueries, VALUES, TABLE x), only the relations a
+// tenant may query, only allowlisted functions, operators and types. Anything else is refused with
+// the reason and the character position. The database role, RLS and the read-only transaction
+// are the walls behind this one (see runner.ts); none of them relies on this check.
+import { byteToCharOffset, parseSql, PgSyntaxError } from "./pg-parser";
+import { QUERYABLE_RELATIONS } from "./schema-catalog";
+
+export class SqlRefused extends Error {
+  constructor(
+    message: string,
+    /** 0-based character offset in the submitted SQL. */
+    readonly position: number | undefined,
+    readonly code: "syntax_error" | "refused" = "refused",
+  ) {
+    super(message);
+  }
+}
+
+export interface GuardedSql {
+  /** The one statement, without a trailing semicolon or anything after it. */
+  statement: string;
+  /** Character offset of `statement` in the submitted text (to map database error positions back). */
+  offset: number;
+}
+
+const MAX_DEPTH = 400;
+
+const FUNCTIONS = new Set(
+  `count sum avg min max bool_and bool_or every array_agg string_agg json_agg jsonb_agg json_object_agg jsonb_object_agg
+  stddev stddev_pop stddev_samp variance var_pop var_samp percentile_cont percentile_disc mode corr covar_pop covar_samp
+  regr_avgx regr_avgy regr_count regr_intercept regr_r2 regr_slope regr_sxx regr_sxy regr_syy bit_and bit_or bit_xor any_value
+  row_number rank dense_rank percent_rank cume_dist ntile lag lead first_value last_value nth_value
+  now current_date current_timestamp localtimestamp statement_timestamp transaction_timestamp clock_timestamp date_trunc date_part
+  extract age to_char to_date to_timestamp to_number make_date make_time make_timestamp make_timestamptz make_interval date_bin
+  justify_days justify_hours justify_interval isfinite timezone date overlaps
+  length char_length character_length octet_length bit_length lower upper initcap trim btrim ltrim rtrim substring substr
+  position strpos replace split_part concat concat_ws left right reverse regexp_replace regexp_match regexp_matches
+  regexp_split_to_array regexp_split_to_table regexp_count regexp_like regexp_substr regexp_instr starts_with format md5 sha256
+  encode to_hex ascii chr translate quote_ident quote_literal quote_nullable string_to_array array_to_string normalize
+  similar_to_escape casefold unistr
+  abs ceil ceiling floor round trunc sqrt cbrt power pow exp ln log log10 mod sign div pi degrees radians width_bucket
+  random gcd lcm sin cos tan asin acos atan atan2 scale
+  json_build_object jsonb_build_object json_build_array jsonb_build_array to_json to_jsonb row_to_json array_to_json
+  json_object jsonb_object json_array_length jsonb_array_length json_extract_path jsonb_extract_path json_extract_path_text
+  jsonb_extract_path_text jsonb_pretty json_typeof jsonb_typeof json_array_elements jsonb_array_elements
+  json_array_elements_text jsonb_array_elements_text json_each jsonb_each json_each_text jsonb_each_text json_object_keys
+  jsonb_object_keys jsonb_strip_nulls json_strip_nulls jsonb_set jsonb_insert jsonb_path_query jsonb_path_exists
+  array_length cardinality unnest array_position array_positions array_remove array_replace array_append array_prepend
+  array_cat array_upper array_lower array_dims array_fill generate_series generate_subscripts
+  coalesce nullif greatest least num_nulls num_nonnulls`.split(/\s+/),
+);
+
+const OPERATORS = new Set(
+  `= <> != < > <= >= + - * / % ^ || ~~ !~~ ~~* !~~* ~ ~* !~ !~* @> <@ && -> ->> #> #>> ? ?| ?& |/ ||/ @ & | # << >> @@ <-> #-`.split(/\s+/).concat(["BETWEEN", "NOT BETWEEN", "BETWEEN SYMMETRIC", "NOT BETWEEN SYMMETRIC"]),
+);
+
+const TYPES = new Set(
+  `int2 int4 int8 smallint integer int bigint numeric decimal float4 float8 real double text varchar bpchar char character
+  bool boolean date time timetz timestamp timestamptz interval json jsonb uuid bytea name`.split(/\s+/),
+);
+
+// System columns expose physical storage and transaction ids.
+const SYSTEM_COLUMNS = new Set(["ctid", "xmin", "xmax", "cmin", "cmax", "tableoid"]);
+
+// Date/time keywords parse to SQLValueFunction; the user/role/schema ones leak server identity.
+const VALUE_FUNCTIONS = new Set([
+  "SVFOP_CURRENT_DATE", "SVFOP_CURRENT_TIME", "SVFOP_CURRENT_TIME_N", "SVFOP_CURRENT_TIMESTAMP",
+  "SVFOP_CURRENT_TIMESTAMP_N", "SVFOP_LOCALTIME", "SVFOP_LOCALTIME_N", "SVFOP_LOCALTIMESTAMP", "SVFOP_LOCALTIMESTAMP_N",
+]);
+
+const A_EXPR_KINDS = new Set([
+  "AEXPR_OP", "AEXPR_OP_ANY", "AEXPR_OP_ALL", "AEXPR_DISTINCT", "AEXPR_NOT_DISTINCT", "AEXPR_NULLIF", "AEXPR_IN",
+  "AEXPR_LIKE", "AEXPR_ILIKE", "AEXPR_SIMILAR", "AEXPR_BETWEEN", "AEXPR_NOT_BETWEEN", "AEXPR_BETWEEN_SYM", "AEXPR_NOT_BETWEEN_SYM",
+]);
+
+// Node types that carry no behaviour of their own; their children are still walked.
+const PLAIN_NODES = new Set([
+  "ResTarget", "A_Const", "Integer", "Float", "Boolean", "String", "BitString", "A_Star", "Alias", "SortBy", "WindowDef",
+  "BoolExpr", "NullTest", "BooleanTest", "CaseExpr", "CaseWhen", "CoalesceExpr", "MinMaxExpr", "RowExpr", "A_ArrayExpr",
+  "A_Indirection", "A_Indices", "ParamRef", "GroupingSet", "List", "JoinExpr", "RangeSubselect", "SubLink", "CollateClause",
+  "RangeFunction", "ColumnDef", "NamedArgExpr", "GroupingFunc",
+]);
+
+/** Checks `sql` and returns the one statement to run, or throws SqlRefused. */
+export async function guardSql(sql: string): Promise<GuardedSql> {
+  let tree: Awaited<ReturnType<typeof parseSql>>;
+  try {
+    tree = await parseSql(sql);
+  } catch (err) {
+    if (err instanceof PgSyntaxError) throw new SqlRefused(err.message, err.position, "syntax_error");
+    throw err;
+  }
+  const stmts = tree.stmts ?? [];
+  if (stmts.length === 0) throw new SqlRefused("no statement: send one SELECT (or WITH ... SELECT)", 0);
+  if (stmts.length > 1) {
+    throw new SqlRefused("only one statement is allowed per request", byteToCharOffset(sql, stmts[1].stmt_location ?? 0));
+  }
+  const { stmt, stmt_location = 0, stmt_len } = stmts[0];
+  const bytes = new TextEncoder().encode(sql);
+  const end = stmt_len ? stmt_location + stmt_len : bytes.length;
+  const statement = new TextDecoder().decode(bytes.subarray(stmt_location, end));
+  const offset = byteToCharOffset(sql, stmt_location);
+
+  const kind = Object.keys(stmt)[0];
+  if (kind !== "SelectStmt") {
+    throw new SqlRefused(`only SELECT and WITH ... SELECT queries are allowed (got ${describe(kind)})`, offset);
+  }
+  new Walker(sql).node(stmt, new Set(), 0, stmt_location);
+  return { statement, offset };
+}
+
+function describe(kind: string): string {
+  return kind.replace(/Stmt$/, "").replace(/([a-z])([A-Z])/g, "$1 $2").toUpperCase() || kind;
+}
+
+class Walker {
+  constructor(private readonly sql: string) {}
+
+  private refuse(message: string, byteLocation: number | undefined): never {
+    throw new SqlRefused(message, byteLocation === undefined || byteLocation < 0 ? undefined : byteToCharOffset(this.sql, byteLocation));
+  }
+
+  /** Walks any JSON value of the tree; `loc` is the nearest known byte location (for errors). */
+  value(v: unknown, ctes: Set<string>, depth: number, loc: number): void {
+    if (depth > MAX_DEPTH) this.refuse("query is nested too deeply", loc);
+    if (Array.isArray(v)) {
+      for (const item of v) this.value(item, ctes, depth + 1, loc);
+      return;
+    }
+    if (v === null || typeof v !== "object") return;
+    const keys = Object.keys(v);
+    if (keys.length === 1 && /^[A-Z]/.test(keys[0])) {
+      this.node(v as Record<string, unknown>, ctes, depth + 1, loc);
+      return;
+    }
+    // An inline struct (alias, window definition ...): walk its fields.
+    this.fields(v as Record<string, unknown>, ctes, depth + 1, loc, []);
+  }
+
+  private fields(obj: Record<string, unknown>, ctes: Set<string>, depth: number, loc: number, skip: string[]): void {
+    const here = typeof obj.location === "number" && obj.location >= 0 ? obj.location : loc;
+    for (const [k, child] of Object.entries(obj)) {
+      if (skip.includes(k)) continue;
+      this.value(child, ctes, depth, here);
+    }
+  }
+
+  node(wrapped: Record<string, unknown>, ctes: Set<string>, depth: number, loc: number): void {
+    const type = Object.keys(wrapped)[0];
+    const n = (wrapped[type] ?? {}) as Record<string, any>;
+    const at = typeof n.location === "number" && n.location >= 0 ? n.location : loc;
+    switch (type) {
+      case "SelectStmt":
+        return this.select(n, ctes, depth, at);
+      case "RangeVar":
+        return this.rangeVar(n, ctes, at);
+      case "ColumnRef": {
+        const fields = (n.fields ?? []) as Record<string, any>[];
+        const last = fields.at(-1)?.String?.sval as string | undefined;
+        if (last && SYSTEM_COLUMNS.has(last.toLowerCase())) this.refuse(`system column "${last}" is not available`, at);
+        return;
+      }
+      case "FuncCall":
+        return this.funcCall(n, ctes, depth, at);
+      case "A_Expr": {
+        if (!A_EXPR_KINDS.has(n.kind)) this.refuse(`expression kind ${n.kind} is not allowed`, at);
+        const names = ((n.name ?? []) as Record<string, any>[]).map((x) => x.String?.sval as string);
+        const op = names.at(-1) ?? "";
+        if (names.length > 2 || (names.length === 2 && names[0] !== "pg_catalog")) this.refuse(`operator ${names.join(".")} is not allowed`, at);
+        if (!OPERATORS.has(op)) this.refuse(`operator ${op} is not allowed`, at);
+        return this.fields(n, ctes, depth, at, ["name"]);
+      }
+      case "TypeCast":
+        this.typeName(n.typeName, at);
+        return this.fields(n, ctes, depth, at, ["typeName"]);
+      case "SQLValueFunction":
+        if (!VALUE_FUNCTIONS.has(n.op)) this.refuse(`${String(n.op).replace("SVFOP_", "")} is not available`, at);
+        return;
+      case "ColumnDef":
+        this.typeName(n.typeName, at);
+        return this.fields(n, ctes, depth, at, ["typeName"]);
+      default:
+        if (!PLAIN_NODES.has(type)) this.refuse(`${describe(type)} is not allowed in a query`, at);
+        return this.fields(n, ctes, depth, at, []);
+    }
+  }
+
+  private select(n: Record<string, any>, outer: Set<string>, depth: number, at: number): void {
+    if (n.intoClause) this.refuse("SELECT INTO is not allowed", at);
+    if (n.lockingClause) this.refuse("FOR UPDATE / FOR SHARE is not allowed", at);
+    let scope = outer;
+    const with_ = n.withClause as { ctes?: Record<string, any>[]; recursive?: boolean } | undefined;
+    if (with_) {
+      const ctes = (with_.ctes ?? []).map((c) => c.CommonTableExpr as Record<string, any>);
+      const names = ctes.map((c) => String(c.ctename));
+      ctes.forEach((cte, i) => {
+        const cteAt = typeof cte.location === "number" ? cte.location : at;
+        const query = cte.ctequery as Record<string, unknown>;
+        const qtype = Object.keys(query ?? {})[0];
+        if (qtype !== "SelectStmt") this.refuse(`WITH ${names[i]} must be a SELECT (got ${describe(qtype ?? "nothing")})`, cteAt);
+        if (cte.search_clause || cte.cycle_clause) this.fields(cte, outer, depth, cteAt, ["ctequery"]);
+        const visible = new Set([...outer, ...(with_.recursive ? names : names.slice(0, i))]);
+        this.node(query, visible, depth + 1, cteAt);
+      });
+      scope = new Set([...outer, ...names]);
+    }
+    this.fields(n, scope, depth, at, ["withClause"]);
+  }
+
+  private rangeVar(n: Record<string, any>, ctes: Set<string>, at: number): void {
+    const schema = n.schemaname as string | undefined;
+    const name = String(n.relname);
+    if (n.catalogname) this.refuse(`relation ${n.catalogname}.${schema}.${name} is not available`, at);
+    if (!schema && ctes.has(name)) return;
+    if (schema && schema !== "public") this.refuse(`relation ${schema}.${name} is not available: query the tables listed by GET /api/query/tables`, at);
+    if (!QUERYABLE_RELATIONS.has(name)) {
+      this.refuse(`relation "${name}" is not available: query the tables listed by GET /api/query/tables`, at);
+    }
+  }
+
+  private funcCall(n: Record<string, any>, ctes: Set<string>, depth: number, at: number): void {
+    const names = ((n.funcname ?? []) as Record<string, any>[]).map((x) => String(x.String?.sval));
+    const name = names.at(-1) ?? "";
+    const qualified = names.join(".");
+    if (names.length > 2 || (names.length === 2 && names[0] !== "pg_catalog")) this.refuse(`function ${qualified} is not allowed`, at);
+    if (!FUNCTIONS.has(name.toLowerCase()) || name !== name.toLowerCase()) this.refuse(`function ${qualified}() is not allowed`, at);
+    this.fields(n, ctes, depth, at, ["funcname"]);
+  }
+
+  private typeName(t: Record<string, any> | undefined, at: number): void {
+    const names = ((t?.names ?? []) as Record<string, any>[]).map((x) => String(x.String?.sval));
+    const name = names.at(-1) ?? "";
+    if (names.length > 2 || (names.length === 2 && names[0] !== "pg_catalog") || !TYPES.has(name)) {
+      this.refuse(`type ${names.join(".")} is not allowed`, typeof t?.location === "number" ? t.location : at);
+    }
+    if (t?.setof || t?.pct_type) this.refuse("type modifiers %TYPE / SETOF are not allowed", at);
+  }
+}

@@ -1,0 +1,94 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { errorSchema } from "../../lib/openapi";
+
+const errors = (codes: number[]) =>
+  Object.fromEntries(codes.map((c) => [c, { description: "Error", content: { "application/json": { schema: errorSchema } } }]));
+
+const Limits = z
+  .object({
+    storage_bytes: z.number(),
+    history_days: z.number().nullable().openapi({ description: "null: unlimited" }),
+    queries_per_month: z.number().nullable().openapi({ description: "null: unlimited" }),
+    sync_every_minutes: z.number(),
+  })
+  .openapi("PlanLimits");
+
+export const SubscriptionSchema = z
+  .object({
+    plan: z.enum(["free", "pro", "team"]),
+    effective_plan: z.enum(["free", "pro", "team"]).openapi({ description: "The plan whose limits apply now" }),
+    status: z.string(),
+    limits: Limits,
+    current_period_end: z.string().nullable(),
+    cancel_at: z.string().nullable(),
+    grace_until: z.string().nullable(),
+    has_billing_account: z.boolean(),
+    downgrade: z
+      .object({
+        from: z.string(),
+        to: z.string(),
+        effective_at: z.string(),
+        reason: z.string(),
+        data_deleted: z.boolean(),
+        messages_outside_window: z.number(),
+        storage_over_limit_bytes: z.number(),
+        effects: z.array(z.string()),
+      })
+      .nullable()
+      .openapi({ description: "Set when the paid limits end (or ended): what changes and when. Nothing is deleted." }),
+    plans: z.array(z.object({ id: z.string(), name: z.string(), price_usd_monthly: z.number(), limits: Limits })),
+  })
+  .openapi("Subscription");
+
+export const UsageSchema = z
+  .object({
+    plan: z.string(),
+    storage: z.object({
+      used_bytes: z.number(),
+      limit_bytes: z.number(),
+      measured_at: z.string(),
+      by_table: z.record(z.string(), z.number()),
+      method: z.string(),
+    }),
+    history_days: z.number().nullable(),
+    queries: z.object({ used: z.number(), limit: z.number().nullable(), resets_at: z.string() }),
+  })
+  .openapi("Usage");
+
+const Link = z.object({ url: z.string() }).openapi("Link");
+
+export const checkout = createRoute({
+  method: "post",
+  path: "/api/billing/checkout/{plan}",
+  tags: ["Billing"],
+  summary: "A Stripe Checkout link to subscribe to a paid plan",
+  request: { params: z.object({ plan: z.enum(["pro", "team"]).openapi({ param: { name: "plan", in: "path" } }) }) },
+  responses: {
+    200: { description: "Checkout link", content: { "application/json": { schema: Link.extend({ id: z.string(), plan: z.string() }) } } },
+    ...errors([400, 401, 409, 502]),
+  },
+});
+
+export const portal = createRoute({
+  method: "post",
+  path: "/api/billing/portal",
+  tags: ["Billing"],
+  summary: "A Stripe customer-portal link (change plan, payment method, invoices, cancel)",
+  responses: { 200: { description: "Portal link", content: { "application/json": { schema: Link } } }, ...errors([401, 409, 502]) },
+});
+
+export const subscription = createRoute({
+  method: "get",
+  path: "/api/billing/subscription",
+  tags: ["Billing"],
+  summary: "Current plan, limits in force, and what a pending downgrade changes",
+  responses: { 200: { description: "Subscription", content: { "application/json": { schema: SubscriptionSchema } } }, ...errors([401]) },
+});
+
+export const usage = createRoute({
+  method: "get",
+  path: "/api/billing/usage",
+  tags: ["Billing"],
+  summary: "Storage used, history window, queries this month and when the count resets",
+  responses: { 200: { description: "Usage", content: { "application/json": { schema: UsageSchema } } }, ...errors([401]) },
+});

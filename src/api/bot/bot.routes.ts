@@ -1,0 +1,76 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { errorSchema } from "../../lib/openapi";
+
+const GuildSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    icon: z.string().nullable(),
+    member_count: z.number().nullable(),
+    channels_total: z.number().nullable().openapi({ description: "Channels and threads-capable channels with history" }),
+    channels_readable: z.number().nullable().openapi({ description: "Of those, how many the bot may read (VIEW_CHANNEL + READ_MESSAGE_HISTORY)" }),
+    members_intent: z.boolean().nullable().openapi({ description: "false: the member list is refused (Server Members intent off)" }),
+    note: z.string().optional(),
+  })
+  .openapi("BotGuild");
+
+export const BotStatusSchema = z
+  .object({
+    connected: z.boolean(),
+    bot: z.object({ id: z.string(), username: z.string() }).optional(),
+    guilds: z.array(GuildSchema).optional(),
+    connected_at: z.string().optional(),
+    checked_at: z.string().optional(),
+  })
+  .openapi("BotStatus");
+
+const errors = (codes: number[]) =>
+  Object.fromEntries(codes.map((c) => [c, { description: "Error", content: { "application/json": { schema: errorSchema } } }]));
+
+export const connect = createRoute({
+  method: "post",
+  path: "/api/bot/connect",
+  tags: ["Bot"],
+  summary: "Connect a Discord bot: checks the token with Discord, stores it encrypted, lists its servers",
+  request: {
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z.object({
+            token: z
+              .string()
+              .trim()
+              .min(10, "a Discord bot token is at least 10 characters")
+              .max(200)
+              .regex(/^[A-Za-z0-9._-]+$/, "a Discord bot token has only letters, digits, '.', '_' and '-'")
+              .openapi({ description: "The bot token from the Discord developer portal (never returned)" }),
+          }),
+        },
+      },
+    },
+  },
+  responses: {
+    200: { description: "Connected", content: { "application/json": { schema: BotStatusSchema } } },
+    ...errors([400, 401, 502]),
+  },
+});
+
+export const status = createRoute({
+  method: "get",
+  path: "/api/bot/status",
+  tags: ["Bot"],
+  summary: "Whether a bot is connected, which one, and the servers it is in (never the token)",
+  responses: { 200: { description: "Status", content: { "application/json": { schema: BotStatusSchema } } }, ...errors([401]) },
+});
+
+export const disconnect = createRoute({
+  method: "delete",
+  path: "/api/bot/disconnect",
+  tags: ["Bot"],
+  summary: "Forget the bot token",
+  responses: {
+    200: { description: "Disconnected", content: { "application/json": { schema: z.object({ disconnected: z.boolean() }) } } },
+    ...errors([401]),
+  },
+});

@@ -1,0 +1,123 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { errorSchema } from "../../lib/openapi";
+
+const JOB_STATES = ["queued", "running", "cancelling", "cancelled", "succeeded", "partially_succeeded", "failed"] as const;
+
+const ChannelProgressSchema = z.object({
+  channel_id: z.string(),
+  status: z.enum(["pending", "running", "done", "skipped", "failed"]),
+  pages: z.number().int(),
+  messages: z.number().int(),
+  error: z.string().nullable(),
+});
+
+const jobFields = {
+  id: z.string().uuid(),
+  server_id: z.string(),
+  state: z.enum(JOB_STATES),
+  trigger: z.enum(["manual", "schedule", "retry", "cli"]),
+  sync_days: z.number().int().nullable().openapi({ description: "null: all history" }),
+  window_start: z.string().nullable().openapi({ description: "oldest message time covered; null: all history" }),
+  fetch_reactions: z.boolean(),
+  created_at: z.string(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+  error: z.string().nullable(),
+  counts: z.record(z.string(), z.number()).openapi({ description: "rows written per table" }),
+  pages: z.object({ done: z.number().int(), failed: z.number().int(), outstanding: z.number().int() }),
+  requests: z.number().int().openapi({ description: "Discord requests sent" }),
+  rate: z.object({ pages_per_second: z.number(), requests_per_second: z.number() }),
+  estimated_seconds_left: z.number().nullable().openapi({ description: "null while there is no rate to estimate from" }),
+};
+
+export const JobSummarySchema = z.object(jobFields).openapi("SyncJobSummary");
+export const JobSchema = z
+  .object({
+    ...jobFields,
+    warnings: z.array(z.string()),
+    errors: z.array(z.string()),
+    channels: z.array(ChannelProgressSchema),
+  })
+  .openapi("SyncJob");
+
+const JobBody = z.object({ job: JobSchema });
+const errors = {
+  400: { description: "Invalid input (the field at fault is named)", content: { "application/json": { schema: errorSchema } } },
+  404: { description: "No such job for this tenant", content: { "application/json": { schema: errorSchema } } },
+};
+
+const JobIdParams = z.object({
+  job_id: z.string().uuid().openapi({ param: { name: "job_id", in: "path" }, example: "7b0e5b8e-2f4b-4f51-9a39-6f1c1f0d6b9e" }),
+});
+
+export const startExtraction = createRoute({
+  method: "post",
+  path: "/api/extraction/start",
+  tags: ["Extraction"],
+  summary: "Start a sync of one Discord server",
+  request: {
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z.object({
+            server_id: z.string().regex(/^\d{17,20}$/, "must be a Discord snowflake (17-20 digits)"),
+            sync_days: z.number().int().min(1).max(3650).optional().openapi({ description: "days of history; default: the plan's window" }),
+            fetch_reactions: z.boolean().default(true),
+          }),
+        },
+      },
+    },
+  },
+  responses: {
+    202: { description: "Sync queued", content: { "application/json": { schema: JobBody } } },
+    400: errors[400],
+    402: { description: "Over a plan limit", content: { "application/json": { schema: errorSchema } } },
+    409: { description: "No bot connected, or a sync of this server is already running (details.job_id)", content: { "application/json": { schema: errorSchema } } },
+  },
+});
+
+export const extractionStatus = createRoute({
+  method: "get",
+  path: "/api/extraction/status/{job_id}",
+  tags: ["Extraction"],
+  summary: "Live state of a sync job",
+  request: { params: JobIdParams },
+  responses: {
+    200: { description: "The job", content: { "application/json": { schema: JobBody } } },
+    ...errors,
+  },
+});
+
+export const extractionHistory = createRoute({
+  method: "get",
+  path: "/api/extraction/history",
+  tags: ["Extraction"],
+  summary: "The tenant's sync jobs, newest first",
+  request: {
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(100).default(20),
+      before: z.string().datetime({ offset: true }).optional().openapi({ description: "next_before of the previous page" }),
+    }),
+  },
+  responses: {
+    200: {
+      description: "One page of jobs",
+      content: { "application/json": { schema: z.object({ jobs: z.array(JobSummarySchema), next_before: z.string().nullable() }) } },
+    },
+    400: errors[400],
+  },
+});
+
+export const cancelExtraction = createRoute({
+  method: "post",
+  path: "/api/extraction/cancel/{job_id}",
+  tags: ["Extraction"],
+  summary: "Cancel a running sync",
+  request: { params: JobIdParams },
+  responses: {
+    200: { description: "Cancelled", content: { "application/json": { schema: JobBody } } },
+    ...errors,
+    409: { description: "The job already ended", content: { "application/json": { schema: errorSchema } } },
+  },
+});

@@ -1,0 +1,84 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { errorSchema } from "../../lib/openapi";
+
+const errors = (codes: number[]) =>
+  Object.fromEntries(codes.map((c) => [c, { description: "Error", content: { "application/json": { schema: errorSchema } } }]));
+
+export const ExecuteBody = z.object({
+  sql: z
+    .string()
+    .min(1, "sql is empty")
+    .max(100_000, "sql is longer than 100,000 characters")
+    .openapi({ description: "One SELECT or WITH ... SELECT over the tables of GET /api/query/tables", example: "SELECT count(*) FROM messages" }),
+  format: z.enum(["json", "csv"]).default("json"),
+  params: z
+    .array(z.union([z.string().max(10_000), z.number(), z.boolean(), z.null()]))
+    .max(100, "at most 100 params")
+    .default([])
+    .openapi({ description: "Values for $1, $2 ... in sql" }),
+});
+
+const ColumnSchema = z.object({ name: z.string(), type: z.string().openapi({ description: "PostgreSQL type name" }), typeOid: z.number() });
+
+export const QueryResultSchema = z
+  .object({
+    columns: z.array(ColumnSchema),
+    rows: z.array(z.array(z.unknown())),
+    rowCount: z.number(),
+    truncated: z.boolean().openapi({ description: "true: more rows existed than the 10,000-row (or byte) cap" }),
+    truncatedBy: z.enum(["rows", "bytes"]).optional(),
+    elapsedMs: z.number(),
+  })
+  .openapi("QueryResult");
+
+export const execute = createRoute({
+  method: "post",
+  path: "/api/query/execute",
+  tags: ["Query"],
+  summary: "Run one read-only SQL query on your data (10,000 rows, 30 s); JSON or CSV (RFC 4180)",
+  request: { body: { required: true, content: { "application/json": { schema: ExecuteBody } } } },
+  responses: {
+    200: {
+      description: "Result",
+      content: { "application/json": { schema: QueryResultSchema }, "text/csv": { schema: z.string() } },
+    },
+    ...errors([400, 429]),
+  },
+});
+
+const RelationSchema = z.object({
+  name: z.string(),
+  kind: z.enum(["table", "precomputed"]),
+  description: z.string(),
+});
+
+export const tables = createRoute({
+  method: "get",
+  path: "/api/query/tables",
+  tags: ["Query"],
+  summary: "The relations your SQL may read",
+  responses: { 200: { description: "Relations", content: { "application/json": { schema: z.object({ tables: z.array(RelationSchema) }) } } } },
+});
+
+export const schema = createRoute({
+  method: "get",
+  path: "/api/query/schema",
+  tags: ["Query"],
+  summary: "Columns and types of each relation your SQL may read",
+  responses: {
+    200: {
+      description: "Schema",
+      content: {
+        "application/json": {
+          schema: z.object({
+            tables: z.array(
+              RelationSchema.extend({
+                columns: z.array(z.object({ name: z.string(), type: z.string(), nullable: z.boolean(), description: z.string().optional() })),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+  },
+});

@@ -1,0 +1,62 @@
+// The CLI's database: DATABASE_URL when set, else the embedded PGlite under .data/ (the same one
+// `npm start` uses, so both see the same data). Either way a pg Pool the shared code can use.
+import pg from "pg";
+import { connectUrl, embeddedDataDir, OneLineError } from "../../scripts/lib/database";
+import { startEmbedded } from "../../scripts/lib/embedded";
+import { migrate, readMigrations } from "../../scripts/lib/migrate";
+import type { PoolLike } from "../db/client";
+
+export interface CliDatabase {
+  pool: PoolLike;
+  /** Where the data lives, for messages ("the embedded database in ...", "DATABASE_URL (host)"). */
+  where: string;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(url: string | undefined, opts: { migrateIfNeeded?: boolean } = {}): Promise<CliDatabase> {
+  if (url) {
+    const client = await connectUrl(url);
+    try {
+      if (opts.migrateIfNeeded !== false) await migrateIfBehind(client);
+    } finally {
+      await client.end();
+    }
+    const pool = new pg.Pool({ connectionString: url, max: 12, connectionTimeoutMillis: 8000 });
+    pool.on("error", () => {}); // an idle client's socket error: the next query reports it
+    return { pool: pool as unknown as PoolLike, where: `DATABASE_URL (${new URL(url).hostname})`, close: () => pool.end() };
+  }
+  const dir = embeddedDataDir();
+  const embedded = await startEmbedded({ dataDir: dir }).catch((err: Error) => {
+    throw new OneLineError(
+      `cannot open the embedded database in ${dir} (is \`npm start\` or another discord-sql running? stop it, or set DATABASE_URL): ${err.message.split("\n")[0]}`,
+    );
+  });
+  // PGlite has one session, already switched to the app role; the socket server serialises transactions.
+  const pool = new pg.Pool({ host: "127.0.0.1", port: embedded.port, user: "discord_sql_app", database: "postgres", max: 12 });
+  pool.on("error", () => {});
+  return {
+    pool: pool as unknown as PoolLike,
+    where: `the embedded database in ${dir}`,
+    close: async () => {
+      await pool.end();
+      await embedded.close();
+    },
+  };
+}
+
+/** Applies missing migrations; a database that is up to date is not touched (the app role may not own it). */
+async function migrateIfBehind(client: pg.Client): Promise<void> {
+  const wanted = readMigrations();
+  let done = new Set<string>();
+  try {
+    done = new Set((await client.query<{ version: string }>("SELECT version FROM schema_migrations")).rows.map((r) => r.version));
+  } catch {
+    // no schema_migrations yet: a fresh database
+  }
+  if (wanted.every((m) => done.has(m.version))) return;
+  try {
+    await migrate({ exec: (s) => client.query(s), query: (s, p) => client.query(s, p) as never }, wanted);
+  } catch (err) {
+    throw new OneLineError(`the database at DATABASE_URL needs migrations and applying them failed: ${(err as Error).message.split("\n")[0]} (run \`discord-sql migrate\` with the owner's URL)`);
+  }
+}

@@ -1,0 +1,169 @@
+// `discord-sql report NAME`: the product's built-in reports (src/analytics/reports.ts) as tables.
+import { OneLineError } from "../../scripts/lib/database";
+import * as reports from "../analytics/reports";
+import type { ReportFilters } from "../analytics/reports";
+import { withTenant, type PoolLike } from "../db/client";
+import { dayArg, guildIdArg, parseArgs, positiveIntArg } from "./args";
+import { openDatabase } from "./database";
+import { outputFormat } from "./query";
+import { LOCAL_TENANT, readSettings } from "./settings";
+import { formatRows, objectsToRows, type Cell } from "./table";
+
+export const REPORT_HELP = `discord-sql report NAME [--guild ID] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--limit N] [--include-bots] [--csv | --json]
+discord-sql report --list`;
+
+interface Section {
+  title: string;
+  columns: string[];
+  rows: Cell[][];
+}
+
+const table = (title: string, objects: object[]): Section => ({ title, ...objectsToRows(objects as Record<string, unknown>[]) });
+const DOW = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+type Run = (pool: PoolLike, f: ReportFilters) => Promise<{ data: unknown; sections: Section[] }>;
+
+/** Report name -> what it says and how to run it. */
+export const REPORTS: Record<string, { about: string; run: Run }> = {
+  activity: {
+    about: "members by activity level (power user / active / casual / lurker), last 30 days by default",
+    run: async (pool, f) => {
+      const { data } = await reports.activityLevels(pool, LOCAL_TENANT, f);
+      return {
+        data,
+        sections: [
+          table(`levels ${data.from} .. ${data.to}`, Object.entries(data.counts).map(([level, members]) => ({ level, members }))),
+          table("members", data.members),
+        ],
+      };
+    },
+  },
+  members: {
+    about: "per member: messages, replies, reactions and mentions given and received",
+    run: async (pool, f) => {
+      const { data } = await reports.memberSummaries(pool, LOCAL_TENANT, f);
+      return { data, sections: [table(`members (${data.total})`, data.members)] };
+    },
+  },
+  replies: pairs("reply", "who replies to whom"),
+  "reaction-pairs": pairs("reaction", "who reacts to whose messages"),
+  mentions: pairs("mention", "who mentions whom"),
+  daily: {
+    about: "messages and active users per day",
+    run: async (pool, f) => {
+      const { data } = await reports.dailyActivity(pool, LOCAL_TENANT, f);
+      return { data, sections: [table("daily activity", data)] };
+    },
+  },
+  heatmap: {
+    about: "messages by weekday and hour (UTC)",
+    run: async (pool, f) => {
+      const { data } = await reports.hourOfWeek(pool, LOCAL_TENANT, f);
+      const rows = data.cells.map((hours, dow) => ({ day: DOW[dow], ...Object.fromEntries(hours.map((n, h) => [String(h).padStart(2, "0"), n])) }));
+      const busiest = data.busiest ? `busiest: ${DOW[data.busiest.dow]} ${data.busiest.hour}:00 UTC (${data.busiest.messages} messages)` : "no messages";
+      return { data, sections: [table(`messages by weekday and hour (UTC); ${busiest}`, rows)] };
+    },
+  },
+  reactions: {
+    about: "top emojis, top reaction givers and receivers",
+    run: async (pool, f) => {
+      const { data } = await reports.reactionsReport(pool, LOCAL_TENANT, f);
+      return { data, sections: [table("emojis", data.emojis), table("givers", data.givers), table("receivers", data.receivers)] };
+    },
+  },
+  channels: {
+    about: "messages, active users and reply rate per channel",
+    run: async (pool, f) => {
+      const { data } = await reports.channelActivity(pool, LOCAL_TENANT, f);
+      return { data, sections: [table("channels", data)] };
+    },
+  },
+  "response-times": {
+    about: "how fast messages get a first reply; who starts conversations and who answers",
+    run: async (pool, f) => {
+      const { data } = await reports.responseTimes(pool, LOCAL_TENANT, f);
+      return {
+        data,
+        sections: [
+          table("overall", [{ replied_messages: data.replied_messages, median_seconds: data.median_seconds, p90_seconds: data.p90_seconds }]),
+          table("by channel", data.by_channel),
+          table("starters and responders", data.starters),
+        ],
+      };
+    },
+  },
+  retention: {
+    about: "weekly cohorts: members who posted again 1..8 weeks after their first week",
+    run: async (pool, f) => {
+      const { data } = await reports.retention(pool, LOCAL_TENANT, f);
+      const rows = data.map((c) => ({ week: c.week, size: c.size, ...Object.fromEntries(c.retained.map((n, i) => [`w${i + 1}`, n])) }));
+      return { data, sections: [table("retention cohorts", rows)] };
+    },
+  },
+};
+
+function pairs(kind: reports.InteractionKind, about: string): { about: string; run: Run } {
+  return {
+    about,
+    run: async (pool, f) => {
+      const { data } = await reports.interactionPairs(pool, LOCAL_TENANT, kind, f);
+      return { data, sections: [table(about, data)] };
+    },
+  };
+}
+
+export async function reportCommand(argv: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<number> {
+  const args = parseArgs("report", argv, { values: ["guild", "from", "to", "limit"], switches: ["list", "include-bots", "csv", "json"] });
+  if (args.switches.has("list") || args.positionals.length === 0) {
+    const rows = Object.entries(REPORTS).map(([name, r]) => [name, r.about]);
+    io.stdout.write(formatRows("table", ["report", "what it shows"], rows));
+    if (!args.switches.has("list")) io.stderr.write(`usage: ${REPORT_HELP.split("\n")[0]}\n`);
+    return args.switches.has("list") ? 0 : 2;
+  }
+  const name = args.positionals[0];
+  const report = REPORTS[name];
+  if (!report) throw new OneLineError(`unknown report ${JSON.stringify(name)}: one of ${Object.keys(REPORTS).join(", ")} (discord-sql report --list)`);
+  if (args.positionals.length > 1) throw new OneLineError(`unexpected argument ${JSON.stringify(args.positionals[1])}`);
+  const format = outputFormat(args.switches);
+  const filters = {
+    from: dayArg(args.values.from, "--from"),
+    to: dayArg(args.values.to, "--to"),
+    limit: positiveIntArg(args.values.limit, "--limit"),
+    includeBots: args.switches.has("include-bots"),
+  };
+
+  const db = await openDatabase(readSettings().databaseUrl);
+  try {
+    const serverId = await pickServer(db.pool, guildIdArg(args.values.guild));
+    const { data, sections } = await report.run(db.pool, { serverId, ...filters });
+    if (format === "json") {
+      io.stdout.write(JSON.stringify(data, null, 2) + "\n");
+      return 0;
+    }
+    sections.forEach((s, i) => {
+      if (format === "table") io.stdout.write(`${i ? "\n" : ""}${s.title}\n`);
+      io.stdout.write(s.rows.length || format === "csv" ? formatRows(format, s.columns.length ? s.columns : ["(none)"], s.rows) : "(no rows)\n");
+    });
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
+
+/** --guild, or the only synced server; several synced servers need --guild. */
+export async function pickServer(pool: PoolLike, given: string | undefined): Promise<string> {
+  const servers = await withTenant(pool, LOCAL_TENANT, (tx) =>
+    tx.query<{ id: string; name: string }>("SELECT id::text AS id, name FROM servers ORDER BY name, id"),
+  { readOnly: true });
+  if (given) {
+    if (!servers.rows.some((s) => s.id === given)) {
+      throw new OneLineError(`server ${given} has not been synced into this database: run \`discord-sql sync --guild ${given}\` first`);
+    }
+    return given;
+  }
+  if (servers.rows.length === 0) throw new OneLineError("no server has been synced into this database yet: run `discord-sql sync --guild ID` first");
+  if (servers.rows.length > 1) {
+    throw new OneLineError(`several servers are synced; pick one with --guild: ${servers.rows.map((s) => `${s.id} (${s.name})`).join(", ")}`);
+  }
+  return servers.rows[0].id;
+}

@@ -1,0 +1,242 @@
+// Batched upserts of mapped Discord rows: one INSERT ... ON CONFLICT statement per table per page
+// (chunked under PostgreSQL's 65535 bind parameters), rows sorted by key so concurrent pages lock
+// shared rows (users, emojis) in the same order and cannot deadlock. Rows that would not change are
+// not rewritten (the ON CONFLICT ... WHERE ... IS DISTINCT FROM), so re-writing a page is a no-op
+// and the counts returned are the rows actually inserted or changed.
+import type { TenantTx } from "./client";
+import { compareIds, mergeEmojis, mergeUsers, type Rows, type TableName } from "../extraction/map";
+
+/** The new value of a column from the stored row (`cur`) and the incoming one (`inc`). */
+type Merge = (cur: string, inc: string) => string;
+
+interface TableSpec {
+  /** Key columns after tenant_id, in primary-key order. */
+  key: string[];
+  /** Non-key columns, in insert order. */
+  columns: string[];
+  /** SQL type of every key and non-key column (parameters are cast, VALUES rows carry no types). */
+  types: Record<string, string>;
+  /** Columns a later sighting may change, with how the new value is decided (null: the incoming value). */
+  update: Record<string, Merge | null>;
+  /** Key columns holding snowflakes (compared numerically when sorting). */
+  snowflakeKeys: Set<string>;
+}
+
+const keep =
+  (col: string): Merge =>
+  (cur, inc) => `COALESCE(${inc}.${col}, ${cur}.${col})`;
+const sticky =
+  (col: string): Merge =>
+  (cur, inc) => `(${cur}.${col} OR ${inc}.${col})`;
+
+const types = (spec: string) =>
+  Object.fromEntries(spec.split(",").map((pair) => pair.trim().split(/\s+/, 2) as [string, string]));
+
+// Write order is fixed too (parents first), so two pages always lock tables in the same sequence.
+export const TABLES: Record<TableName, TableSpec> = {
+  servers: {
+    key: ["id"],
+    columns: ["name", "icon", "owner_id", "member_count", "description", "created_at", "synced_at"],
+    types: types("id bigint, name text, icon text, owner_id bigint, member_count integer, description text, created_at timestamptz, synced_at timestamptz"),
+    update: { name: null, icon: null, owner_id: null, member_count: null, description: null, synced_at: null },
+    snowflakeKeys: new Set(["id"]),
+  },
+  users: {
+    key: ["id"],
+    columns: ["username", "discriminator", "global_name", "avatar", "is_bot", "is_system", "is_webhook"],
+    // A partial user object (a reactor, a mention) must not erase what a fuller one (a member) told us.
+    types: types("id bigint, username text, discriminator text, global_name text, avatar text, is_bot boolean, is_system boolean, is_webhook boolean"),
+    update: {
+      username: null,
+      discriminator: keep("discriminator"),
+      global_name: keep("global_name"),
+      avatar: keep("avatar"),
+      is_bot: sticky("is_bot"),
+      is_system: sticky("is_system"),
+      is_webhook: sticky("is_webhook"),
+    },
+    snowflakeKeys: new Set(["id"]),
+  },
+  server_members: {
+    key: ["server_id", "user_id"],
+    columns: ["nickname", "joined_at", "role_ids", "is_active"],
+    types: types("server_id bigint, user_id bigint, nickname text, joined_at timestamptz, role_ids bigint[], is_active boolean"),
+    update: { nickname: null, joined_at: null, role_ids: null, is_active: null },
+    snowflakeKeys: new Set(["server_id", "user_id"]),
+  },
+  channels: {
+    key: ["id"],
+    columns: [
+      "server_id", "parent_id", "name", "type", "topic", "position", "nsfw", "is_thread", "thread_archived",
+      "thread_archived_at", "thread_locked", "thread_owner_id", "thread_private", "created_at", "readable",
+    ],
+    types: types(
+      "id bigint, server_id bigint, parent_id bigint, name text, type integer, topic text, position integer, nsfw boolean, " +
+        "is_thread boolean, thread_archived boolean, thread_archived_at timestamptz, thread_locked boolean, thread_owner_id bigint, " +
+        "thread_private boolean, created_at timestamptz, readable boolean",
+    ),
+    update: {
+      parent_id: null, name: null, type: null, topic: null, position: null, nsfw: null, thread_archived: null,
+      thread_archived_at: null, thread_locked: null, thread_owner_id: keep("thread_owner_id"),
+      thread_private: null, created_at: null, readable: null,
+    },
+    snowflakeKeys: new Set(["id"]),
+  },
+  emojis: {
+    key: ["key"],
+    columns: ["discord_id", "name", "is_custom", "animated", "server_id"],
+    // A reaction's emoji object knows less than the guild's emoji list.
+    types: types("key text, discord_id bigint, name text, is_custom boolean, animated boolean, server_id bigint"),
+    update: {
+      name: (cur, inc) => `COALESCE(NULLIF(${inc}.name, ''), ${cur}.name)`,
+      animated: sticky("animated"),
+      server_id: keep("server_id"),
+    },
+    snowflakeKeys: new Set(),
+  },
+  messages: {
+    key: ["id"],
+    columns: [
+      "server_id", "channel_id", "author_id", "content", "created_at", "edited_at", "message_type", "is_system",
+      "flags", "reply_to_message_id", "reply_to_channel_id", "reply_to_author_id", "mention_count",
+      "role_mention_ids", "mention_everyone", "attachment_count", "embed_count", "sticker_count", "word_count",
+      "pinned", "webhook_id", "is_deleted", "deleted_at",
+    ],
+    types: types(
+      "id bigint, server_id bigint, channel_id bigint, author_id bigint, content text, created_at timestamptz, edited_at timestamptz, " +
+        "message_type integer, is_system boolean, flags integer, reply_to_message_id bigint, reply_to_channel_id bigint, " +
+        "reply_to_author_id bigint, mention_count integer, role_mention_ids bigint[], mention_everyone boolean, attachment_count integer, " +
+        "embed_count integer, sticker_count integer, word_count integer, pinned boolean, webhook_id bigint, is_deleted boolean, deleted_at timestamptz",
+    ),
+    update: {
+      content: null, edited_at: null, flags: null, reply_to_author_id: keep("reply_to_author_id"),
+      mention_count: null, role_mention_ids: null, mention_everyone: null, attachment_count: null, embed_count: null,
+      sticker_count: null, word_count: null, pinned: null, is_deleted: null, deleted_at: null,
+    },
+    snowflakeKeys: new Set(["id"]),
+  },
+  message_mentions: {
+    key: ["message_id", "user_id"],
+    columns: ["server_id"],
+    types: types("message_id bigint, user_id bigint, server_id bigint"),
+    update: {},
+    snowflakeKeys: new Set(["message_id", "user_id"]),
+  },
+  message_reaction_counts: {
+    key: ["message_id", "emoji_key", "reaction_type"],
+    columns: ["count"],
+    types: types("message_id bigint, emoji_key text, reaction_type smallint, count integer"),
+    update: { count: null },
+    snowflakeKeys: new Set(["message_id"]),
+  },
+  reactions: {
+    key: ["message_id", "emoji_key", "user_id", "reaction_type"],
+    columns: ["server_id", "channel_id", "message_author_id", "message_created_at"],
+    types: types(
+      "message_id bigint, emoji_key text, user_id bigint, reaction_type smallint, server_id bigint, channel_id bigint, " +
+        "message_author_id bigint, message_created_at timestamptz",
+    ),
+    update: { message_author_id: keep("message_author_id") },
+    snowflakeKeys: new Set(["message_id", "user_id"]),
+  },
+};
+
+export const WRITE_ORDER: TableName[] = [
+  "servers", "users", "server_members", "channels", "emojis", "messages", "message_mentions",
+  "message_reaction_counts", "reactions",
+];
+
+const MAX_PARAMS = 65_535;
+
+type AnyRow = Record<string, unknown>;
+
+function rowKey(spec: TableSpec, row: AnyRow): string {
+  return spec.key.map((k) => String(row[k])).join("\u0000");
+}
+
+function compareRows(spec: TableSpec, a: AnyRow, b: AnyRow): number {
+  for (const k of spec.key) {
+    const x = String(a[k]);
+    const y = String(b[k]);
+    const c = spec.snowflakeKeys.has(k) ? compareIds(x, y) : x < y ? -1 : x > y ? 1 : 0;
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+/** One row per key (the last one wins; users and emojis are merged), sorted by key. */
+export function prepareRows(table: TableName, rows: AnyRow[]): AnyRow[] {
+  const spec = TABLES[table];
+  let unique: AnyRow[];
+  if (table === "users") unique = mergeUsers(rows as never) as unknown as AnyRow[];
+  else if (table === "emojis") unique = mergeEmojis(rows as never) as unknown as AnyRow[];
+  else {
+    const byKey = new Map<string, AnyRow>();
+    for (const r of rows) byKey.set(rowKey(spec, r), r);
+    unique = [...byKey.values()];
+  }
+  return unique.sort((a, b) => compareRows(spec, a, b));
+}
+
+/**
+ * The statement for `count` rows of `table`; tenant_id comes from the transaction's context.
+ * Rows identical to what is stored are filtered out before the upsert by a plain read: ON CONFLICT
+ * DO UPDATE locks every conflicting row even when it changes nothing, and concurrent pages share
+ * hot rows (the same users react everywhere), so unchanged rows must not be touched at all.
+ */
+export function upsertSql(table: TableName, count: number): string {
+  const spec = TABLES[table];
+  const cols = [...spec.key, ...spec.columns];
+  const values: string[] = [];
+  let p = 1;
+  for (let r = 0; r < count; r++) values.push(`(${cols.map((c) => `$${p++}::${spec.types[c]}`).join(", ")})`);
+  const tenant = "current_setting('app.current_tenant', true)";
+  const conflict = `(tenant_id, ${spec.key.join(", ")})`;
+  const updates = Object.entries(spec.update).map(([col, merge]) => ({
+    col,
+    value: (cur: string, inc: string) => (merge ? merge(cur, inc) : `${inc}.${col}`),
+  }));
+  if (updates.length === 0) {
+    return `INSERT INTO ${table} (tenant_id, ${cols.join(", ")}) SELECT ${tenant}, * FROM (VALUES ${values.join(", ")}) AS incoming (${cols.join(", ")}) ON CONFLICT ${conflict} DO NOTHING`;
+  }
+  const same = updates.map((u) => `cur.${u.col}`).join(", ");
+  const merged = updates.map((u) => u.value("cur", "incoming")).join(", ");
+  const keyMatch = spec.key.map((k) => `cur.${k} = incoming.${k}`).join(" AND ");
+  const set = updates.map((u) => `${u.col} = ${u.value(table, "EXCLUDED")}`).join(", ");
+  const current = updates.map((u) => `${table}.${u.col}`).join(", ");
+  const next = updates.map((u) => u.value(table, "EXCLUDED")).join(", ");
+  return (
+    `INSERT INTO ${table} (tenant_id, ${cols.join(", ")}) SELECT ${tenant}, * FROM (VALUES ${values.join(", ")}) AS incoming (${cols.join(", ")}) ` +
+    `WHERE NOT EXISTS (SELECT 1 FROM ${table} cur WHERE cur.tenant_id = ${tenant} AND ${keyMatch} AND (${same}) IS NOT DISTINCT FROM (${merged})) ` +
+    // Skipping identical rows keeps re-syncs from rewriting (and bloating) unchanged data.
+    `ON CONFLICT ${conflict} DO UPDATE SET ${set} WHERE (${current}) IS DISTINCT FROM (${next})`
+  );
+}
+
+export type WriteCounts = Partial<Record<TableName, number>>;
+
+/**
+ * Writes a page's rows inside the caller's tenant transaction: one statement per table (more only
+ * past the bind-parameter limit). Returns the rows inserted or changed per table.
+ */
+export async function writeRows(tx: TenantTx, rows: Rows): Promise<WriteCounts> {
+  const counts: WriteCounts = {};
+  for (const table of WRITE_ORDER) {
+    const list = rows[table] as AnyRow[] | undefined;
+    if (!list || list.length === 0) continue;
+    const spec = TABLES[table];
+    const cols = [...spec.key, ...spec.columns];
+    const prepared = prepareRows(table, list);
+    const perStatement = Math.floor(MAX_PARAMS / cols.length);
+    let changed = 0;
+    for (let i = 0; i < prepared.length; i += perStatement) {
+      const chunk = prepared.slice(i, i + perStatement);
+      const params: unknown[] = [];
+      for (const row of chunk) for (const c of cols) params.push(row[c] ?? null);
+      const res = await tx.query(upsertSql(table, chunk.length), params);
+      changed += res.rowCount ?? 0;
+    }
+    counts[table] = changed;
+  }
+  return counts;
+}

@@ -1,0 +1,371 @@
+// Discord rate limits as a pure state machine: no I/O, no timers, time passed in. The same state
+// runs in-process (LocalRateLimiter) or inside the tenant's Durable Object (serialised with
+// toJSON/fromJSON), so every consumer of one bot token shares one view of its limits.
+//
+// Protocol: reserve() returns 0 when a request slot is granted (send now; it is counted), or a
+// positive number of ms after which to ask again (nothing is held). Granting only what can be sent
+// now keeps the state exact: waiting callers never hold slots whose timing later proves wrong.
+// Every granted request must be followed by exactly one observe() (status 0 for network errors).
+import { DiscordInvalidRequestBudgetError } from "./errors";
+import { splitRouteKey } from "./routes";
+
+/** What one response taught us: its status, the X-RateLimit-* headers and the 429 body. */
+export interface RateLimitObservation {
+  /** HTTP status; 0 when no response arrived. */
+  status: number;
+  /** X-RateLimit-Bucket: the bucket hash, shared by every route template with the same limit. */
+  bucket?: string | null;
+  limit?: number | null;
+  remaining?: number | null;
+  /** X-RateLimit-Reset: epoch seconds (used as the window's identity). */
+  reset?: number | null;
+  /** X-RateLimit-Reset-After: seconds (used for timing: immune to clock skew). */
+  resetAfter?: number | null;
+  /** X-RateLimit-Global or the 429 body's `global`. */
+  global?: boolean;
+  /** X-RateLimit-Scope: user | global | shared. */
+  scope?: string | null;
+  /** 429 body `retry_after` (seconds, float), or the Retry-After header. */
+  retryAfter?: number | null;
+}
+
+export interface RateLimiter {
+  /** 0: send now (slot counted). > 0: ms to wait before asking again. Throws when the invalid-request budget is spent. */
+  reserve(routeKey: string): Promise<number>;
+  observe(routeKey: string, obs: RateLimitObservation): Promise<void>;
+}
+
+export interface RateLimitOptions {
+  /** Requests per globalWindowMs for the whole token (Discord: 50/s). */
+  globalLimit: number;
+  globalWindowMs: number;
+  /** Discord bans at 10,000 401/403/429 answers per 10 minutes. */
+  invalidLimit: number;
+  invalidWindowMs: number;
+  /** Refuse to send once invalidLimit - invalidSafetyMargin invalid answers are in the window. */
+  invalidSafetyMargin: number;
+  /** While the first request of an unknown route is in flight, others ask again after this. */
+  discoveryPollMs: number;
+  /** A granted request never observed (caller crashed) stops counting after this. */
+  staleAfterMs: number;
+}
+
+export const defaultRateLimitOptions: RateLimitOptions = {
+  globalLimit: 50,
+  globalWindowMs: 1000,
+  invalidLimit: 10_000,
+  invalidWindowMs: 600_000,
+  invalidSafetyMargin: 1000,
+  discoveryPollMs: 50,
+  staleAfterMs: 30_000,
+};
+
+interface BucketState {
+  limit: number;
+  remaining: number;
+  /** When the current window ends (ms, our clock). */
+  resetAt: number;
+  /** X-RateLimit-Reset of the current window, to tell a new window from a late old response. */
+  resetEpoch: number | null;
+  /** Longest reset-after seen: our estimate of the window length, used when a window rolls over unobserved. */
+  windowMs: number;
+  /** Grant times of requests not yet observed. */
+  inFlight: number[];
+}
+
+export interface RateLimitSnapshot {
+  v: 1;
+  options: RateLimitOptions;
+  now: number;
+  global: number[];
+  globalPausedUntil: number;
+  /** route template -> bucket hash (null: the route has no per-route limit). */
+  routes: Record<string, string | null>;
+  /** `${hash}:${major}` -> state. */
+  buckets: Record<string, BucketState>;
+  /** `${template}|${major}` -> paused until (per-route 429 before the bucket is known). */
+  pauses: Record<string, number>;
+  /** route template -> grant time of the request that will teach its bucket. */
+  discovering: Record<string, number>;
+  /** [second, count] of invalid answers, oldest first. */
+  invalid: [number, number][];
+}
+
+const SWEEP_EVERY_MS = 5_000;
+
+export class RateLimitState {
+  readonly options: RateLimitOptions;
+  private now = 0;
+  private global: number[] = [];
+  private globalPausedUntil = 0;
+  private routes: Record<string, string | null> = {};
+  private buckets: Record<string, BucketState> = {};
+  private pauses: Record<string, number> = {};
+  private discovering: Record<string, number> = {};
+  private invalid: [number, number][] = [];
+  private lastSweep = 0;
+
+  constructor(options: Partial<RateLimitOptions> = {}) {
+    this.options = { ...defaultRateLimitOptions, ...options };
+  }
+
+  /** Invalid (401/403/non-shared 429) answers in the sliding 10-minute window, as of the last call. */
+  get invalidRequests(): number {
+    return this.invalidRequestCount(this.now);
+  }
+
+  invalidRequestCount(now: number): number {
+    // Counted per second; a second stays in the window until all of it is older than the window.
+    const from = now - this.options.invalidWindowMs;
+    let n = 0;
+    for (const [sec, count] of this.invalid) if ((sec + 1) * 1000 > from) n += count;
+    return n;
+  }
+
+  reserve(routeKey: string, now: number): number {
+    this.tick(now);
+    this.guardInvalidBudget(routeKey, now);
+    const { template, major } = splitRouteKey(routeKey);
+    const o = this.options;
+    let wait = 0;
+
+    if (now < this.globalPausedUntil) wait = Math.max(wait, this.globalPausedUntil - now);
+    const pause = this.pauses[`${template}|${major}`];
+    if (pause !== undefined) {
+      if (now < pause) wait = Math.max(wait, pause - now);
+      else delete this.pauses[`${template}|${major}`];
+    }
+
+    const hash = this.routes[template];
+    let bucket: BucketState | undefined;
+    if (hash === undefined) {
+      // Unknown route: one request teaches the bucket before the others go (no herd of 429s).
+      const since = this.discovering[template];
+      if (since !== undefined && now - since < o.staleAfterMs) wait = Math.max(wait, o.discoveryPollMs);
+    } else if (hash !== null) {
+      bucket = this.buckets[`${hash}:${major}`];
+      if (bucket) {
+        this.dropStale(bucket, now);
+        if (now >= bucket.resetAt) {
+          // The window rolled over without a response telling us: assume a fresh one.
+          bucket.remaining = bucket.limit;
+          bucket.resetAt = now + (bucket.windowMs || 1000);
+          bucket.resetEpoch = null;
+        }
+        if (bucket.remaining <= 0) wait = Math.max(wait, bucket.resetAt - now);
+      }
+    }
+
+    // Sliding window: at most globalLimit grants in any globalWindowMs.
+    if (this.global.length >= o.globalLimit) {
+      wait = Math.max(wait, this.global[this.global.length - o.globalLimit] + o.globalWindowMs - now);
+    }
+
+    if (wait > 0) return Math.ceil(wait);
+
+    this.global.push(now);
+    if (hash === undefined) this.discovering[template] = now;
+    if (bucket) {
+      bucket.remaining--;
+      bucket.inFlight.push(now);
+    }
+    return 0;
+  }
+
+  observe(routeKey: string, obs: RateLimitObservation, now: number): void {
+    this.tick(now);
+    const { template, major } = splitRouteKey(routeKey);
+    delete this.discovering[template];
+
+    const shared = obs.scope === "shared";
+    if (obs.status === 401 || obs.status === 403 || (obs.status === 429 && !shared)) this.countInvalid(now);
+
+    let bucket: BucketState | undefined;
+    const known = this.routes[template];
+    if (obs.bucket) {
+      this.routes[template] = obs.bucket;
+      bucket = this.learn(`${obs.bucket}:${major}`, obs, now);
+    } else if (known) {
+      bucket = this.buckets[`${known}:${major}`];
+      bucket?.inFlight.shift();
+    } else if (known === undefined && obs.status >= 200 && obs.status < 300) {
+      // A success without bucket headers: the route has only the global limit.
+      this.routes[template] = null;
+    }
+
+    if (obs.status === 429) {
+      const retryMs = retryAfterMs(obs);
+      if (obs.global || obs.scope === "global") {
+        this.globalPausedUntil = Math.max(this.globalPausedUntil, now + retryMs);
+      } else {
+        const key = `${template}|${major}`;
+        this.pauses[key] = Math.max(this.pauses[key] ?? 0, now + retryMs);
+        if (bucket) {
+          bucket.remaining = 0;
+          bucket.resetAt = Math.max(bucket.resetAt, now + retryMs);
+        }
+      }
+    }
+  }
+
+  toJSON(): RateLimitSnapshot {
+    return {
+      v: 1,
+      options: { ...this.options },
+      now: this.now,
+      global: [...this.global],
+      globalPausedUntil: this.globalPausedUntil,
+      routes: { ...this.routes },
+      buckets: structuredClone(this.buckets),
+      pauses: { ...this.pauses },
+      discovering: { ...this.discovering },
+      invalid: this.invalid.map(([s, c]) => [s, c]),
+    };
+  }
+
+  static fromJSON(snapshot: RateLimitSnapshot, options: Partial<RateLimitOptions> = {}): RateLimitState {
+    if (snapshot?.v !== 1) throw new TypeError("unsupported rate-limit snapshot");
+    const s = new RateLimitState({ ...snapshot.options, ...options });
+    s.now = snapshot.now;
+    s.global = [...snapshot.global];
+    s.globalPausedUntil = snapshot.globalPausedUntil;
+    s.routes = { ...snapshot.routes };
+    s.buckets = structuredClone(snapshot.buckets);
+    s.pauses = { ...snapshot.pauses };
+    s.discovering = { ...snapshot.discovering };
+    s.invalid = snapshot.invalid.map(([a, b]) => [a, b]);
+    return s;
+  }
+
+  private learn(key: string, obs: RateLimitObservation, now: number): BucketState {
+    let b = this.buckets[key];
+    if (b) {
+      this.dropStale(b, now);
+      b.inFlight.shift();
+    }
+    const resetAfterMs =
+      obs.resetAfter != null ? obs.resetAfter * 1000 : obs.reset != null ? Math.max(0, obs.reset * 1000 - now) : null;
+    if (!b) {
+      b = { limit: 1, remaining: 1, resetAt: now, resetEpoch: null, windowMs: 0, inFlight: [] };
+      this.buckets[key] = b;
+    }
+    if (obs.limit != null && obs.limit > 0) b.limit = obs.limit;
+    if (resetAfterMs != null) b.windowMs = Math.max(b.windowMs, resetAfterMs);
+    if (obs.remaining == null || resetAfterMs == null) return b;
+    // Requests granted but not yet answered may not be counted by the server yet.
+    const left = Math.max(0, obs.remaining - b.inFlight.length);
+    const reset = obs.reset ?? null;
+    if (reset !== null && b.resetEpoch !== null && reset < b.resetEpoch) return b; // late answer from an old window
+    if (reset !== null && reset === b.resetEpoch) {
+      b.remaining = Math.min(b.remaining, left);
+    } else {
+      b.remaining = left;
+      b.resetAt = now + resetAfterMs;
+      b.resetEpoch = reset;
+    }
+    return b;
+  }
+
+  private countInvalid(now: number): void {
+    const sec = Math.floor(now / 1000);
+    const last = this.invalid[this.invalid.length - 1];
+    if (last && last[0] === sec) last[1]++;
+    else this.invalid.push([sec, 1]);
+  }
+
+  private guardInvalidBudget(routeKey: string, now: number): void {
+    const o = this.options;
+    const ceiling = o.invalidLimit - o.invalidSafetyMargin;
+    let count = this.invalidRequestCount(now);
+    if (count < ceiling) return;
+    // When enough old answers leave the window to get back under the ceiling.
+    let retryMs = o.invalidWindowMs;
+    for (const [sec, c] of this.invalid) {
+      count -= c;
+      if (count < ceiling) {
+        retryMs = Math.max(1, (sec + 1) * 1000 + o.invalidWindowMs - now);
+        break;
+      }
+    }
+    throw new DiscordInvalidRequestBudgetError(
+      `Discord invalid-request budget nearly spent (${this.invalidRequestCount(now)} 401/403/429 answers in 10 minutes, ` +
+        `ceiling ${ceiling} of Discord's ${o.invalidLimit}): refusing to send for ${Math.ceil(retryMs / 1000)} s`,
+      0,
+      routeKey,
+      true,
+      undefined,
+      retryMs,
+    );
+  }
+
+  /** Drops what can no longer matter, so the state stays small enough to persist on every call. */
+  private tick(now: number): void {
+    this.now = now;
+    const o = this.options;
+    let drop = 0;
+    while (drop < this.global.length && this.global[drop] <= now - o.globalWindowMs) drop++;
+    if (drop) this.global.splice(0, drop);
+    while (this.invalid.length && (this.invalid[0][0] + 1) * 1000 <= now - o.invalidWindowMs) this.invalid.shift();
+    // The per-bucket sweep is O(buckets): only every few seconds, not on every request.
+    if (now - this.lastSweep < SWEEP_EVERY_MS && now >= this.lastSweep) return;
+    this.lastSweep = now;
+    for (const [key, b] of Object.entries(this.buckets)) {
+      this.dropStale(b, now);
+      // A bucket whose window ended long ago is relearned from the next response.
+      if (now - b.resetAt > 10 * 60_000 && b.inFlight.length === 0) delete this.buckets[key];
+    }
+    for (const [key, until] of Object.entries(this.pauses)) if (until <= now) delete this.pauses[key];
+    for (const [key, since] of Object.entries(this.discovering)) if (now - since >= o.staleAfterMs) delete this.discovering[key];
+  }
+
+  /** A granted request never observed (its caller died) stops holding capacity after staleAfterMs. */
+  private dropStale(b: BucketState, now: number): void {
+    while (b.inFlight.length && b.inFlight[0] <= now - this.options.staleAfterMs) b.inFlight.shift();
+  }
+}
+
+function retryAfterMs(obs: RateLimitObservation): number {
+  if (obs.retryAfter != null && obs.retryAfter >= 0) return obs.retryAfter * 1000;
+  if (obs.resetAfter != null && obs.resetAfter >= 0) return obs.resetAfter * 1000;
+  return 1000;
+}
+
+/** Reads the rate-limit headers (and the 429 body, when parsed) of a response. */
+export function observationFrom(status: number, headers: Headers, body?: unknown): RateLimitObservation {
+  const num = (name: string): number | null => {
+    const v = headers.get(name);
+    if (v === null || v === "") return null;
+    const n = Number(v);
+    return Number.isFinite(n) ? n : null;
+  };
+  const b = (body && typeof body === "object" ? body : {}) as { retry_after?: unknown; global?: unknown };
+  const bodyRetry = typeof b.retry_after === "number" && Number.isFinite(b.retry_after) ? b.retry_after : null;
+  return {
+    status,
+    bucket: headers.get("x-ratelimit-bucket"),
+    limit: num("x-ratelimit-limit"),
+    remaining: num("x-ratelimit-remaining"),
+    reset: num("x-ratelimit-reset"),
+    resetAfter: num("x-ratelimit-reset-after"),
+    global: headers.get("x-ratelimit-global")?.toLowerCase() === "true" || b.global === true,
+    scope: headers.get("x-ratelimit-scope"),
+    retryAfter: status === 429 ? (bodyRetry ?? num("retry-after")) : null,
+  };
+}
+
+/** In-process limiter: one RateLimitState on the wall clock (or an injected one, for tests). */
+export class LocalRateLimiter implements RateLimiter {
+  readonly state: RateLimitState;
+  constructor(
+    options: Partial<RateLimitOptions> | RateLimitState = {},
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.state = options instanceof RateLimitState ? options : new RateLimitState(options);
+  }
+  async reserve(routeKey: string): Promise<number> {
+    return this.state.reserve(routeKey, this.clock());
+  }
+  async observe(routeKey: string, obs: RateLimitObservation): Promise<void> {
+    this.state.observe(routeKey, obs, this.clock());
+  }
+}

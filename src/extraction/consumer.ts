@@ -1,0 +1,197 @@
+// Queue consumers. Main queue: one message = one page of one job. For each page the tenant's DO
+// is asked first (job still live? task not done yet?), the page runs with a Discord client whose
+// every request goes through the DO's rate limiter (which also stops the page when the job was
+// cancelled), the result is reported to the DO (which plans and sends the follow-ups), then acked.
+// A page that throws before reporting is retried; the DO ledger makes re-runs and redeliveries safe.
+// DLQ: a page that exhausted its retries is recorded on its job as dead (job ends partially_succeeded).
+import type { ExtractMessage } from "../../durable-objects/tenant-coordinator";
+import { loadBotToken } from "../accounts/bot";
+import { readConfig, type Config } from "../config";
+import { DatabaseUnavailableError, openPool, type PoolLike } from "../db/client";
+import { DiscordClient, type DiscordClientOptions } from "../discord/client";
+import { DiscordAuthError, DiscordError } from "../discord/errors";
+import type { Env } from "../env";
+import { ApiError } from "../errors";
+import { log } from "../lib/log";
+import { coordinator, CoordinatorRateLimiter, JobStoppedError, type CoordinatorStub } from "./coordinator-client";
+import { runTask as realRunTask } from "./page";
+import { taskId, type JobContext, type PageResult, type Task, type TaskDeps } from "./tasks";
+
+export const TOKEN_REVOKED = "Discord token invalid or revoked";
+/** Pages run at once per batch; the batch's pool has as many connections. */
+const CONCURRENCY = 4;
+const MAX_BACKOFF_S = 300;
+
+export interface ConsumerDeps {
+  runTask: (task: Task, ctx: JobContext, deps: TaskDeps) => Promise<PageResult>;
+  loadToken: (pool: PoolLike, config: Config, tenantId: string) => Promise<string>;
+  /** Extra DiscordClient options (tests: an injected fetch). */
+  discordOptions?: Partial<DiscordClientOptions>;
+}
+
+const defaultDeps: ConsumerDeps = { runTask: realRunTask, loadToken: loadBotToken };
+
+export async function handleExtractBatch(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  _ctx: ExecutionContext,
+  deps: ConsumerDeps = defaultDeps,
+): Promise<void> {
+  const config = readConfig(env);
+  const pool = openPool(config);
+  const tokens = new Map<string, Promise<string>>();
+  try {
+    await eachLimit(batch.messages, CONCURRENCY, (msg) => handleMessage(msg, env, config, pool, tokens, deps));
+  } finally {
+    await pool.end().catch(() => {});
+  }
+}
+
+async function handleMessage(
+  msg: Message<unknown>,
+  env: Env,
+  config: Config,
+  pool: PoolLike,
+  tokens: Map<string, Promise<string>>,
+  deps: ConsumerDeps,
+): Promise<void> {
+  const body = parseMessage(msg.body);
+  if (!body) {
+    // Not ours or corrupt: retrying cannot fix it, and it names no job to record it on.
+    log.error("extraction.bad_message", { messageId: msg.id });
+    msg.ack();
+    return;
+  }
+  const { tenantId, jobId, task } = body;
+  const tid = taskId(task);
+  const stub = coordinator(env, tenantId);
+  const fields = { tenantId, jobId, task: tid, attempts: msg.attempts };
+  try {
+    const go = await stub.begin(jobId, tid);
+    if (!go.run) {
+      // Cancelled/failed/finished job, or a redelivery of a page already reported: nothing to do.
+      log.debug("extraction.page_skipped", { ...fields, reason: go.reason });
+      msg.ack();
+      return;
+    }
+    let token = tokens.get(tenantId);
+    if (!token) {
+      token = deps.loadToken(pool, config, tenantId);
+      tokens.set(tenantId, token);
+    }
+    const abort = new AbortController();
+    const limiter = new CoordinatorRateLimiter(stub, jobId, abort);
+    const discord = new DiscordClient({
+      token: await token,
+      baseUrl: config.DISCORD_API_BASE,
+      rateLimiter: limiter,
+      signal: abort.signal,
+      ...deps.discordOptions,
+    });
+    let result: PageResult;
+    try {
+      result = await deps.runTask(task, go.ctx, { discord, pool });
+    } finally {
+      await limiter.flush();
+    }
+    await stub.complete(jobId, tid, result);
+    msg.ack();
+  } catch (err) {
+    await handleFailure(err, msg, stub, jobId, tid, task, fields);
+  }
+}
+
+async function handleFailure(
+  err: unknown,
+  msg: Message<unknown>,
+  stub: CoordinatorStub,
+  jobId: string,
+  tid: string,
+  task: Task,
+  fields: Record<string, unknown>,
+): Promise<void> {
+  const message = err instanceof Error ? err.message : String(err);
+  try {
+    if (err instanceof JobStoppedError) {
+      log.info("extraction.page_stopped", fields);
+      msg.ack();
+      return;
+    }
+    if (err instanceof DiscordAuthError) {
+      // The token is dead: the job fails now; its other queued pages find it not live and are dropped.
+      log.warn("extraction.token_revoked", fields);
+      await stub.fail(jobId, TOKEN_REVOKED);
+      msg.ack();
+      return;
+    }
+    if (err instanceof ApiError && (err.code === "bot_not_connected" || err.code === "token_unreadable")) {
+      // No usable token (disconnected, or sealed with a key no longer configured): retrying cannot help.
+      await stub.fail(jobId, err.message);
+      msg.ack();
+      return;
+    }
+    if (err instanceof DiscordError && !err.retryable) {
+      // Permanent (404 on the guild, 403 the page could not absorb, a malformed answer twice).
+      log.warn("extraction.page_failed", { ...fields, status: err.status, message });
+      if (task.kind === "guild") await stub.fail(jobId, `cannot read the server: ${message}`);
+      else await stub.dead(jobId, tid, message);
+      msg.ack();
+      return;
+    }
+    // Transient (Discord 5xx/429 beyond the client's own retries, network, database): retry later.
+    const delaySeconds = backoffSeconds(msg.attempts, err);
+    log.warn("extraction.page_retry", { ...fields, delaySeconds, message, database: err instanceof DatabaseUnavailableError });
+    await stub.taskFailed(jobId, tid, message).catch(() => {});
+    msg.retry({ delaySeconds });
+  } catch (reportErr) {
+    // The DO could not be told: retry the page; its report is idempotent.
+    log.warn("extraction.report_failed", { ...fields, message: (reportErr as Error).message });
+    msg.retry({ delaySeconds: backoffSeconds(msg.attempts, reportErr) });
+  }
+}
+
+/** Exponential backoff from the delivery count, at least what Discord asked for. */
+export function backoffSeconds(attempts: number, err?: unknown): number {
+  const exp = Math.min(MAX_BACKOFF_S, 2 ** Math.max(0, attempts));
+  const asked = err instanceof DiscordError && err.retryAfterMs ? Math.ceil(err.retryAfterMs / 1000) : 0;
+  return Math.min(MAX_BACKOFF_S, Math.max(exp, asked));
+}
+
+/** DLQ: the page exhausted its retries. Recorded on its job, which ends partially_succeeded. */
+export async function handleDeadLetterBatch(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
+  for (const msg of batch.messages) {
+    const body = parseMessage(msg.body);
+    if (!body) {
+      log.error("extraction.bad_dead_letter", { messageId: msg.id });
+      msg.ack();
+      continue;
+    }
+    const tid = taskId(body.task);
+    try {
+      const { recorded } = await coordinator(env, body.tenantId).dead(body.jobId, tid, "gave up after repeated failures (dead-lettered)");
+      log.warn("extraction.page_dead", { tenantId: body.tenantId, jobId: body.jobId, task: tid, recorded });
+      msg.ack();
+    } catch (err) {
+      log.warn("extraction.dead_letter_retry", { jobId: body.jobId, task: tid, message: (err as Error).message });
+      msg.retry({ delaySeconds: 30 });
+    }
+  }
+}
+
+const TASK_KINDS = new Set(["guild", "members", "threads", "messages", "reactions"]);
+
+function parseMessage(body: unknown): ExtractMessage | null {
+  if (!body || typeof body !== "object") return null;
+  const b = body as Partial<ExtractMessage>;
+  if (typeof b.tenantId !== "string" || typeof b.jobId !== "string") return null;
+  if (!b.task || typeof b.task !== "object" || !TASK_KINDS.has((b.task as Task).kind)) return null;
+  return { tenantId: b.tenantId, jobId: b.jobId, task: b.task as Task, attempt: typeof b.attempt === "number" ? b.attempt : 0 };
+}
+
+async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

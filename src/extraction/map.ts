@@ -1,0 +1,434 @@
+// Discord payload -> table rows. Pure: no I/O, no clock (the caller passes `now` where needed).
+// Row fields are named after the columns of migrations/0002_discord.sql (tenant_id is added by the
+// writer); snowflakes stay decimal strings end to end so no id ever passes through a float.
+import type {
+  APIChannel,
+  APIEmoji,
+  APIGuild,
+  APIGuildMember,
+  APIMessage,
+  APIPartialEmoji,
+  APIUser,
+} from "discord-api-types/v10";
+
+// ---------------------------------------------------------------- rows
+
+export interface ServerRow {
+  id: string;
+  name: string;
+  icon: string | null;
+  owner_id: string | null;
+  member_count: number | null;
+  description: string | null;
+  created_at: string;
+  synced_at: string;
+}
+export interface UserRow {
+  id: string;
+  username: string;
+  discriminator: string | null;
+  global_name: string | null;
+  avatar: string | null;
+  is_bot: boolean;
+  is_system: boolean;
+  is_webhook: boolean;
+}
+export interface MemberRow {
+  server_id: string;
+  user_id: string;
+  nickname: string | null;
+  joined_at: string | null;
+  role_ids: string[];
+  is_active: boolean;
+}
+export interface ChannelRow {
+  id: string;
+  server_id: string;
+  parent_id: string | null;
+  name: string;
+  type: number;
+  topic: string | null;
+  position: number | null;
+  nsfw: boolean;
+  is_thread: boolean;
+  thread_archived: boolean | null;
+  thread_archived_at: string | null;
+  thread_locked: boolean | null;
+  thread_owner_id: string | null;
+  thread_private: boolean | null;
+  created_at: string;
+  readable: boolean;
+}
+export interface MessageRow {
+  id: string;
+  server_id: string;
+  channel_id: string;
+  author_id: string;
+  content: string;
+  created_at: string;
+  edited_at: string | null;
+  message_type: number;
+  is_system: boolean;
+  flags: number;
+  reply_to_message_id: string | null;
+  reply_to_channel_id: string | null;
+  reply_to_author_id: string | null;
+  mention_count: number;
+  role_mention_ids: string[];
+  mention_everyone: boolean;
+  attachment_count: number;
+  embed_count: number;
+  sticker_count: number;
+  word_count: number;
+  pinned: boolean;
+  webhook_id: string | null;
+  is_deleted: boolean;
+  deleted_at: string | null;
+}
+export interface MentionRow {
+  message_id: string;
+  user_id: string;
+  server_id: string;
+}
+export interface EmojiRow {
+  key: string;
+  discord_id: string | null;
+  name: string;
+  is_custom: boolean;
+  animated: boolean;
+  server_id: string | null;
+}
+export interface ReactionRow {
+  message_id: string;
+  emoji_key: string;
+  user_id: string;
+  reaction_type: 0 | 1;
+  server_id: string;
+  channel_id: string;
+  message_author_id: string | null;
+  message_created_at: string;
+}
+export interface ReactionCountRow {
+  message_id: string;
+  emoji_key: string;
+  reaction_type: 0 | 1;
+  count: number;
+}
+
+/** Everything one page writes, by table. */
+export interface Rows {
+  servers?: ServerRow[];
+  users?: UserRow[];
+  server_members?: MemberRow[];
+  channels?: ChannelRow[];
+  messages?: MessageRow[];
+  message_mentions?: MentionRow[];
+  emojis?: EmojiRow[];
+  reactions?: ReactionRow[];
+  message_reaction_counts?: ReactionCountRow[];
+}
+export type TableName = keyof Rows;
+
+// ---------------------------------------------------------------- snowflakes
+
+export const DISCORD_EPOCH = 1420070400000;
+
+export function snowflakeMs(id: string): number {
+  return Number(BigInt(id) >> 22n) + DISCORD_EPOCH;
+}
+export function snowflakeTime(id: string): string {
+  return new Date(snowflakeMs(id)).toISOString();
+}
+/** The smallest snowflake created at or after `ms`: id >= snowflakeAt(t) <=> created at or after t. */
+export function snowflakeAt(ms: number): string {
+  return ms <= DISCORD_EPOCH ? "0" : (BigInt(Math.floor(ms) - DISCORD_EPOCH) << 22n).toString();
+}
+/** Numeric comparison of decimal snowflakes (strings of different lengths compare wrongly). */
+export function compareIds(a: string, b: string): number {
+  return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
+}
+export const maxId = (a: string, b: string) => (compareIds(a, b) >= 0 ? a : b);
+export const minId = (a: string, b: string) => (compareIds(a, b) <= 0 ? a : b);
+
+// ---------------------------------------------------------------- guild, channels, members
+
+export function mapGuild(guild: APIGuild, now: string): ServerRow {
+  return {
+    id: guild.id,
+    name: guild.name,
+    icon: guild.icon ?? null,
+    owner_id: guild.owner_id ?? null,
+    member_count: guild.approximate_member_count ?? (guild as { member_count?: number }).member_count ?? null,
+    description: guild.description ?? null,
+    created_at: snowflakeTime(guild.id),
+    synced_at: now,
+  };
+}
+
+export function mapUser(user: APIUser): UserRow {
+  return {
+    id: user.id,
+    username: user.username,
+    // "0" is Discord's "no discriminator" (pomelo usernames); kept as given.
+    discriminator: user.discriminator ?? null,
+    global_name: user.global_name ?? null,
+    avatar: user.avatar ?? null,
+    is_bot: user.bot === true,
+    is_system: user.system === true,
+    is_webhook: false,
+  };
+}
+
+export function mapMember(serverId: string, member: APIGuildMember): { member: MemberRow; user: UserRow } {
+  const user = member.user;
+  return {
+    user: mapUser(user),
+    member: {
+      server_id: serverId,
+      user_id: user.id,
+      nickname: member.nick ?? null,
+      joined_at: member.joined_at ?? null,
+      role_ids: [...(member.roles ?? [])].sort(compareIds),
+      is_active: true,
+    },
+  };
+}
+
+const THREAD_TYPES = new Set([10, 11, 12]);
+export const isThreadType = (type: number) => THREAD_TYPES.has(type);
+
+/** A guild channel or thread. `readable` is decided by the caller from the bot's permissions. */
+export function mapChannel(serverId: string, channel: APIChannel, readable: boolean): ChannelRow {
+  const c = channel as APIChannel & {
+    parent_id?: string | null;
+    topic?: string | null;
+    position?: number;
+    nsfw?: boolean;
+    owner_id?: string;
+    thread_metadata?: { archived: boolean; archive_timestamp: string; locked: boolean; create_timestamp?: string };
+  };
+  const thread = isThreadType(c.type);
+  const meta = thread ? c.thread_metadata : undefined;
+  return {
+    id: c.id,
+    server_id: serverId,
+    parent_id: c.parent_id ?? null,
+    name: c.name ?? "",
+    type: c.type,
+    topic: c.topic ?? null,
+    position: thread ? null : (c.position ?? null),
+    nsfw: c.nsfw === true,
+    is_thread: thread,
+    thread_archived: meta ? meta.archived : null,
+    thread_archived_at: meta?.archived ? meta.archive_timestamp : null,
+    thread_locked: meta ? meta.locked : null,
+    thread_owner_id: thread ? (c.owner_id ?? null) : null,
+    thread_private: thread ? c.type === 12 : null,
+    // The id is minted at creation, for threads too (thread_metadata.create_timestamp agrees).
+    created_at: snowflakeTime(c.id),
+    readable,
+  };
+}
+
+// ---------------------------------------------------------------- emojis
+
+/** The emojis.key rule: custom emojis by snowflake, unicode emojis by their text. */
+export function emojiKey(emoji: { id?: string | null; name?: string | null }): string {
+  if (emoji.id) return emoji.id;
+  if (!emoji.name) throw new TypeError("emoji without id or name");
+  return emoji.name;
+}
+
+/** The reactions route's emoji (before URL encoding): `name:id` for custom, the text for unicode. */
+export function emojiRouteParam(emoji: { id?: string | null; name?: string | null }): string {
+  return emoji.id ? `${emoji.name ?? "_"}:${emoji.id}` : emojiKey(emoji);
+}
+/** Inverse of emojiRouteParam, for tasks that carry only the route form. */
+export function parseEmojiRouteParam(param: string): { id: string | null; name: string; key: string } {
+  const m = /^(.*):(\d+)$/.exec(param);
+  return m ? { id: m[2], name: m[1], key: m[2] } : { id: null, name: param, key: param };
+}
+
+export function mapEmoji(emoji: APIPartialEmoji | APIEmoji, serverId: string | null): EmojiRow {
+  const custom = !!emoji.id;
+  return {
+    key: emojiKey(emoji),
+    discord_id: emoji.id ?? null,
+    // A custom emoji deleted from its server comes back with a null name.
+    name: emoji.name ?? "",
+    is_custom: custom,
+    animated: emoji.animated === true,
+    server_id: custom ? serverId : null,
+  };
+}
+
+// ---------------------------------------------------------------- messages
+
+/** Types people write (plain, reply); every other type is a system message (as migrations/0002 says). */
+const USER_MESSAGE_TYPES = new Set([0, 19]);
+export const isSystemMessageType = (type: number) => !USER_MESSAGE_TYPES.has(type);
+
+export function wordCount(content: string): number {
+  const trimmed = content.trim();
+  return trimmed === "" ? 0 : trimmed.split(/\s+/).length;
+}
+
+/** The (emoji, type) pairs a message shows, with their counts; burst = super reactions. */
+export function reactionCounts(message: APIMessage): { emoji: APIPartialEmoji; key: string; type: 0 | 1; count: number }[] {
+  const out: { emoji: APIPartialEmoji; key: string; type: 0 | 1; count: number }[] = [];
+  for (const r of message.reactions ?? []) {
+    if (!r.emoji?.id && !r.emoji?.name) continue;
+    const key = emojiKey(r.emoji);
+    // Older payloads have no count_details: everything is a normal reaction then.
+    const normal = r.count_details ? r.count_details.normal : r.count;
+    const burst = r.count_details ? r.count_details.burst : 0;
+    if (normal > 0) out.push({ emoji: r.emoji, key, type: 0, count: normal });
+    if (burst > 0) out.push({ emoji: r.emoji, key, type: 1, count: burst });
+  }
+  return out;
+}
+
+export interface MappedMessage {
+  message: MessageRow;
+  users: UserRow[];
+  mentions: MentionRow[];
+  emojis: EmojiRow[];
+}
+
+export function mapMessage(serverId: string, m: APIMessage): MappedMessage {
+  const users: UserRow[] = [];
+  const author = mapUser(m.author);
+  if (m.webhook_id) {
+    // Webhook messages carry the webhook (or its per-message name) as author; it is not a member.
+    author.is_webhook = true;
+  }
+  users.push(author);
+
+  // A reply keeps its target even when the original is outside the window; when the original was
+  // deleted Discord sends referenced_message: null and the author stays unknown (the writer fills
+  // it from a stored copy of the original, if there is one).
+  const ref = m.message_reference;
+  const isReply = !!ref?.message_id && (ref.type ?? 0) === 0 && m.type === 19;
+  let replyAuthor: string | null = null;
+  if (isReply && m.referenced_message) {
+    const target = mapUser(m.referenced_message.author);
+    if (m.referenced_message.webhook_id) target.is_webhook = true;
+    users.push(target);
+    replyAuthor = target.id;
+  }
+
+  const mentions: MentionRow[] = [];
+  const seen = new Set<string>();
+  for (const u of m.mentions ?? []) {
+    users.push(mapUser(u));
+    if (seen.has(u.id)) continue;
+    seen.add(u.id);
+    mentions.push({ message_id: m.id, user_id: u.id, server_id: serverId });
+  }
+
+  const emojis = reactionCounts(m).map((r) => mapEmoji(r.emoji, null));
+
+  return {
+    message: {
+      id: m.id,
+      server_id: serverId,
+      channel_id: m.channel_id,
+      author_id: m.author.id,
+      content: m.content ?? "",
+      created_at: m.timestamp ?? snowflakeTime(m.id),
+      edited_at: m.edited_timestamp ?? null,
+      message_type: m.type,
+      is_system: isSystemMessageType(m.type),
+      flags: m.flags ?? 0,
+      reply_to_message_id: isReply ? ref!.message_id! : null,
+      reply_to_channel_id: isReply ? ref!.channel_id : null,
+      reply_to_author_id: replyAuthor,
+      mention_count: seen.size,
+      role_mention_ids: [...new Set(m.mention_roles ?? [])].sort(compareIds),
+      mention_everyone: m.mention_everyone === true,
+      attachment_count: m.attachments?.length ?? 0,
+      embed_count: m.embeds?.length ?? 0,
+      sticker_count: m.sticker_items?.length ?? (m as { stickers?: unknown[] }).stickers?.length ?? 0,
+      word_count: wordCount(m.content ?? ""),
+      pinned: m.pinned === true,
+      webhook_id: m.webhook_id ?? null,
+      is_deleted: false,
+      deleted_at: null,
+    },
+    users,
+    mentions,
+    emojis,
+  };
+}
+
+/** A page of messages as rows (messages, their authors, mentions, and emojis seen in reactions). */
+export function mapMessages(serverId: string, page: APIMessage[]): Required<Pick<Rows, "messages" | "users" | "message_mentions" | "emojis">> {
+  const rows = { messages: [] as MessageRow[], users: [] as UserRow[], message_mentions: [] as MentionRow[], emojis: [] as EmojiRow[] };
+  for (const m of page) {
+    const mapped = mapMessage(serverId, m);
+    rows.messages.push(mapped.message);
+    rows.users.push(...mapped.users);
+    rows.message_mentions.push(...mapped.mentions);
+    rows.emojis.push(...mapped.emojis);
+  }
+  return rows;
+}
+
+/** Users who reacted to one message with one emoji and type. */
+export function mapReactors(
+  target: { serverId: string; channelId: string; messageId: string; authorId: string | null; emojiKey: string; type: 0 | 1 },
+  users: APIUser[],
+): { reactions: ReactionRow[]; users: UserRow[] } {
+  return {
+    users: users.map(mapUser),
+    reactions: users.map((u) => ({
+      message_id: target.messageId,
+      emoji_key: target.emojiKey,
+      user_id: u.id,
+      reaction_type: target.type,
+      server_id: target.serverId,
+      channel_id: target.channelId,
+      message_author_id: target.authorId,
+      message_created_at: snowflakeTime(target.messageId),
+    })),
+  };
+}
+
+// ---------------------------------------------------------------- merging
+
+/**
+ * One row per user, keeping the best information: a field known in any copy wins over null, and
+ * the bot/webhook/system marks are sticky. The writer applies the same rule against stored rows.
+ */
+export function mergeUsers(users: UserRow[]): UserRow[] {
+  const byId = new Map<string, UserRow>();
+  for (const u of users) {
+    const prev = byId.get(u.id);
+    if (!prev) {
+      byId.set(u.id, { ...u });
+      continue;
+    }
+    prev.username = u.username || prev.username;
+    prev.discriminator = u.discriminator ?? prev.discriminator;
+    prev.global_name = u.global_name ?? prev.global_name;
+    prev.avatar = u.avatar ?? prev.avatar;
+    prev.is_bot ||= u.is_bot;
+    prev.is_system ||= u.is_system;
+    prev.is_webhook ||= u.is_webhook;
+  }
+  return [...byId.values()];
+}
+
+export function mergeEmojis(emojis: EmojiRow[]): EmojiRow[] {
+  const byKey = new Map<string, EmojiRow>();
+  for (const e of emojis) {
+    const prev = byKey.get(e.key);
+    if (!prev) byKey.set(e.key, { ...e });
+    else {
+      prev.name = e.name || prev.name;
+      prev.animated ||= e.animated;
+      prev.server_id = e.server_id ?? prev.server_id;
+    }
+  }
+  return [...byKey.values()];
+}

@@ -1,0 +1,361 @@
+// One task = one Discord page: fetch it, map it, write it in ONE tenant transaction, and say what
+// comes next. Shared by the queue consumer (Workers) and runExtraction (in-process).
+import { PermissionFlagsBits, type APIChannel, type APIGuildMember, type APIMessage, type APIThreadChannel, type APIUser } from "discord-api-types/v10";
+import { withTenant, type TenantTx } from "../db/client";
+import { writeRows, type WriteCounts } from "../db/writers";
+import {
+  DiscordForbiddenError,
+  DiscordNotFoundError,
+  canReadChannel,
+  canReadPrivateArchivedThreads,
+  computeChannelPermissions,
+} from "../discord";
+import {
+  compareIds,
+  emojiRouteParam,
+  mapChannel,
+  mapEmoji,
+  mapGuild,
+  mapMember,
+  mapMessages,
+  mapReactors,
+  maxId,
+  minId,
+  parseEmojiRouteParam,
+  reactionCounts,
+  snowflakeAt,
+  snowflakeMs,
+  type ChannelRow,
+  type ReactionCountRow,
+} from "./map";
+import {
+  deleteMissingReactors,
+  deleteReactionPairs,
+  fillReplyAuthors,
+  markChannelsDone,
+  markMissingMembers,
+  markMissingMessages,
+  pairKey,
+  readCoverage,
+  readPendingReactions,
+  readReactionCounts,
+} from "./store";
+import type { ChannelIssue, JobContext, PageResult, Task, TaskDeps } from "./tasks";
+
+export const MESSAGES_PAGE = 100;
+export const MEMBERS_PAGE = 1000;
+export const REACTIONS_PAGE = 100;
+export const THREADS_PAGE = 100;
+
+/** Channel types whose messages are listed directly (forum/media posts are threads; categories hold none). */
+const MESSAGE_CHANNEL_TYPES = new Set([0, 2, 5, 10, 11, 12, 13]);
+/** Channel types that have threads (archived lists are per channel). */
+const THREAD_PARENT_TYPES = new Set([0, 5, 15, 16]);
+
+export async function runTask(task: Task, ctx: JobContext, deps: TaskDeps): Promise<PageResult> {
+  try {
+    switch (task.kind) {
+      case "guild":
+        return await guildPage(ctx, deps);
+      case "members":
+        return await membersPage(task, ctx, deps);
+      case "threads":
+        return await threadsPage(task, ctx, deps);
+      case "messages":
+        return await messagesPage(task, ctx, deps);
+      case "reactions":
+        return await reactionsPage(task, ctx, deps);
+    }
+  } catch (err) {
+    // A channel that became unreadable (or vanished) mid-sync fails alone; the sync goes on.
+    // Auth errors, network/5xx exhaustion and database errors propagate to the driver.
+    if ((err instanceof DiscordForbiddenError || err instanceof DiscordNotFoundError) && task.kind !== "guild") {
+      if (task.kind === "members") {
+        return { written: {}, next: [], warnings: [`members intent is off or access denied: member list skipped (${err.message})`] };
+      }
+      if (task.kind === "reactions" && err instanceof DiscordNotFoundError && (err.code === 10008 || err.code === 10014)) {
+        // The message or emoji is gone since its page was read: forget the pair's count, so later
+        // syncs do not keep asking for a list that no longer exists (who reacted stays as last seen).
+        await withTenant(deps.pool, ctx.tenantId, (tx) =>
+          tx.query(
+            `DELETE FROM message_reaction_counts WHERE tenant_id = current_setting('app.current_tenant', true)
+                AND message_id = $1 AND emoji_key = $2 AND reaction_type = $3`,
+            [task.messageId, parseEmojiRouteParam(task.emoji).key, task.type],
+          ),
+        );
+        return { written: {}, next: [], channelId: task.channelId };
+      }
+      const channelId = task.kind === "threads" && task.archived === "active" ? ctx.guildId : task.channelId;
+      return {
+        written: {},
+        next: [],
+        channelId,
+        channelIssue: { channelId, status: "failed", reason: `${err.status}${err.code ? ` (${err.code})` : ""}: ${err.message}` },
+      };
+    }
+    throw err;
+  }
+}
+
+function windowSnowflake(ctx: JobContext): string {
+  return ctx.windowStart ? snowflakeAt(Date.parse(ctx.windowStart)) : "0";
+}
+
+function addCounts(into: Record<string, number>, counts: WriteCounts | Record<string, number>): Record<string, number> {
+  for (const [k, v] of Object.entries(counts)) if (v) into[k] = (into[k] ?? 0) + v;
+  return into;
+}
+
+// ---------------------------------------------------------------- planning message walks
+
+interface WalkTarget {
+  id: string;
+  /** undefined: unknown (walk anyway); null: the channel has no messages. */
+  lastMessageId: string | null | undefined;
+}
+
+/**
+ * Message walks for these channels. Incremental when an earlier job covered the channel: stop at
+ * the older of (newest stored, covering job's start) minus the re-scan window; otherwise at the
+ * window start. Channels with nothing to fetch are complete for this job right away.
+ */
+async function planWalks(
+  tx: TenantTx,
+  ctx: JobContext,
+  targets: WalkTarget[],
+): Promise<{ tasks: Task[]; stops: Map<string, string>; doneNow: string[] }> {
+  const coverage = await readCoverage(tx, targets.map((t) => t.id), ctx.windowStart);
+  const windowSf = windowSnowflake(ctx);
+  const tasks: Task[] = [];
+  const stops = new Map<string, string>();
+  const doneNow: string[] = [];
+  for (const t of targets) {
+    const cov = coverage.get(t.id);
+    let stop = windowSf;
+    if (cov?.coveredUntil) {
+      const covered = Date.parse(cov.coveredUntil);
+      const base = cov.newestId ? Math.min(snowflakeMs(cov.newestId), covered) : covered;
+      stop = maxId(windowSf, snowflakeAt(base - ctx.rescanMs));
+    }
+    stops.set(t.id, stop);
+    // Nothing at or after the stop point, neither on Discord nor stored (a stored one may have been deleted).
+    const newest = [t.lastMessageId, cov?.newestId].filter((x): x is string => !!x).reduce(maxId, "0");
+    if (t.lastMessageId !== undefined && compareIds(newest, stop) < 0) {
+      doneNow.push(t.id);
+      continue;
+    }
+    tasks.push(stop === "0" ? { kind: "messages", channelId: t.id } : { kind: "messages", channelId: t.id, stopAfter: stop });
+  }
+  return { tasks, stops, doneNow };
+}
+
+function lastMessageOf(channel: APIChannel): string | null | undefined {
+  const c = channel as { last_message_id?: string | null };
+  return c.last_message_id;
+}
+
+// ---------------------------------------------------------------- guild (plans the sync)
+
+async function guildPage(ctx: JobContext, { discord, pool }: TaskDeps): Promise<PageResult> {
+  const guild = await discord.getGuild(ctx.guildId, true);
+  const channels = await discord.getGuildChannels(ctx.guildId);
+  const me = await discord.getCurrentUser();
+  const member = (await discord.getGuildMember(ctx.guildId, me.id)) as APIGuildMember;
+  const roles = guild.roles ?? [];
+
+  const rows: ChannelRow[] = [];
+  const issues: ChannelIssue[] = [];
+  const readable: string[] = [];
+  const manage: string[] = [];
+  const next: Task[] = [{ kind: "members" }];
+  const walkTargets: WalkTarget[] = [];
+  for (const channel of channels) {
+    const perms = computeChannelPermissions(guild, roles, { user: member.user ?? me, roles: member.roles }, channel);
+    const canView = (perms & PermissionFlagsBits.ViewChannel) !== 0n;
+    rows.push(mapChannel(ctx.guildId, channel as APIChannel, canView));
+    if (canView) readable.push(channel.id);
+    if (!canReadChannel(perms)) {
+      // Not asked for at all: a 403 would count against Discord's invalid-request budget.
+      if (channel.type !== 4) {
+        const reason = canView ? "the bot lacks READ_MESSAGE_HISTORY in this channel" : "the bot may not view this channel (VIEW_CHANNEL)";
+        issues.push({ channelId: channel.id, status: "skipped", reason });
+      }
+      continue;
+    }
+    const canManage = canReadPrivateArchivedThreads(perms);
+    if (canManage) manage.push(channel.id);
+    if (MESSAGE_CHANNEL_TYPES.has(channel.type)) walkTargets.push({ id: channel.id, lastMessageId: lastMessageOf(channel as APIChannel) });
+    if (THREAD_PARENT_TYPES.has(channel.type)) {
+      next.push({ kind: "threads", channelId: channel.id, archived: "public" });
+      // Private threads exist only under text channels.
+      if (channel.type === 0) next.push({ kind: "threads", channelId: channel.id, archived: canManage ? "private" : "joined" });
+    }
+  }
+  next.splice(1, 0, { kind: "threads", channelId: ctx.guildId, archived: "active", readable, manage });
+
+  const now = new Date().toISOString();
+  return withTenant(pool, ctx.tenantId, async (tx) => {
+    const written = addCounts({}, await writeRows(tx, {
+      servers: [mapGuild(guild, now)],
+      channels: rows,
+      emojis: (guild.emojis ?? []).filter((e) => e.id).map((e) => mapEmoji(e, ctx.guildId)),
+    }));
+    const plan = await planWalks(tx, ctx, walkTargets);
+    await markChannelsDone(tx, ctx.jobId, plan.doneNow);
+    next.push(...plan.tasks);
+    if (ctx.fetchReactions) {
+      // Who-reacted lists an interrupted sync left unfetched, on messages this sync's walks will
+      // not see again (the walks re-plan the others themselves).
+      const guildChannels = new Set(channels.map((c) => c.id));
+      for (const p of await readPendingReactions(tx)) {
+        const stop = plan.stops.get(p.channelId);
+        if (guildChannels.has(p.channelId) && stop !== undefined && compareIds(p.messageId, stop) >= 0) continue;
+        next.push({ kind: "reactions", channelId: p.channelId, messageId: p.messageId, emoji: p.emoji, type: p.type, authorId: p.authorId, count: p.count });
+      }
+    }
+    return { written, next, channelIssues: issues };
+  });
+}
+
+// ---------------------------------------------------------------- members
+
+async function membersPage(task: Extract<Task, { kind: "members" }>, ctx: JobContext, { discord, pool }: TaskDeps): Promise<PageResult> {
+  const page = await discord.listGuildMembers(ctx.guildId, { after: task.after, limit: MEMBERS_PAGE });
+  const mapped = page.filter((m) => m.user).map((m) => mapMember(ctx.guildId, m));
+  const ids = mapped.map((m) => m.member.user_id).sort(compareIds);
+  const full = page.length >= MEMBERS_PAGE;
+  const last = ids.at(-1);
+  return withTenant(pool, ctx.tenantId, async (tx) => {
+    const written = addCounts({}, await writeRows(tx, { users: mapped.map((m) => m.user), server_members: mapped.map((m) => m.member) }));
+    // The list is ordered by user id, so this page speaks for the id range it spans.
+    const left = await markMissingMembers(tx, ctx.guildId, task.after ?? "0", full ? (last ?? null) : null, ids);
+    if (left) written.members_left = left;
+    return { written, next: full && last ? [{ kind: "members", after: last }] : [] };
+  });
+}
+
+// ---------------------------------------------------------------- threads
+
+async function threadsPage(task: Extract<Task, { kind: "threads" }>, ctx: JobContext, { discord, pool }: TaskDeps): Promise<PageResult> {
+  let threads: APIThreadChannel[];
+  let joined = new Set<string>();
+  const next: Task[] = [];
+  if (task.archived === "active") {
+    const res = await discord.listActiveThreads(ctx.guildId);
+    threads = res.threads as APIThreadChannel[];
+    joined = new Set((res.members ?? []).map((m) => m.id).filter((id): id is string => !!id));
+  } else {
+    const kind = task.archived === "joined" ? "joined-private" : task.archived;
+    const res = await discord.listArchivedThreads(task.channelId, kind, { before: task.before, limit: THREADS_PAGE });
+    threads = res.threads as APIThreadChannel[];
+    // Every thread the bot can see is stored (the channel list is not limited by the sync window).
+    if (res.has_more && threads.length > 0) {
+      const before =
+        task.archived === "joined"
+          ? threads.map((t) => t.id).reduce(minId)
+          : threads.map((t) => t.thread_metadata?.archive_timestamp ?? "").filter(Boolean).sort((x, y) => Date.parse(x) - Date.parse(y))[0];
+      if (before) next.push({ kind: "threads", channelId: task.channelId, archived: task.archived, before });
+    }
+  }
+
+  const readableParents = task.readable ? new Set(task.readable) : null;
+  const manageParents = new Set(task.manage ?? []);
+  const rows: ChannelRow[] = [];
+  const walkTargets: WalkTarget[] = [];
+  for (const t of threads) {
+    if (task.archived === "active") {
+      // The guild-wide list may include threads under channels the bot cannot read, and private
+      // threads it neither joined nor manages: those are not visible to it.
+      const parent = t.parent_id ?? "";
+      const visible = (readableParents?.has(parent) ?? true) && (t.type !== 12 || manageParents.has(parent) || joined.has(t.id));
+      if (!visible) continue;
+    }
+    rows.push(mapChannel(ctx.guildId, t, true));
+    walkTargets.push({ id: t.id, lastMessageId: lastMessageOf(t) });
+  }
+
+  return withTenant(pool, ctx.tenantId, async (tx) => {
+    const written = addCounts({}, await writeRows(tx, { channels: rows }));
+    const plan = await planWalks(tx, ctx, walkTargets);
+    await markChannelsDone(tx, ctx.jobId, plan.doneNow);
+    return { written, next: [...next, ...plan.tasks] };
+  });
+}
+
+// ---------------------------------------------------------------- messages
+
+async function messagesPage(task: Extract<Task, { kind: "messages" }>, ctx: JobContext, { discord, pool }: TaskDeps): Promise<PageResult> {
+  const stop = maxId(windowSnowflake(ctx), task.stopAfter ?? "0");
+  const page = (await discord.getMessages(task.channelId, { before: task.before, limit: MESSAGES_PAGE })) as APIMessage[];
+  const sorted = [...page].sort((a, b) => compareIds(b.id, a.id));
+  const kept = sorted.filter((m) => compareIds(m.id, stop) >= 0);
+  const lowest = sorted.at(-1)?.id;
+  const continues = page.length >= MESSAGES_PAGE && !!lowest && compareIds(lowest, stop) > 0;
+  // This page answers for [from, before): anything stored there that Discord no longer returns is deleted.
+  const from = continues ? lowest! : stop;
+  const rows = mapMessages(ctx.guildId, kept.map((m) => ({ ...m, channel_id: m.channel_id ?? task.channelId })));
+  const ids = rows.messages.map((m) => m.id);
+  const now = new Date().toISOString();
+
+  return withTenant(pool, ctx.tenantId, async (tx) => {
+    const next: Task[] = continues ? [{ ...task, before: lowest! }] : [];
+    const countRows: ReactionCountRow[] = [];
+    const gone: { message_id: string; emoji_key: string; reaction_type: number }[] = [];
+    const stored = kept.length > 0 ? await readReactionCounts(tx, ids) : new Map<string, Map<string, { count: number; users: number }>>();
+    for (const m of kept) {
+      const before = stored.get(m.id) ?? new Map<string, { count: number; users: number }>();
+      const shown = new Set<string>();
+      for (const r of reactionCounts(m)) {
+        const key = pairKey(r.key, r.type);
+        shown.add(key);
+        countRows.push({ message_id: m.id, emoji_key: r.key, reaction_type: r.type, count: r.count });
+        const was = before.get(key);
+        // Unchanged and complete: who reacted is already stored. Otherwise (new, changed, or left
+        // unfetched by an interrupted sync) the list is fetched again and replaces the stored one.
+        if (!ctx.fetchReactions || (was && was.count === r.count && was.users === r.count)) continue;
+        next.push({
+          kind: "reactions", channelId: task.channelId, messageId: m.id, emoji: emojiRouteParam(r.emoji), type: r.type,
+          authorId: m.author.id, count: r.count,
+        });
+      }
+      for (const key of before.keys()) {
+        if (shown.has(key)) continue;
+        const [type, emoji] = key.split("\u0000");
+        gone.push({ message_id: m.id, emoji_key: emoji, reaction_type: Number(type) });
+      }
+    }
+    const written = addCounts({}, await writeRows(tx, { ...rows, message_reaction_counts: countRows }));
+    const removed = await deleteReactionPairs(tx, gone);
+    if (removed) written.reactions_removed = removed;
+    await fillReplyAuthors(tx, rows.messages.filter((m) => m.reply_to_message_id && !m.reply_to_author_id).map((m) => m.id));
+    const deleted = await markMissingMessages(tx, task.channelId, from, task.before ?? null, ids, now);
+    if (deleted) written.messages_deleted = deleted;
+    if (!continues) await markChannelsDone(tx, ctx.jobId, [task.channelId]);
+    return { written, next, channelId: task.channelId };
+  });
+}
+
+// ---------------------------------------------------------------- reactions
+
+async function reactionsPage(task: Extract<Task, { kind: "reactions" }>, ctx: JobContext, { discord, pool }: TaskDeps): Promise<PageResult> {
+  const emoji = parseEmojiRouteParam(task.emoji);
+  const page = (await discord.getReactionUsers(task.channelId, task.messageId, { id: emoji.id, name: emoji.name }, task.type, {
+    after: task.after,
+    limit: REACTIONS_PAGE,
+  })) as APIUser[];
+  const users = [...page].sort((a, b) => compareIds(a.id, b.id));
+  const full = page.length >= REACTIONS_PAGE;
+  const last = users.at(-1)?.id;
+  const rows = mapReactors(
+    { serverId: ctx.guildId, channelId: task.channelId, messageId: task.messageId, authorId: task.authorId ?? null, emojiKey: emoji.key, type: task.type },
+    users,
+  );
+  return withTenant(pool, ctx.tenantId, async (tx) => {
+    const done = !(full && last);
+    const written = addCounts({}, await writeRows(tx, { users: rows.users, reactions: rows.reactions }));
+    const pair = { messageId: task.messageId, emojiKey: emoji.key, type: task.type };
+    const removed = await deleteMissingReactors(tx, pair, task.after ?? "0", done ? null : last!, users.map((u) => u.id));
+    if (removed) written.reactions_removed = removed;
+    return { written, next: done ? [] : [{ ...task, after: last! }], channelId: task.channelId };
+  });
+}

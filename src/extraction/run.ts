@@ -1,0 +1,313 @@
+// runExtraction: a whole sync in-process (the original product's run_extraction). A work queue of
+// page tasks run with bounded concurrency; the same runTask() as the queue consumer, so no Durable
+// Object or queue is needed. The job is recorded in sync_jobs (trigger 'cli').
+import { ensureTenant } from "../accounts/tenants";
+import { withTenant, type PoolLike } from "../db/client";
+import { DiscordAuthError, DiscordClient, type DiscordClientOptions } from "../discord";
+import { log } from "../lib/log";
+import { runTask } from "./page";
+import { taskId, type ChannelIssue, type JobContext, type PageResult, type Task } from "./tasks";
+
+const DAY_MS = 86_400_000;
+
+export interface ExtractionOptions {
+  /** A client, or the options to build one (then requests and 429s are counted in the stats). */
+  discord: DiscordClient | DiscordClientOptions;
+  pool: PoolLike;
+  tenantId: string;
+  guildId: string;
+  /** Days of history; null: everything. */
+  syncDays: number | null;
+  fetchReactions: boolean;
+  /** Pages in flight at once (default 8): parallel across channels, each channel walks in order. */
+  concurrency?: number;
+  /** Incremental syncs re-scan this much before the newest stored message (default 2 days). */
+  rescanMs?: number;
+  onProgress?: (p: ExtractionProgress) => void;
+  /** Stops cleanly: pages in flight finish, nothing new starts. A later run resumes. */
+  signal?: AbortSignal;
+  /** Attempts per page for transient failures (default 4). */
+  maxAttempts?: number;
+  /** The window end (default: now); tests pin it to the simulated present. */
+  now?: number;
+}
+
+export interface ExtractionProgress {
+  pagesDone: number;
+  pagesQueued: number;
+  inFlight: number;
+  written: Record<string, number>;
+}
+
+export type ExtractionStatus = "succeeded" | "partially_succeeded" | "failed" | "cancelled";
+
+export interface ExtractionStats {
+  jobId: string;
+  status: ExtractionStatus;
+  /** Rows inserted or changed per table (plus messages_deleted, reactions_removed, members_left). */
+  written: Record<string, number>;
+  pages: number;
+  pagesFailed: number;
+  /** HTTP requests sent to Discord, and how many were answered 429 (null when a ready client was passed in). */
+  requests: number | null;
+  rateLimited: number | null;
+  durationMs: number;
+  channelIssues: ChannelIssue[];
+  warnings: string[];
+  error: string | null;
+}
+
+export async function runExtraction(opts: ExtractionOptions): Promise<ExtractionStats> {
+  const started = Date.now();
+  const counters = { requests: 0, rateLimited: 0 };
+  let discord: DiscordClient;
+  let counted = false;
+  if (opts.discord instanceof DiscordClient) discord = opts.discord;
+  else {
+    const given = opts.discord;
+    counted = true;
+    discord = new DiscordClient({
+      ...given,
+      onRequest: (e) => {
+        counters.requests++;
+        if (e.status === 429) counters.rateLimited++;
+        given.onRequest?.(e);
+      },
+    });
+  }
+
+  await ensureTenant(opts.pool, opts.tenantId, opts.tenantId === "local" ? "local" : "user");
+  const now = opts.now ?? Date.now();
+  const jobId = crypto.randomUUID();
+  const ctx: JobContext = {
+    tenantId: opts.tenantId,
+    jobId,
+    guildId: opts.guildId,
+    windowStart: opts.syncDays === null ? null : new Date(now - opts.syncDays * DAY_MS).toISOString(),
+    fetchReactions: opts.fetchReactions,
+    rescanMs: opts.rescanMs ?? 2 * DAY_MS,
+  };
+  await startJob(opts, jobId);
+
+  const written: Record<string, number> = {};
+  const issues = new Map<string, ChannelIssue>();
+  const warnings: string[] = [];
+  const queue = new TaskQueue();
+  queue.push({ kind: "guild" });
+  const seen = new Set<string>([taskId({ kind: "guild" })]);
+  let pages = 0;
+  let pagesFailed = 0;
+  let inFlight = 0;
+  let fatal = null as Error | null;
+  const maxAttempts = opts.maxAttempts ?? 4;
+  const concurrency = Math.max(1, opts.concurrency ?? 8);
+  const stopping = () => fatal !== null || opts.signal?.aborted === true;
+
+  const absorb = (result: PageResult) => {
+    pages++;
+    for (const [k, v] of Object.entries(result.written)) if (v) written[k] = (written[k] ?? 0) + v;
+    for (const w of result.warnings ?? []) if (!warnings.includes(w)) warnings.push(w);
+    for (const issue of [...(result.channelIssues ?? []), ...(result.channelIssue ? [result.channelIssue] : [])]) {
+      issues.set(issue.channelId, issue);
+    }
+    for (const t of result.next) {
+      const id = taskId(t);
+      if (seen.has(id)) continue; // re-planned (e.g. a pending reaction list also met by a walk)
+      seen.add(id);
+      queue.push(t);
+    }
+    opts.onProgress?.({ pagesDone: pages, pagesQueued: queue.size, inFlight, written: { ...written } });
+  };
+
+  // Workers wait for a task, or for the last in-flight page to finish (it may plan more).
+  let wake: (() => void) | null = null;
+  const signalWake = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  opts.signal?.addEventListener("abort", signalWake, { once: true });
+
+  const worker = async () => {
+    for (;;) {
+      if (stopping()) return;
+      const next = queue.take();
+      if (!next) {
+        if (inFlight === 0) return signalWake();
+        await new Promise<void>((r) => {
+          const prev = wake;
+          wake = () => {
+            prev?.();
+            r();
+          };
+        });
+        continue;
+      }
+      const { task, lane } = next;
+      inFlight++;
+      try {
+        absorb(await runWithRetry(task, ctx, discord, opts.pool, maxAttempts));
+      } catch (err) {
+        if (err instanceof DiscordAuthError) {
+          fatal ??= err;
+        } else {
+          pagesFailed++;
+          const channelId = "channelId" in task ? task.channelId : opts.guildId;
+          const reason = `page ${taskId(task)} failed: ${(err as Error).message}`;
+          log.warn("extraction.page_failed", { tenantId: opts.tenantId, jobId, task: taskId(task), message: (err as Error).message });
+          if (task.kind === "guild") fatal ??= err as Error;
+          else issues.set(channelId, { channelId, status: "failed", reason });
+        }
+      } finally {
+        inFlight--;
+        queue.done(lane);
+        signalWake();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  opts.signal?.removeEventListener("abort", signalWake);
+
+  const status: ExtractionStatus = fatal
+    ? "failed"
+    : opts.signal?.aborted
+      ? "cancelled"
+      : pagesFailed > 0 || [...issues.values()].some((i) => i.status === "failed")
+        ? "partially_succeeded"
+        : "succeeded";
+  const error = fatal
+    ? fatal instanceof DiscordAuthError
+      ? "Discord rejected the bot token (invalid or revoked): reconnect the bot and sync again"
+      : fatal.message
+    : null;
+  const stats: ExtractionStats = {
+    jobId,
+    status,
+    written,
+    pages,
+    pagesFailed,
+    requests: counted ? counters.requests : null,
+    rateLimited: counted ? counters.rateLimited : null,
+    durationMs: Date.now() - started,
+    channelIssues: [...issues.values()],
+    warnings,
+    error,
+  };
+  await finishJob(opts, stats);
+  log.info("extraction.finished", { tenantId: opts.tenantId, jobId, status, pages, requests: stats.requests, durationMs: stats.durationMs });
+  return stats;
+}
+
+async function runWithRetry(task: Task, ctx: JobContext, discord: DiscordClient, pool: PoolLike, maxAttempts: number): Promise<PageResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runTask(task, ctx, { discord, pool });
+    } catch (err) {
+      // The page wrote nothing (one transaction, rolled back), so running it again cannot duplicate.
+      if (err instanceof DiscordAuthError || attempt >= maxAttempts) throw err;
+      const wait = Math.min(8000, 250 * 2 ** attempt);
+      log.warn("extraction.page_retry", { jobId: ctx.jobId, task: taskId(task), attempt, message: (err as Error).message });
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
+async function startJob(opts: ExtractionOptions, jobId: string): Promise<void> {
+  const inserted = await withTenant(opts.pool, opts.tenantId, async (tx) => {
+    const res = await tx.query(
+      `INSERT INTO sync_jobs (tenant_id, id, server_id, status, trigger, sync_days, fetch_reactions, started_at, heartbeat_at)
+       VALUES (current_setting('app.current_tenant', true), $1, $2::bigint, 'running', 'cli', $3, $4, now(), now())
+       ON CONFLICT (tenant_id, server_id) WHERE status IN ('queued', 'running', 'cancelling') DO NOTHING`,
+      [jobId, opts.guildId, opts.syncDays, opts.fetchReactions],
+    );
+    if ((res.rowCount ?? 0) > 0) return null;
+    const other = await tx.query<{ id: string; trigger: string }>(
+      `SELECT id::text, trigger FROM sync_jobs WHERE server_id = $1::bigint AND status IN ('queued', 'running', 'cancelling') LIMIT 1`,
+      [opts.guildId],
+    );
+    return other.rows[0] ?? { id: "unknown", trigger: "?" };
+  });
+  if (inserted) {
+    throw new Error(`a sync of server ${opts.guildId} is already running (job ${inserted.id}, trigger ${inserted.trigger})`);
+  }
+}
+
+async function finishJob(opts: ExtractionOptions, stats: ExtractionStats): Promise<void> {
+  await withTenant(opts.pool, opts.tenantId, async (tx) => {
+    await tx.query(
+      `UPDATE sync_jobs SET status = $2, counts = $3::jsonb, pages_done = $4, pages_failed = $5, requests = $6,
+              error = $7, finished_at = now(), heartbeat_at = now()
+        WHERE id = $1`,
+      [stats.jobId, stats.status, JSON.stringify(stats.written), stats.pages, stats.pagesFailed, stats.requests ?? 0, stats.error],
+    );
+    if (stats.channelIssues.length > 0) {
+      await tx.query(
+        `INSERT INTO sync_job_channels (tenant_id, job_id, channel_id, status, error)
+         SELECT current_setting('app.current_tenant', true), $1, x.channel_id::bigint, x.status, x.reason
+           FROM jsonb_to_recordset($2::jsonb) AS x(channel_id text, status text, reason text)
+         ON CONFLICT (tenant_id, job_id, channel_id) DO UPDATE SET status = excluded.status, error = excluded.error, updated_at = now()`,
+        [stats.jobId, JSON.stringify(stats.channelIssues.map((i) => ({ channel_id: i.channelId, status: i.status, reason: i.reason })))],
+      );
+    }
+  });
+}
+
+/**
+ * Pending tasks in lanes, one per channel (Discord's per-route buckets are per channel). A worker
+ * takes from the lane with the fewest pages in flight, so one channel's burst of reaction pages
+ * cannot tie up every worker waiting on the same bucket while other channels' buckets sit idle.
+ * Within a lane, message pages go first: they discover the reaction pages.
+ */
+export class TaskQueue {
+  private readonly lanes = new Map<string, { tasks: Task[]; inFlight: number }>();
+  size = 0;
+
+  static laneOf(task: Task): string {
+    switch (task.kind) {
+      case "guild":
+      case "members":
+        return task.kind;
+      case "threads":
+        return `threads:${task.channelId}`;
+      default:
+        return task.channelId;
+    }
+  }
+
+  push(task: Task): void {
+    const name = TaskQueue.laneOf(task);
+    let lane = this.lanes.get(name);
+    if (!lane) this.lanes.set(name, (lane = { tasks: [], inFlight: 0 }));
+    if (task.kind === "messages") lane.tasks.unshift(task);
+    else lane.tasks.push(task);
+    this.size++;
+  }
+
+  take(): { task: Task; lane: string } | undefined {
+    let best: string | undefined;
+    let bestInFlight = Infinity;
+    for (const [name, lane] of this.lanes) {
+      if (lane.tasks.length > 0 && lane.inFlight < bestInFlight) {
+        best = name;
+        bestInFlight = lane.inFlight;
+        if (bestInFlight === 0) break;
+      }
+    }
+    if (best === undefined) return undefined;
+    const lane = this.lanes.get(best)!;
+    const task = lane.tasks.shift()!;
+    lane.inFlight++;
+    this.size--;
+    // Round robin among equals: the lane just served goes to the back.
+    this.lanes.delete(best);
+    this.lanes.set(best, lane);
+    return { task, lane: best };
+  }
+
+  done(name: string): void {
+    const lane = this.lanes.get(name);
+    if (!lane) return;
+    lane.inFlight--;
+    if (lane.inFlight === 0 && lane.tasks.length === 0) this.lanes.delete(name);
+  }
+}

@@ -1,0 +1,216 @@
+// Reports on a simulated server, synced by runExtraction and refreshed, against the simulator's
+// facts(): answers computed by the generator from its world, not by the SQL under test.
+import { exports } from "cloudflare:workers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { refreshAllDue, refreshAnalytics } from "../../src/analytics/refresh";
+import * as reports from "../../src/analytics/reports";
+import { runTenantQuery } from "../../src/analytics/query-runner";
+import { withTenant, type PoolLike } from "../../src/db/client";
+import { readConfig } from "../../src/config";
+import { openPool } from "../../src/db/client";
+import { env } from "cloudflare:workers";
+import { startSim, sync, type Sim } from "../extraction/helpers";
+import { freshTenant, seedServer } from "./helpers";
+
+const SYNC_DAYS = 14;
+let pool: PoolLike;
+let sim: Sim;
+let tenant: string;
+let facts: any;
+let range: { from: string; to: string };
+
+beforeAll(async () => {
+  pool = openPool(readConfig(env));
+  sim = await startSim({ users: 60, channels: 3, messages: 150, days: 12, seed: 23 });
+  tenant = freshTenant("rep");
+  const stats = await sync(sim, pool, tenant, { syncDays: SYNC_DAYS, now: sim.now });
+  expect(stats.error).toBeNull();
+  await refreshAnalytics(pool, tenant, sim.guildId);
+  facts = await sim.control("GET", `/facts?syncDays=${SYNC_DAYS}&now=${sim.now}`);
+  range = { from: facts.windowStart.slice(0, 10), to: new Date(sim.now).toISOString().slice(0, 10) };
+}, 120_000);
+afterAll(async () => {
+  await pool.end();
+});
+
+describe("reports against the simulator's known answers", () => {
+  it("who replies to whom: the top pair", async () => {
+    expect(facts.topReplyPair).not.toBeNull();
+    const r = await reports.interactionPairs(pool, tenant, "reply", { serverId: sim.guildId, limit: 10 });
+    expect(r.source).toBe("precomputed");
+    expect(r.data.slice(0, 3).map((p) => [p.from_user_id, p.to_user_id, p.count])).toEqual(
+      facts.topReplyPairs.slice(0, 3).map((p: any) => [p.replier, p.repliedTo, p.count]),
+    );
+    // The base-table path (a date filter forces it) gives the same answer.
+    const base = await reports.interactionPairs(pool, tenant, "reply", { serverId: sim.guildId, ...range, limit: 10 });
+    expect(base.source).toBe("base");
+    expect(base.data.slice(0, 3)).toEqual(r.data.slice(0, 3));
+  });
+
+  it("lurkers: members who never posted in the window", async () => {
+    const r = await reports.activityLevels(pool, tenant, { serverId: sim.guildId, ...range });
+    expect(facts.lurkers.count).toBeGreaterThan(0);
+    expect(r.data.never_posted).toBe(facts.lurkers.count);
+    // Every current human member is classified, posting or not.
+    const total = Object.values(r.data.counts).reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThanOrEqual(facts.lurkers.members);
+    expect(r.data.counts.lurker).toBeGreaterThanOrEqual(facts.lurkers.count);
+  });
+
+  it("activity levels follow configurable thresholds", async () => {
+    const top = (await reports.memberSummaries(pool, tenant, { serverId: sim.guildId, ...range, limit: 1 })).data.members[0];
+    expect(top.messages).toBeGreaterThan(2);
+    const t = { power: top.messages - 1, active: 1, casual: 0 };
+    const r = await reports.activityLevels(pool, tenant, { serverId: sim.guildId, ...range }, t);
+    expect(r.data.members[0]).toMatchObject({ user_id: top.user_id, level: "power_user" });
+    expect(r.data.counts.lurker).toBe(r.data.never_posted);
+  });
+
+  it("busiest hour of the week", async () => {
+    const r = await reports.hourOfWeek(pool, tenant, { serverId: sim.guildId, includeBots: true });
+    expect(r.data.busiest).toEqual({ dow: facts.busiestHourOfWeek.dow, hour: facts.busiestHourOfWeek.hour, messages: expect.any(Number) });
+    expect(r.data.cells).toHaveLength(7);
+  });
+
+  it("top reaction giver and top emoji", async () => {
+    const r = await reports.reactionsReport(pool, tenant, { serverId: sim.guildId, includeBots: true, limit: 5 });
+    expect(r.data.givers[0]).toMatchObject({ user_id: facts.topReactionGiver.userId, count: facts.topReactionGiver.reactions });
+    expect(r.data.emojis[0]).toMatchObject({ key: facts.topEmoji.key, count: facts.topEmoji.reactions });
+  });
+
+  it("daily activity and active authors add up to the window's user messages", async () => {
+    const d = await reports.dailyActivity(pool, tenant, { serverId: sim.guildId, includeBots: true });
+    expect(d.data.reduce((a, x) => a + x.messages, 0)).toBe(facts.userMessages);
+    const m = await reports.memberSummaries(pool, tenant, { serverId: sim.guildId, includeBots: true, limit: 1000 });
+    expect(m.data.members.filter((x) => x.messages > 0).length).toBe(facts.activeAuthors);
+    // Humans-only daily rows come from daily_stats and never exceed the all-authors figures.
+    const humans = await reports.dailyActivity(pool, tenant, { serverId: sim.guildId });
+    expect(humans.source).toBe("precomputed");
+    const byDay = new Map(d.data.map((x) => [x.day, x.messages]));
+    for (const h of humans.data) expect(h.messages).toBeLessThanOrEqual(byDay.get(h.day)!);
+  });
+
+  it("channels, response time, retention and one member's page answer consistently", async () => {
+    const ch = await reports.channelActivity(pool, tenant, { serverId: sim.guildId, includeBots: true });
+    expect(ch.data.reduce((a, c) => a + c.messages, 0)).toBe(facts.userMessages);
+    for (const c of ch.data) expect(c.reply_rate).toBeLessThanOrEqual(1);
+    // A channel filter includes that channel's threads.
+    const parent = ch.data.find((c) => !c.is_thread && ch.data.some((t) => t.parent_id === c.channel_id));
+    if (parent) {
+      const only = await reports.channelActivity(pool, tenant, { serverId: sim.guildId, includeBots: true, channels: [parent.channel_id] });
+      expect(only.data.map((c) => c.channel_id)).toContain(parent.channel_id);
+      expect(only.data.every((c) => c.channel_id === parent.channel_id || c.parent_id === parent.channel_id)).toBe(true);
+    }
+    const rt = await reports.responseTimes(pool, tenant, { serverId: sim.guildId });
+    expect(rt.data.replied_messages).toBeGreaterThan(0);
+    expect(rt.data.median_seconds).toBeGreaterThan(0);
+    expect(rt.data.p90_seconds!).toBeGreaterThanOrEqual(rt.data.median_seconds!);
+    const ret = await reports.retention(pool, tenant, { serverId: sim.guildId }, 4);
+    expect(ret.data.length).toBeGreaterThan(0);
+    for (const c of ret.data) for (const k of c.retained) expect(k).toBeLessThanOrEqual(c.size);
+    const who = facts.topReplyPair.replier;
+    const detail = await reports.memberDetail(pool, tenant, who, { serverId: sim.guildId });
+    expect(detail.data.summary?.user_id).toBe(who);
+    expect(detail.data.contacts[0].replies_to + detail.data.contacts[0].replies_from).toBeGreaterThan(0);
+    expect(detail.data.contacts.find((c) => c.user_id === facts.topReplyPair.repliedTo)?.replies_to).toBe(facts.topReplyPair.count);
+  });
+});
+
+describe("refresh", () => {
+  it("is per tenant: a second tenant's refresh leaves the first's slice alone, and neither sees the other", async () => {
+    const A = await seedServer(pool, freshTenant("ref_a"), "RA", 21);
+    const B = await seedServer(pool, freshTenant("ref_b"), "RB", 22);
+    await refreshAnalytics(pool, A.tenantId, A.serverId);
+    const before = await runTenantQuery(pool, A.tenantId, "SELECT count(*)::int, count(DISTINCT tenant_id)::int FROM member_daily");
+    await refreshAnalytics(pool, B.tenantId, B.serverId);
+    const after = await runTenantQuery(pool, A.tenantId, "SELECT count(*)::int, count(DISTINCT tenant_id)::int FROM member_daily");
+    expect(after.rows).toEqual(before.rows);
+    expect(after.rows[0][1]).toBe(1);
+    const seen = await runTenantQuery(pool, A.tenantId, "SELECT DISTINCT tenant_id FROM user_interactions UNION SELECT DISTINCT tenant_id FROM daily_stats");
+    expect(seen.rows).toEqual([[A.tenantId]]);
+  });
+
+  it("is idempotent and safe to run concurrently", async () => {
+    const first = await refreshAnalytics(pool, tenant, sim.guildId);
+    const [a, b] = await Promise.all([refreshAnalytics(pool, tenant, sim.guildId), refreshAnalytics(pool, tenant, sim.guildId)]);
+    expect(a.rows).toEqual(first.rows);
+    expect(b.rows).toEqual(first.rows);
+    const r = await reports.interactionPairs(pool, tenant, "reply", { serverId: sim.guildId, limit: 1 });
+    expect(r.data[0].count).toBe(facts.topReplyPair.count);
+  });
+
+  it("refreshAllDue picks slices whose sync is newer than their analytics, once", async () => {
+    const T = await seedServer(pool, freshTenant("due"), "DUE", 23);
+    const first = await refreshAllDue(pool, { limit: 1000 });
+    expect(first.refreshed.some((r) => r.tenantId === T.tenantId && r.serverId === T.serverId)).toBe(true);
+    const second = await refreshAllDue(pool, { limit: 1000 });
+    expect(second.refreshed.some((r) => r.tenantId === T.tenantId)).toBe(false);
+    await withTenant(pool, T.tenantId, (tx) => tx.query("UPDATE servers SET synced_at = now() + interval '1 second' WHERE id = $1", [T.serverId]));
+    const third = await refreshAllDue(pool, { limit: 1000 });
+    expect(third.refreshed.some((r) => r.tenantId === T.tenantId)).toBe(true);
+  });
+});
+
+describe("HTTP", () => {
+  const get = (path: string) => exports.default.fetch(`http://localhost${path}`);
+  const post = (path: string, body: unknown) =>
+    exports.default.fetch(`http://localhost${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+
+  it("reports validate their filters (400 naming the field)", async () => {
+    for (const [path, field] of [
+      ["/api/reports/interactions", "server_id"],
+      ["/api/reports/daily?server_id=abc", "server_id"],
+      ["/api/reports/channels?server_id=1&channels=1,x", "channels"],
+      ["/api/reports/heatmap?server_id=1&from=2026-13-45", "from"],
+      ["/api/reports/interactions?server_id=1&kind=hug", "kind"],
+      ["/api/reports/activity-levels?server_id=1&power=5&active=10", "power"],
+    ] as const) {
+      const res = await get(path);
+      expect(res.status, path).toBe(400);
+      const body = (await res.json()) as any;
+      expect(body.error.field, path).toContain(field);
+    }
+  });
+
+  it("every report answers 200 with its name and source", async () => {
+    for (const name of ["interactions", "activity-levels", "daily", "heatmap", "reactions", "channels", "response-time", "retention", "members"]) {
+      const res = await get(`/api/reports/${name}?server_id=1`);
+      expect(res.status, name).toBe(200);
+      const body = (await res.json()) as any;
+      expect(body).toMatchObject({ report: name, server_id: "1" });
+    }
+    expect((await get("/api/reports/members/5?server_id=1")).status).toBe(404);
+  });
+
+  it("POST /api/query/execute: JSON, CSV (RFC 4180), errors with position", async () => {
+    const json = await post("/api/query/execute", { sql: "SELECT 1 AS n, 'a,\"b\"' AS s, NULL AS z" });
+    expect(json.status).toBe(200);
+    const body = (await json.json()) as any;
+    expect(body.columns.map((c: any) => c.type)).toEqual(["integer", "text", "text"]);
+    expect(body.rows).toEqual([[1, 'a,"b"', null]]);
+    const csv = await post("/api/query/execute", { sql: "SELECT 1 AS n, 'a,\"b\"' AS s, E'x\\ny' AS t, NULL AS z", format: "csv" });
+    expect(csv.headers.get("content-type")).toContain("text/csv");
+    expect(await csv.text()).toBe('n,s,t,z\r\n1,"a,""b""","x\ny",\r\n');
+    const bad = await post("/api/query/execute", { sql: "SELECT nope FROM messages" });
+    expect(bad.status).toBe(400);
+    const err = (await bad.json()) as any;
+    expect(err.error.message).toContain("nope");
+    expect(err.error.details.position).toBe(7);
+    const invalid = await post("/api/query/execute", { sql: "SELECT 1", format: "xml" });
+    expect(invalid.status).toBe(400);
+    expect(((await invalid.json()) as any).error.field).toBe("format");
+  });
+
+  it("GET /api/query/tables and /schema list exactly the queryable relations with columns", async () => {
+    const t = (await (await get("/api/query/tables")).json()) as any;
+    const names = t.tables.map((x: any) => x.name);
+    expect(names).toContain("messages");
+    expect(names).toContain("user_interactions");
+    expect(names).not.toContain("tenants");
+    const s = (await (await get("/api/query/schema")).json()) as any;
+    const messages = s.tables.find((x: any) => x.name === "messages");
+    expect(messages.columns.find((c: any) => c.name === "reply_to_author_id")).toMatchObject({ type: "bigint", nullable: true });
+    // Every listed relation is really readable through the endpoint.
+    for (const n of names) expect((await post("/api/query/execute", { sql: `SELECT count(*) FROM ${n}` })).status, n).toBe(200);
+  });
+});

@@ -1,0 +1,117 @@
+// Browser and simulator helpers for the end-to-end tests.
+import { mkdirSync } from "node:fs";
+import type { Browser, Page } from "playwright-core";
+import { inject } from "vitest";
+import { launch } from "./helpers-browser";
+
+export const baseUrl = () => inject("baseUrl");
+export const simUrl = () => inject("simulatorUrl");
+
+export const VIEWPORTS = [
+  { width: 1280, height: 800 },
+  { width: 390, height: 844 },
+] as const;
+
+export { launch };
+
+export async function newPage(browser: Browser, viewport: { width: number; height: number } = VIEWPORTS[0]): Promise<Page> {
+  const context = await browser.newContext({ viewport, acceptDownloads: true, baseURL: baseUrl() });
+  const page = await context.newPage();
+  // A page error is a failed test, not a silent console line.
+  page.on("pageerror", (err) => {
+    throw err;
+  });
+  return page;
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync("test-results/screenshots", { recursive: true });
+  const vp = page.viewportSize()!;
+  const path = `test-results/screenshots/${name}-${vp.width}x${vp.height}.png`;
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+export async function sim<T = any>(path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${simUrl()}/__sim${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`simulator ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+export async function api<T = any>(path: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(`${baseUrl()}${path}`, init);
+  if (!res.ok) throw new Error(`${init?.method ?? "GET"} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** Integer shown in an element ("1,234" -> 1234). */
+export function parseCount(text: string | null): number {
+  return Number((text ?? "").replace(/[^\d.-]/g, ""));
+}
+
+/**
+ * Every focusable node in Chromium's own accessibility tree, with the name it computed: the names a
+ * screen reader announces, not our guess of them.
+ */
+export async function focusableWithoutName(page: Page): Promise<string[]> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Accessibility.enable");
+  const { nodes } = (await cdp.send("Accessibility.getFullAXTree")) as { nodes: any[] };
+  const interactive = new Set(["button", "link", "textbox", "combobox", "checkbox", "radio", "searchbox", "spinbutton", "slider", "switch", "tab", "menuitem", "listbox", "DisclosureTriangle"]);
+  const bad: string[] = [];
+  for (const n of nodes) {
+    if (n.ignored) continue;
+    const role = n.role?.value as string;
+    const focusable = (n.properties ?? []).some((p: any) => p.name === "focusable" && p.value?.value === true);
+    if (!focusable || !interactive.has(role)) continue;
+    const name = String(n.name?.value ?? "").trim();
+    if (!name) bad.push(`${role} (backend node ${n.backendDOMNodeId})`);
+  }
+  await cdp.detach();
+  return bad;
+}
+
+/**
+ * Tabs through the page; returns each control that got focus (once), whether focus was visible, and
+ * the visible controls never reached. Date inputs take several Tabs (day, month, year): repeats are
+ * skipped, and the walk ends when focus wraps back to the first stop.
+ */
+export async function tabThrough(page: Page, max = 300): Promise<{ stops: { tag: string; text: string; visibleFocus: boolean }[]; unreached: string[] }> {
+  await page.evaluate(() => {
+    (document.activeElement as HTMLElement | null)?.blur();
+    document.querySelectorAll("[data-e2e-reached]").forEach((e) => e.removeAttribute("data-e2e-reached"));
+  });
+  const stops: { tag: string; text: string; visibleFocus: boolean }[] = [];
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press("Tab");
+    const info = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      if (!el || el === document.body) return null;
+      const first = el.getAttribute("data-e2e-reached") === "first";
+      if (el.hasAttribute("data-e2e-reached")) return { again: true, first } as const;
+      el.setAttribute("data-e2e-reached", document.querySelector("[data-e2e-reached]") ? "" : "first");
+      // CodeMirror draws its focus ring on the editor around the editable area.
+      const ringed = (el.closest(".cm-editor") as HTMLElement | null) ?? el;
+      const cs = getComputedStyle(ringed);
+      const visibleFocus = (cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) > 0) || cs.boxShadow !== "none";
+      return { again: false, first: false, tag: el.tagName.toLowerCase(), text: (el.getAttribute("aria-label") ?? el.textContent ?? "").trim().slice(0, 40), visibleFocus } as const;
+    });
+    if (!info) continue;
+    if (info.again) {
+      if (info.first) break; // wrapped around
+      continue;
+    }
+    stops.push({ tag: info.tag!, text: info.text!, visibleFocus: info.visibleFocus! });
+  }
+  const unreached = await page.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>("a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea:not([disabled]), summary, [tabindex='0'], [contenteditable='true']")]
+      // Controls inside a closed <details> are not rendered (no offsetParent).
+      .filter((el) => el.offsetParent !== null && !el.closest("[inert]") && !el.hasAttribute("data-e2e-reached") && el.getAttribute("tabindex") !== "-1")
+      .map((el) => `${el.tagName.toLowerCase()} "${(el.getAttribute("aria-label") ?? el.textContent ?? "").trim().slice(0, 40)}"`),
+  );
+  return { stops, unreached };
+}

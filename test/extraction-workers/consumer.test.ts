@@ -1,0 +1,219 @@
+// The queue consumer with the real page logic, the real DO and the database, against simulator
+// instances of its own; queue delivery (batches, redelivery, retries, dead-lettering) is driven by
+// pump() so faults can be injected at exact points.
+import { describe, expect, it } from "vitest";
+import { handleExtractBatch } from "../../src/extraction/consumer";
+import { DiscordError } from "../../src/discord/errors";
+import { cancelSync, startSync } from "../../src/extraction/jobs";
+import { runTask } from "../../src/extraction/page";
+import { taskId, type Task } from "../../src/extraction/tasks";
+import { withTenant } from "../../src/db/client";
+import {
+  captureDispatch,
+  envFor,
+  expectedKeys,
+  freshTenant,
+  pump,
+  seedBot,
+  simInstance,
+  storedRows,
+  stub,
+  withPool,
+} from "./helpers";
+
+const WORLD = { users: 12, channels: 2, messages: 30, days: 5 };
+let n = 0;
+
+async function setup(world: Record<string, unknown> = {}, opts: { fetchReactions?: boolean; serverId?: string } = {}) {
+  const sim = await simInstance(`xw-${Date.now().toString(36)}-${n++}`, { seed: 7 + n, ...WORLD, ...world });
+  const tenantId = freshTenant("cw");
+  await seedBot(tenantId, sim.token);
+  const sent = await captureDispatch(tenantId);
+  const env = envFor(sim.apiBase);
+  const job = await startSync(env, tenantId, { serverId: opts.serverId ?? sim.guildId, syncDays: 30, fetchReactions: opts.fetchReactions ?? false });
+  return { sim, tenantId, sent, env, jobId: job.id, s: stub(tenantId) };
+}
+
+async function expectRowsMatch(tenantId: string, sim: Awaited<ReturnType<typeof simInstance>>, view: { window_start: string | null; fetch_reactions: boolean }) {
+  const expected = await sim.expected(view.window_start, view.fetch_reactions);
+  const stored = await storedRows(tenantId);
+  expect(stored.keys).toEqual(expectedKeys(expected));
+  return { expected, stored };
+}
+
+describe("queue consumer", () => {
+  it("syncs the server: every table equals the simulator's ground truth, never over the global limit", async () => {
+    const { sim, tenantId, sent, env, jobId, s } = await setup({}, { fetchReactions: true });
+    const run = await pump(sent, env);
+    const view = (await s.status(jobId))!;
+    expect(view.state).toBe("succeeded");
+    expect(view.pages).toEqual({ done: run.tasks.size, failed: 0, outstanding: 0 });
+    const { expected } = await expectRowsMatch(tenantId, sim, view);
+    expect(expected.counts.messages).toBeGreaterThan(50);
+    expect(expected.counts.reactions).toBeGreaterThan(0);
+    expect(view.counts.messages).toBe(expected.counts.messages);
+    expect(view.channels.filter((c) => c.status === "done").length).toBeGreaterThan(2);
+    const stats = await sim.stats();
+    expect(stats.globalRateLimited).toBe(0);
+    expect(view.requests).toBe(stats.requests);
+  }, 180_000);
+
+  it("a redelivered page changes nothing: same rows, each task counted once, one completion", async () => {
+    const { sim, tenantId, sent, env, jobId, s } = await setup();
+    const run = await pump(sent, env, { copies: 2 });
+    const view = (await s.status(jobId))!;
+    expect(view.state).toBe("succeeded");
+    expect(run.delivered).toBe(run.tasks.size * 2);
+    expect(view.pages.done).toBe(run.tasks.size);
+    const { expected } = await expectRowsMatch(tenantId, sim, view);
+    expect(view.counts.messages).toBe(expected.counts.messages);
+  }, 120_000);
+
+  it("a consumer dying after its page was written is retried without duplicates", async () => {
+    const { sim, tenantId, sent, env, jobId, s } = await setup();
+    const crashed = new Set<string>();
+    const run = await pump(sent, env, {
+      deps: {
+        loadToken: async () => sim.token,
+        runTask: async (task, ctx, deps) => {
+          const result = await runTask(task, ctx, deps);
+          if (task.kind === "messages" && !crashed.has(taskId(task))) {
+            crashed.add(taskId(task));
+            throw new Error("worker died after committing the page (injected)");
+          }
+          return result;
+        },
+      },
+    });
+    expect(crashed.size).toBeGreaterThan(2);
+    expect(run.retried).toBe(crashed.size);
+    expect((await s.status(jobId))!.state).toBe("succeeded");
+    await expectRowsMatch(tenantId, sim, (await s.status(jobId))!);
+  }, 120_000);
+
+  it("completes through a 429 storm and 5xx errors, never tripping the global limit", async () => {
+    const { sim, tenantId, sent, env, jobId, s } = await setup({
+      faults: {
+        rules: [
+          { route: "GET /channels/:channel_id/messages", kind: "error", probability: 0.3 },
+          { route: "*", kind: "storm", probability: 0.15, retryAfter: 0.2 },
+        ],
+      },
+    });
+    await pump(sent, env);
+    const view = (await s.status(jobId))!;
+    expect(view.state).toBe("succeeded");
+    await expectRowsMatch(tenantId, sim, view);
+    const stats = await sim.stats();
+    expect(stats.faults.error ?? 0).toBeGreaterThan(0);
+    expect(stats.sharedRateLimited).toBeGreaterThan(0);
+    expect(stats.globalRateLimited).toBe(0);
+  }, 180_000);
+
+  it("a revoked token fails the job with a clear message and stops all Discord calls", async () => {
+    const { sim, sent, env, jobId, s } = await setup({ faults: { revokeTokenAfter: 6 } });
+    await pump(sent, env);
+    const view = (await s.status(jobId))!;
+    expect(view.state).toBe("failed");
+    expect(view.error).toBe("Discord token invalid or revoked");
+    const stats = await sim.stats();
+    // Only pages already in flight when the first 401 came back may have sent one request each.
+    expect(stats.byStatus["401"]).toBeGreaterThanOrEqual(1);
+    expect(stats.byStatus["401"]).toBeLessThanOrEqual(4);
+    expect(stats.requests).toBe(6 + stats.byStatus["401"]);
+  }, 120_000);
+
+  it("a channel that turns forbidden mid-sync is recorded with its reason; the rest is stored", async () => {
+    const { sim, tenantId, sent, env, jobId, s } = await setup({ messages: 250 });
+    const target = sim.summary.guilds[0].channels.find((c: any) => c.type === 0 && c.readable && c.messages > 200).id as string;
+    // Its first request (a thread listing or the first messages page) passes; the next ones get 403.
+    await sim.control("POST", "/faults", { forbidChannelAfter: { channelId: target, requests: 1 } });
+    await pump(sent, env);
+    const view = (await s.status(jobId))!;
+    const channel = view.channels.find((c) => c.channel_id === target)!;
+    expect(channel.status).toBe("failed");
+    expect(channel.error).toMatch(/403/);
+    expect(view.state).toBe("partially_succeeded");
+    expect(view.error).toContain(target);
+    // Its threads inherit the denial; nothing else failed.
+    const lost = new Set([target, ...sim.summary.guilds[0].channels.filter((c: any) => c.parentId === target).map((c: any) => c.id)]);
+    expect(view.channels.filter((c) => !lost.has(c.channel_id) && c.status === "failed")).toEqual([]);
+    // Every other channel's messages are all there.
+    const expected = await sim.expected(view.window_start, false);
+    const others = expected.messages.filter((m: any) => !lost.has(m.channel_id)).map((m: any) => m.id).sort();
+    const stored = await withPool((pool) =>
+      withTenant(pool, tenantId, async (tx) =>
+        (await tx.query<{ id: string; channel_id: string }>(`SELECT id::text, channel_id::text FROM messages`)).rows
+          .filter((r) => !lost.has(r.channel_id))
+          .map((r) => r.id)
+          .sort(),
+      ),
+    );
+    expect(stored).toEqual(others);
+  }, 120_000);
+
+  it("cancel stops the job: pages in flight stop at their next request, queued pages are dropped", async () => {
+    const { sim, tenantId, sent, env, jobId, s } = await setup({ messages: 250 });
+    let cancelledAt: number | null = null;
+    let startedAfter = 0;
+    await pump(sent, env, {
+      deps: {
+        loadToken: async () => sim.token,
+        runTask: async (task: Task, ctx, deps) => {
+          if (cancelledAt !== null) startedAfter++;
+          if (task.kind === "messages" && task.before && cancelledAt === null) {
+            cancelledAt = (await sim.stats()).requests;
+            await cancelSync(env, tenantId, jobId);
+          }
+          return runTask(task, ctx, deps);
+        },
+      },
+    });
+    expect(cancelledAt).not.toBeNull();
+    const view = (await s.status(jobId))!;
+    expect(view.state).toBe("cancelled");
+    // At most the other pages of that batch (4 run at once) were already running.
+    expect(startedAfter).toBeLessThanOrEqual(3);
+    expect((await sim.stats()).requests - cancelledAt!).toBeLessThanOrEqual(3);
+  }, 120_000);
+
+  it("a page that keeps failing is dead-lettered and the job ends partially_succeeded", async () => {
+    const { sim, sent, env, jobId, s } = await setup();
+    const run = await pump(sent, env, {
+      deps: {
+        loadToken: async () => sim.token,
+        runTask: async (task, ctx, deps) => {
+          if (task.kind === "members") throw new DiscordError("GET /guilds/:id/members: Discord error 503 after 6 attempts", 503, "GET /guilds/1/members", true);
+          return runTask(task, ctx, deps);
+        },
+      },
+    });
+    expect(run.dead).toBe(1);
+    const view = (await s.status(jobId))!;
+    expect(view.state).toBe("partially_succeeded");
+    expect(view.pages.failed).toBe(1);
+    expect(view.errors.join("\n")).toContain("members:0");
+    expect(view.errors.join("\n")).toContain("Discord error 503");
+    expect(view.counts.messages).toBeGreaterThan(0);
+  }, 120_000);
+
+  it("a server the bot cannot see fails the job with the reason, without retries", async () => {
+    const { sent, env, jobId, s } = await setup({}, { serverId: "123456789012345678" });
+    const run = await pump(sent, env);
+    expect(run.retried).toBe(0);
+    const view = (await s.status(jobId))!;
+    expect(view.state).toBe("failed");
+    expect(view.error).toMatch(/cannot read the server: .*(not found|forbidden)/);
+  }, 60_000);
+
+  it("drops corrupt messages instead of retrying them forever", async () => {
+    const { createMessageBatch, createExecutionContext, getQueueResult } = await import("cloudflare:test");
+    const batch = createMessageBatch("discord-sql-extract", [{ id: "x1", timestamp: new Date(), attempts: 1, body: { hello: "world" } }]);
+    const ctx = createExecutionContext();
+    const sim = await simInstance(`xw-bad-${Date.now().toString(36)}`, { seed: 1, ...WORLD });
+    await handleExtractBatch(batch, envFor(sim.apiBase), ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks).toEqual(["x1"]);
+    expect(result.retryMessages).toEqual([]);
+  });
+});

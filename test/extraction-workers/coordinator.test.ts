@@ -1,0 +1,205 @@
+// The tenant Durable Object's job ledger, driven by hand: pages are "run" by reporting results
+// the way the consumer does, so every rule (once per task, dedupe, finish, dead, cancel, outbox,
+// stalls, rate limits) is checked without Discord.
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { estimatePagesLeft, MAX_REQUEUES, STALL_MS, snowflakeMs, type TenantCoordinator } from "../../durable-objects/tenant-coordinator";
+import { startSync } from "../../src/extraction/jobs";
+import { taskId, type PageResult, type Task } from "../../src/extraction/tasks";
+import { captureDispatch, freshServerId, freshTenant, jobRow, seedBot, stub, testEnv } from "./helpers";
+
+const C1 = "1100000000000000001";
+const C2 = "1100000000000000002";
+const msgs = (channelId: string, before?: string): Task => ({ kind: "messages", channelId, ...(before ? { before } : {}) });
+const page = (written: Record<string, number>, next: Task[] = [], extra: Partial<PageResult> = {}): PageResult => ({ written, next, ...extra });
+
+async function newJob(opts: { failTimes?: number } = {}) {
+  const tenantId = freshTenant("co");
+  await seedBot(tenantId);
+  const sent = await captureDispatch(tenantId, opts);
+  const job = await startSync(testEnv, tenantId, { serverId: freshServerId(), syncDays: 30 });
+  return { tenantId, jobId: job.id, sent, s: stub(tenantId), job };
+}
+
+/** What the consumer does for one page: ask, then report. */
+async function run(s: ReturnType<typeof stub>, jobId: string, task: Task, result: PageResult) {
+  const go = await s.begin(jobId, taskId(task));
+  if (!go.run) return { ran: false as const, reason: go.reason };
+  const done = await s.complete(jobId, taskId(task), result);
+  return { ran: true as const, ...done };
+}
+
+describe("TenantCoordinator job ledger", () => {
+  it("runs each task once, dedupes follow-ups, finishes and records the job in Postgres", async () => {
+    const { tenantId, jobId, sent, s, job } = await newJob();
+    expect(job.state).toBe("queued");
+    expect(sent.map((m) => m.task)).toEqual([{ kind: "guild" }]);
+    expect(sent[0]).toMatchObject({ tenantId, jobId, attempt: 0 });
+
+    const guild = await run(s, jobId, { kind: "guild" }, page({ servers: 1, channels: 2 }, [msgs(C1), msgs(C2), { kind: "members" }]));
+    expect(guild).toMatchObject({ ran: true, accepted: true, state: "running" });
+    expect(sent.slice(1).map((m) => taskId(m.task)).sort()).toEqual([taskId(msgs(C1)), taskId(msgs(C2)), "members:0"].sort());
+
+    // The same page reported again (a redelivery racing the first run): ignored, nothing re-sent.
+    expect(await s.complete(jobId, "guild", page({ servers: 1, channels: 2 }, [msgs(C1)]))).toMatchObject({ accepted: false });
+    expect(await s.begin(jobId, "guild")).toEqual({ run: false, reason: "task_done" });
+    expect(sent).toHaveLength(4);
+
+    // C1 has two pages; its second page re-plans "members" (already planned): not sent twice.
+    const before = "1100000000000000500";
+    await run(s, jobId, msgs(C1), page({ messages: 100, users: 7 }, [msgs(C1, before), { kind: "members" }], { channelId: C1 }));
+    expect(sent.map((m) => taskId(m.task)).filter((t) => t === "members:0")).toHaveLength(1);
+    const mid = await s.status(jobId);
+    expect(mid!.channels.find((c) => c.channel_id === C1)).toMatchObject({ status: "running", pages: 1, messages: 100 });
+    expect(mid!.pages).toEqual({ done: 2, failed: 0, outstanding: 3 });
+    expect(mid!.estimated_seconds_left).not.toBeNull();
+
+    await run(s, jobId, msgs(C1, before), page({ messages: 40 }, [], { channelId: C1 }));
+    await run(s, jobId, msgs(C2), page({ messages: 0 }, [], { channelId: C2 }));
+    const last = await run(s, jobId, { kind: "members" }, page({ server_members: 12, users: 12 }, [], { warnings: ["w1"] }));
+    expect(last).toMatchObject({ accepted: true, state: "succeeded" });
+
+    const view = (await s.status(jobId))!;
+    expect(view.counts).toEqual({ servers: 1, channels: 2, messages: 140, users: 19, server_members: 12 });
+    expect(view.pages).toEqual({ done: 5, failed: 0, outstanding: 0 });
+    expect(view.warnings).toEqual(["w1"]);
+    expect(view.channels).toEqual([
+      { channel_id: C1, status: "done", pages: 2, messages: 140, error: null },
+      { channel_id: C2, status: "done", pages: 1, messages: 0, error: null },
+    ]);
+
+    const { job: row, channels } = await jobRow(tenantId, jobId);
+    expect(row.status).toBe("succeeded");
+    expect(row.pages_done).toBe(5);
+    expect(typeof row.counts === "string" ? JSON.parse(row.counts) : row.counts).toEqual(view.counts);
+    expect(row.finished_at).not.toBeNull();
+    expect(channels).toEqual(view.channels);
+
+    // A page of the finished job arriving late is dropped.
+    expect(await s.begin(jobId, taskId(msgs(C2)))).toEqual({ run: false, reason: "job_not_live" });
+  });
+
+  it("a dead page and a failed channel end the job partially_succeeded, with reasons", async () => {
+    const { tenantId, jobId, s } = await newJob();
+    await run(s, jobId, { kind: "guild" }, page({ servers: 1 }, [msgs(C1), msgs(C2)]));
+    await s.taskFailed(jobId, taskId(msgs(C1)), "Discord error 502");
+    expect(await s.dead(jobId, taskId(msgs(C1)), "gave up after repeated failures (dead-lettered)")).toEqual({ recorded: true });
+    // Dead twice (DLQ redelivery): recorded once.
+    expect(await s.dead(jobId, taskId(msgs(C1)), "again")).toEqual({ recorded: false });
+    await run(s, jobId, msgs(C2), page({ messages: 3 }, [], { channelId: C2, channelIssue: { channelId: C2, status: "failed", reason: "403 Missing Access" } }));
+
+    const view = (await s.status(jobId))!;
+    expect(view.state).toBe("partially_succeeded");
+    expect(view.pages.failed).toBe(1);
+    expect(view.errors[0]).toContain("Discord error 502");
+    expect(view.channels).toEqual([
+      expect.objectContaining({ channel_id: C1, status: "failed" }),
+      expect.objectContaining({ channel_id: C2, status: "failed", error: "403 Missing Access" }),
+    ]);
+    const { job: row } = await jobRow(tenantId, jobId);
+    expect(row.status).toBe("partially_succeeded");
+    expect(row.pages_failed).toBe(1);
+    expect(row.error).toContain("1 page(s) failed permanently");
+    expect(row.error).toContain("403 Missing Access");
+  });
+
+  it("a skipped (unreadable) channel is recorded and the job still succeeds", async () => {
+    const { jobId, s } = await newJob();
+    await run(s, jobId, { kind: "guild" }, page({ servers: 1 }, [], { channelIssue: { channelId: C2, status: "skipped", reason: "no READ_MESSAGE_HISTORY" } }));
+    const view = (await s.status(jobId))!;
+    expect(view.state).toBe("succeeded");
+    expect(view.channels).toEqual([{ channel_id: C2, status: "skipped", pages: 0, messages: 0, error: "no READ_MESSAGE_HISTORY" }]);
+  });
+
+  it("cancel stops the job: no page starts, in-flight pages are refused at their next request", async () => {
+    const { tenantId, jobId, s } = await newJob();
+    await run(s, jobId, { kind: "guild" }, page({ servers: 1 }, [msgs(C1), msgs(C2)]));
+    expect(await s.reserve(jobId, "GET /channels/1/messages")).toBe(0);
+    const { view, changed } = await s.cancel(jobId);
+    expect(changed).toBe(true);
+    expect(view!.state).toBe("cancelled");
+    expect(await s.begin(jobId, taskId(msgs(C1)))).toEqual({ run: false, reason: "job_not_live" });
+    expect(await s.reserve(jobId, "GET /channels/1/messages")).toBe(-1);
+    // A page that was in flight reports afterwards: not counted, nothing planned.
+    expect(await s.complete(jobId, taskId(msgs(C2)), page({ messages: 5 }, [msgs(C2, "1100000000000000009")]))).toMatchObject({ accepted: false, state: "cancelled" });
+    expect((await s.cancel(jobId)).changed).toBe(false);
+    expect((await jobRow(tenantId, jobId)).job.status).toBe("cancelled");
+  });
+
+  it("fail() ends a job at once with its reason", async () => {
+    const { tenantId, jobId, s } = await newJob();
+    await run(s, jobId, { kind: "guild" }, page({ servers: 1 }, [msgs(C1)]));
+    const view = await s.fail(jobId, "Discord token invalid or revoked");
+    expect(view).toMatchObject({ state: "failed", error: "Discord token invalid or revoked" });
+    expect(await s.begin(jobId, taskId(msgs(C1)))).toEqual({ run: false, reason: "job_not_live" });
+    expect((await jobRow(tenantId, jobId)).job).toMatchObject({ status: "failed", error: "Discord token invalid or revoked" });
+  });
+
+  it("a failed send stays in the outbox and is sent by the alarm, once", async () => {
+    const { tenantId, jobId, sent, s } = await newJob({ failTimes: 1 });
+    // plan()'s send of the guild page failed: nothing sent yet, the job still lists it outstanding.
+    expect(sent).toHaveLength(0);
+    expect((await s.status(jobId))!.pages.outstanding).toBe(1);
+    expect(await runDurableObjectAlarm(s)).toBe(true);
+    expect(sent.map((m) => m.task)).toEqual([{ kind: "guild" }]);
+    await runDurableObjectAlarm(s);
+    expect(sent).toHaveLength(1);
+    expect((await jobRow(tenantId, jobId)).job.status).toBe("queued");
+  });
+
+  it("a stalled job has its outstanding pages re-sent, then fails after repeated stalls", async () => {
+    const { jobId, sent, s } = await newJob();
+    await run(s, jobId, { kind: "guild" }, page({ servers: 1 }, [msgs(C1)]));
+    expect(sent).toHaveLength(2);
+    const age = () =>
+      runInDurableObject(s, (_i: TenantCoordinator, state) => {
+        state.storage.sql.exec(`UPDATE jobs SET progress_at = ? WHERE job_id = ?`, Date.now() - STALL_MS - 1000, jobId);
+      });
+    for (let i = 1; i <= MAX_REQUEUES; i++) {
+      await age();
+      await runDurableObjectAlarm(s);
+      expect(sent).toHaveLength(2 + i);
+      expect(sent[sent.length - 1]).toMatchObject({ task: msgs(C1), attempt: i });
+    }
+    await age();
+    await runDurableObjectAlarm(s);
+    const view = (await s.status(jobId))!;
+    expect(view.state).toBe("failed");
+    expect(view.error).toContain("stalled");
+  });
+
+  it("shares one rate limit across callers: never more than 50 grants per second for the tenant", async () => {
+    const { jobId, s } = await newJob();
+    // Teach the route's bucket first (an unknown route lets one request through to learn it).
+    expect(await s.reserve(jobId, "GET /channels/999/messages")).toBe(0);
+    await s.observe("GET /channels/999/messages", { status: 200, bucket: "b1", limit: 5, remaining: 4, reset: Date.now() / 1000 + 1, resetAfter: 1 });
+    const started = Date.now();
+    const answers = await Promise.all(Array.from({ length: 80 }, (_, i) => s.reserve(jobId, `GET /channels/${1000 + i}/messages`)));
+    const elapsed = Date.now() - started;
+    const granted = answers.filter((a) => a === 0).length;
+    // 80 channels x 5 per-route slots would allow 400: the global 50/s is what binds (1 used above).
+    if (elapsed < 900) expect(granted).toBe(49);
+    expect(answers.filter((a) => typeof a === "number" && a > 0).length).toBe(80 - granted);
+    expect((await s.status(jobId))!.requests).toBe(granted + 1);
+  });
+});
+
+describe("estimatePagesLeft", () => {
+  it("scales a channel's pages by how far back its cursor has walked", () => {
+    const start = Date.parse("2026-01-31T00:00:00Z");
+    const windowStart = Date.parse("2026-01-01T00:00:00Z");
+    // Cursor half-way through the window after 10 pages: about 10 more.
+    const cursorMs = (start + windowStart) / 2;
+    const channel = "1100000000000000001"; // created 2023, before the window
+    expect(snowflakeMs(channel)).toBeLessThan(windowStart);
+    const left = estimatePagesLeft({
+      startedAt: start,
+      windowStartMs: windowStart,
+      channels: [{ channelId: channel, pages: 10, cursorMs, status: "running" }],
+      open: [{ kind: "messages", channel_id: channel }, { kind: "reactions", channel_id: channel }],
+    });
+    expect(left).toBe(11);
+    // A finished channel (nothing open) adds nothing.
+    expect(estimatePagesLeft({ startedAt: start, windowStartMs: windowStart, channels: [{ channelId: channel, pages: 10, cursorMs, status: "done" }], open: [] })).toBe(0);
+  });
+});

@@ -1,0 +1,95 @@
+// writeRows against the database: idempotent, chunked, no clobbering of better user data, and
+// replies to deleted originals filled from our stored copy.
+import { describe, expect, it } from "vitest";
+import { ensureTenant } from "../../src/accounts/tenants";
+import { withTenant } from "../../src/db/client";
+import { upsertSql, writeRows } from "../../src/db/writers";
+import { mapMessage, type MessageRow, type UserRow } from "../../src/extraction/map";
+import { fillReplyAuthors } from "../../src/extraction/store";
+import { freshTenant, withPool } from "./helpers";
+
+const G = "1000000000000000001";
+
+function msg(i: number, extra: Partial<MessageRow> = {}): MessageRow {
+  const payload = {
+    id: String(1300000000000000000n + BigInt(i)),
+    channel_id: "1200000000000000001",
+    author: { id: "1100000000000000001", username: "a", discriminator: "0", global_name: null, avatar: null },
+    content: `message ${i}`,
+    timestamp: "2026-11-20T10:00:00Z",
+    edited_timestamp: null,
+    tts: false,
+    mention_everyone: false,
+    mentions: [],
+    mention_roles: [],
+    attachments: [],
+    embeds: [],
+    pinned: false,
+    type: 0,
+  };
+  return { ...mapMessage(G, payload as never).message, ...extra };
+}
+
+const full: UserRow = { id: "1100000000000000001", username: "a", discriminator: "0", global_name: "Alice", avatar: "abc", is_bot: false, is_system: false, is_webhook: false };
+
+describe("writeRows", () => {
+  it("writes a page once: the same page again changes nothing", async () => {
+    const tenant = freshTenant();
+    await withPool(async (pool) => {
+      await ensureTenant(pool, tenant, "user");
+      const page = { users: [full], messages: [msg(1), msg(2), msg(1)] };
+      const first = await withTenant(pool, tenant, (tx) => writeRows(tx, page));
+      expect(first).toEqual({ users: 1, messages: 2 });
+      const second = await withTenant(pool, tenant, (tx) => writeRows(tx, page));
+      expect(second).toEqual({ users: 0, messages: 0 });
+      const edited = await withTenant(pool, tenant, (tx) => writeRows(tx, { messages: [msg(2, { content: "changed", edited_at: "2026-11-21T00:00:00Z" })] }));
+      expect(edited).toEqual({ messages: 1 });
+    });
+  });
+
+  it("a partial user object does not erase what a fuller one stored", async () => {
+    const tenant = freshTenant();
+    await withPool(async (pool) => {
+      await ensureTenant(pool, tenant, "user");
+      await withTenant(pool, tenant, (tx) => writeRows(tx, { users: [{ ...full, is_bot: true }] }));
+      const partial: UserRow = { ...full, global_name: null, avatar: null, discriminator: null, is_bot: false };
+      const res = await withTenant(pool, tenant, (tx) => writeRows(tx, { users: [partial] }));
+      expect(res.users).toBe(0);
+      const row = await withTenant(pool, tenant, async (tx) => (await tx.query<any>(`SELECT global_name, avatar, discriminator, is_bot FROM users`)).rows[0]);
+      expect(row).toEqual({ global_name: "Alice", avatar: "abc", discriminator: "0", is_bot: true });
+    });
+  });
+
+  it("splits a batch past the bind-parameter limit and stores every row", async () => {
+    const tenant = freshTenant();
+    const rows = Array.from({ length: 3000 }, (_, i) => msg(i + 10));
+    // 24 parameters per message row: 3000 rows need two statements under 65535.
+    expect(upsertSql("messages", 2730).match(/\$\d+/g)!.length).toBeLessThanOrEqual(65535);
+    await withPool(async (pool) => {
+      await ensureTenant(pool, tenant, "user");
+      const res = await withTenant(pool, tenant, (tx) => writeRows(tx, { messages: rows.reverse() }));
+      expect(res.messages).toBe(3000);
+      const n = await withTenant(pool, tenant, async (tx) => (await tx.query<any>(`SELECT count(*)::int AS n FROM messages`)).rows[0].n);
+      expect(n).toBe(3000);
+    });
+  });
+
+  it("a reply whose original was deleted on Discord takes the author from our stored copy", async () => {
+    const tenant = freshTenant();
+    await withPool(async (pool) => {
+      await ensureTenant(pool, tenant, "user");
+      const original = msg(1, { author_id: "1100000000000000007" });
+      const reply = msg(2, { message_type: 19, reply_to_message_id: original.id, reply_to_channel_id: original.channel_id, reply_to_author_id: null });
+      await withTenant(pool, tenant, (tx) => writeRows(tx, { messages: [original] }));
+      const filled = await withTenant(pool, tenant, async (tx) => {
+        await writeRows(tx, { messages: [reply] });
+        return fillReplyAuthors(tx, [reply.id]);
+      });
+      expect(filled).toBe(1);
+      // A later sighting with the author unknown again keeps it.
+      await withTenant(pool, tenant, (tx) => writeRows(tx, { messages: [reply] }));
+      const got = await withTenant(pool, tenant, async (tx) => (await tx.query<any>(`SELECT reply_to_author_id::text FROM messages WHERE id = $1`, [reply.id])).rows[0]);
+      expect(got.reply_to_author_id).toBe("1100000000000000007");
+    });
+  });
+});

@@ -1,0 +1,16 @@
+import { defineConfig } from "vitest/config";
+
+// End-to-end: the dashboard in a real Chromium against `npm start` (embedded database + simulated
+// Discord + wrangler dev), started by test/e2e/global-setup.ts on a free port with a fresh data dir.
+// Runs in Node (not workerd). `npm run test:e2e`.
+export default defineConfig({
+  test: {
+    include: ["test/e2e/**/*.test.ts"],
+    globalSetup: ["./test/e2e/global-setup.ts"],
+    environment: "node",
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 240_000,
+    reporters: ["default"],
+  },
+});

@@ -1,0 +1,135 @@
+// The shell: navigation, the shared filter bar, and the page for the current path.
+import { createContext } from "preact";
+import { useContext, useEffect, useState } from "preact/hooks";
+import { Link } from "./components/ui";
+import { FilterBar } from "./components/filters";
+import { getBotStatus, listJobs, type BotStatus } from "./lib/endpoints";
+import { useAsync } from "./lib/hooks";
+import { match, navigate, readFilters, setQuery, useLocation, type Filters } from "./lib/router";
+import { SyncPage } from "./pages/sync";
+import { OverviewPage } from "./pages/overview";
+import { PeoplePage } from "./pages/people";
+import { MemberPage } from "./pages/member";
+import { InteractionsPage } from "./pages/interactions";
+import { ChannelsPage } from "./pages/channels";
+import { SqlPage } from "./pages/sql";
+import { BillingPage } from "./pages/billing";
+
+export interface AppState {
+  bot: BotStatus | undefined;
+  botError: Error | undefined;
+  reloadBot(): void;
+  filters: Filters;
+}
+const Ctx = createContext<AppState>(null as unknown as AppState);
+export const useApp = () => useContext(Ctx);
+
+const NAV = [
+  { path: "/overview", label: "Overview", icon: "◧" },
+  { path: "/people", label: "People", icon: "☺" },
+  { path: "/interactions", label: "Interactions", icon: "⋈" },
+  { path: "/channels", label: "Channels", icon: "#" },
+  { path: "/sql", label: "SQL", icon: "⌘" },
+  { path: "/sync", label: "Sync", icon: "⟳" },
+  { path: "/billing", label: "Billing", icon: "$" },
+];
+
+const FILTERED = ["/overview", "/people", "/interactions", "/channels"];
+
+export function App() {
+  const loc = useLocation();
+  const bot = useAsync((s) => getBotStatus(s), []);
+  const filters = readFilters(loc.query);
+  const [menuOpen, setMenuOpen] = useState(false);
+
+  // Default server: the most recently synced one, else the first the bot is in.
+  useEffect(() => {
+    if (filters.server || !bot.data?.guilds?.length) return;
+    const guilds = bot.data.guilds;
+    listJobs()
+      .then((jobs) => jobs.find((j) => guilds.some((g) => g.id === j.server_id))?.server_id)
+      .catch(() => undefined)
+      .then((id) => {
+        if (!new URLSearchParams(location.search).get("server")) setQuery({ server: id ?? guilds[0].id });
+      });
+  }, [bot.data, filters.server]);
+
+  useEffect(() => {
+    if (loc.path === "/" || loc.path === "") navigate(`/overview${location.search}`, { replace: true });
+    setMenuOpen(false);
+  }, [loc.path]);
+
+  const page = route(loc.path);
+  useEffect(() => {
+    const label = NAV.find((n) => loc.path.startsWith(n.path))?.label;
+    document.title = label ? `${label} · discord-sql` : "discord-sql";
+  }, [loc.path]);
+
+  return (
+    <Ctx.Provider value={{ bot: bot.data, botError: bot.error, reloadBot: bot.reload, filters }}>
+      <a href="#main" class="skip-link">
+        Skip to content
+      </a>
+      <div class="shell">
+        <header class="topbar">
+          <button type="button" class="menu-btn" aria-expanded={menuOpen} aria-controls="sidenav" aria-label="Menu" onClick={() => setMenuOpen(!menuOpen)}>
+            ☰
+          </button>
+          <span class="brand">
+            <span class="brand-mark" aria-hidden="true">▦</span> discord-sql
+          </span>
+          <span class="bot-pill" aria-live="polite">
+            {bot.data?.connected ? (
+              <>
+                <span class="dot ok" aria-hidden="true" /> {bot.data.bot?.username ?? "bot"} connected
+              </>
+            ) : bot.data ? (
+              <Link href="/sync">
+                <span class="dot" aria-hidden="true" /> No bot connected
+              </Link>
+            ) : null}
+          </span>
+        </header>
+        <nav id="sidenav" class={`sidenav ${menuOpen ? "open" : ""}`} aria-label="Main">
+          <ul>
+            {NAV.map((n) => (
+              <li>
+                <Link href={n.path} class="nav-link" aria-current={loc.path.startsWith(n.path) ? "page" : undefined}>
+                  <span class="nav-icon" aria-hidden="true">
+                    {n.icon}
+                  </span>
+                  {n.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <main id="main" class="content" tabIndex={-1}>
+          {FILTERED.some((p) => loc.path.startsWith(p)) && <FilterBar />}
+          {page}
+        </main>
+      </div>
+    </Ctx.Provider>
+  );
+}
+
+function route(path: string) {
+  let m: Record<string, string> | null;
+  if (path.startsWith("/overview")) return <OverviewPage />;
+  if ((m = match("/people/:id", path))) return <MemberPage userId={m.id} />;
+  if (path.startsWith("/people")) return <PeoplePage />;
+  if (path.startsWith("/interactions")) return <InteractionsPage />;
+  if (path.startsWith("/channels")) return <ChannelsPage />;
+  if (path.startsWith("/sql")) return <SqlPage />;
+  if (path.startsWith("/sync")) return <SyncPage />;
+  if (path.startsWith("/billing")) return <BillingPage />;
+  if (path === "/" || path === "") return null;
+  return (
+    <div class="card">
+      <h1>Page not found</h1>
+      <p>
+        Nothing lives at <code>{path}</code>. <Link href="/overview">Go to the overview</Link>.
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,77 @@
+// The shared filters: server, channels, date range. They live in the URL (see lib/router.ts).
+import { useApp } from "../app";
+import { useAsync } from "../lib/hooks";
+import { channels as channelReport } from "../lib/reports";
+import { setQuery } from "../lib/router";
+
+export function FilterBar() {
+  const { bot, filters } = useApp();
+  const guilds = bot?.guilds ?? [];
+  const channels = useAsync(
+    // Every channel with messages, all time, bots included: the list to choose from, not a report.
+    async (signal) => (filters.server ? channelReport({ server: filters.server, channels: [], bots: true }, signal) : []),
+    [filters.server],
+  );
+  const list = (channels.data ?? [])
+    .filter((c) => !c.is_thread)
+    .map((c) => ({ id: c.channel_id, name: c.name ?? c.channel_id }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const toggle = (id: string, on: boolean) => {
+    const next = new Set(filters.channels);
+    if (on) next.add(id);
+    else next.delete(id);
+    setQuery({ channels: [...next].join(",") });
+  };
+  return (
+    <form class="filterbar" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
+      <label class="field">
+        <span>Server</span>
+        <select aria-label="Server" value={filters.server ?? ""} onChange={(e) => setQuery({ server: (e.target as HTMLSelectElement).value, channels: undefined })}>
+          {!guilds.length && !filters.server && <option value="">No servers yet</option>}
+          {filters.server && !guilds.some((g) => g.id === filters.server) && <option value={filters.server}>Server {filters.server}</option>}
+          {guilds.map((g) => (
+            <option value={g.id}>{g.name}</option>
+          ))}
+        </select>
+      </label>
+      <details class="field channel-picker">
+        <summary aria-label={`Channels: ${filters.channels.length ? `${filters.channels.length} selected` : "all"}`}>
+          <span>Channels</span>
+          <span class="picker-value">{filters.channels.length ? `${filters.channels.length} selected` : "All channels"}</span>
+        </summary>
+        <fieldset class="picker-list">
+          <legend class="sr-only">Channels to include (their threads come with them)</legend>
+          {list.length === 0 && <p class="muted small">{channels.loading ? "Loading…" : "No channels synced yet"}</p>}
+          {list.map((c) => (
+            <label class="check">
+              <input type="checkbox" checked={filters.channels.includes(c.id)} onChange={(e) => toggle(c.id, (e.target as HTMLInputElement).checked)} />
+              # {c.name}
+            </label>
+          ))}
+          {filters.channels.length > 0 && (
+            <button type="button" class="btn small" onClick={() => setQuery({ channels: undefined })}>
+              All channels
+            </button>
+          )}
+        </fieldset>
+      </details>
+      <label class="field">
+        <span>From</span>
+        <input aria-label="From" type="date" value={filters.from ?? ""} max={filters.to} onChange={(e) => setQuery({ from: (e.target as HTMLInputElement).value })} />
+      </label>
+      <label class="field">
+        <span>To</span>
+        <input aria-label="To" type="date" value={filters.to ?? ""} min={filters.from} onChange={(e) => setQuery({ to: (e.target as HTMLInputElement).value })} />
+      </label>
+      <label class="check inline">
+        <input type="checkbox" checked={filters.bots} onChange={(e) => setQuery({ bots: (e.target as HTMLInputElement).checked ? "1" : undefined })} />
+        Include bots
+      </label>
+      {(filters.from || filters.to || filters.channels.length > 0 || filters.bots) && (
+        <button type="button" class="btn ghost" onClick={() => setQuery({ from: undefined, to: undefined, channels: undefined, bots: undefined })}>
+          Clear filters
+        </button>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,26 @@
+// Entry: sign-in first when Clerk is configured (production), straight to the app otherwise (local mode).
+import { render } from "preact";
+import { App } from "./app";
+import "./styles.css";
+
+declare global {
+  interface Window {
+    /** Optional config injected by the host page: { clerkPublishableKey } */
+    __DISCORD_SQL__?: { clerkPublishableKey?: string };
+  }
+}
+
+async function boot() {
+  const root = document.getElementById("app")!;
+  const key = window.__DISCORD_SQL__?.clerkPublishableKey ?? (import.meta.env.VITE_CLERK_PUBLISHABLE_KEY as string | undefined);
+  if (key) {
+    // Clerk is its own chunk: local mode never downloads it.
+    const { startClerk } = await import("./auth/clerk");
+    const ok = await startClerk(key, root);
+    if (!ok) return;
+  }
+  root.textContent = "";
+  render(<App />, root);
+}
+
+void boot();

@@ -1,0 +1,86 @@
+// One member: their numbers, their daily activity and the people they interact with most.
+import { useEffect, useMemo } from "preact/hooks";
+import { useApp } from "../app";
+import { Chart, loadCharts } from "../components/chart";
+import { DataTable } from "../components/table";
+import { Badge, Card, Empty, ErrorBox, Link, Loading, PageHeader, Stat } from "../components/ui";
+import { num } from "../lib/format";
+import { useAsync } from "../lib/hooks";
+import { memberDetail, type MemberDetail } from "../lib/reports";
+import { LEVEL_LABEL } from "./overview";
+
+type Contact = MemberDetail["contacts"][number];
+
+export function MemberPage(props: { userId: string }) {
+  useEffect(() => void loadCharts(), []);
+  const { filters } = useApp();
+  const data = useAsync((signal) => memberDetail(filters, props.userId, signal), [props.userId, JSON.stringify(filters)]);
+  const option = useMemo(
+    () => ({
+      tooltip: { trigger: "axis" },
+      grid: { left: 40, right: 16, top: 16, bottom: 32 },
+      xAxis: { type: "category", data: data.data?.daily.map((d) => d.day) ?? [] },
+      yAxis: { type: "value", minInterval: 1 },
+      series: [{ type: "bar", name: "Messages", data: data.data?.daily.map((d) => d.messages) ?? [], itemStyle: { color: "#5865f2" } }],
+    }),
+    [data.data],
+  );
+  if (data.error) return <ErrorBox error={data.error} onRetry={data.reload} title="Could not load this member" />;
+  if (!data.data) return <Loading label="Loading the member…" />;
+  const { summary, contacts } = data.data;
+  const name = summary?.name ?? props.userId;
+  return (
+    <>
+      <p class="crumbs">
+        <Link href="/people">← People</Link>
+      </p>
+      <PageHeader
+        title={name}
+        subtitle={
+          summary && (
+            <>
+              <Badge kind={`lvl-${summary.level}`}>{LEVEL_LABEL[summary.level] ?? summary.level}</Badge>
+              {summary.is_bot && <Badge kind="muted">bot</Badge>}
+              {!summary.is_member && <Badge kind="muted">no longer a member</Badge>}
+              {summary.joined_at && <span class="muted small"> joined {summary.joined_at.slice(0, 10)}</span>}
+            </>
+          )
+        }
+      />
+      <div class="stats">
+        <Stat label="Messages" value={num(summary?.messages ?? 0)} testid="member-messages" />
+        <Stat label="Replies given" value={num(summary?.replies_given ?? 0)} />
+        <Stat label="Replies received" value={num(summary?.replies_received ?? 0)} />
+        <Stat label="Reactions given" value={num(summary?.reactions_given ?? 0)} />
+        <Stat label="Reactions received" value={num(summary?.reactions_received ?? 0)} />
+        <Stat label="Mentions received" value={num(summary?.mentions_received ?? 0)} />
+      </div>
+      <div class="grid-2">
+        <Card title="Activity" id="member-activity">
+          {data.data.daily.length ? <Chart option={option} label={`Daily messages of ${name}`} testid="chart-member" height={240} /> : <Empty>No messages in this range.</Empty>}
+        </Card>
+        <Card title="Closest contacts" id="contacts">
+          {contacts.length ? (
+            <DataTable<Contact>
+              caption={`Closest contacts of ${name}`}
+              rows={contacts}
+              rowKey={(c) => c.user_id}
+              initialSort={{ key: "total", dir: "desc" }}
+              columns={[
+                { key: "name", label: "Member", get: (c) => c.name ?? c.user_id, render: (c) => <Link href={`/people/${c.user_id}`}>{c.name ?? c.user_id}</Link> },
+                { key: "replies_to", label: "Replies to", numeric: true },
+                { key: "replies_from", label: "Replies from", numeric: true },
+                { key: "reactions_to", label: "Reacts to", numeric: true },
+                { key: "reactions_from", label: "Reacted by", numeric: true },
+                { key: "mentions", label: "Mentions", numeric: true, get: (c) => c.mentions_to + c.mentions_from },
+                { key: "total", label: "Total", numeric: true },
+              ]}
+            />
+          ) : (
+            <Empty>No interactions in this range.</Empty>
+          )}
+        </Card>
+      </div>
+    </>
+  );
+}

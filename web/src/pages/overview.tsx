@@ -1,0 +1,169 @@
+// Overview: key numbers, daily activity, hour-of-week heatmap, activity-level distribution.
+import { useEffect, useMemo } from "preact/hooks";
+import { useApp } from "../app";
+import { Chart, loadCharts } from "../components/chart";
+import { Card, Empty, ErrorBox, Link, Loading, PageHeader, Stat } from "../components/ui";
+import { num, pct } from "../lib/format";
+import { useAsync } from "../lib/hooks";
+import { activityLevels, channels, daily, heatmap, LEVELS, reactions, type ActivityLevels, type DayRow, type Heatmap } from "../lib/reports";
+
+export const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+export const LEVEL_LABEL: Record<string, string> = { power_user: "Power users", active: "Active", casual: "Casual", lurker: "Lurkers" };
+const LEVEL_COLOR: Record<string, string> = { power_user: "#7c5cff", active: "#2f9e8f", casual: "#f2a93b", lurker: "#9aa3b2" };
+
+export function OverviewPage() {
+  useEffect(() => void loadCharts(), []);
+  const { filters, bot } = useApp();
+  const key = JSON.stringify(filters);
+  const data = useAsync(
+    async (signal) => {
+      if (!filters.server) return null;
+      // Charts first: the numbers that need bigger reports arrive in the same round trip, in parallel.
+      const [days, heat, levels, posted, chans, reacts] = await Promise.all([
+        daily(filters, signal),
+        heatmap(filters, signal),
+        activityLevels(filters, {}, signal),
+        // casual=0: "lurker" becomes "no message at all in the period".
+        activityLevels(filters, { casual: 0 }, signal),
+        channels(filters, signal),
+        reactions(filters, 1000, signal),
+      ]);
+      return {
+        daily: days,
+        heat,
+        levels,
+        posted,
+        replies: chans.reduce((s, c) => s + c.replies, 0),
+        reactions: reacts.emojis.reduce((s, e) => s + e.count, 0),
+      };
+    },
+    [key],
+  );
+  // Without a server there is nothing to show; with one (even after the bot left) its data is shown.
+  if (!filters.server && bot && !bot.guilds?.length) {
+    return (
+      <>
+        <PageHeader title="Overview" />
+        <Empty>
+          No data yet. <Link href="/sync">Connect a bot and sync a server</Link> to see who talks to whom.
+        </Empty>
+      </>
+    );
+  }
+  return (
+    <>
+      <PageHeader title="Overview" subtitle="How the community talks, at a glance." />
+      {data.error ? (
+        <ErrorBox error={data.error} onRetry={data.reload} title="Could not load the overview" />
+      ) : !data.data ? (
+        <Loading label="Loading the overview…" />
+      ) : (
+        <OverviewBody {...data.data} />
+      )}
+    </>
+  );
+}
+
+function OverviewBody(props: { daily: DayRow[]; heat: Heatmap; levels: ActivityLevels; posted: ActivityLevels; replies: number; reactions: number }) {
+  const totals = useMemo(() => {
+    const messages = props.daily.reduce((s, d) => s + d.messages, 0);
+    const people = Object.values(props.posted.counts).reduce((s, n) => s + n, 0);
+    const lurkers = props.posted.counts.lurker;
+    return { messages, people, lurkers, active: people - lurkers };
+  }, [props.daily, props.posted]);
+  const busiest = props.heat.busiest;
+
+  const dailyOption = useMemo(
+    () => ({
+      tooltip: { trigger: "axis" },
+      legend: { data: ["Messages", "Active members"], bottom: 0 },
+      grid: { left: 48, right: 48, top: 16, bottom: 56 },
+      xAxis: { type: "category", data: props.daily.map((d) => d.day) },
+      yAxis: [
+        { type: "value", name: "", minInterval: 1 },
+        { type: "value", name: "", minInterval: 1, splitLine: { show: false } },
+      ],
+      dataZoom: props.daily.length > 60 ? [{ type: "inside" }, { type: "slider", height: 16, bottom: 24 }] : [],
+      series: [
+        { name: "Messages", type: "bar", data: props.daily.map((d) => d.messages), itemStyle: { color: "#5865f2" } },
+        { name: "Active members", type: "line", yAxisIndex: 1, smooth: true, data: props.daily.map((d) => d.active_users), itemStyle: { color: "#2f9e8f" } },
+      ],
+    }),
+    [props.daily],
+  );
+
+  const heatOption = useMemo(() => {
+    const max = Math.max(1, ...props.heat.cells.flat());
+    // Rows Monday..Sunday top to bottom, like a calendar.
+    const order = [1, 2, 3, 4, 5, 6, 0];
+    return {
+      tooltip: { formatter: (p: { data: [number, number, number] }) => `${DAYS[order[p.data[1]]]} ${p.data[0]}:00 UTC: ${p.data[2]} messages` },
+      grid: { left: 44, right: 12, top: 8, bottom: 56 },
+      xAxis: { type: "category", data: Array.from({ length: 24 }, (_, h) => String(h)), splitArea: { show: true } },
+      yAxis: { type: "category", data: order.map((d) => DAYS[d]), inverse: true, splitArea: { show: true } },
+      visualMap: { min: 0, max, calculable: false, orient: "horizontal", left: "center", bottom: 0, itemHeight: 120, inRange: { color: ["#eef0ff", "#5865f2", "#2b1f7a"] } },
+      series: [
+        {
+          type: "heatmap",
+          data: props.heat.cells.flatMap((hours, dow) => hours.map((n, hour) => [hour, order.indexOf(dow), n])),
+          emphasis: { itemStyle: { borderColor: "#000", borderWidth: 1 } },
+        },
+      ],
+    };
+  }, [props.heat]);
+
+  const levelOption = useMemo(
+    () => ({
+      tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
+      series: [
+        {
+          type: "pie",
+          radius: ["45%", "70%"],
+          center: ["50%", "50%"],
+          // Tiny slices get no label (they would pile up); the list below the chart names every level.
+          label: { formatter: (p: { percent: number }) => (p.percent >= 2 ? `${Math.round(p.percent)}%` : "") },
+          labelLine: { show: false },
+          data: LEVELS.map((l) => ({ name: LEVEL_LABEL[l], value: props.levels.counts[l], itemStyle: { color: LEVEL_COLOR[l] } })),
+        },
+      ],
+    }),
+    [props.levels],
+  );
+
+  return (
+    <>
+      <div class="stats" aria-label="Key numbers">
+        <Stat label="Messages" value={num(totals.messages)} testid="stat-messages" />
+        <Stat label="Active members" value={num(totals.active)} hint={`of ${num(totals.people)} people`} testid="stat-active" />
+        <Stat label="Lurkers" value={pct(totals.lurkers, totals.people)} hint={`${num(totals.lurkers)} posted nothing`} testid="stat-lurkers" />
+        <Stat label="Replies" value={num(props.replies)} hint={totals.messages ? `${pct(props.replies, totals.messages)} of messages` : undefined} testid="stat-replies" />
+        <Stat label="Reactions" value={num(props.reactions)} testid="stat-reactions" />
+        <Stat
+          label="Busiest hour"
+          value={busiest ? `${DAYS[busiest.dow]} ${String(busiest.hour).padStart(2, "0")}:00` : "–"}
+          hint={busiest ? `UTC · ${num(busiest.messages)} messages` : undefined}
+          testid="stat-busiest"
+        />
+      </div>
+      <div class="grid-2">
+        <Card title="Daily activity" class="span-2" id="daily">
+          {props.daily.length ? <Chart option={dailyOption} label={`Daily messages and active members over ${props.daily.length} days`} testid="chart-daily" /> : <Empty>No messages in this range.</Empty>}
+        </Card>
+        <Card title="When people talk (hour of week, UTC)" id="heatmap">
+          <Chart option={heatOption} label="Messages by weekday and hour" testid="chart-heatmap" height={300} />
+        </Card>
+        <Card title={`Who posts (${props.levels.from} to ${props.levels.to})`} id="levels">
+          <Chart option={levelOption} label="Members by activity level" testid="chart-levels" height={300} />
+          <ul class="level-legend">
+            {LEVELS.map((l) => (
+              <li data-level={l}>
+                <span class="swatch" style={{ background: LEVEL_COLOR[l] }} aria-hidden="true" />
+                {LEVEL_LABEL[l]}: <strong>{num(props.levels.counts[l])}</strong>
+              </li>
+            ))}
+          </ul>
+        </Card>
+      </div>
+    </>
+  );
+}
