@@ -24,8 +24,9 @@ export default defineConfig({
   ],
   test: {
     globalSetup: ["./test/global-setup.ts"],
-    include: ["test/**/*.test.ts"],
-    exclude: ["test/e2e/**", "node_modules/**"],
+    // Benchmarks print tables and never assert speed; they run apart: `npm run bench:workers`.
+    include: process.env.VITEST_BENCH ? ["test/bench/**/*.test.ts"] : ["test/**/*.test.ts"],
+    exclude: ["test/e2e/**", "test/node/**", "node_modules/**", ...(process.env.VITEST_BENCH ? [] : ["test/bench/**"])],
     // discord-api-types is CommonJS re-exporting its files; workerd's module loader sees its enums
     // (ChannelType, PermissionFlagsBits) as undefined unless it is pre-bundled.
     deps: { optimizer: { ssr: { enabled: true, include: ["discord-api-types/v10"] } } },

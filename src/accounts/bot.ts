@@ -60,7 +60,7 @@ export async function loadBotToken(pool: PoolLike, config: Config, tenantId: str
         fresh.ciphertext,
         fresh.keyId,
       ]);
-      log.info("accounts.token_resealed", { tenantId, fromKey: row.key_id, toKey: fresh.keyId });
+      log.info("accounts.token_resealed", { tenantId, sealedWith: row.key_id, resealedWith: fresh.keyId });
     }
     return token;
   });

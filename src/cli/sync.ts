@@ -101,6 +101,8 @@ export async function syncCommand(argv: string[], io: { stdout: NodeJS.WriteStre
       });
     } catch (err) {
       display.stop();
+      // e.g. the dashboard (`npm start`) is syncing the same server into the same database.
+      if (/already running/.test((err as Error).message)) throw new OneLineError(`${(err as Error).message}: wait for it to finish`);
       throw explainDiscordError(err, settings.apiBase, guildId);
     } finally {
       process.off("SIGINT", onSigint);

@@ -21,6 +21,11 @@ beforeAll(async () => {
   guildId = world.guilds[0].id;
   facts = await sim(`/facts?syncDays=${SYNC_DAYS}`);
   expected = await sim(`/expected?syncDays=${SYNC_DAYS}&detail=counts`);
+  // Warm the Worker and the database up (the first requests of a fresh stack are slow).
+  for (let i = 0; i < 120; i++) {
+    if ((await fetch(`${baseUrl()}/api/bot/status`).catch(() => null))?.ok) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
   browser = await launch();
   page = await newPage(browser);
 });
@@ -230,6 +235,7 @@ describe("keyboard and accessible names", () => {
       const page = await newPage(browser);
       await page.goto(`${path}?server=${guildId}`);
       await page.locator("main h1").first().waitFor();
+      await page.locator(".bot-pill .dot").waitFor();
       await page.waitForLoadState("networkidle");
       expect(await focusableWithoutName(page)).toEqual([]);
       const { stops, unreached } = await tabThrough(page);

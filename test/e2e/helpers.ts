@@ -17,6 +17,8 @@ export { launch };
 export async function newPage(browser: Browser, viewport: { width: number; height: number } = VIEWPORTS[0]): Promise<Page> {
   const context = await browser.newContext({ viewport, acceptDownloads: true, baseURL: baseUrl() });
   const page = await context.newPage();
+  // The machine is shared: generous waits, and every wait still ends in a clear failure.
+  page.setDefaultTimeout(60_000);
   // A page error is a failed test, not a silent console line.
   page.on("pageerror", (err) => {
     throw err;

@@ -303,6 +303,14 @@ describe("discord-sql on a simulated server", () => {
   });
 });
 
+describe("discord-sql migrate", () => {
+  it("applies the migrations through the one runner: the synced database is up to date", async () => {
+    const r = await cli(["migrate"], {});
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/is up to date \(schema version \d{4}\); nothing to apply/);
+  });
+});
+
 describe("discord-sql sync: Ctrl+C and the intents", () => {
   it("SIGINT stops after the pages in flight, and the next run resumes to exactly the ground truth", async () => {
     const w = await world("interrupt", { seed: 13 });

@@ -1,7 +1,7 @@
 // Benchmark (prints, never asserts speed): the cost of running pages through the queue consumer and
 // the tenant DO (ledger + rate limiter over RPC) against a baseline in the same run: the same pages
 // run in-process with a local rate limiter. Simulator limits are off, so only our overhead shows.
-// Rerun: npx vitest run test/extraction-workers/throughput.test.ts
+// Rerun: npm run bench:workers
 import { describe, expect, it } from "vitest";
 import { DiscordClient } from "../../src/discord/client";
 import { LocalRateLimiter } from "../../src/discord/rate-limit";
@@ -9,7 +9,7 @@ import { startSync } from "../../src/extraction/jobs";
 import { runTask } from "../../src/extraction/page";
 import { taskId, type JobContext, type Task } from "../../src/extraction/tasks";
 import { openPool } from "../../src/db/client";
-import { captureDispatch, config, envFor, freshTenant, pump, seedBot, simInstance, storedRows, stub } from "./helpers";
+import { captureDispatch, config, envFor, freshTenant, pump, seedBot, simInstance, storedRows, stub } from "../extraction-workers/helpers";
 
 const WORLD = { seed: 5, users: 20, channels: 3, messages: 200, days: 5, rateLimits: false };
 
