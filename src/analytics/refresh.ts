@@ -19,7 +19,7 @@ const SNOWFLAKE = /^[0-9]{1,20}$/;
 const REFRESH_TIMEOUT_MS = 10 * 60_000;
 
 /**
- * Rebuilds user_interactions, daily_stats, member_daily, hourly_stats and first_replies for one
+ * Rebuilds user_interactions, daily_stats, member_daily (+ member_days, member_totals), hourly_stats and first_replies for one
  * server of one tenant, atomically (readers see the old slice until the new one commits).
  * Concurrent refreshes of the same slice queue on a transaction advisory lock instead of colliding.
  * Called at the end of a sync job and by the cron (refreshAllDue).
@@ -91,7 +91,9 @@ async function rebuild(tx: TenantTx, serverId: string): Promise<Record<string, n
   return counts;
 }
 
-const SLICE_TABLES = ["user_interactions", "daily_stats", "member_daily", "hourly_stats", "first_replies"] as const;
+const SLICE_TABLES = [
+  "user_interactions", "daily_stats", "member_daily", "member_days", "member_totals", "hourly_stats", "first_replies",
+] as const;
 
 // Messages that count as activity: not system notices, not deleted from Discord.
 const LIVE = "NOT m.is_system AND NOT m.is_deleted";
@@ -159,6 +161,26 @@ const REBUILD: [string, string][] = [
        WHERE sm.tenant_id = $1 AND sm.server_id = $2::bigint AND sm.joined_at IS NOT NULL AND NOT ${BOT}
        GROUP BY 1
      ) j ON j.day = a.day`,
+  ],
+  [
+    // member_daily without the channel: what reports read when no channel filter is given.
+    "member_days",
+    `INSERT INTO member_days (tenant_id, server_id, day, user_id, is_bot, messages, replies_given, replies_received,
+        reactions_given, reactions_received, mentions_given, mentions_received)
+     SELECT $1, $2::bigint, day, user_id, bool_or(is_bot), sum(messages), sum(replies_given), sum(replies_received),
+            sum(reactions_given), sum(reactions_received), sum(mentions_given), sum(mentions_received)
+     FROM member_daily WHERE tenant_id = $1 AND server_id = $2::bigint
+     GROUP BY day, user_id`,
+  ],
+  [
+    "member_totals",
+    `INSERT INTO member_totals (tenant_id, server_id, user_id, is_bot, messages, replies_given, replies_received,
+        reactions_given, reactions_received, mentions_given, mentions_received, first_post_day, last_post_day)
+     SELECT $1, $2::bigint, user_id, bool_or(is_bot), sum(messages), sum(replies_given), sum(replies_received),
+            sum(reactions_given), sum(reactions_received), sum(mentions_given), sum(mentions_received),
+            min(day) FILTER (WHERE messages > 0), max(day) FILTER (WHERE messages > 0)
+     FROM member_days WHERE tenant_id = $1 AND server_id = $2::bigint
+     GROUP BY user_id`,
   ],
   [
     "hourly_stats",

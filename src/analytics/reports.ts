@@ -53,6 +53,39 @@ function timeFilter(alias: string, col: string, channelCol = "channel_id"): stri
     AND ($5::date IS NULL OR ${alias}.${col} < ($5::date + 1)::timestamp AT TIME ZONE 'UTC')`;
 }
 
+/**
+ * The smallest per-member grain that answers the filters (same $1..$5 as dayFilter): member_daily
+ * only when channels are filtered, member_days (no channel) for a date range, member_totals for all
+ * time. member_daily has a row per day x channel x member and can outgrow messages itself.
+ */
+function memberGrain(f: ReportFilters, alias: string): { table: string; where: string; allTime: boolean } {
+  if (f.channels?.length) return { table: "member_daily", where: dayFilter(alias), allTime: false };
+  if (!f.from && !f.to) {
+    return {
+      table: "member_totals",
+      where: `${alias}.tenant_id = $1 AND ${alias}.server_id = $2::bigint AND $3::bigint[] IS NULL AND $4::date IS NULL AND $5::date IS NULL`,
+      allTime: true,
+    };
+  }
+  return {
+    table: "member_days",
+    where: `${alias}.tenant_id = $1 AND ${alias}.server_id = $2::bigint AND $3::bigint[] IS NULL
+      AND ($4::date IS NULL OR ${alias}.day >= $4::date) AND ($5::date IS NULL OR ${alias}.day <= $5::date)`,
+    allTime: false,
+  };
+}
+
+/** Like memberGrain, at day grain (member_days unless channels are filtered). */
+function dayGrain(f: ReportFilters, alias: string): { table: string; where: string } {
+  return f.channels?.length
+    ? { table: "member_daily", where: dayFilter(alias) }
+    : {
+        table: "member_days",
+        where: `${alias}.tenant_id = $1 AND ${alias}.server_id = $2::bigint AND $3::bigint[] IS NULL
+          AND ($4::date IS NULL OR ${alias}.day >= $4::date) AND ($5::date IS NULL OR ${alias}.day <= $5::date)`,
+      };
+}
+
 async function baseParams(tx: Q, f: ReportFilters): Promise<unknown[]> {
   return [tx.tenantId, f.serverId, await channelSet(tx, f), f.from ?? null, f.to ?? null];
 }
@@ -161,32 +194,54 @@ export interface MemberSummary {
   level: Level;
 }
 
-async function memberRows(tx: Q, f: ReportFilters, t: Thresholds): Promise<MemberSummary[]> {
-  const params = await baseParams(tx, f);
-  const { rows } = await tx.query<Omit<MemberSummary, "level">>(
-    `WITH activity AS (
-       SELECT d.user_id, sum(d.messages)::int AS messages, sum(d.replies_given)::int AS replies_given,
-              sum(d.replies_received)::int AS replies_received, sum(d.reactions_given)::int AS reactions_given,
-              sum(d.reactions_received)::int AS reactions_received, sum(d.mentions_given)::int AS mentions_given,
-              sum(d.mentions_received)::int AS mentions_received
-       FROM member_daily d WHERE ${dayFilter("d")} AND ($6 OR NOT d.is_bot)
-       GROUP BY d.user_id
-     ), members AS (
+const METRICS = ["messages", "replies_given", "replies_received", "reactions_given", "reactions_received", "mentions_given", "mentions_received"] as const;
+
+/**
+ * The CTE `member_rows`: every current member and every poster in the filters, with their activity.
+ * Params: $1..$5 as baseParams, $6 include bots, $7 one user id (NULL: everyone).
+ * Aggregation, counting and paging stay in SQL: a big server has tens of thousands of members.
+ */
+function memberRowsCte(f: ReportFilters): string {
+  const g = memberGrain(f, "d");
+  const sums = METRICS.map((m) => (g.allTime ? `d.${m}` : `sum(d.${m})::int AS ${m}`)).join(", ");
+  const activity = g.allTime
+    ? `SELECT d.user_id, ${sums} FROM ${g.table} d WHERE ${g.where} AND ($6 OR NOT d.is_bot) AND ($7::bigint IS NULL OR d.user_id = $7::bigint)`
+    : `SELECT d.user_id, ${sums} FROM ${g.table} d WHERE ${g.where} AND ($6 OR NOT d.is_bot) AND ($7::bigint IS NULL OR d.user_id = $7::bigint)
+       GROUP BY d.user_id`;
+  return `activity AS (${activity}),
+     members AS (
        SELECT sm.user_id, sm.joined_at FROM server_members sm
-       WHERE sm.tenant_id = $1 AND sm.server_id = $2::bigint AND sm.is_active
-     )
-     SELECT coalesce(a.user_id, m.user_id)::text AS user_id, ${NAME("u")} AS name,
-            (coalesce(u.is_bot, false) OR coalesce(u.is_webhook, false)) AS is_bot, m.user_id IS NOT NULL AS is_member,
-            m.joined_at, coalesce(a.messages, 0) AS messages, coalesce(a.replies_given, 0) AS replies_given,
-            coalesce(a.replies_received, 0) AS replies_received, coalesce(a.reactions_given, 0) AS reactions_given,
-            coalesce(a.reactions_received, 0) AS reactions_received, coalesce(a.mentions_given, 0) AS mentions_given,
-            coalesce(a.mentions_received, 0) AS mentions_received
-     FROM activity a FULL JOIN members m ON m.user_id = a.user_id
-     LEFT JOIN users u ON u.tenant_id = $1 AND u.id = coalesce(a.user_id, m.user_id)
-     WHERE $6 OR (${HUMAN})`,
-    [...params, !!f.includeBots],
+       WHERE sm.tenant_id = $1 AND sm.server_id = $2::bigint AND sm.is_active AND ($7::bigint IS NULL OR sm.user_id = $7::bigint)
+     ),
+     member_rows AS (
+       SELECT coalesce(a.user_id, m.user_id) AS user_id,
+              (coalesce(u.is_bot, false) OR coalesce(u.is_webhook, false)) AS is_bot, m.user_id IS NOT NULL AS is_member,
+              m.joined_at, ${METRICS.map((x) => `coalesce(a.${x}, 0) AS ${x}`).join(", ")}
+       FROM activity a FULL JOIN members m ON m.user_id = a.user_id
+       LEFT JOIN users u ON u.tenant_id = $1 AND u.id = coalesce(a.user_id, m.user_id)
+       WHERE $6 OR (${HUMAN})
+     )`;
+}
+
+/** SQL twin of levelOf (thresholds as $a, $b, $c). */
+const LEVEL_SQL = (col: string, p: string, a: string, c: string) =>
+  `CASE WHEN ${col} > ${p} THEN 'power_user' WHEN ${col} > ${a} THEN 'active' WHEN ${col} > ${c} THEN 'casual' ELSE 'lurker' END`;
+
+type MemberRow = Omit<MemberSummary, "level"> & { total?: number };
+
+/** One page of member_rows sorted by `sort` (ties by user id as text), with the total row count. */
+async function memberPage(tx: Q, f: ReportFilters, sort: MemberSort, offset: number, limit: number, userId: string | null = null): Promise<{ total: number; rows: MemberRow[] }> {
+  const { rows } = await tx.query<MemberRow>(
+    `WITH ${memberRowsCte(f)}
+     SELECT r.user_id::text AS user_id, ${NAME("u")} AS name, r.is_bot, r.is_member, r.joined_at,
+            ${METRICS.map((x) => `r.${x}`).join(", ")}, r.total::int AS total
+     FROM (SELECT *, count(*) OVER () AS total FROM member_rows
+           ORDER BY ${sort} DESC, user_id::text COLLATE "C" OFFSET $8 LIMIT $9) r
+     LEFT JOIN users u ON u.tenant_id = $1 AND u.id = r.user_id
+     ORDER BY r.${sort} DESC, r.user_id::text COLLATE "C"`,
+    [...(await baseParams(tx, f)), !!f.includeBots, userId, offset, limit],
   );
-  return rows.map((r) => ({ ...r, level: levelOf(r.messages, t) }));
+  return { total: rows[0]?.total ?? 0, rows: rows.map(({ total: _t, ...r }) => r) };
 }
 
 export interface ActivityLevels {
@@ -201,18 +256,32 @@ export interface ActivityLevels {
 
 export async function activityLevels(pool: PoolLike, tenantId: string, f: ReportFilters, t: Thresholds = DEFAULT_THRESHOLDS): Promise<Report<ActivityLevels>> {
   const range = defaultRange(f);
+  const g = { ...f, ...range };
   return run(pool, tenantId, async (tx) => {
-    const rows = await memberRows(tx, { ...f, ...range }, t);
+    const { rows } = await tx.query<{ user_id: string | null; name: string | null; messages: number | null; level: Level; n: number; never: number }>(
+      `WITH ${memberRowsCte(g)},
+       levels AS (SELECT ${LEVEL_SQL("messages", "$8", "$9", "$10")} AS level, count(*)::int AS n,
+                         count(*) FILTER (WHERE is_member AND messages = 0)::int AS never
+                  FROM member_rows GROUP BY 1),
+       top AS (SELECT user_id, messages FROM member_rows ORDER BY messages DESC, user_id::text COLLATE "C" LIMIT $11)
+       SELECT NULL AS user_id, NULL AS name, NULL::int AS messages, l.level, l.n, l.never FROM levels l
+       UNION ALL
+       SELECT t.user_id::text, ${NAME("u")}, t.messages, NULL, NULL, NULL
+       FROM top t LEFT JOIN users u ON u.tenant_id = $1 AND u.id = t.user_id`,
+      [...(await baseParams(tx, g)), !!f.includeBots, null, t.power, t.active, t.casual, f.limit ?? 100],
+    );
     const counts: Record<Level, number> = { power_user: 0, active: 0, casual: 0, lurker: 0 };
     let neverPosted = 0;
+    const members: ActivityLevels["members"] = [];
     for (const r of rows) {
-      counts[r.level]++;
-      if (r.is_member && r.messages === 0) neverPosted++;
+      if (r.user_id === null) {
+        counts[r.level] = r.n;
+        neverPosted += r.never;
+      } else {
+        members.push({ user_id: r.user_id, name: r.name, messages: r.messages ?? 0, level: levelOf(r.messages ?? 0, t) });
+      }
     }
-    const members = rows
-      .sort((a, b) => b.messages - a.messages || a.user_id.localeCompare(b.user_id))
-      .slice(0, f.limit ?? 100)
-      .map((r) => ({ user_id: r.user_id, name: r.name, messages: r.messages, level: r.level }));
+    members.sort((a, b) => b.messages - a.messages || (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0));
     return { source: "precomputed", data: { ...range, thresholds: t, counts, never_posted: neverPosted, members } };
   });
 }
@@ -226,11 +295,9 @@ export async function memberSummaries(
   opts: { sort?: MemberSort; offset?: number; thresholds?: Thresholds } = {},
 ): Promise<Report<{ total: number; members: MemberSummary[] }>> {
   return run(pool, tenantId, async (tx) => {
-    const rows = await memberRows(tx, f, opts.thresholds ?? DEFAULT_THRESHOLDS);
-    const key = opts.sort ?? "messages";
-    rows.sort((a, b) => b[key] - a[key] || a.user_id.localeCompare(b.user_id));
-    const offset = opts.offset ?? 0;
-    return { source: "precomputed", data: { total: rows.length, members: rows.slice(offset, offset + (f.limit ?? 100)) } };
+    const t = opts.thresholds ?? DEFAULT_THRESHOLDS;
+    const page = await memberPage(tx, f, opts.sort ?? "messages", opts.offset ?? 0, f.limit ?? 100);
+    return { source: "precomputed", data: { total: page.total, members: page.rows.map((r) => ({ ...r, level: levelOf(r.messages, t) })) } };
   });
 }
 
@@ -254,9 +321,10 @@ export async function dailyActivity(pool: PoolLike, tenantId: string, f: ReportF
       );
       return { source: "precomputed", data: rows };
     }
+    const g = dayGrain(f, "d");
     const { rows } = await tx.query<DayRow>(
       `SELECT d.day::text AS day, sum(d.messages)::int AS messages, count(DISTINCT d.user_id) FILTER (WHERE d.messages > 0)::int AS active_users
-       FROM member_daily d WHERE ${dayFilter("d")} AND ($6 OR NOT d.is_bot)
+       FROM ${g.table} d WHERE ${g.where} AND ($6 OR NOT d.is_bot)
        GROUP BY d.day HAVING sum(d.messages) > 0 ORDER BY d.day`,
       [...(await baseParams(tx, f)), !!f.includeBots],
     );
@@ -302,12 +370,13 @@ export interface ReactionsReport {
 export async function reactionsReport(pool: PoolLike, tenantId: string, f: ReportFilters): Promise<Report<ReactionsReport>> {
   return run(pool, tenantId, async (tx) => {
     const params = [...(await baseParams(tx, f)), !!f.includeBots, f.limit ?? 10];
+    const g = memberGrain(f, "d");
     const top = async (col: "reactions_given" | "reactions_received") =>
       (
         await tx.query<{ user_id: string; name: string | null; count: number }>(
           `SELECT t.user_id::text AS user_id, ${NAME("u")} AS name, t.count FROM (
-             SELECT d.user_id, sum(d.${col})::int AS count FROM member_daily d
-             WHERE ${dayFilter("d")} AND ($6 OR NOT d.is_bot) GROUP BY d.user_id HAVING sum(d.${col}) > 0
+             SELECT d.user_id, sum(d.${col})::int AS count FROM ${g.table} d
+             WHERE ${g.where} AND ($6 OR NOT d.is_bot) GROUP BY d.user_id HAVING sum(d.${col}) > 0
              ORDER BY count DESC, d.user_id LIMIT $7) t
            LEFT JOIN users u ON u.tenant_id = $1 AND u.id = t.user_id ORDER BY t.count DESC, t.user_id`,
           params,
@@ -375,6 +444,7 @@ export interface ResponseTimes {
 export async function responseTimes(pool: PoolLike, tenantId: string, f: ReportFilters): Promise<Report<ResponseTimes>> {
   return run(pool, tenantId, async (tx) => {
     const params = [...(await baseParams(tx, f)), !!f.includeBots];
+    const g = dayGrain(f, "d");
     // Humans only by default: a bot's instant auto-reply is not a response time, and questions
     // asked by bots are not conversations.
     const fr = `SELECT r.channel_id, r.author_id, r.created_at,
@@ -407,8 +477,8 @@ export async function responseTimes(pool: PoolLike, tenantId: string, f: ReportF
          top AS (SELECT coalesce(s.user_id, p.user_id) AS user_id, coalesce(s.n, 0) AS started, coalesce(p.n, 0) AS responded
                  FROM s FULL JOIN p ON p.user_id = s.user_id ORDER BY coalesce(s.n, 0) + coalesce(p.n, 0) DESC, 1 LIMIT $7)
          SELECT t.user_id::text AS user_id, ${NAME("u")} AS name, t.started AS conversations_started, t.responded AS first_responses,
-                coalesce((SELECT sum(d.replies_given) FROM member_daily d
-                          WHERE ${dayFilter("d")} AND d.user_id = t.user_id AND ($6 OR NOT d.is_bot)), 0)::int AS replies_given
+                coalesce((SELECT sum(d.replies_given) FROM ${g.table} d
+                          WHERE ${g.where} AND d.user_id = t.user_id AND ($6 OR NOT d.is_bot)), 0)::int AS replies_given
          FROM top t LEFT JOIN users u ON u.tenant_id = $1 AND u.id = t.user_id
          ORDER BY t.started + t.responded DESC, t.user_id`,
         [...params, f.limit ?? 20],
@@ -432,11 +502,13 @@ export interface Cohort {
 
 export async function retention(pool: PoolLike, tenantId: string, f: ReportFilters, weeks = 8): Promise<Report<Cohort[]>> {
   return run(pool, tenantId, async (tx) => {
-    const params = [...(await baseParams(tx, { ...f, from: undefined, to: undefined })), !!f.includeBots, f.from ?? null, f.to ?? null, weeks];
+    const all = { ...f, from: undefined, to: undefined };
+    const params = [...(await baseParams(tx, all)), !!f.includeBots, f.from ?? null, f.to ?? null, weeks];
+    const g = dayGrain(all, "d");
     const { rows } = await tx.query<{ week: string; size: number; k: number | null; retained: number | null }>(
       `WITH posts AS (
-         SELECT d.user_id, date_trunc('week', d.day)::date AS week FROM member_daily d
-         WHERE ${dayFilter("d")} AND d.messages > 0 AND ($6 OR NOT d.is_bot) GROUP BY 1, 2
+         SELECT d.user_id, date_trunc('week', d.day)::date AS week FROM ${g.table} d
+         WHERE ${g.where} AND d.messages > 0 AND ($6 OR NOT d.is_bot) GROUP BY 1, 2
        ), starts AS (
          SELECT user_id, min(week) AS week FROM (
            SELECT user_id, week FROM posts
@@ -478,13 +550,14 @@ export interface MemberDetail {
 
 export async function memberDetail(pool: PoolLike, tenantId: string, userId: string, f: ReportFilters): Promise<Report<MemberDetail>> {
   return run(pool, tenantId, async (tx) => {
-    const all = await memberRows(tx, { ...f, includeBots: true }, DEFAULT_THRESHOLDS);
-    const summary = all.find((m) => m.user_id === userId) ?? null;
+    const one = (await memberPage(tx, { ...f, includeBots: true }, "messages", 0, 1, userId)).rows[0];
+    const summary = one ? { ...one, level: levelOf(one.messages, DEFAULT_THRESHOLDS) } : null;
     const params = await baseParams(tx, f);
+    const g = dayGrain(f, "d");
     const daily = (
       await tx.query<{ day: string; messages: number }>(
-        `SELECT d.day::text AS day, sum(d.messages)::int AS messages FROM member_daily d
-         WHERE ${dayFilter("d")} AND d.user_id = $6::bigint GROUP BY d.day HAVING sum(d.messages) > 0 ORDER BY d.day`,
+        `SELECT d.day::text AS day, sum(d.messages)::int AS messages FROM ${g.table} d
+         WHERE ${g.where} AND d.user_id = $6::bigint GROUP BY d.day HAVING sum(d.messages) > 0 ORDER BY d.day`,
         [...params, userId],
       )
     ).rows;
