@@ -30,6 +30,8 @@ export default defineConfig({
     // discord-api-types is CommonJS re-exporting its files; workerd's module loader sees its enums
     // (ChannelType, PermissionFlagsBits) as undefined unless it is pre-bundled.
     deps: { optimizer: { ssr: { enabled: true, include: ["discord-api-types/v10"] } } },
+    // Log lines of passing tests are noise; a failing test shows its own.
+    silent: "passed-only",
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -7,6 +7,8 @@ export default defineConfig({
     name: "node",
     environment: "node",
     include: ["test/node/**/*.test.ts"],
+    // Log lines of passing tests are noise; a failing test shows its own.
+    silent: "passed-only",
     testTimeout: 180_000,
     hookTimeout: 180_000,
     fileParallelism: false,

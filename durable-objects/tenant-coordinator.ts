@@ -474,6 +474,7 @@ export class TenantCoordinator extends DurableObject<Env> {
   /** Ends the job: no page runs after this (begin/reserve answer "not live"), then persist + refresh. */
   private async finish(jobId: string, state: JobState, error: string | null): Promise<void> {
     const now = Date.now();
+    const job = this.job(jobId)!;
     const refreshed = state === "succeeded" || state === "partially_succeeded" ? 0 : 1;
     this.sql.exec(
       `UPDATE jobs SET state = ?, error = ?, finished_at = ?, progress_at = ?, persisted = 0, refreshed = ? WHERE job_id = ?`,
@@ -481,7 +482,20 @@ export class TenantCoordinator extends DurableObject<Env> {
     );
     // Pending tasks are dropped; done/dead ids stay until the job is persisted for late redeliveries.
     this.sql.exec(`DELETE FROM tasks WHERE job_id = ? AND state = 'outstanding'`, jobId);
-    log.info("coordinator.job_finished", { jobId, state, error });
+    // The searchable per-sync summary for operators (docs/production.md, "Logs").
+    log.info("coordinator.job_finished", {
+      tenantId: job.tenant_id,
+      jobId,
+      serverId: job.server_id,
+      trigger: job.trigger,
+      state,
+      error,
+      counts: JSON.parse(job.counts),
+      pagesDone: job.pages_done,
+      pagesFailed: job.pages_failed,
+      requests: job.requests,
+      durationMs: now - (job.started_at ?? job.created_at),
+    });
     await this.afterFinish(jobId, false);
     // The analytics refresh can take minutes on a big server: the alarm runs it, not the page's report.
     if (refreshed === 0) await this.ensureAlarm(0);

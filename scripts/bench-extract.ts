@@ -169,7 +169,9 @@ async function main() {
     const w1 = Math.max(...rows.map((r) => r[1].length));
     console.log("");
     for (const [a, b, c] of rows) console.log(`${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`);
-    console.log(`\nrerun: npm run bench:extract -- ${process.argv.slice(2).join(" ")}`.trimEnd());
+    const argv = process.argv.slice(2).join(" ");
+    console.log(`\nrerun: ${process.env.DATABASE_URL ? "DATABASE_URL=... " : ""}npm run bench:extract${argv ? ` -- ${argv}` : ""}`);
+    console.log(`429s by scope: global ${simStats.globalRateLimited}, shared ${simStats.sharedRateLimited}, route ${simStats.rateLimited - simStats.globalRateLimited - simStats.sharedRateLimited}`);
   } finally {
     await db.close();
     await sim.close();

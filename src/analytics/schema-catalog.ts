@@ -46,6 +46,12 @@ export const RELATION_DOCS: Record<string, RelationDoc> = {
   member_daily: {
     description: "Precomputed: per server, UTC day, channel and member: messages, replies and reactions given/received, mentions.",
   },
+  member_days: {
+    description: "Precomputed: per server, UTC day and member (all channels): messages, replies and reactions given/received, mentions.",
+  },
+  member_totals: {
+    description: "Precomputed: per server and member, all time: the member_days columns summed, with the first and last day they posted.",
+  },
   hourly_stats: { description: "Precomputed: messages per server, channel and UTC hour (human_messages leaves bots and webhooks out)." },
   first_replies: {
     description: "Precomputed: each message that got a reply from someone else, with the first reply's time and author.",

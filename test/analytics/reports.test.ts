@@ -116,6 +116,63 @@ describe("reports against the simulator's known answers", () => {
   });
 });
 
+describe("coarser grains (member_days, member_totals) answer exactly like member_daily", () => {
+  // Listing every channel of the server forces the day x channel x member path (member_daily);
+  // without a channel filter the reports read member_days (date range) or member_totals (all time).
+  let everyChannel: string[];
+  beforeAll(async () => {
+    const ch = await withTenant(pool, tenant, (tx) => tx.query<{ id: string }>("SELECT id::text AS id FROM channels WHERE server_id = $1", [sim.guildId]));
+    everyChannel = ch.rows.map((r) => r.id);
+    expect(everyChannel.length).toBeGreaterThan(0);
+  });
+  const both = (f: Partial<reports.ReportFilters>) => [
+    { serverId: sim.guildId, ...f },
+    { serverId: sim.guildId, ...f, channels: everyChannel },
+  ];
+
+  it("member lists, levels and reactions, with and without a range and bots", async () => {
+    for (const f of [{}, range, { ...range, includeBots: true }, { includeBots: true }]) {
+      const [grain, daily] = both({ ...f, limit: 1000 });
+      for (const sort of ["messages", "replies_received", "reactions_given"] as const) {
+        const a = await reports.memberSummaries(pool, tenant, grain, { sort });
+        expect(a.data.members.some((m) => m.messages > 0)).toBe(true);
+        expect(a).toEqual(await reports.memberSummaries(pool, tenant, daily, { sort }));
+      }
+      expect(await reports.activityLevels(pool, tenant, grain)).toEqual(await reports.activityLevels(pool, tenant, daily));
+      const rg = await reports.reactionsReport(pool, tenant, grain);
+      expect(rg.data.givers.length).toBeGreaterThan(0);
+      expect(rg.data.givers).toEqual((await reports.reactionsReport(pool, tenant, daily)).data.givers);
+      expect(rg.data.receivers).toEqual((await reports.reactionsReport(pool, tenant, daily)).data.receivers);
+    }
+  });
+
+  it("member totals hold each member's all-time sums and first/last posting day", async () => {
+    const totals = await runTenantQuery(pool, tenant, `SELECT user_id::text, messages, first_post_day::text, last_post_day::text FROM member_totals WHERE messages > 0 ORDER BY 1`);
+    const fromDaily = await runTenantQuery(
+      pool, tenant,
+      `SELECT user_id::text, sum(messages)::int, min(day) FILTER (WHERE messages > 0)::text, max(day) FILTER (WHERE messages > 0)::text
+       FROM member_daily GROUP BY user_id HAVING sum(messages) > 0 ORDER BY 1`,
+    );
+    expect(totals.rows.length).toBe(facts.activeAuthors);
+    expect(totals.rows).toEqual(fromDaily.rows);
+  });
+
+  it("daily, retention, response time and one member's page", async () => {
+    const [g, d] = both({ includeBots: true });
+    expect(await reports.dailyActivity(pool, tenant, g)).toEqual(await reports.dailyActivity(pool, tenant, d));
+    expect(await reports.retention(pool, tenant, g, 4)).toEqual(await reports.retention(pool, tenant, d, 4));
+    expect(await reports.responseTimes(pool, tenant, g)).toEqual(await reports.responseTimes(pool, tenant, d));
+    const who = facts.topReplyPair.replier;
+    for (const f of [{}, range]) {
+      const [a, b] = both(f);
+      const x = await reports.memberDetail(pool, tenant, who, a);
+      expect(x.data.summary?.messages).toBeGreaterThan(0);
+      expect(x.data.daily.length).toBeGreaterThan(0);
+      expect(x).toEqual(await reports.memberDetail(pool, tenant, who, b));
+    }
+  });
+});
+
 describe("refresh", () => {
   it("is per tenant: a second tenant's refresh leaves the first's slice alone, and neither sees the other", async () => {
     const A = await seedServer(pool, freshTenant("ref_a"), "RA", 21);

@@ -1,11 +1,13 @@
 // Starts the whole product the way a user does (`npm start`), on a free port in 8800-8899 with a
 // fresh data dir and a known simulator port, waits for /api/health, and stops it afterwards.
-// E2E_BASE_URL + E2E_SIMULATOR_URL reuse an already running stack instead.
+// TEST_DATABASE_URL puts it on a fresh database of that PostgreSQL server instead of the embedded
+// PGlite; E2E_BASE_URL + E2E_SIMULATOR_URL reuse an already running stack.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import pg from "pg";
 import type { TestProject } from "vitest/node";
 
 declare module "vitest" {
@@ -57,6 +59,26 @@ export default async function setup(project: TestProject) {
     project.provide("simulatorUrl", process.env.E2E_SIMULATOR_URL);
     return;
   }
+  // TEST_DATABASE_URL: run the stack on a fresh database of that PostgreSQL server (dropped afterwards)
+  // instead of the embedded PGlite.
+  let databaseUrl = "";
+  let dropDatabase = async () => {};
+  if (process.env.TEST_DATABASE_URL) {
+    const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+    await admin.connect();
+    const name = `discord_sql_e2e_${process.pid}_${Date.now()}`;
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const u = new URL(process.env.TEST_DATABASE_URL);
+    u.pathname = `/${name}`;
+    databaseUrl = u.toString();
+    dropDatabase = async () => {
+      const c = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    };
+  }
   const port = await freePort(8800, 8899);
   const simPort = port + 1000; // 9800-9899: checked free above
   const dataDir = mkdtempSync(join(tmpdir(), "discord-sql-e2e-"));
@@ -64,7 +86,7 @@ export default async function setup(project: TestProject) {
   const log = createWriteStream(resolve("test-results/e2e-server.log"));
   const child = spawn(resolve("node_modules/.bin/node"), ["--import", "tsx", "scripts/dev.ts"], {
     cwd: resolve("."),
-    env: { ...process.env, PORT: String(port), SIMULATOR_PORT: String(simPort), DISCORD_SQL_DATA_DIR: dataDir, AUTO_SYNC: "0", DATABASE_URL: process.env.E2E_DATABASE_URL ?? "" },
+    env: { ...process.env, PORT: String(port), SIMULATOR_PORT: String(simPort), DISCORD_SQL_DATA_DIR: dataDir, AUTO_SYNC: "0", DATABASE_URL: databaseUrl },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true, // its own process group: teardown stops wrangler and workerd with it
   });
@@ -88,6 +110,7 @@ export default async function setup(project: TestProject) {
       }
     }
     rmSync(dataDir, { recursive: true, force: true });
+    await dropDatabase().catch(() => {});
   };
   try {
     await waitForHealth(base, child, 180_000);

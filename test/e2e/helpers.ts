@@ -111,8 +111,9 @@ export async function tabThrough(page: Page, max = 300): Promise<{ stops: { tag:
   }
   const unreached = await page.evaluate(() =>
     [...document.querySelectorAll<HTMLElement>("a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea:not([disabled]), summary, [tabindex='0'], [contenteditable='true']")]
-      // Controls inside a closed <details> are not rendered (no offsetParent).
-      .filter((el) => el.offsetParent !== null && !el.closest("[inert]") && !el.hasAttribute("data-e2e-reached") && el.getAttribute("tabindex") !== "-1")
+      // Controls inside a closed <details> are hidden until it is opened (its summary is the stop).
+      .filter((el) => el.offsetParent !== null && !el.closest("[inert]") && !(el.closest("details:not([open])") && el.tagName !== "SUMMARY"))
+      .filter((el) => !el.hasAttribute("data-e2e-reached") && el.getAttribute("tabindex") !== "-1")
       .map((el) => `${el.tagName.toLowerCase()} "${(el.getAttribute("aria-label") ?? el.textContent ?? "").trim().slice(0, 40)}"`),
   );
   return { stops, unreached };

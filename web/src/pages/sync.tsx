@@ -295,6 +295,8 @@ function HistoryCard() {
   const { bot } = useApp();
   const loc = useLocation();
   const jobs = useAsync((s) => listJobs(s), [loc.query.get("job")]);
+  // While a sync runs, its row changes: refresh until every listed job has ended.
+  useInterval(jobs.reload, 3000, Boolean(jobs.data?.some((j) => !TERMINAL.includes(j.state))));
   const name = (id: string) => bot?.guilds?.find((g) => g.id === id)?.name ?? id;
   return (
     <Card title="Past syncs" id="history">
