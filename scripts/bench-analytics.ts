@@ -65,6 +65,9 @@ async function generate(db: pg.Client, tenant: string, s: typeof BIG): Promise<v
   // author/channel/time of message i are functions of i, so replies and reactions can name them.
   const author = (i: string) => `(1 + floor(${s.members} * power(((hashint8(${i}) & 2147483647)::float8 / 2147483647), 3)))::bigint`;
   const channel = (i: string) => `(1000 + (${i} % ${s.channels}))::bigint`;
+  // A reply answers one of the 50 messages before it, picked by hash (not the same one for a whole block),
+  // so first_replies has a realistic number of replied messages.
+  const target = (i: string) => `greatest(1, ${i} - 1 - (hashint8(${i} * 17) & 2147483647) % 50)`;
   const created = (i: string) => `(timestamptz '2026-11-29 00:00:00+00' - interval '${s.days} days' + (${i}::float8 / ${s.messages}) * interval '${s.days} days')`;
   await db.query("BEGIN");
   await db.query(`SELECT set_config('app.current_tenant', $1, true)`, [tenant]);
@@ -86,8 +89,8 @@ async function generate(db: pg.Client, tenant: string, s: typeof BIG): Promise<v
     `INSERT INTO messages (tenant_id, id, server_id, channel_id, author_id, content, created_at, message_type,
                            reply_to_message_id, reply_to_author_id, word_count)
      SELECT $1, i, ${SERVER}, ${channel("i")}, ${author("i")}, 'message ' || i, ${created("i")},
-            CASE WHEN r THEN 19 ELSE 0 END, CASE WHEN r THEN greatest(1, i - 1 - (i % 50)) END,
-            CASE WHEN r THEN ${author("greatest(1, i - 1 - (i % 50))")} END, 2
+            CASE WHEN r THEN 19 ELSE 0 END, CASE WHEN r THEN ${target("i")} END,
+            CASE WHEN r THEN ${author(target("i"))} END, 2
      FROM (SELECT i, (hashint8(i * 7) & 1023) < 358 AND i > 1 AS r FROM generate_series(1, ${s.messages}) i) x
      ON CONFLICT DO NOTHING`,
     [tenant],

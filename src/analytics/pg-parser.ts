@@ -33,12 +33,22 @@ function load(): Promise<EmscriptenModule> {
   // The factory reads self.location.href when it thinks it runs in a worker.
   const g = globalThis as { location?: unknown };
   if (!g.location) g.location = { href: "https://workers.invalid/" };
-  loading ??= (PgQueryModule as (arg: object) => Promise<EmscriptenModule>)({
-    instantiateWasm(imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance) => void) {
-      WebAssembly.instantiate(wasm as WebAssembly.Module, imports).then((instance) => done(instance));
-      return {};
-    },
-  });
+  // With nodejs_compat, `process.versions.node` exists, so the factory would take its Node path
+  // (require("node:fs"), __dirname), which a bundled Worker lacks. Its check skips Electron
+  // renderers: look like one for the synchronous start of the factory, where the check runs.
+  const proc = (globalThis as { process?: { type?: string } }).process;
+  const previousType = proc?.type;
+  if (proc) proc.type = "renderer";
+  try {
+    loading ??= (PgQueryModule as (arg: object) => Promise<EmscriptenModule>)({
+      instantiateWasm(imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance) => void) {
+        WebAssembly.instantiate(wasm as WebAssembly.Module, imports).then((instance) => done(instance));
+        return {};
+      },
+    });
+  } finally {
+    if (proc) proc.type = previousType;
+  }
   loading.catch(() => (loading = undefined));
   return loading;
 }

@@ -92,7 +92,7 @@ async function rebuild(tx: TenantTx, serverId: string): Promise<Record<string, n
 }
 
 const SLICE_TABLES = [
-  "user_interactions", "daily_stats", "member_daily", "member_days", "member_totals", "hourly_stats", "first_replies",
+  "user_interactions", "daily_stats", "member_daily", "member_days", "member_totals", "retention_weeks", "hourly_stats", "first_replies",
 ] as const;
 
 // Messages that count as activity: not system notices, not deleted from Discord.
@@ -181,6 +181,30 @@ const REBUILD: [string, string][] = [
             min(day) FILTER (WHERE messages > 0), max(day) FILTER (WHERE messages > 0)
      FROM member_days WHERE tenant_id = $1 AND server_id = $2::bigint
      GROUP BY user_id`,
+  ],
+  [
+    "retention_weeks",
+    `INSERT INTO retention_weeks (tenant_id, server_id, include_bots, week, k, users)
+     WITH variant(include_bots) AS (VALUES (true), (false)),
+     posts AS (
+       SELECT v.include_bots, d.user_id, date_trunc('week', d.day)::date AS week
+       FROM member_days d CROSS JOIN variant v
+       WHERE d.tenant_id = $1 AND d.server_id = $2::bigint AND d.messages > 0 AND (v.include_bots OR NOT d.is_bot)
+       GROUP BY 1, 2, 3
+     ), starts AS (
+       SELECT include_bots, user_id, min(week) AS week FROM (
+         SELECT include_bots, user_id, week FROM posts
+         UNION ALL
+         SELECT v.include_bots, sm.user_id, date_trunc('week', sm.joined_at AT TIME ZONE 'UTC')::date
+         FROM server_members sm LEFT JOIN users u ON u.tenant_id = $1 AND u.id = sm.user_id CROSS JOIN variant v
+         WHERE sm.tenant_id = $1 AND sm.server_id = $2::bigint AND sm.joined_at IS NOT NULL AND (v.include_bots OR NOT ${BOT})
+       ) x GROUP BY 1, 2
+     )
+     SELECT $1, $2::bigint, s.include_bots, s.week, 0, count(*) FROM starts s GROUP BY s.include_bots, s.week
+     UNION ALL
+     SELECT $1, $2::bigint, s.include_bots, s.week, ((p.week - s.week) / 7)::int, count(*)
+     FROM starts s JOIN posts p ON p.include_bots = s.include_bots AND p.user_id = s.user_id AND p.week > s.week
+     GROUP BY s.include_bots, s.week, p.week`,
   ],
   [
     "hourly_stats",

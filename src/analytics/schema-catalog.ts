@@ -52,6 +52,9 @@ export const RELATION_DOCS: Record<string, RelationDoc> = {
   member_totals: {
     description: "Precomputed: per server and member, all time: the member_days columns summed, with the first and last day they posted.",
   },
+  retention_weeks: {
+    description: "Precomputed: weekly cohorts per server (week joined or first posted); k = 0 is the cohort size, k >= 1 members who posted k weeks later.",
+  },
   hourly_stats: { description: "Precomputed: messages per server, channel and UTC hour (human_messages leaves bots and webhooks out)." },
   first_replies: {
     description: "Precomputed: each message that got a reply from someone else, with the first reply's time and author.",

@@ -77,7 +77,10 @@ export interface RateLimitSnapshot {
   v: 1;
   options: RateLimitOptions;
   now: number;
+  /** When granted requests were answered (ms, ascending), within the last globalWindowMs. */
   global: number[];
+  /** Grant times of requests not yet answered (absent in older snapshots). */
+  globalInFlight?: number[];
   globalPausedUntil: number;
   /** route template -> bucket hash (null: the route has no per-route limit). */
   routes: Record<string, string | null>;
@@ -96,7 +99,13 @@ const SWEEP_EVERY_MS = 5_000;
 export class RateLimitState {
   readonly options: RateLimitOptions;
   private now = 0;
+  // The global limit is counted by Discord when a request ARRIVES, some unknown time between our
+  // grant and its answer (loopback under load: 5-300 ms). Counting grant times in a sliding window
+  // lets a slow request (counted late) and a fast one granted a window later land in the same server
+  // window: 51 in a second, a global 429. So a request holds a global slot from its grant until one
+  // window after its answer, whatever the server's window shape (fixed or sliding) or clock.
   private global: number[] = [];
+  private globalInFlight: number[] = [];
   private globalPausedUntil = 0;
   private routes: Record<string, string | null> = {};
   private buckets: Record<string, BucketState> = {};
@@ -156,14 +165,16 @@ export class RateLimitState {
       }
     }
 
-    // Sliding window: at most globalLimit grants in any globalWindowMs.
-    if (this.global.length >= o.globalLimit) {
-      wait = Math.max(wait, this.global[this.global.length - o.globalLimit] + o.globalWindowMs - now);
+    // At most globalLimit requests in flight or answered within the last globalWindowMs.
+    const held = this.globalInFlight.length + this.global.length;
+    if (held >= o.globalLimit) {
+      const leaving = held - o.globalLimit + 1; // answers that must leave the window first
+      wait = Math.max(wait, leaving <= this.global.length ? this.global[leaving - 1] + o.globalWindowMs - now : o.discoveryPollMs);
     }
 
     if (wait > 0) return Math.ceil(wait);
 
-    this.global.push(now);
+    this.globalInFlight.push(now);
     if (hash === undefined) this.discovering[template] = now;
     if (bucket) {
       bucket.remaining--;
@@ -176,6 +187,9 @@ export class RateLimitState {
     this.tick(now);
     const { template, major } = splitRouteKey(routeKey);
     delete this.discovering[template];
+    // The answer's arrival is the latest moment the server can have counted the request.
+    this.globalInFlight.shift();
+    this.global.push(now);
 
     const shared = obs.scope === "shared";
     if (obs.status === 401 || obs.status === 403 || (obs.status === 429 && !shared)) this.countInvalid(now);
@@ -214,6 +228,7 @@ export class RateLimitState {
       options: { ...this.options },
       now: this.now,
       global: [...this.global],
+      globalInFlight: [...this.globalInFlight],
       globalPausedUntil: this.globalPausedUntil,
       routes: { ...this.routes },
       buckets: structuredClone(this.buckets),
@@ -227,7 +242,9 @@ export class RateLimitState {
     if (snapshot?.v !== 1) throw new TypeError("unsupported rate-limit snapshot");
     const s = new RateLimitState({ ...snapshot.options, ...options });
     s.now = snapshot.now;
+    // A v1 snapshot without globalInFlight held grant times in `global`: as answers, that is safe.
     s.global = [...snapshot.global];
+    s.globalInFlight = [...(snapshot.globalInFlight ?? [])];
     s.globalPausedUntil = snapshot.globalPausedUntil;
     s.routes = { ...snapshot.routes };
     s.buckets = structuredClone(snapshot.buckets);
@@ -305,6 +322,10 @@ export class RateLimitState {
     let drop = 0;
     while (drop < this.global.length && this.global[drop] <= now - o.globalWindowMs) drop++;
     if (drop) this.global.splice(0, drop);
+    // A grant never answered (its caller died) stops holding a global slot after staleAfterMs.
+    drop = 0;
+    while (drop < this.globalInFlight.length && this.globalInFlight[drop] <= now - o.staleAfterMs) drop++;
+    if (drop) this.globalInFlight.splice(0, drop);
     while (this.invalid.length && (this.invalid[0][0] + 1) * 1000 <= now - o.invalidWindowMs) this.invalid.shift();
     // The per-bucket sweep is O(buckets): only every few seconds, not on every request.
     if (now - this.lastSweep < SWEEP_EVERY_MS && now >= this.lastSweep) return;

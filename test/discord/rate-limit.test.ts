@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { observationFrom, RateLimitState, type RateLimitObservation } from "../../src/discord";
+import { RateLimiter as SimulatorLimiter, resolveRateLimits } from "../../src/simulator/ratelimit";
 
 const T0 = 1_800_000_000_000;
 const MSG = "GET /channels/1/messages";
@@ -44,14 +45,44 @@ describe("RateLimitState", () => {
   it("holds at most the global limit in any window, and resumes as the window slides", () => {
     const s = new RateLimitState({ globalLimit: 50 });
     const route = (i: number) => `GET /channels/${i}/pins`;
-    for (let i = 0; i < 50; i++) {
-      s.observe(route(i), { status: 200 }, T0); // routes without per-route limits
-    }
+    s.reserve(route(0), T0 - 5000);
+    s.observe(route(0), { status: 200 }, T0 - 5000); // a route without per-route limits
     let granted = 0;
     for (let i = 0; i < 60; i++) if (s.reserve(route(i), T0 + i) === 0) granted++;
     expect(granted).toBe(50);
-    expect(s.reserve(route(1), T0 + 100)).toBe(1000 - 100); // until the first grant leaves the window
-    expect(s.reserve(route(1), T0 + 1000)).toBe(0);
+    for (let i = 0; i < 50; i++) s.observe(route(i), { status: 200 }, T0 + 100 + i);
+    expect(s.reserve(route(1), T0 + 100)).toBe(1000); // until the first answer leaves the window
+    expect(s.reserve(route(1), T0 + 1100)).toBe(0);
+  });
+
+  it("keeps a global slot from the grant until one window after the answer (the server counts on arrival)", () => {
+    // Scripted: 50 grants at T0..T0+49 reach the server 300 ms later (a loaded event loop), so the
+    // server's window runs T0+300..T0+1300. A request granted at T0+1000 that arrives at once is the
+    // 51st in that window: counting grant times let it go (global 429s in the benchmark).
+    const s = new RateLimitState({ globalLimit: 50 });
+    const route = (i: number) => `GET /channels/${i}/pins`;
+    s.reserve(route(0), T0 - 5000);
+    s.observe(route(0), { status: 200 }, T0 - 5000);
+    for (let i = 0; i < 50; i++) expect(s.reserve(route(i), T0 + i)).toBe(0);
+    expect(s.reserve(route(50), T0 + 200)).toBeGreaterThan(0); // all 50 in flight
+    for (let i = 0; i < 50; i++) s.observe(route(i), { status: 200 }, T0 + 301 + i);
+    expect(s.reserve(route(50), T0 + 1000)).toBe(301); // until T0+1301, not T0+1000
+    expect(s.reserve(route(50), T0 + 1301)).toBe(0);
+    // A grant never answered stops holding its slot after staleAfterMs.
+    const t = new RateLimitState({ globalLimit: 1, staleAfterMs: 10_000 });
+    t.reserve(route(0), T0 - 5000);
+    t.observe(route(0), { status: 200 }, T0 - 5000);
+    expect(t.reserve(route(1), T0)).toBe(0);
+    expect(t.reserve(route(1), T0 + 9_999)).toBeGreaterThan(0);
+    expect(t.reserve(route(1), T0 + 10_000)).toBe(0);
+  });
+
+  it("sends no 429 against the simulator's limiter under jittery latency and late timers, at near the global rate", () => {
+    const run = simulate({ seconds: 30, workers: 16, seed: 7 });
+    expect(run.rateLimited).toBe(0);
+    // Each request holds a slot for one window plus its round trip (<= 320 ms here): >= 50/1.32 per s.
+    expect(run.okPerSecond).toBeGreaterThan(50 / 1.32);
+    expect(run.okPerSecond).toBeLessThanOrEqual(50);
   });
 
   it("a global 429 pauses every route; a per-route 429 pauses only its bucket", () => {
@@ -117,3 +148,55 @@ describe("RateLimitState", () => {
     expect([g.global, g.retryAfter]).toEqual([true, 3]);
   });
 });
+
+/**
+ * Virtual-time run of `workers` callers sharing one RateLimitState against the simulator's limiter
+ * (Discord's 50/s global window starting at the first request; per-channel reaction buckets of 5/s).
+ * Deterministic (seeded): each request reaches the server 0-300 ms after its grant and is answered
+ * 1-20 ms later; every wait ends 0-40 ms late, as timers do on a loaded machine.
+ */
+function simulate(opts: { seconds: number; workers: number; seed: number }) {
+  let seed = opts.seed;
+  const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  const server = new SimulatorLimiter(resolveRateLimits(true));
+  const state = new RateLimitState();
+  const end = T0 + opts.seconds * 1000;
+  const events: { at: number; run: () => void }[] = [];
+  const at = (t: number, run: () => void) => events.push({ at: t, run });
+  let ok = 0;
+  let rateLimited = 0;
+  let n = 0;
+  // One caller's loop: reserve (waiting as told) -> reaches the server -> answered -> next request.
+  const request = (t: number) => {
+    if (t >= end) return;
+    const channel = String(1000 + (n++ % 20));
+    const route = `GET /channels/${channel}/messages/:id/reactions/:emoji`;
+    const reserve = (t: number) => {
+      const wait = state.reserve(route, t);
+      if (wait > 0) {
+        const woke = t + wait + Math.floor(rand() * 40);
+        return at(woke, () => reserve(woke));
+      }
+      const arrived = t + Math.floor(rand() * 300);
+      at(arrived, () => {
+        const d = server.check("token", "reactions", channel, arrived);
+        const answered = arrived + 1 + Math.floor(rand() * 20);
+        at(answered, () => {
+          const body = d.ok ? undefined : { retry_after: d.retryAfter, global: d.scope === "global" };
+          state.observe(route, observationFrom(d.ok ? 200 : 429, new Headers(d.headers), body), answered);
+          if (d.ok) ok++;
+          else rateLimited++;
+          request(answered);
+        });
+      });
+    };
+    reserve(t);
+  };
+  for (let w = 0; w < opts.workers; w++) at(T0 + w, () => request(T0 + w));
+  while (events.length) {
+    let i = 0;
+    for (let j = 1; j < events.length; j++) if (events[j].at < events[i].at) i = j;
+    events.splice(i, 1)[0].run();
+  }
+  return { ok, rateLimited, okPerSecond: ok / opts.seconds };
+}
