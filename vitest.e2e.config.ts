@@ -12,5 +12,6 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 240_000,
     reporters: ["default"],
+    silent: "passed-only",
   },
 });

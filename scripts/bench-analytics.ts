@@ -176,6 +176,16 @@ async function main() {
 
   const f = { serverId: SERVER };
   const range = { from: "2026-10-31", to: "2026-11-29" };
+  // Listing every channel forces the day x channel x member grain (member_daily): the reports as they
+  // were before member_days / member_totals / retention_weeks, timed in the same run.
+  const old = { channels: Array.from({ length: BIG.channels }, (_, i) => String(1000 + i)) };
+  const before: Record<string, () => Promise<unknown>> = {
+    "activity-levels": () => reports.activityLevels(pool, "bench_big", { ...f, ...range, ...old }),
+    reactions: () => reports.reactionsReport(pool, "bench_big", { ...f, ...range, ...old }),
+    "retention (8 weeks)": () => reports.retention(pool, "bench_big", { ...f, from: "2026-09-01", ...old }, 8),
+    "members (top 100)": () => reports.memberSummaries(pool, "bench_big", { ...f, ...range, ...old, limit: 100 }),
+    "member detail": () => reports.memberDetail(pool, "bench_big", "2", { ...f, ...range, ...old }),
+  };
   const cases: [string, () => Promise<unknown>][] = [
     ["interactions (reply pairs)", () => reports.interactionPairs(pool, "bench_big", "reply", { ...f, limit: 10 })],
     ["interactions (reactions)", () => reports.interactionPairs(pool, "bench_big", "reaction", { ...f, limit: 10 })],
@@ -215,12 +225,15 @@ async function main() {
   for (const [name, fn] of cases) {
     const t = await time(fn);
     const base = baselineOf[name] ? baseTimes[baselineOf[name]] : undefined;
+    const prev = before[name] ? await time(before[name], Math.min(RUNS, 5)) : undefined;
     rows.push([
       name,
       pct(t, 50).toFixed(1),
       pct(t, 95).toFixed(1),
       base ? pct(base, 50).toFixed(1) : "-",
       base ? `${(pct(base, 50) / pct(t, 50)).toFixed(1)}x` : "-",
+      prev ? pct(prev, 50).toFixed(1) : "-",
+      prev ? `${(pct(prev, 50) / pct(t, 50)).toFixed(1)}x` : "-",
     ]);
   }
   const sizes = await new pg.Client({ connectionString: url("discord_sql_bench") });
@@ -232,7 +245,7 @@ async function main() {
   const mz = (await sizes.query(`SELECT tenant_id, count(*) AS n FROM server_members GROUP BY 1 ORDER BY 1`)).rows.map((r) => `${r.tenant_id}=${r.n}`);
   await sizes.end();
 
-  const header = ["report (tenant bench_big)", "p50 ms", "p95 ms", "original query p50 ms", "speed-up"];
+  const header = ["report (tenant bench_big)", "p50 ms", "p95 ms", "original query p50 ms", "speed-up", "member_daily p50 ms", "vs member_daily"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   console.log(`\nbench:analytics  (${RUNS} runs after 2 warm-ups; PostgreSQL ${ADMIN.replace(/\/\/[^@]*@/, "//")})`);
