@@ -2,6 +2,7 @@
 import { requestId } from "hono/request-id";
 import { readConfig } from "./config";
 import { createRouter, endPool, onError } from "./lib/app";
+import { configRouter } from "./api/config/config.index";
 import { healthRouter } from "./api/health/health.index";
 import { requireTenant } from "./auth/middleware";
 import { cors } from "hono/cors";
@@ -32,6 +33,7 @@ export function createApp() {
 
   // Public routes first: registered before requireTenant, they answer without a tenant.
   app.route("/", healthRouter);
+  app.route("/", configRouter);
   app.route("/", webhooksRouter);
   app.get("/api/docs", async (c) => c.html(renderApiDocs(await (await app.request(new URL("/api/openapi.json", c.req.url).toString(), {}, c.env)).json())));
   app.doc31("/api/openapi.json", (c) => ({

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, baseUrl, focusableWithoutName, launch, newPage, parseCount, screenshot, sim, tabThrough, VIEWPORTS } from "./helpers";
+import { api, baseUrl, focusableWithoutName, launch, newPage, parseCount, parseRowCount, screenshot, sim, tabThrough, VIEWPORTS } from "./helpers";
 
 const SYNC_DAYS = 30;
 let browser: Browser;
@@ -160,7 +160,7 @@ describe("SQL", () => {
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).click()]);
     const csv = readFileSync((await download.path())!, "utf8").trim().split("\r\n");
     expect(csv[0]).toBe("username,reactions_given");
-    expect(csv.length - 1).toBe(parseCount(await meta.textContent()));
+    expect(csv.length - 1).toBe(parseRowCount(await meta.textContent()));
     expect(Number(csv[1].split(",").pop())).toBe(facts.topReactionGiver.reactions);
     await screenshot(page, "sql");
   });

@@ -55,6 +55,13 @@ export function parseCount(text: string | null): number {
   return Number((text ?? "").replace(/[^\d.-]/g, ""));
 }
 
+/** The row count of the SQL page's "N rows in M ms" line. */
+export function parseRowCount(text: string | null): number {
+  const m = /([\d,]+)\s+rows?\b/.exec(text ?? "");
+  if (!m) throw new Error(`no row count in ${JSON.stringify(text)}`);
+  return Number(m[1].replace(/,/g, ""));
+}
+
 /**
  * Every focusable node in Chromium's own accessibility tree, with the name it computed: the names a
  * screen reader announces, not our guess of them.

@@ -12,7 +12,10 @@ declare global {
 
 async function boot() {
   const root = document.getElementById("app")!;
-  const key = window.__DISCORD_SQL__?.clerkPublishableKey ?? (import.meta.env.VITE_CLERK_PUBLISHABLE_KEY as string | undefined);
+  const key =
+    window.__DISCORD_SQL__?.clerkPublishableKey ??
+    (import.meta.env.VITE_CLERK_PUBLISHABLE_KEY as string | undefined) ??
+    (await publishableKeyFromServer());
   if (key) {
     // Clerk is its own chunk: local mode never downloads it.
     const { startClerk } = await import("./auth/clerk");
@@ -23,4 +26,14 @@ async function boot() {
   render(<App />, root);
 }
 
-void boot();
+/** The Worker says whether sign-in is on (GET /api/config); local mode answers null. */
+async function publishableKeyFromServer(): Promise<string | undefined> {
+  const res = await fetch("/api/config");
+  if (!res.ok) throw new Error(`GET /api/config: ${res.status}`);
+  const body = (await res.json()) as { clerkPublishableKey: string | null };
+  return body.clerkPublishableKey ?? undefined;
+}
+
+boot().catch((err: Error) => {
+  document.getElementById("app")!.textContent = `discord-sql could not start: ${err.message}`;
+});
