@@ -100,6 +100,9 @@ const LIVE = "NOT m.is_system AND NOT m.is_deleted";
 // A bot or webhook author.
 const BOT = "(coalesce(u.is_bot, false) OR coalesce(u.is_webhook, false))";
 
+// The day-grain tables are inserted in key order: the new slice lands in fresh pages, so a report's
+// date range reads a contiguous run of pages instead of rows scattered over the whole slice
+// (bench: a 30-day range touched 26.8k of 41.7k heap pages when inserted in hash order).
 const REBUILD: [string, string][] = [
   [
     "member_daily",
@@ -134,7 +137,8 @@ const REBUILD: [string, string][] = [
        WHERE mm.tenant_id = $1 AND mm.server_id = $2::bigint AND ${LIVE} AND mm.user_id <> m.author_id
      ) x
      LEFT JOIN users u ON u.tenant_id = $1 AND u.id = x.user_id
-     GROUP BY x.day, x.channel_id, x.user_id`,
+     GROUP BY x.day, x.channel_id, x.user_id
+     ORDER BY x.day, x.channel_id, x.user_id`,
   ],
   [
     "daily_stats",
@@ -170,7 +174,8 @@ const REBUILD: [string, string][] = [
      SELECT $1, $2::bigint, day, user_id, bool_or(is_bot), sum(messages), sum(replies_given), sum(replies_received),
             sum(reactions_given), sum(reactions_received), sum(mentions_given), sum(mentions_received)
      FROM member_daily WHERE tenant_id = $1 AND server_id = $2::bigint
-     GROUP BY day, user_id`,
+     GROUP BY day, user_id
+     ORDER BY day, user_id`,
   ],
   [
     "member_totals",

@@ -77,9 +77,9 @@ export interface TenantTxOptions {
 }
 
 /**
- * Runs `fn` in one transaction whose tenant context is `tenantId`. The context is set with
- * set_config(..., is_local => true), so it ends with the transaction and can never leak to the
- * next user of the pooled connection. BEGIN and the context go in one round trip.
+ * Runs `fn` in one transaction whose tenant context is `tenantId`, as the application role. The
+ * context is set with set_config(..., is_local => true), so it ends with the transaction and can
+ * never leak to the next user of the pooled connection. BEGIN, role and context go in one round trip.
  */
 export async function withTenant<T>(
   pool: PoolLike,
@@ -93,8 +93,9 @@ export async function withTenant<T>(
   try {
     const timeout = Math.max(1, Math.floor(opts.timeoutMs ?? 25_000));
     // Simple-protocol batch: the tenant id was validated above, so quoting it is safe.
+    // SET LOCAL ROLE: RLS binds even when a tool connected as the owner or a superuser (who bypass it).
     await client.query(
-      `BEGIN${opts.readOnly ? " READ ONLY" : ""}; ` +
+      `BEGIN${opts.readOnly ? " READ ONLY" : ""}; SET LOCAL ROLE discord_sql_app; ` +
         `SELECT set_config('app.current_tenant', '${tenantId}', true), set_config('statement_timeout', '${timeout}', true)`,
     );
     const tx: TenantTx = {

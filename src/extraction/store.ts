@@ -21,7 +21,7 @@ export async function readCoverage(
               WHERE m.tenant_id = current_setting('app.current_tenant', true) AND m.channel_id = c.id) AS newest,
             (SELECT max(COALESCE(j.started_at, j.created_at)) FROM sync_job_channels jc
                JOIN sync_jobs j ON j.tenant_id = jc.tenant_id AND j.id = jc.job_id
-              WHERE jc.channel_id = c.id AND jc.status = 'done'
+              WHERE jc.tenant_id = current_setting('app.current_tenant', true) AND jc.channel_id = c.id AND jc.status = 'done'
                 AND (j.sync_days IS NULL
                      OR ($2::timestamptz IS NOT NULL
                          AND COALESCE(j.started_at, j.created_at) - make_interval(days => j.sync_days) <= $2::timestamptz + interval '1 minute'))
