@@ -14,6 +14,7 @@ import { ApiError } from "../errors";
 import { consumeQueryQuota } from "../billing/limits";
 import { log } from "../lib/log";
 import { guardSql, SqlRefused } from "./sql-guard";
+import { toCsv } from "../lib/csv";
 
 export interface QueryLimits {
   maxRows: number;
@@ -178,13 +179,7 @@ function databaseError(err: unknown, prefixLength: number, offset: number): ApiE
 }
 
 /** RFC 4180: CRLF line ends, fields with comma, quote or line break quoted, quotes doubled. */
-export function toCsv(columns: QueryColumn[], rows: unknown[][]): string {
-  const cell = (v: unknown): string => {
-    if (v === null || v === undefined) return "";
-    const s = typeof v === "object" ? JSON.stringify(v) : String(v);
-    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  const lines = [columns.map((c) => cell(c.name)).join(",")];
-  for (const r of rows) lines.push(r.map(cell).join(","));
-  return lines.join("\r\n") + "\r\n";
+/** The result as CSV (RFC 4180), columns by name. */
+export function resultCsv(columns: QueryColumn[], rows: unknown[][]): string {
+  return toCsv(columns.map((c) => c.name), rows);
 }

@@ -5,6 +5,7 @@
 import { withTenant, type PoolLike, type TenantTx } from "../db/client";
 import { ApiError } from "../errors";
 import { log } from "../lib/log";
+import { systemRead } from "../accounts/system";
 
 export interface RefreshResult {
   tenantId: string;
@@ -50,13 +51,16 @@ export async function refreshAllDue(
 ): Promise<{ refreshed: RefreshResult[]; failed: { tenantId: string; serverId: string; error: string }[] }> {
   const limit = opts.limit ?? 20;
   const deadline = Date.now() + (opts.budgetMs ?? 60_000);
-  const due = await pool.query<{ tenant_id: string; server_id: string }>(
+  // In a read-only transaction (systemRead): on the embedded PGlite a bare parameterised query
+  // could interleave with another client's in its one shared session.
+  const due = await systemRead<{ tenant_id: string; server_id: string }>(
+    pool,
     "SELECT tenant_id, server_id::text AS server_id FROM discord_sql_analytics_due($1)",
     [limit],
   );
   const refreshed: RefreshResult[] = [];
   const failed: { tenantId: string; serverId: string; error: string }[] = [];
-  for (const row of due.rows) {
+  for (const row of due) {
     if (Date.now() > deadline) break;
     try {
       refreshed.push(await refreshAnalytics(pool, row.tenant_id, row.server_id));

@@ -1,4 +1,5 @@
 // Output formats for rows: an aligned text table, CSV (RFC 4180) and JSON. Pure.
+import { toCsv } from "../lib/csv";
 
 export type Cell = string | number | boolean | bigint | Date | null | undefined | object;
 
@@ -24,16 +25,9 @@ export function formatTable(columns: string[], rows: Cell[][], maxWidth = 60): s
   return [line(columns), widths.map((w) => "-".repeat(w)).join("  "), ...text.map(line)].join("\n") + "\n";
 }
 
-/**
- * RFC 4180 like the API's toCsv (src/analytics/query-runner.ts), which Node cannot import: that
- * module loads the SQL parser's .wasm as a Workers module. CRLF line ends, quotes doubled.
- */
+/** CSV through the one writer the API and the dashboard use too. */
 export function formatCsv(columns: string[], rows: Cell[][]): string {
-  const cell = (v: Cell): string => {
-    const s = cellText(v);
-    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return [columns.map(cell).join(","), ...rows.map((r) => r.map(cell).join(","))].join("\r\n") + "\r\n";
+  return toCsv(columns, rows);
 }
 
 export function formatJson(columns: string[], rows: Cell[][]): string {

@@ -1,6 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { RELATION_DOCS } from "../../analytics/schema-catalog";
-import { runTenantQuery, toCsv } from "../../analytics/query-runner";
+import { resultCsv, runTenantQuery } from "../../analytics/query-runner";
 import { withTenant } from "../../db/client";
 import { config, pool, type AppEnv } from "../../lib/app";
 import type { execute, schema, tables } from "./query.routes";
@@ -13,7 +13,7 @@ export const executeHandler: RouteHandler<typeof execute, AppEnv> = async (c) =>
     limits: { timeoutMs: config(c).QUERY_TIMEOUT_SECONDS * 1000 },
   });
   if (body.format === "csv") {
-    return c.body(toCsv(result.columns, result.rows), 200, {
+    return c.body(resultCsv(result.columns, result.rows), 200, {
       "Content-Type": "text/csv; charset=utf-8; header=present",
       "X-Row-Count": String(result.rowCount),
       "X-Truncated": String(result.truncated),
