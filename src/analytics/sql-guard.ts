@@ -331,13 +331,18 @@ function skipBlockComment(text: string, i: number): number {
 }
 
 const RESET_WORDS = new Set(["and", "or"]);
-const OPERATOR_WORDS = new Set(["not", "is", "in", "like", "ilike", "similar", "between", "collate", "at", "isnull", "notnull", "overlaps"]);
+// Words that nest the tree one level more each time they chain: operators spelled as words, and
+// JOIN / UNION / INTERSECT / EXCEPT (a chain of N joins or set operations is a tree N deep).
+const OPERATOR_WORDS = new Set([
+  "not", "is", "in", "like", "ilike", "similar", "between", "collate", "at", "isnull", "notnull", "overlaps",
+  "join", "union", "intersect", "except",
+]);
 const OPERATOR_CHARS = "+-*/<>=~!@#%^&|`?";
 
 /**
  * A cheap upper estimate of how deeply the parser will nest this text, without parsing it:
  * parentheses, brackets and CASE ... END open a level; at each level, the operators (and NOT, IS,
- * IN, LIKE, ::, each operator character ...) since the last ',' / AND / OR each add one (a chain of N operators is a tree
+ * IN, LIKE, ::, JOIN, UNION, each operator character ...) since the last ',' / AND / OR each add one (a chain of N operators is a tree
  * N deep; AND/OR lists are flat). Strings, quoted identifiers, dollar quotes and comments are
  * skipped. Stops at the first point deeper than `cap` and returns where (character offset).
  */

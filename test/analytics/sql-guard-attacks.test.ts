@@ -216,6 +216,8 @@ describe("a parser that one tenant cannot break", () => {
     ["2,000 nested subqueries", "SELECT " + "(SELECT ".repeat(2_000) + "1" + ")".repeat(2_000), "query_too_deep"],
     ["5,000 casts", "SELECT 1" + "::int".repeat(5_000), "query_too_deep"],
     ["3,000 NOTs", "SELECT " + "NOT ".repeat(3_000) + "true", "query_too_deep"],
+    ["8,000 UNIONs", "SELECT 1" + " UNION SELECT 1".repeat(8_000), "query_too_deep"],
+    ["8,000 JOINs", "SELECT 1 FROM messages" + " CROSS JOIN messages".repeat(8_000), "query_too_deep"],
     ["1,000 nested CASE", "SELECT " + "CASE WHEN true THEN ".repeat(1_000) + "1" + " END".repeat(1_000), "query_too_deep"],
     ["100,001 characters", "SELECT 1 AS a" + " ".repeat(100_001 - 13), "query_too_long"],
     ["surrogates", `SELECT 'A${SURROGATES}' AS x, version() AS v`, "invalid_sql_text"],
@@ -285,6 +287,8 @@ describe("a parser that one tenant cannot break", () => {
       "SELECT " + "abs(".repeat(n) + "1" + ")".repeat(n),
       "SELECT " + "CASE WHEN true THEN ".repeat(n) + "1" + " END".repeat(n),
       "SELECT " + "ARRAY[".repeat(n) + "1" + "]".repeat(n),
+      "SELECT 1" + " UNION SELECT 1".repeat(n),
+      "SELECT 1 FROM t" + " JOIN t ON true".repeat(n),
     ]) {
       expect(lexicalDepth(sql).depth).toBeGreaterThan(MAX_EXPRESSION_DEPTH);
       await expect(parseSql(sql)).resolves.toBeTruthy();
