@@ -125,11 +125,11 @@ export async function runTenantQuery(
 
   const started = Date.now();
   const replica = opts.queryPool && opts.queryPool !== pool ? opts.queryPool : undefined;
-  // With a replica the quota is written on the primary first (a replica is read-only).
-  if (replica) await withTenant(pool, tenantId, (tx) => consumeQueryQuota(tx));
   const outcome = await withTenant(replica ?? pool, tenantId, async (tx) => {
     await takeQuerySlot(tx, tenantId);
-    if (!replica) await consumeQueryQuota(tx);
+    // A replica is read-only: there the quota row is written on the primary, in its own transaction.
+    if (replica) await withTenant(pool, tenantId, (primary) => consumeQueryQuota(primary));
+    else await consumeQueryQuota(tx);
     await tx.query(
       // temp_file_limit can only be set by a role granted SET on it (superuser-only by default):
       // applied where migration 0045 could grant it, skipped (not failed) elsewhere.
