@@ -253,7 +253,8 @@ export function emojiKey(emoji: { id?: string | null; name?: string | null }): s
 
 /** The reactions route's emoji (before URL encoding): `name:id` for custom, the text for unicode (as Discord sent it). */
 export function emojiRouteParam(emoji: { id?: string | null; name?: string | null }): string {
-  if (emoji.id) return `${emoji.name ?? "_"}:${emoji.id}`;
+  // A custom emoji is found by its id; its name only has to survive URL encoding (no lone surrogate).
+  if (emoji.id) return `${cleanText(emoji.name ?? "_")}:${emoji.id}`;
   if (!emoji.name) throw new TypeError("emoji without id or name");
   return emoji.name;
 }
