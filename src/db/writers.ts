@@ -253,7 +253,13 @@ export function isRowDataError(err: unknown): err is Error & { code: string } {
  * reactions) and appended to `rejected`. Upserts make the re-write harmless: a retry never duplicates.
  */
 export async function writeRows(tx: TenantTx, rows: Rows, rejected: RejectedRow[] = []): Promise<WriteCounts> {
-  const { rows: clean, cleaned } = cleanRows(rows);
+  // One row per key first, so a text field is cleaned (and counted) once per stored row.
+  const unique: Rows = {};
+  for (const table of WRITE_ORDER) {
+    const list = rows[table] as AnyRow[] | undefined;
+    if (list && list.length > 0) (unique as unknown as Record<string, AnyRow[]>)[table] = prepareRows(table, list);
+  }
+  const { rows: clean, cleaned } = cleanRows(unique);
   // One savepoint per page (no RELEASE: it ends with the transaction), so a refused row does not
   // abort the page's transaction. Only a failure pays for the row-by-row path.
   await tx.query("SAVEPOINT write_rows");
@@ -273,7 +279,7 @@ export async function writeRows(tx: TenantTx, rows: Rows, rejected: RejectedRow[
 
 const DEPENDS_ON_MESSAGE: TableName[] = ["message_mentions", "message_reaction_counts", "reactions"];
 
-/** Every table in WRITE_ORDER; with `rejected`, each statement is guarded and split on a data error. */
+/** Every table in WRITE_ORDER, rows already prepared; with `rejected`, each statement is guarded and split on a data error. */
 async function writeTables(tx: TenantTx, rows: Rows, rejected: RejectedRow[] | null): Promise<WriteCounts> {
   const counts: WriteCounts = {};
   const skippedMessages = new Set<string>();
@@ -283,7 +289,7 @@ async function writeTables(tx: TenantTx, rows: Rows, rejected: RejectedRow[] | n
     if (skippedMessages.size > 0 && DEPENDS_ON_MESSAGE.includes(table)) list = list.filter((r) => !skippedMessages.has(String(r.message_id)));
     const spec = TABLES[table];
     const cols = [...spec.key, ...spec.columns];
-    const prepared = prepareRows(table, list);
+    const prepared = list; // prepared (unique, sorted) by writeRows
     const perStatement = Math.floor(MAX_PARAMS / cols.length);
     let changed = 0;
     for (let i = 0; i < prepared.length; i += perStatement) {
