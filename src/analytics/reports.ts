@@ -214,7 +214,7 @@ export interface MemberSummary {
 const METRICS = ["messages", "replies_given", "replies_received", "reactions_given", "reactions_received", "mentions_given", "mentions_received"] as const;
 
 /**
- * The CTE `member_rows`: every current member and every poster in the filters, with their activity.
+ * The CTE `member_rows`: every current member and everyone who posted in the filters, with their activity.
  * Params: $1..$5 as baseParams, $6 include bots, $7 one user id (NULL: everyone).
  * Aggregation, counting and paging stay in SQL: a big server has tens of thousands of members.
  */
@@ -236,7 +236,9 @@ function memberRowsCte(f: ReportFilters): string {
               m.joined_at, ${METRICS.map((x) => `coalesce(a.${x}, 0) AS ${x}`).join(", ")}
        FROM activity a FULL JOIN members m ON m.user_id = a.user_id
        LEFT JOIN users u ON u.tenant_id = $1 AND u.id = coalesce(a.user_id, m.user_id)
-       WHERE $6 OR (${HUMAN})
+       -- People: current members, and anyone else who posted in the filters (someone who left and only
+       -- reacted is not counted as a lurker of this server).
+       WHERE ($6 OR (${HUMAN})) AND (m.user_id IS NOT NULL OR a.messages > 0)
      )`;
 }
 
