@@ -8,8 +8,8 @@ import { openDatabase } from "./database";
 import { outputFormat } from "./query";
 import { LOCAL_TENANT, readSettings } from "./settings";
 import { formatRows, objectsToRows, type Cell } from "./table";
-import { LEVELS } from "../analytics/levels";
-import { isTimeZone } from "../analytics/settings";
+import { checkThresholds, LEVELS, type LevelThresholds } from "../analytics/levels";
+import { getSettings, isTimeZone } from "../analytics/settings";
 import { duration, plural } from "../lib/format";
 
 function timeZoneArg(v: string | undefined): string | undefined {
@@ -18,7 +18,7 @@ function timeZoneArg(v: string | undefined): string | undefined {
   return v;
 }
 
-export const REPORT_HELP = `discord-sql report NAME [--guild ID] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--limit N] [--include-bots] [--tz ZONE] [--csv | --json]
+export const REPORT_HELP = `discord-sql report NAME [--guild ID] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--limit N] [--include-bots] [--tz ZONE] [--power N --active N] [--csv | --json]
 discord-sql report --list`;
 
 interface Section {
@@ -134,7 +134,7 @@ function pairs(kind: reports.InteractionKind, about: string): { about: string; r
 }
 
 export async function reportCommand(argv: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<number> {
-  const args = parseArgs("report", argv, { values: ["guild", "from", "to", "limit", "tz"], switches: ["list", "include-bots", "csv", "json"] });
+  const args = parseArgs("report", argv, { values: ["guild", "from", "to", "limit", "tz", "power", "active"], switches: ["list", "include-bots", "csv", "json"] });
   if (args.switches.has("list") || args.positionals.length === 0) {
     const rows = Object.entries(REPORTS).map(([name, r]) => [name, r.about]);
     io.stdout.write(formatRows("table", ["report", "what it shows"], rows, { maxWidth: Infinity }));
@@ -153,11 +153,21 @@ export async function reportCommand(argv: string[], io: { stdout: NodeJS.WriteSt
     includeBots: args.switches.has("include-bots"),
     tz: timeZoneArg(args.values.tz),
   };
+  const power = positiveIntArg(args.values.power, "--power");
+  const active = positiveIntArg(args.values.active, "--active");
 
   const db = await openDatabase(readSettings().databaseUrl);
   try {
     const serverId = await pickServer(db.pool, guildIdArg(args.values.guild));
-    const { data, sections } = await report.run(db.pool, { serverId, ...filters });
+    // --power/--active: level thresholds (messages per 30 days) for this run; else the stored setting.
+    let thresholds: LevelThresholds | undefined;
+    if (power !== undefined || active !== undefined) {
+      const stored = (await getSettings(db.pool, LOCAL_TENANT)).thresholds;
+      thresholds = { power: power ?? stored.power, active: active ?? stored.active };
+      const bad = checkThresholds(thresholds);
+      if (bad) throw new OneLineError(`--${bad.field}: ${bad.message}`);
+    }
+    const { data, sections } = await report.run(db.pool, { serverId, ...filters, thresholds });
     if (format === "json") {
       io.stdout.write(JSON.stringify(data, null, 2) + "\n");
       return 0;
