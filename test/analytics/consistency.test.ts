@@ -8,6 +8,8 @@ import { refreshAnalytics } from "../../src/analytics/refresh";
 import * as reports from "../../src/analytics/reports";
 import { daysOf, levelOf, levelSql, LEVELS, type Level, type LevelThresholds } from "../../src/analytics/levels";
 import { updateSettings } from "../../src/analytics/settings";
+import { connectBot } from "../../src/accounts/bot";
+import { ensureTenant } from "../../src/accounts/tenants";
 import { readConfig } from "../../src/config";
 import { openPool, withTenant, type PoolLike } from "../../src/db/client";
 import { startSim, sync, type Sim } from "../extraction/helpers";
@@ -234,6 +236,19 @@ describe("time series are zero-filled in the report", () => {
     }
     // 21 days of history: week 4 and later are not reached by any cohort.
     expect(r.every((c) => c.retained.slice(4).every((n) => n === null))).toBe(true);
+  });
+});
+
+describe("readable channels", () => {
+  it("the dashboard's count is the one `discord-sql guilds` prints: the simulator's non-category channels", async () => {
+    const tenant = `chan_${crypto.randomUUID().replace(/-/g, "").slice(0, 12)}`;
+    await ensureTenant(pool, tenant, "user", "channels");
+    const status = await connectBot(pool, { ...readConfig(env), DISCORD_API_BASE: sim.api }, tenant, sim.token);
+    const g = status.guilds!.find((x) => x.id === sim.guildId)!;
+    // The same rule test/node/cli.test.ts holds `guilds` to.
+    const channels = sim.summary.guilds[0].channels.filter((c: any) => c.type !== 4 && !("archived" in c));
+    expect({ total: g.channels_total, readable: g.channels_readable }).toEqual({ total: channels.length, readable: channels.filter((c: any) => c.readable).length });
+    expect(g.channels_readable).toBeLessThan(g.channels_total!);
   });
 });
 

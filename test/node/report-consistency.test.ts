@@ -25,7 +25,7 @@ function cli(args: string[]): Promise<RunResult> {
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 170_000);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 400_000);
     child.on("exit", (code) => {
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr });
@@ -38,7 +38,7 @@ beforeAll(async () => {
   const root = `${server.url}/i/levels`;
   const control = async (method: string, path: string, body?: unknown) =>
     (await fetch(`${root}/__sim${path}`, { method, headers: body ? { "Content-Type": "application/json" } : undefined, body: body ? JSON.stringify(body) : undefined })).json() as Promise<any>;
-  const summary = await control("POST", "/reset", { users: 40, channels: 3, messages: 300, days: 14, seed: 41, rateLimits: false });
+  const summary = await control("POST", "/reset", { users: 30, channels: 2, messages: 220, days: 14, seed: 41, rateLimits: false });
   guildId = summary.guilds[0].id;
   db = await freshServerDatabase();
   env = { DISCORD_API_BASE: `${root}/api/v10`, DISCORD_BOT_TOKEN: summary.token, DATABASE_URL: db?.url, DISCORD_SQL_DATA_DIR: tempDir("discord-sql-levels-") };
@@ -47,7 +47,7 @@ beforeAll(async () => {
   facts = await control("GET", "/facts?syncDays=30");
   const days = facts.userPosts.map((p: any) => p[1]).sort();
   history = { first: days[0], last: days.at(-1) };
-}, 180_000);
+}, 420_000);
 
 afterAll(async () => {
   await server?.close();
@@ -100,7 +100,7 @@ describe("discord-sql report", () => {
     const bad = await cli(["report", "activity", "--guild", guildId, "--power", "5", "--active", "10"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("power must be at least active");
-  });
+  }, 400_000);
 
   it("an empty range says so; tables read right", async () => {
     const empty = await cli(["report", "activity", "--guild", guildId, "--from", "2020-01-01", "--to", "2020-01-01"]);
@@ -132,5 +132,5 @@ describe("discord-sql report", () => {
     for (const r of Object.values(REPORTS)) expect(list.stdout).toContain(r.about);
     // --tz: the heatmap in that zone.
     expect(JSON.parse(zoned.stdout).time_zone).toBe("Etc/GMT+5");
-  });
+  }, 400_000);
 });
