@@ -115,17 +115,21 @@ interface WalkTarget {
 }
 
 /**
- * Message walks for these channels. Incremental when an earlier job covered the channel: stop at
- * the older of (newest stored, covering job's start) minus the re-scan window; otherwise at the
- * window start. Channels with nothing to fetch are complete for this job right away.
+ * Message walks for these channels. Incremental when an earlier job covered the channel: nothing is
+ * fetched when Discord's last_message_id is one we already store and our newest message is older
+ * than the re-scan window counted back from now (no new message, and none young enough to still be
+ * edited, deleted or reacted to). Otherwise the walk stops at the older of (newest stored, covering
+ * job's start, now - re-scan window), never before the window start. A deep re-scan (ctx.full)
+ * walks everything in the window. Channels with nothing to fetch are complete for this job at once.
  */
 async function planWalks(
   tx: TenantTx,
   ctx: JobContext,
   targets: WalkTarget[],
 ): Promise<{ tasks: Task[]; stops: Map<string, string>; doneNow: string[] }> {
-  const coverage = await readCoverage(tx, targets.map((t) => t.id), ctx.windowStart);
+  const coverage = ctx.full ? new Map<string, { newestId: string | null; coveredUntil: string | null }>() : await readCoverage(tx, targets.map((t) => t.id), ctx.windowStart);
   const windowSf = windowSnowflake(ctx);
+  const rescanFrom = Date.now() - ctx.rescanMs;
   const tasks: Task[] = [];
   const stops = new Map<string, string>();
   const doneNow: string[] = [];
@@ -134,8 +138,15 @@ async function planWalks(
     let stop = windowSf;
     if (cov?.coveredUntil) {
       const covered = Date.parse(cov.coveredUntil);
-      const base = cov.newestId ? Math.min(snowflakeMs(cov.newestId), covered) : covered;
-      stop = maxId(windowSf, snowflakeAt(base - ctx.rescanMs));
+      const base = Math.min(cov.newestId ? snowflakeMs(cov.newestId) : covered, covered, rescanFrom);
+      stop = maxId(windowSf, snowflakeAt(base));
+      const unchanged =
+        t.lastMessageId !== undefined && (t.lastMessageId === null || (!!cov.newestId && compareIds(t.lastMessageId, cov.newestId) <= 0));
+      if (unchanged && (!cov.newestId || snowflakeMs(cov.newestId) < rescanFrom)) {
+        // No stop recorded: no walk will re-plan this channel's unfinished who-reacted lists.
+        doneNow.push(t.id);
+        continue;
+      }
     }
     stops.set(t.id, stop);
     // Nothing at or after the stop point, neither on Discord nor stored (a stored one may have been deleted).
@@ -169,6 +180,7 @@ async function guildPage(ctx: JobContext, { discord, pool }: TaskDeps): Promise<
   const manage: string[] = [];
   const next: Task[] = [{ kind: "members" }];
   const walkTargets: WalkTarget[] = [];
+  const threadParents: { id: string; type: number; canManage: boolean }[] = [];
   for (const channel of channels) {
     const perms = computeChannelPermissions(guild, roles, { user: member.user ?? me, roles: member.roles }, channel);
     const canView = (perms & PermissionFlagsBits.ViewChannel) !== 0n;
@@ -185,11 +197,7 @@ async function guildPage(ctx: JobContext, { discord, pool }: TaskDeps): Promise<
     const canManage = canReadPrivateArchivedThreads(perms);
     if (canManage) manage.push(channel.id);
     if (MESSAGE_CHANNEL_TYPES.has(channel.type)) walkTargets.push({ id: channel.id, lastMessageId: lastMessageOf(channel as APIChannel) });
-    if (THREAD_PARENT_TYPES.has(channel.type)) {
-      next.push({ kind: "threads", channelId: channel.id, archived: "public" });
-      // Private threads exist only under text channels.
-      if (channel.type === 0) next.push({ kind: "threads", channelId: channel.id, archived: canManage ? "private" : "joined" });
-    }
+    if (THREAD_PARENT_TYPES.has(channel.type)) threadParents.push({ id: channel.id, type: channel.type, canManage });
   }
   next.splice(1, 0, { kind: "threads", channelId: ctx.guildId, archived: "active", readable, manage });
 
@@ -200,6 +208,13 @@ async function guildPage(ctx: JobContext, { discord, pool }: TaskDeps): Promise<
       channels: rows,
       emojis: (guild.emojis ?? []).filter((e) => e.id).map((e) => mapEmoji(e, ctx.guildId)),
     }));
+    const since = ctx.full ? null : await readLastCompleteSync(tx, ctx);
+    for (const p of threadParents) {
+      const archivedAfter = since ? { archivedAfter: since } : {};
+      next.push({ kind: "threads", channelId: p.id, archived: "public", ...archivedAfter });
+      // Private threads exist only under text channels (the joined list is ordered by id, not archive time).
+      if (p.type === 0) next.push(p.canManage ? { kind: "threads", channelId: p.id, archived: "private", ...archivedAfter } : { kind: "threads", channelId: p.id, archived: "joined" });
+    }
     const plan = await planWalks(tx, ctx, walkTargets);
     await markChannelsDone(tx, ctx.jobId, plan.doneNow);
     next.push(...plan.tasks);
@@ -215,6 +230,22 @@ async function guildPage(ctx: JobContext, { discord, pool }: TaskDeps): Promise<
     }
     return { written, next, channelIssues: issues };
   });
+}
+
+/**
+ * When the last complete sync of this server started (a minute early, for clock skew), if its window
+ * reached at least as far back as this job's: threads archived before then were listed by it.
+ */
+async function readLastCompleteSync(tx: TenantTx, ctx: JobContext): Promise<string | null> {
+  const res = await tx.query<{ at: Date | string | null }>(
+    `SELECT max(COALESCE(started_at, created_at)) - interval '1 minute' AS at FROM sync_jobs
+      WHERE tenant_id = current_setting('app.current_tenant', true) AND server_id = $1::bigint AND status = 'succeeded' AND id <> $2
+        AND (sync_days IS NULL OR ($3::timestamptz IS NOT NULL
+             AND COALESCE(started_at, created_at) - make_interval(days => sync_days) <= $3::timestamptz + interval '1 minute'))`,
+    [ctx.guildId, ctx.jobId, ctx.windowStart],
+  );
+  const at = res.rows[0]?.at;
+  return at ? new Date(at).toISOString() : null;
 }
 
 // ---------------------------------------------------------------- members
@@ -248,8 +279,11 @@ async function threadsPage(task: Extract<Task, { kind: "threads" }>, ctx: JobCon
     const kind = task.archived === "joined" ? "joined-private" : task.archived;
     const res = await discord.listArchivedThreads(task.channelId, kind, { before: task.before, limit: THREADS_PAGE });
     threads = res.threads as APIThreadChannel[];
-    // Every thread the bot can see is stored (the channel list is not limited by the sync window).
-    if (res.has_more && threads.length > 0) {
+    // Every thread the bot can see is stored (the channel list is not limited by the sync window),
+    // down to those archived before the last complete sync: that sync listed them already.
+    const oldest = threads.map((t) => Date.parse(t.thread_metadata?.archive_timestamp ?? "")).filter(Number.isFinite).reduce((a, b) => Math.min(a, b), Infinity);
+    const listedBefore = task.archivedAfter !== undefined && oldest < Date.parse(task.archivedAfter);
+    if (res.has_more && threads.length > 0 && !listedBefore) {
       const before =
         task.archived === "joined"
           ? threads.map((t) => t.id).reduce(minId)

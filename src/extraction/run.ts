@@ -21,8 +21,10 @@ export interface ExtractionOptions {
   fetchReactions: boolean;
   /** Pages in flight at once (default 8): parallel across channels, each channel walks in order. */
   concurrency?: number;
-  /** Incremental syncs re-scan this much before the newest stored message (default 2 days). */
+  /** Incremental syncs re-scan messages posted this long before now (default 2 days). */
   rescanMs?: number;
+  /** Deep re-scan: walk every channel to the window start, ignoring earlier syncs (finds deletions of old messages). */
+  full?: boolean;
   onProgress?: (p: ExtractionProgress) => void;
   /** Stops cleanly: pages in flight finish, nothing new starts. A later run resumes. */
   signal?: AbortSignal;
@@ -86,6 +88,7 @@ export async function runExtraction(opts: ExtractionOptions): Promise<Extraction
     windowStart: opts.syncDays === null ? null : new Date(now - opts.syncDays * DAY_MS).toISOString(),
     fetchReactions: opts.fetchReactions,
     rescanMs: opts.rescanMs ?? 2 * DAY_MS,
+    ...(opts.full ? { full: true } : {}),
   };
   await startJob(opts, jobId);
 
