@@ -52,7 +52,16 @@ const MESSAGE_CHANNEL_TYPES = new Set([0, 2, 5, 10, 11, 12, 13]);
 /** Channel types that have threads (archived lists are per channel). */
 const THREAD_PARENT_TYPES = new Set([0, 5, 15, 16]);
 
-export async function runTask(task: Task, ctx: JobContext, deps: TaskDeps): Promise<PageResult> {
+type MessagesTask = Extract<Task, { kind: "messages" }>;
+
+/** Page options of a walk: the page already being fetched, and a hook to start fetching the next one. */
+interface PageHooks {
+  page?: Promise<APIMessage[]>;
+  /** Called with the walk's next page (before this page is written), so it can be fetched meanwhile. */
+  prefetch?: (next: MessagesTask) => void;
+}
+
+export async function runTask(task: Task, ctx: JobContext, deps: TaskDeps, hooks: PageHooks = {}): Promise<PageResult> {
   try {
     switch (task.kind) {
       case "guild":
@@ -62,7 +71,7 @@ export async function runTask(task: Task, ctx: JobContext, deps: TaskDeps): Prom
       case "threads":
         return await threadsPage(task, ctx, deps);
       case "messages":
-        return await messagesPage(task, ctx, deps);
+        return await messagesPage(task, ctx, deps, hooks);
       case "reactions":
         return await reactionsPage(task, ctx, deps);
     }
@@ -155,7 +164,8 @@ async function planWalks(
       doneNow.push(t.id);
       continue;
     }
-    tasks.push(stop === "0" ? { kind: "messages", channelId: t.id } : { kind: "messages", channelId: t.id, stopAfter: stop });
+    const spanMs = Math.max(0, (t.lastMessageId ? snowflakeMs(t.lastMessageId) : Date.now()) - Math.max(snowflakeMs(stop), snowflakeMs(t.id)));
+    tasks.push(stop === "0" ? { kind: "messages", channelId: t.id, spanMs } : { kind: "messages", channelId: t.id, stopAfter: stop, spanMs });
   }
   return { tasks, stops, doneNow };
 }
@@ -318,9 +328,13 @@ async function threadsPage(task: Extract<Task, { kind: "threads" }>, ctx: JobCon
 
 // ---------------------------------------------------------------- messages
 
-async function messagesPage(task: Extract<Task, { kind: "messages" }>, ctx: JobContext, { discord, pool }: TaskDeps): Promise<PageResult> {
+function fetchMessages(discord: TaskDeps["discord"], task: MessagesTask): Promise<APIMessage[]> {
+  return discord.getMessages(task.channelId, { before: task.before, limit: MESSAGES_PAGE }) as Promise<APIMessage[]>;
+}
+
+async function messagesPage(task: MessagesTask, ctx: JobContext, { discord, pool }: TaskDeps, hooks: PageHooks = {}): Promise<PageResult> {
   const stop = maxId(windowSnowflake(ctx), task.stopAfter ?? "0");
-  const page = (await discord.getMessages(task.channelId, { before: task.before, limit: MESSAGES_PAGE })) as APIMessage[];
+  const page = await (hooks.page ?? fetchMessages(discord, task));
   const sorted = [...page].sort((a, b) => compareIds(b.id, a.id));
   const kept = sorted.filter((m) => compareIds(m.id, stop) >= 0);
   const lowest = sorted.at(-1)?.id;
@@ -330,6 +344,7 @@ async function messagesPage(task: Extract<Task, { kind: "messages" }>, ctx: JobC
   const rows = mapMessages(ctx.guildId, kept.map((m) => ({ ...m, channel_id: m.channel_id ?? task.channelId })));
   const ids = rows.messages.map((m) => m.id);
   const now = new Date().toISOString();
+  if (continues) hooks.prefetch?.({ ...task, before: lowest! });
 
   return withTenant(pool, ctx.tenantId, async (tx) => {
     const next: Task[] = continues ? [{ ...task, before: lowest! }] : [];
@@ -367,6 +382,53 @@ async function messagesPage(task: Extract<Task, { kind: "messages" }>, ctx: JobC
     if (!continues) await markChannelsDone(tx, ctx.jobId, [task.channelId]);
     return { written, next, channelId: task.channelId };
   });
+}
+
+// ---------------------------------------------------------------- walks
+
+export interface WalkBudget {
+  /** Pages at most in this walk (the queue consumer hands the rest back to the queue). */
+  maxPages: number;
+  /** Wall-clock end (ms): no page is started after it. */
+  deadline: number;
+}
+
+/**
+ * Walks a channel's history from `task`, page after page, fetching the next page while the current
+ * one is written. Every page is reported to `checkpoint` (the job ledger) with the walk's next page,
+ * `held` when this walk goes on with it (so the ledger does not hand it out again) or not when the
+ * walk stops there (budget spent: the ledger hands it out). checkpoint returns false when the job
+ * stopped. A page that throws ends the walk with the error; what was checkpointed stays done.
+ */
+export async function walkMessages(
+  task: MessagesTask,
+  ctx: JobContext,
+  deps: TaskDeps,
+  budget: WalkBudget,
+  checkpoint: (task: MessagesTask, result: PageResult, held: boolean) => Promise<boolean>,
+  run: (task: Task, ctx: JobContext, deps: TaskDeps, hooks?: PageHooks) => Promise<PageResult> = runTask,
+): Promise<void> {
+  let current = task;
+  let page: Promise<APIMessage[]> | undefined;
+  for (let n = 1; ; n++) {
+    let next: MessagesTask | undefined;
+    let nextPage: Promise<APIMessage[]> | undefined;
+    const goOn = () => n < budget.maxPages && Date.now() < budget.deadline;
+    const result = await run(current, ctx, deps, {
+      page,
+      prefetch: (t) => {
+        if (!goOn()) return;
+        next = t;
+        nextPage = fetchMessages(deps.discord, t);
+        nextPage.catch(() => {}); // awaited (and its error handled) by the next page
+      },
+    });
+    const held = next !== undefined && result.next.some((t) => t.kind === "messages" && t.channelId === next!.channelId && t.before === next!.before);
+    const live = await checkpoint(current, result, held);
+    if (!held || !live) return;
+    current = next!;
+    page = nextPage;
+  }
 }
 
 // ---------------------------------------------------------------- reactions

@@ -32,7 +32,17 @@ export type Task =
    * until the sync window start or `stopAfter`: a snowflake below which nothing is fetched (incremental
    * syncs: the newest message already stored minus the re-scan window).
    */
-  | { kind: "messages"; channelId: string; before?: string; stopAfter?: string }
+  | {
+      kind: "messages";
+      channelId: string;
+      before?: string;
+      stopAfter?: string;
+      /**
+       * Estimated size: the snowflake time (ms) between the walk's newest message (last_message_id)
+       * and where it stops (the stop point or the channel's creation). Biggest walks start first.
+       */
+      spanMs?: number;
+    }
   /** One page (<= 100) of the users who reacted to a message with one emoji, normal (0) or burst (1). */
   | {
       kind: "reactions";
