@@ -110,6 +110,7 @@ export async function syncCommand(argv: string[], io: { stdout: NodeJS.WriteStre
       process.off("SIGINT", onSigint);
     }
     state.progress = { ...state.progress, written: stats.written, pagesQueued: 0, inFlight: 0 };
+    state.stopped = stats.status === "cancelled" || stats.status === "failed";
     display.stop();
 
     if (stats.status === "failed") {

@@ -7,6 +7,7 @@
 import { taskId, type ChannelIssue, type JobContext, type PageResult, type Task, type TaskDeps } from "./tasks";
 import type { CoordinatorStub } from "./coordinator-client";
 import { finalState, type JobState } from "./job";
+import { snowflakeMs } from "./map";
 import { runTask as realRunTask, walkMessages, type WalkBudget } from "./page";
 
 export interface CompleteAnswer {
@@ -80,6 +81,31 @@ export class MemoryLedger implements JobLedger {
   error: string | null = null;
   /** Called after every accepted report (progress display). */
   onReport?: () => void;
+  /** Per channel walk: where its history starts and ends (snowflake time) and how far it got. */
+  private readonly walks = new Map<string, { topMs: number; floorMs: number; cursorMs: number; pages: number; done: boolean }>();
+
+  /**
+   * Pages done and estimated in all: a walk's size is its covered share of its snowflake time range
+   * (newest message back to its stop point) scaled from the pages it took; other pages count one each.
+   * The estimate only grows as work is discovered; it is never "nearly done" while walks are young.
+   */
+  estimate(): { done: number; total: number; fraction: number } {
+    let done = 0;
+    let total = 0;
+    for (const [tid, t] of this.tasks) {
+      if (t.task.kind === "messages") continue;
+      total++;
+      if (t.state !== "outstanding") done++;
+      void tid;
+    }
+    for (const w of this.walks.values()) {
+      done += w.pages;
+      const covered = w.topMs - w.cursorMs;
+      const range = Math.max(1, w.topMs - w.floorMs);
+      total += w.done ? w.pages : w.pages === 0 || covered <= 0 ? w.pages + 1 : Math.max(w.pages + 1, Math.ceil((w.pages * range) / covered));
+    }
+    return { done, total, fraction: total ? Math.min(done / total, this.live || this.state === "cancelled" ? 0.999 : 1) : 0 };
+  }
 
   constructor(
     private readonly dispatch: (tasks: Task[]) => void,
@@ -107,6 +133,7 @@ export class MemoryLedger implements JobLedger {
     for (const w of result.warnings ?? []) if (!this.warnings.includes(w)) this.warnings.push(w);
     for (const issue of [...(result.channelIssues ?? []), ...(result.channelIssue ? [result.channelIssue] : [])]) this.issues.set(issue.channelId, issue);
     const channelId = "channelId" in t.task ? t.task.channelId : null;
+    if (t.task.kind === "messages") this.walked(t.task, result);
     this.add(result.next, held && t.task.kind === "messages" ? channelId : false);
     this.finishIfDone();
     this.onReport?.();
@@ -133,6 +160,20 @@ export class MemoryLedger implements JobLedger {
     if (!this.live) return false;
     this.state = "cancelled";
     return true;
+  }
+
+  private walked(task: Extract<Task, { kind: "messages" }>, result: PageResult): void {
+    let w = this.walks.get(task.channelId);
+    if (!w) {
+      const floorMs = Math.max(task.stopAfter ? snowflakeMs(task.stopAfter) : 0, snowflakeMs(task.channelId));
+      const topMs = task.before ? snowflakeMs(task.before) : floorMs + (task.spanMs ?? 0);
+      w = { topMs, floorMs, cursorMs: topMs, pages: 0, done: false };
+      this.walks.set(task.channelId, w);
+    }
+    w.pages++;
+    const next = result.next.find((n): n is Extract<Task, { kind: "messages" }> => n.kind === "messages" && n.channelId === task.channelId);
+    if (next?.before) w.cursorMs = Math.min(w.cursorMs, snowflakeMs(next.before));
+    else w.done = true;
   }
 
   /** Plans tasks never seen before; `heldChannel`: that channel's next messages page stays with the caller. */

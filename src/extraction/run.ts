@@ -36,6 +36,10 @@ export interface ExtractionOptions {
 }
 
 export interface ExtractionProgress {
+  /** Share of the estimated work done (see MemoryLedger.estimate); below 1 until the job succeeded. */
+  fraction?: number;
+  /** Pages estimated in all (done + left), from each channel's covered snowflake time range. */
+  pagesEstimated?: number;
   pagesDone: number;
   pagesQueued: number;
   inFlight: number;
@@ -116,8 +120,11 @@ export async function runExtraction(opts: ExtractionOptions): Promise<Extraction
     signalWake();
   };
   opts.signal?.addEventListener("abort", onAbort, { once: true });
-  const progress = () =>
-    opts.onProgress?.({ pagesDone: ledger.pagesDone, pagesQueued: queue.size, inFlight, written: { ...ledger.written } });
+  const progress = () => {
+    if (!opts.onProgress) return;
+    const e = ledger.estimate();
+    opts.onProgress({ fraction: e.fraction, pagesEstimated: e.total, pagesDone: ledger.pagesDone, pagesQueued: queue.size, inFlight, written: { ...ledger.written } });
+  };
   ledger.onReport = progress;
 
   const worker = async () => {
