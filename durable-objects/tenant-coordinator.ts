@@ -24,9 +24,11 @@ import type { Env } from "../src/env";
 import { taskId, type JobContext, type PageResult, type Task } from "../src/extraction/tasks";
 import { log } from "../src/lib/log";
 
-export type JobState = "queued" | "running" | "cancelling" | "cancelled" | "succeeded" | "partially_succeeded" | "failed";
-export type Trigger = "manual" | "schedule" | "retry" | "cli";
-const LIVE: JobState[] = ["queued", "running", "cancelling"];
+import { finalState, LIVE_STATES, snowflakeMs, type ChannelProgress, type JobState, type JobView, type Trigger } from "../src/extraction/job";
+
+export type { ChannelProgress, JobState, JobView, Trigger };
+export { snowflakeMs };
+const LIVE = LIVE_STATES;
 
 /** One queue message = one page of one job. `attempt` counts DO re-sends (stall recovery), not queue retries. */
 export interface ExtractMessage {
@@ -47,48 +49,17 @@ export interface PlanInput {
 }
 
 export type BeginAnswer =
-  | { run: true; ctx: JobContext }
+  /** task: run this one instead (the checkpoint of a walk whose consumer died: resume there). */
+  | { run: true; ctx: JobContext; task?: Task }
   | { run: false; reason: "unknown_job" | "job_not_live" | "task_done" };
-
-export interface ChannelProgress {
-  channel_id: string;
-  /** The channel's name where it is stored (skipped channels are stored too, unreadable). */
-  name?: string | null;
-  status: "pending" | "running" | "done" | "skipped" | "failed";
-  pages: number;
-  messages: number;
-  error: string | null;
-}
-
-/** The live view of a job, as the status endpoint shows it. Times are ISO strings. */
-export interface JobView {
-  id: string;
-  server_id: string;
-  state: JobState;
-  trigger: Trigger;
-  sync_days: number | null;
-  /** Oldest message time the sync covers; null: all history. */
-  window_start: string | null;
-  fetch_reactions: boolean;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  error: string | null;
-  counts: Record<string, number>;
-  pages: { done: number; failed: number; outstanding: number };
-  requests: number;
-  rate: { pages_per_second: number; requests_per_second: number };
-  estimated_seconds_left: number | null;
-  warnings: string[];
-  errors: string[];
-  channels: ChannelProgress[];
-}
 
 /** No progress for this long: the outstanding tasks are re-sent (then the job fails). */
 export const STALL_MS = 10 * 60_000;
 export const MAX_REQUEUES = 3;
 const ALARM_EVERY_MS = 60_000;
 const MAX_REFRESH_ATTEMPTS = 5;
+/** tasks.sent: 0 unsent, 1 sending, 2 sent, 3 held by the consumer walking its channel. */
+const HELD = 3;
 const SEND_CHUNK = 100; // Queue.sendBatch accepts at most 100 messages
 
 type Row = Record<string, SqlStorageValue>;
@@ -186,19 +157,33 @@ export class TenantCoordinator extends DurableObject<Env> {
     const job = this.job(jobId);
     if (!job) return { run: false, reason: "unknown_job" };
     if (!LIVE.includes(job.state as JobState) || job.state === "cancelling") return { run: false, reason: "job_not_live" };
-    const task = this.sql.exec<{ state: string }>(`SELECT state FROM tasks WHERE job_id = ? AND task_id = ?`, jobId, tid).toArray()[0];
-    if (!task || task.state !== "outstanding") return { run: false, reason: "task_done" };
+    const task = this.sql.exec<{ state: string; kind: string; channel_id: string | null }>(
+      `SELECT state, kind, channel_id FROM tasks WHERE job_id = ? AND task_id = ?`, jobId, tid,
+    ).toArray()[0];
+    let resume: Task | undefined;
+    if (task?.state !== "outstanding") {
+      // A walk's message delivered again: its consumer died mid-walk. Resume at the walk's checkpoint
+      // (the page it held), which nobody else will run.
+      const held = task?.kind === "messages"
+        ? this.sql.exec<{ task: string }>(
+            `SELECT task FROM tasks WHERE job_id = ? AND channel_id = ? AND kind = 'messages' AND state = 'outstanding' AND sent = ${HELD} LIMIT 1`,
+            jobId, task.channel_id,
+          ).toArray()[0]
+        : undefined;
+      if (!held) return { run: false, reason: "task_done" };
+      resume = JSON.parse(held.task) as Task;
+    }
     if (job.state === "queued") {
       this.sql.exec(`UPDATE jobs SET state = 'running', started_at = ? WHERE job_id = ?`, Date.now(), jobId);
     }
-    return { run: true, ctx: JSON.parse(job.ctx) as JobContext };
+    return { run: true, ctx: JSON.parse(job.ctx) as JobContext, ...(resume ? { task: resume } : {}) };
   }
 
   /**
    * A page finished. Accepted once per task: the counts are added, the follow-ups planned (deduped)
    * and sent, and the job finished when nothing is outstanding. A repeat report is ignored.
    */
-  async complete(jobId: string, tid: string, result: PageResult): Promise<{ accepted: boolean; state: JobState | null }> {
+  async complete(jobId: string, tid: string, result: PageResult, held = false): Promise<{ accepted: boolean; state: JobState | null }> {
     const job = this.job(jobId);
     if (!job) return { accepted: false, state: null };
     if (!isLive(job)) return { accepted: false, state: job.state as JobState };
@@ -222,6 +207,12 @@ export class TenantCoordinator extends DurableObject<Env> {
         JSON.stringify(counts), JSON.stringify(warnings), now, now, jobId,
       );
       this.addTasks(jobId, result.next);
+      if (held && task.kind === "messages") {
+        // The walk goes on with its next page itself: recorded (a crash resumes there), not sent.
+        for (const t of result.next) {
+          if (t.kind === "messages") this.sql.exec(`UPDATE tasks SET sent = ${HELD} WHERE job_id = ? AND task_id = ? AND state = 'outstanding' AND sent = 0`, jobId, taskId(t));
+        }
+      }
       // Channel progress counts the walk of its history (messages pages), not its reaction pages.
       if (result.channelId && task.kind === "messages") {
         this.channelPage(jobId, result.channelId, result.written.messages ?? 0, result.next);
@@ -255,11 +246,26 @@ export class TenantCoordinator extends DurableObject<Env> {
     if (!job || !isLive(job)) return { recorded: false };
     let recorded = false;
     this.ctx.storage.transactionSync(() => {
-      const task = this.sql
-        .exec<{ state: string; task: string; last_error: string | null }>(
-          `SELECT state, task, last_error FROM tasks WHERE job_id = ? AND task_id = ?`, jobId, tid,
-        )
-        .toArray()[0];
+      const read = (id: string) =>
+        this.sql
+          .exec<{ task_id: string; state: string; task: string; kind: string; channel_id: string | null; last_error: string | null }>(
+            `SELECT task_id, state, task, kind, channel_id, last_error FROM tasks WHERE job_id = ? AND task_id = ?`, jobId, id,
+          )
+          .toArray()[0];
+      let task = read(tid);
+      if (task && task.state !== "outstanding" && task.kind === "messages") {
+        // A walk's message dead-lettered: the page that failed is the walk's held checkpoint.
+        const held = this.sql
+          .exec<{ task_id: string }>(
+            `SELECT task_id FROM tasks WHERE job_id = ? AND channel_id = ? AND kind = 'messages' AND state = 'outstanding' AND sent = ${HELD} LIMIT 1`,
+            jobId, task.channel_id,
+          )
+          .toArray()[0];
+        if (held) {
+          tid = held.task_id;
+          task = read(tid);
+        }
+      }
       if (!task || task.state !== "outstanding") return;
       recorded = true;
       const why = task.last_error && !reason.includes(task.last_error) ? `${reason} (last error: ${task.last_error})` : reason;
@@ -431,7 +437,10 @@ export class TenantCoordinator extends DurableObject<Env> {
       if (!job || !isLive(job)) return;
       const rows = this.sql
         .exec<{ task_id: string; task: string; attempt: number }>(
-          `SELECT task_id, task, attempt FROM tasks WHERE job_id = ? AND state = 'outstanding' AND sent = 0 LIMIT ${SEND_CHUNK}`,
+          // Planning pages first, then the biggest walks (the same order as runExtraction's TaskQueue).
+          `SELECT task_id, task, attempt FROM tasks WHERE job_id = ? AND state = 'outstanding' AND sent = 0
+            ORDER BY CASE kind WHEN 'reactions' THEN 0 WHEN 'messages' THEN 1 + coalesce(json_extract(task, '$.spanMs'), 0) ELSE 1e18 END DESC
+            LIMIT ${SEND_CHUNK}`,
           jobId,
         )
         .toArray();
@@ -467,10 +476,8 @@ export class TenantCoordinator extends DurableObject<Env> {
     const failedChannels = this.sql
       .exec<{ channel_id: string; error: string | null }>(`SELECT channel_id, error FROM channels WHERE job_id = ? AND status = 'failed'`, jobId)
       .toArray();
-    const problems: string[] = [];
-    if (job.pages_failed > 0) problems.push(`${job.pages_failed} page(s) failed permanently`);
-    if (failedChannels.length > 0) problems.push(`${failedChannels.length} channel(s) failed: ${failedChannels.map((c) => `${c.channel_id} (${c.error ?? "error"})`).join(", ")}`);
-    await this.finish(jobId, problems.length ? "partially_succeeded" : "succeeded", problems.length ? problems.join("; ").slice(0, 2000) : null);
+    const end = finalState({ pagesFailed: job.pages_failed, failedChannels: failedChannels.map((c) => ({ channelId: c.channel_id, error: c.error })) });
+    await this.finish(jobId, end.state, end.error);
   }
 
   /** Ends the job: no page runs after this (begin/reserve answer "not live"), then persist + refresh. */
@@ -640,11 +647,6 @@ export class TenantCoordinator extends DurableObject<Env> {
 
 function isLive(job: JobRow): boolean {
   return LIVE.includes(job.state as JobState);
-}
-
-const DISCORD_EPOCH = 1420070400000n;
-export function snowflakeMs(id: string): number {
-  return Number((BigInt(id) >> 22n) + DISCORD_EPOCH);
 }
 
 function round2(n: number): number {

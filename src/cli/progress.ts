@@ -36,6 +36,8 @@ export class ProgressState {
   progress: ExtractionProgress = { pagesDone: 0, pagesQueued: 0, inFlight: 0, written: {} };
   readonly startedAt: number;
   finished = false;
+  /** Cancelled (Ctrl+C) or failed: the display never shows such a sync as complete. */
+  stopped = false;
   constructor(now: number) {
     this.startedAt = now;
   }
@@ -73,12 +75,14 @@ function bar(fraction: number, width: number): string {
 /** Overall fraction, rate (pages/s) and time left, from pages done vs pages known. */
 export function overall(state: ProgressState, now: number): { fraction: number; rate: number; leftMs: number | null } {
   const p = state.progress;
-  const remaining = p.pagesQueued + p.inFlight;
+  // Pages left: from the snowflake-coverage estimate when the engine gives one (it grows with the
+  // work discovered), else what is queued. A stopped sync keeps its fraction: never 100%.
+  const remaining = p.pagesEstimated !== undefined ? Math.max(p.pagesEstimated - p.pagesDone, p.pagesQueued + p.inFlight) : p.pagesQueued + p.inFlight;
   const total = p.pagesDone + remaining;
   const elapsed = Math.max(1, now - state.startedAt);
   const rate = (p.pagesDone / elapsed) * 1000;
   return {
-    fraction: state.finished ? 1 : total === 0 ? 0 : p.pagesDone / total,
+    fraction: state.finished && !state.stopped ? 1 : p.fraction ?? (total === 0 ? 0 : p.pagesDone / total),
     rate,
     leftMs: state.finished ? 0 : rate > 0 ? (remaining / rate) * 1000 : null,
   };

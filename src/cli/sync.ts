@@ -12,12 +12,13 @@ import { ProgressDisplay, ProgressState } from "./progress";
 import { LOCAL_TENANT, readSettings, requireToken } from "./settings";
 import { formatTable } from "./table";
 
-export const SYNC_HELP = `discord-sql sync --guild ID [--days N|all] [--no-reactions] [--concurrency N]
+export const SYNC_HELP = `discord-sql sync --guild ID [--days N|all] [--no-reactions] [--concurrency N] [--full]
   Copies a Discord server into the database (incremental after the first run).
   --guild ID        the server (Discord: right-click the server > Copy Server ID; \`discord-sql guilds\` lists them)
   --days N|all      history to fetch (default SYNC_DAYS, else 7)
   --no-reactions    skip who-reacted lists (default FETCH_REACTIONS, else fetched)
   --concurrency N   pages fetched at once (default 8)
+  --full            deep re-scan: walk every channel again (finds deletions of old messages; costs a full sync)
   Ctrl+C stops after the pages in flight; run the same command again to resume.`;
 
 /** Tables of a server shown in the summary, with the filter that selects the server's rows. */
@@ -32,7 +33,7 @@ const SERVER_TABLES: [string, string][] = [
 ];
 
 export async function syncCommand(argv: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<number> {
-  const args = parseArgs("sync", argv, { values: ["guild", "days", "concurrency"], switches: ["no-reactions", "reactions"] });
+  const args = parseArgs("sync", argv, { values: ["guild", "days", "concurrency"], switches: ["no-reactions", "reactions", "full"] });
   if (args.positionals.length) throw new OneLineError(`unexpected argument ${JSON.stringify(args.positionals[0])} (usage: ${SYNC_HELP.split("\n")[0]})`);
   const settings = readSettings();
   const guildId = guildIdArg(args.values.guild);
@@ -96,6 +97,7 @@ export async function syncCommand(argv: string[], io: { stdout: NodeJS.WriteStre
         syncDays,
         fetchReactions,
         concurrency,
+        full: args.switches.has("full"),
         signal: controller.signal,
         onProgress: (p) => (state.progress = p),
       });
@@ -108,6 +110,7 @@ export async function syncCommand(argv: string[], io: { stdout: NodeJS.WriteStre
       process.off("SIGINT", onSigint);
     }
     state.progress = { ...state.progress, written: stats.written, pagesQueued: 0, inFlight: 0 };
+    state.stopped = stats.status === "cancelled" || stats.status === "failed";
     display.stop();
 
     if (stats.status === "failed") {

@@ -1,8 +1,10 @@
-// Queue consumers. Main queue: one message = one page of one job. For each page the tenant's DO
-// is asked first (job still live? task not done yet?), the page runs with a Discord client whose
-// every request goes through the DO's rate limiter (which also stops the page when the job was
-// cancelled), the result is reported to the DO (which plans and sends the follow-ups), then acked.
-// A page that throws before reporting is retried; the DO ledger makes re-runs and redeliveries safe.
+// Queue consumers. Main queue: one message = one task of one job. For each the tenant's DO is asked
+// first (job still live? task not done yet? a walk to resume?), then the task runs through the same
+// loop as runExtraction (runLedgerTask): a messages task walks its channel for up to WALK_PAGES pages
+// or WALK_MS, fetching the next page while writing the current one and checkpointing each page in
+// the DO ledger (which plans and sends the follow-ups). Every request goes through the DO's rate
+// limiter (which also stops the walk when the job was cancelled). A task that throws is retried;
+// the redelivery resumes at the last checkpoint, so nothing is lost or written twice.
 // DLQ: a page that exhausted its retries is recorded on its job as dead (job ends partially_succeeded).
 import type { ExtractMessage } from "../../durable-objects/tenant-coordinator";
 import { loadBotToken } from "../accounts/bot";
@@ -14,16 +16,20 @@ import type { Env } from "../env";
 import { ApiError } from "../errors";
 import { log } from "../lib/log";
 import { coordinator, CoordinatorRateLimiter, JobStoppedError, type CoordinatorStub } from "./coordinator-client";
+import { DurableLedger, runLedgerTask, type RunPage } from "./ledger";
 import { runTask as realRunTask } from "./page";
-import { taskId, type JobContext, type PageResult, type Task, type TaskDeps } from "./tasks";
+import { taskId, type Task } from "./tasks";
 
 export const TOKEN_REVOKED = "Discord token invalid or revoked";
-/** Pages run at once per batch; the batch's pool has as many connections. */
-const CONCURRENCY = 4;
+/** Tasks run at once per batch (every message of a batch: a walk holds its slot for a while). */
+export const CONCURRENCY = 10;
+/** A walk's budget per delivery: long enough that queue hops are rare, short enough to share consumers. */
+export const WALK_PAGES = 100;
+export const WALK_MS = 30_000;
 const MAX_BACKOFF_S = 300;
 
 export interface ConsumerDeps {
-  runTask: (task: Task, ctx: JobContext, deps: TaskDeps) => Promise<PageResult>;
+  runTask: RunPage;
   loadToken: (pool: PoolLike, config: Config, tenantId: string) => Promise<string>;
   /** Extra DiscordClient options (tests: an injected fetch). */
   discordOptions?: Partial<DiscordClientOptions>;
@@ -62,8 +68,9 @@ async function handleMessage(
     msg.ack();
     return;
   }
-  const { tenantId, jobId, task } = body;
-  const tid = taskId(task);
+  const { tenantId, jobId } = body;
+  let task = body.task;
+  let tid = taskId(task);
   const stub = coordinator(env, tenantId);
   const fields = { tenantId, jobId, task: tid, attempts: msg.attempts };
   try {
@@ -88,13 +95,16 @@ async function handleMessage(
       signal: abort.signal,
       ...deps.discordOptions,
     });
-    let result: PageResult;
+    const ledger = new DurableLedger(stub, jobId);
+    const resume = { task: go.task ?? task };
     try {
-      result = await deps.runTask(task, go.ctx, { discord, pool });
+      await runLedgerTask(ledger, resume.task, go.ctx, { discord, pool }, { maxPages: WALK_PAGES, deadline: Date.now() + WALK_MS }, deps.runTask, resume);
     } finally {
+      // A failure is about the page the walk had reached, not the one the message named.
+      task = resume.task;
+      tid = taskId(task);
       await limiter.flush();
     }
-    await stub.complete(jobId, tid, result);
     msg.ack();
   } catch (err) {
     await handleFailure(err, msg, stub, jobId, tid, task, fields);

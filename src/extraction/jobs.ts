@@ -19,6 +19,8 @@ export interface StartSyncOptions {
   /** Days of history; undefined/null: the plan's default window. */
   syncDays?: number | null;
   fetchReactions?: boolean;
+  /** Deep re-scan (see JobContext.full). */
+  full?: boolean;
   trigger?: Trigger;
 }
 
@@ -86,6 +88,7 @@ export async function startSync(env: Env, tenantId: string, opts: StartSyncOptio
         windowStart: syncDays === null ? null : new Date(Date.now() - syncDays * DAY_MS).toISOString(),
         fetchReactions,
         rescanMs: config.RESCAN_DAYS * DAY_MS,
+        ...(opts.full ? { full: true } : {}),
       },
     };
     try {

@@ -52,7 +52,16 @@ const MESSAGE_CHANNEL_TYPES = new Set([0, 2, 5, 10, 11, 12, 13]);
 /** Channel types that have threads (archived lists are per channel). */
 const THREAD_PARENT_TYPES = new Set([0, 5, 15, 16]);
 
-export async function runTask(task: Task, ctx: JobContext, deps: TaskDeps): Promise<PageResult> {
+type MessagesTask = Extract<Task, { kind: "messages" }>;
+
+/** Page options of a walk: the page already being fetched, and a hook to start fetching the next one. */
+interface PageHooks {
+  page?: Promise<APIMessage[]>;
+  /** Called with the walk's next page (before this page is written), so it can be fetched meanwhile. */
+  prefetch?: (next: MessagesTask) => void;
+}
+
+export async function runTask(task: Task, ctx: JobContext, deps: TaskDeps, hooks: PageHooks = {}): Promise<PageResult> {
   try {
     switch (task.kind) {
       case "guild":
@@ -62,7 +71,7 @@ export async function runTask(task: Task, ctx: JobContext, deps: TaskDeps): Prom
       case "threads":
         return await threadsPage(task, ctx, deps);
       case "messages":
-        return await messagesPage(task, ctx, deps);
+        return await messagesPage(task, ctx, deps, hooks);
       case "reactions":
         return await reactionsPage(task, ctx, deps);
     }
@@ -120,17 +129,21 @@ interface WalkTarget {
 }
 
 /**
- * Message walks for these channels. Incremental when an earlier job covered the channel: stop at
- * the older of (newest stored, covering job's start) minus the re-scan window; otherwise at the
- * window start. Channels with nothing to fetch are complete for this job right away.
+ * Message walks for these channels. Incremental when an earlier job covered the channel: nothing is
+ * fetched when Discord's last_message_id is one we already store and our newest message is older
+ * than the re-scan window counted back from now (no new message, and none young enough to still be
+ * edited, deleted or reacted to). Otherwise the walk stops at the older of (newest stored, covering
+ * job's start, now - re-scan window), never before the window start. A deep re-scan (ctx.full)
+ * walks everything in the window. Channels with nothing to fetch are complete for this job at once.
  */
 async function planWalks(
   tx: TenantTx,
   ctx: JobContext,
   targets: WalkTarget[],
 ): Promise<{ tasks: Task[]; stops: Map<string, string>; doneNow: string[] }> {
-  const coverage = await readCoverage(tx, targets.map((t) => t.id), ctx.windowStart);
+  const coverage = ctx.full ? new Map<string, { newestId: string | null; coveredUntil: string | null }>() : await readCoverage(tx, targets.map((t) => t.id), ctx.windowStart);
   const windowSf = windowSnowflake(ctx);
+  const rescanFrom = Date.now() - ctx.rescanMs;
   const tasks: Task[] = [];
   const stops = new Map<string, string>();
   const doneNow: string[] = [];
@@ -139,8 +152,15 @@ async function planWalks(
     let stop = windowSf;
     if (cov?.coveredUntil) {
       const covered = Date.parse(cov.coveredUntil);
-      const base = cov.newestId ? Math.min(snowflakeMs(cov.newestId), covered) : covered;
-      stop = maxId(windowSf, snowflakeAt(base - ctx.rescanMs));
+      const base = Math.min(cov.newestId ? snowflakeMs(cov.newestId) : covered, covered, rescanFrom);
+      stop = maxId(windowSf, snowflakeAt(base));
+      const unchanged =
+        t.lastMessageId !== undefined && (t.lastMessageId === null || (!!cov.newestId && compareIds(t.lastMessageId, cov.newestId) <= 0));
+      if (unchanged && (!cov.newestId || snowflakeMs(cov.newestId) < rescanFrom)) {
+        // No stop recorded: no walk will re-plan this channel's unfinished who-reacted lists.
+        doneNow.push(t.id);
+        continue;
+      }
     }
     stops.set(t.id, stop);
     // Nothing at or after the stop point, neither on Discord nor stored (a stored one may have been deleted).
@@ -149,7 +169,8 @@ async function planWalks(
       doneNow.push(t.id);
       continue;
     }
-    tasks.push(stop === "0" ? { kind: "messages", channelId: t.id } : { kind: "messages", channelId: t.id, stopAfter: stop });
+    const spanMs = Math.max(0, (t.lastMessageId ? snowflakeMs(t.lastMessageId) : Date.now()) - Math.max(snowflakeMs(stop), snowflakeMs(t.id)));
+    tasks.push(stop === "0" ? { kind: "messages", channelId: t.id, spanMs } : { kind: "messages", channelId: t.id, stopAfter: stop, spanMs });
   }
   return { tasks, stops, doneNow };
 }
@@ -174,6 +195,7 @@ async function guildPage(ctx: JobContext, { discord, pool }: TaskDeps): Promise<
   const manage: string[] = [];
   const next: Task[] = [{ kind: "members" }];
   const walkTargets: WalkTarget[] = [];
+  const threadParents: { id: string; type: number; canManage: boolean }[] = [];
   for (const channel of channels) {
     const perms = computeChannelPermissions(guild, roles, { user: member.user ?? me, roles: member.roles }, channel);
     const canView = (perms & PermissionFlagsBits.ViewChannel) !== 0n;
@@ -190,11 +212,7 @@ async function guildPage(ctx: JobContext, { discord, pool }: TaskDeps): Promise<
     const canManage = canReadPrivateArchivedThreads(perms);
     if (canManage) manage.push(channel.id);
     if (MESSAGE_CHANNEL_TYPES.has(channel.type)) walkTargets.push({ id: channel.id, lastMessageId: lastMessageOf(channel as APIChannel) });
-    if (THREAD_PARENT_TYPES.has(channel.type)) {
-      next.push({ kind: "threads", channelId: channel.id, archived: "public" });
-      // Private threads exist only under text channels.
-      if (channel.type === 0) next.push({ kind: "threads", channelId: channel.id, archived: canManage ? "private" : "joined" });
-    }
+    if (THREAD_PARENT_TYPES.has(channel.type)) threadParents.push({ id: channel.id, type: channel.type, canManage });
   }
   next.splice(1, 0, { kind: "threads", channelId: ctx.guildId, archived: "active", readable, manage });
 
@@ -206,6 +224,13 @@ async function guildPage(ctx: JobContext, { discord, pool }: TaskDeps): Promise<
       channels: rows,
       emojis: (guild.emojis ?? []).filter((e) => e.id).map((e) => mapEmoji(e, ctx.guildId)),
     }, rejected));
+    const since = ctx.full ? null : await readLastCompleteSync(tx, ctx);
+    for (const p of threadParents) {
+      const archivedAfter = since ? { archivedAfter: since } : {};
+      next.push({ kind: "threads", channelId: p.id, archived: "public", ...archivedAfter });
+      // Private threads exist only under text channels (the joined list is ordered by id, not archive time).
+      if (p.type === 0) next.push(p.canManage ? { kind: "threads", channelId: p.id, archived: "private", ...archivedAfter } : { kind: "threads", channelId: p.id, archived: "joined" });
+    }
     const plan = await planWalks(tx, ctx, walkTargets);
     await markChannelsDone(tx, ctx.jobId, plan.doneNow);
     next.push(...plan.tasks);
@@ -221,6 +246,22 @@ async function guildPage(ctx: JobContext, { discord, pool }: TaskDeps): Promise<
     }
     return { written, next, channelIssues: issues, ...rejections(rejected) };
   });
+}
+
+/**
+ * When the last complete sync of this server started (a minute early, for clock skew), if its window
+ * reached at least as far back as this job's: threads archived before then were listed by it.
+ */
+async function readLastCompleteSync(tx: TenantTx, ctx: JobContext): Promise<string | null> {
+  const res = await tx.query<{ at: Date | string | null }>(
+    `SELECT max(COALESCE(started_at, created_at)) - interval '1 minute' AS at FROM sync_jobs
+      WHERE tenant_id = current_setting('app.current_tenant', true) AND server_id = $1::bigint AND status = 'succeeded' AND id <> $2
+        AND (sync_days IS NULL OR ($3::timestamptz IS NOT NULL
+             AND COALESCE(started_at, created_at) - make_interval(days => sync_days) <= $3::timestamptz + interval '1 minute'))`,
+    [ctx.guildId, ctx.jobId, ctx.windowStart],
+  );
+  const at = res.rows[0]?.at;
+  return at ? new Date(at).toISOString() : null;
 }
 
 // ---------------------------------------------------------------- members
@@ -255,8 +296,11 @@ async function threadsPage(task: Extract<Task, { kind: "threads" }>, ctx: JobCon
     const kind = task.archived === "joined" ? "joined-private" : task.archived;
     const res = await discord.listArchivedThreads(task.channelId, kind, { before: task.before, limit: THREADS_PAGE });
     threads = res.threads as APIThreadChannel[];
-    // Every thread the bot can see is stored (the channel list is not limited by the sync window).
-    if (res.has_more && threads.length > 0) {
+    // Every thread the bot can see is stored (the channel list is not limited by the sync window),
+    // down to those archived before the last complete sync: that sync listed them already.
+    const oldest = threads.map((t) => Date.parse(t.thread_metadata?.archive_timestamp ?? "")).filter(Number.isFinite).reduce((a, b) => Math.min(a, b), Infinity);
+    const listedBefore = task.archivedAfter !== undefined && oldest < Date.parse(task.archivedAfter);
+    if (res.has_more && threads.length > 0 && !listedBefore) {
       const before =
         task.archived === "joined"
           ? threads.map((t) => t.id).reduce(minId)
@@ -292,9 +336,13 @@ async function threadsPage(task: Extract<Task, { kind: "threads" }>, ctx: JobCon
 
 // ---------------------------------------------------------------- messages
 
-async function messagesPage(task: Extract<Task, { kind: "messages" }>, ctx: JobContext, { discord, pool }: TaskDeps): Promise<PageResult> {
+function fetchMessages(discord: TaskDeps["discord"], task: MessagesTask): Promise<APIMessage[]> {
+  return discord.getMessages(task.channelId, { before: task.before, limit: MESSAGES_PAGE }) as Promise<APIMessage[]>;
+}
+
+async function messagesPage(task: MessagesTask, ctx: JobContext, { discord, pool }: TaskDeps, hooks: PageHooks = {}): Promise<PageResult> {
   const stop = maxId(windowSnowflake(ctx), task.stopAfter ?? "0");
-  const page = (await discord.getMessages(task.channelId, { before: task.before, limit: MESSAGES_PAGE })) as APIMessage[];
+  const page = await (hooks.page ?? fetchMessages(discord, task));
   const sorted = [...page].sort((a, b) => compareIds(b.id, a.id));
   const kept = sorted.filter((m) => compareIds(m.id, stop) >= 0);
   const lowest = sorted.at(-1)?.id;
@@ -304,6 +352,7 @@ async function messagesPage(task: Extract<Task, { kind: "messages" }>, ctx: JobC
   const rows = mapMessages(ctx.guildId, kept.map((m) => ({ ...m, channel_id: m.channel_id ?? task.channelId })));
   const ids = rows.messages.map((m) => m.id);
   const now = new Date().toISOString();
+  if (continues) hooks.prefetch?.({ ...task, before: lowest! });
 
   return withTenant(pool, ctx.tenantId, async (tx) => {
     const next: Task[] = continues ? [{ ...task, before: lowest! }] : [];
@@ -345,6 +394,53 @@ async function messagesPage(task: Extract<Task, { kind: "messages" }>, ctx: JobC
     const follow = skipped.size > 0 ? next.filter((t) => t.kind !== "reactions" || !skipped.has(t.messageId)) : next;
     return { written, next: follow, channelId: task.channelId, ...rejections(rejected) };
   });
+}
+
+// ---------------------------------------------------------------- walks
+
+export interface WalkBudget {
+  /** Pages at most in this walk (the queue consumer hands the rest back to the queue). */
+  maxPages: number;
+  /** Wall-clock end (ms): no page is started after it. */
+  deadline: number;
+}
+
+/**
+ * Walks a channel's history from `task`, page after page, fetching the next page while the current
+ * one is written. Every page is reported to `checkpoint` (the job ledger) with the walk's next page,
+ * `held` when this walk goes on with it (so the ledger does not hand it out again) or not when the
+ * walk stops there (budget spent: the ledger hands it out). checkpoint returns false when the job
+ * stopped. A page that throws ends the walk with the error; what was checkpointed stays done.
+ */
+export async function walkMessages(
+  task: MessagesTask,
+  ctx: JobContext,
+  deps: TaskDeps,
+  budget: WalkBudget,
+  checkpoint: (task: MessagesTask, result: PageResult, held: boolean) => Promise<boolean>,
+  run: (task: Task, ctx: JobContext, deps: TaskDeps, hooks?: PageHooks) => Promise<PageResult> = runTask,
+): Promise<void> {
+  let current = task;
+  let page: Promise<APIMessage[]> | undefined;
+  for (let n = 1; ; n++) {
+    let next: MessagesTask | undefined;
+    let nextPage: Promise<APIMessage[]> | undefined;
+    const goOn = () => n < budget.maxPages && Date.now() < budget.deadline;
+    const result = await run(current, ctx, deps, {
+      page,
+      prefetch: (t) => {
+        if (!goOn()) return;
+        next = t;
+        nextPage = fetchMessages(deps.discord, t);
+        nextPage.catch(() => {}); // awaited (and its error handled) by the next page
+      },
+    });
+    const held = next !== undefined && result.next.some((t) => t.kind === "messages" && t.channelId === next!.channelId && t.before === next!.before);
+    const live = await checkpoint(current, result, held);
+    if (!held || !live) return;
+    current = next!;
+    page = nextPage;
+  }
 }
 
 // ---------------------------------------------------------------- reactions

@@ -5,8 +5,9 @@ import { ensureTenant } from "../accounts/tenants";
 import { withTenant, type PoolLike } from "../db/client";
 import { DiscordAuthError, DiscordClient, type DiscordClientOptions } from "../discord";
 import { log } from "../lib/log";
+import { MemoryLedger, runLedgerTask } from "./ledger";
 import { runTask } from "./page";
-import { taskId, type ChannelIssue, type JobContext, type PageResult, type Task } from "./tasks";
+import { taskId, type ChannelIssue, type JobContext, type PageResult, type Task, type TaskDeps } from "./tasks";
 
 const DAY_MS = 86_400_000;
 
@@ -21,8 +22,10 @@ export interface ExtractionOptions {
   fetchReactions: boolean;
   /** Pages in flight at once (default 8): parallel across channels, each channel walks in order. */
   concurrency?: number;
-  /** Incremental syncs re-scan this much before the newest stored message (default 2 days). */
+  /** Incremental syncs re-scan messages posted this long before now (default 2 days). */
   rescanMs?: number;
+  /** Deep re-scan: walk every channel to the window start, ignoring earlier syncs (finds deletions of old messages). */
+  full?: boolean;
   onProgress?: (p: ExtractionProgress) => void;
   /** Stops cleanly: pages in flight finish, nothing new starts. A later run resumes. */
   signal?: AbortSignal;
@@ -33,6 +36,10 @@ export interface ExtractionOptions {
 }
 
 export interface ExtractionProgress {
+  /** Share of the estimated work done (see MemoryLedger.estimate); below 1 until the job succeeded. */
+  fraction?: number;
+  /** Pages estimated in all (done + left), from each channel's covered snowflake time range. */
+  pagesEstimated?: number;
   pagesDone: number;
   pagesQueued: number;
   inFlight: number;
@@ -86,47 +93,39 @@ export async function runExtraction(opts: ExtractionOptions): Promise<Extraction
     windowStart: opts.syncDays === null ? null : new Date(now - opts.syncDays * DAY_MS).toISOString(),
     fetchReactions: opts.fetchReactions,
     rescanMs: opts.rescanMs ?? 2 * DAY_MS,
+    ...(opts.full ? { full: true } : {}),
   };
   await startJob(opts, jobId);
 
-  const written: Record<string, number> = {};
-  const issues = new Map<string, ChannelIssue>();
-  const warnings: string[] = [];
   const queue = new TaskQueue();
-  queue.push({ kind: "guild" });
-  const seen = new Set<string>([taskId({ kind: "guild" })]);
-  let pages = 0;
-  let pagesFailed = 0;
-  let inFlight = 0;
-  let fatal = null as Error | null;
-  const maxAttempts = opts.maxAttempts ?? 4;
-  const concurrency = Math.max(1, opts.concurrency ?? 8);
-  const stopping = () => fatal !== null || opts.signal?.aborted === true;
-
-  const absorb = (result: PageResult) => {
-    pages++;
-    for (const [k, v] of Object.entries(result.written)) if (v) written[k] = (written[k] ?? 0) + v;
-    for (const w of result.warnings ?? []) if (!warnings.includes(w)) warnings.push(w);
-    for (const issue of [...(result.channelIssues ?? []), ...(result.channelIssue ? [result.channelIssue] : [])]) {
-      issues.set(issue.channelId, issue);
-    }
-    for (const t of result.next) {
-      const id = taskId(t);
-      if (seen.has(id)) continue; // re-planned (e.g. a pending reaction list also met by a walk)
-      seen.add(id);
-      queue.push(t);
-    }
-    opts.onProgress?.({ pagesDone: pages, pagesQueued: queue.size, inFlight, written: { ...written } });
-  };
-
-  // Workers wait for a task, or for the last in-flight page to finish (it may plan more).
+  // Workers wait for a task, or for the last in-flight task to finish (it may plan more).
   let wake: (() => void) | null = null;
   const signalWake = () => {
     const w = wake;
     wake = null;
     w?.();
   };
-  opts.signal?.addEventListener("abort", signalWake, { once: true });
+  const ledger = new MemoryLedger((tasks) => {
+    for (const t of tasks) queue.push(t);
+    signalWake();
+  });
+  let inFlight = 0;
+  let fatal = null as Error | null;
+  const maxAttempts = opts.maxAttempts ?? 4;
+  const concurrency = Math.max(1, opts.concurrency ?? 8);
+  const deps = { discord, pool: opts.pool };
+  const stopping = () => fatal !== null || opts.signal?.aborted === true;
+  const onAbort = () => {
+    ledger.cancel();
+    signalWake();
+  };
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  const progress = () => {
+    if (!opts.onProgress) return;
+    const e = ledger.estimate();
+    opts.onProgress({ fraction: e.fraction, pagesEstimated: e.total, pagesDone: ledger.pagesDone, pagesQueued: queue.size, inFlight, written: { ...ledger.written } });
+  };
+  ledger.onReport = progress;
 
   const worker = async () => {
     for (;;) {
@@ -146,17 +145,11 @@ export async function runExtraction(opts: ExtractionOptions): Promise<Extraction
       const { task, lane } = next;
       inFlight++;
       try {
-        absorb(await runWithRetry(task, ctx, discord, opts.pool, maxAttempts));
+        await runWithRetry(ledger, task, ctx, deps, maxAttempts);
       } catch (err) {
-        if (err instanceof DiscordAuthError) {
-          fatal ??= err;
-        } else {
-          pagesFailed++;
-          const channelId = "channelId" in task ? task.channelId : opts.guildId;
-          const reason = `page ${taskId(task)} failed: ${(err as Error).message}`;
-          log.warn("extraction.page_failed", { tenantId: opts.tenantId, jobId, task: taskId(task), message: (err as Error).message });
-          if (task.kind === "guild") fatal ??= err as Error;
-          else issues.set(channelId, { channelId, status: "failed", reason });
+        if (err instanceof DiscordAuthError || task.kind === "guild") {
+          fatal ??= err as Error;
+          await ledger.fail((err as Error).message);
         }
       } finally {
         inFlight--;
@@ -166,15 +159,9 @@ export async function runExtraction(opts: ExtractionOptions): Promise<Extraction
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  opts.signal?.removeEventListener("abort", signalWake);
+  opts.signal?.removeEventListener("abort", onAbort);
 
-  const status: ExtractionStatus = fatal
-    ? "failed"
-    : opts.signal?.aborted
-      ? "cancelled"
-      : pagesFailed > 0 || [...issues.values()].some((i) => i.status === "failed")
-        ? "partially_succeeded"
-        : "succeeded";
+  const status: ExtractionStatus = fatal ? "failed" : opts.signal?.aborted ? "cancelled" : ledger.state === "partially_succeeded" ? "partially_succeeded" : "succeeded";
   const error = fatal
     ? fatal instanceof DiscordAuthError
       ? "Discord rejected the bot token (invalid or revoked): reconnect the bot and sync again"
@@ -183,30 +170,43 @@ export async function runExtraction(opts: ExtractionOptions): Promise<Extraction
   const stats: ExtractionStats = {
     jobId,
     status,
-    written,
-    pages,
-    pagesFailed,
+    written: ledger.written,
+    pages: ledger.pagesDone,
+    pagesFailed: ledger.pagesFailed,
     requests: counted ? counters.requests : null,
     rateLimited: counted ? counters.rateLimited : null,
     durationMs: Date.now() - started,
-    channelIssues: [...issues.values()],
-    warnings,
+    channelIssues: [...ledger.issues.values()],
+    warnings: ledger.warnings,
     error,
   };
   await finishJob(opts, stats);
-  log.info("extraction.finished", { tenantId: opts.tenantId, jobId, status, pages, requests: stats.requests, durationMs: stats.durationMs });
+  log.info("extraction.finished", { tenantId: opts.tenantId, jobId, status, pages: stats.pages, requests: stats.requests, durationMs: stats.durationMs });
   return stats;
 }
 
-async function runWithRetry(task: Task, ctx: JobContext, discord: DiscordClient, pool: PoolLike, maxAttempts: number): Promise<PageResult> {
+/**
+ * Runs a task through the shared loop; transient failures are retried from the walk's last
+ * checkpoint (a page wrote nothing unless it was reported, so a retry cannot duplicate). A task
+ * that keeps failing is recorded dead (the job ends partially_succeeded); auth errors end the job.
+ */
+async function runWithRetry(ledger: MemoryLedger, task: Task, ctx: JobContext, deps: TaskDeps, maxAttempts: number): Promise<void> {
+  const resume = { task };
+  const budget = { maxPages: Number.POSITIVE_INFINITY, deadline: Number.POSITIVE_INFINITY };
   for (let attempt = 1; ; attempt++) {
     try {
-      return await runTask(task, ctx, { discord, pool });
+      return await runLedgerTask(ledger, resume.task, ctx, deps, budget, runTask, resume);
     } catch (err) {
-      // The page wrote nothing (one transaction, rolled back), so running it again cannot duplicate.
-      if (err instanceof DiscordAuthError || attempt >= maxAttempts) throw err;
+      const tid = taskId(resume.task);
+      if (err instanceof DiscordAuthError) throw err;
+      if (attempt >= maxAttempts) {
+        log.warn("extraction.page_failed", { tenantId: ctx.tenantId, jobId: ctx.jobId, task: tid, message: (err as Error).message });
+        if (resume.task.kind === "guild") throw err;
+        await ledger.dead(tid, `failed: ${(err as Error).message}`);
+        return;
+      }
       const wait = Math.min(8000, 250 * 2 ** attempt);
-      log.warn("extraction.page_retry", { jobId: ctx.jobId, task: taskId(task), attempt, message: (err as Error).message });
+      log.warn("extraction.page_retry", { jobId: ctx.jobId, task: tid, attempt, message: (err as Error).message });
       await new Promise((r) => setTimeout(r, wait));
     }
   }
@@ -283,14 +283,23 @@ export class TaskQueue {
     this.size++;
   }
 
+  /** Planning pages first (they discover the work), then the biggest walks, then who-reacted lists. */
+  static priority(task: Task): number {
+    if (task.kind === "messages") return 1 + (task.spanMs ?? 0);
+    return task.kind === "reactions" ? 0 : Number.MAX_SAFE_INTEGER;
+  }
+
   take(): { task: Task; lane: string } | undefined {
     let best: string | undefined;
     let bestInFlight = Infinity;
+    let bestPriority = -1;
     for (const [name, lane] of this.lanes) {
-      if (lane.tasks.length > 0 && lane.inFlight < bestInFlight) {
+      if (lane.tasks.length === 0) continue;
+      const p = TaskQueue.priority(lane.tasks[0]);
+      if (lane.inFlight < bestInFlight || (lane.inFlight === bestInFlight && p > bestPriority)) {
         best = name;
         bestInFlight = lane.inFlight;
-        if (bestInFlight === 0) break;
+        bestPriority = p;
       }
     }
     if (best === undefined) return undefined;

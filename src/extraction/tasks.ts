@@ -21,13 +21,28 @@ export type Task =
       before?: string;
       readable?: string[];
       manage?: string[];
+      /**
+       * Archived lists (newest archived first) stop at threads archived before this instant: the
+       * previous complete sync listed them, and their messages cannot change while they stay archived.
+       */
+      archivedAfter?: string;
     }
   /**
    * One page (<= 100) of a channel's or thread's messages, newest first, walking back with `before`
    * until the sync window start or `stopAfter`: a snowflake below which nothing is fetched (incremental
    * syncs: the newest message already stored minus the re-scan window).
    */
-  | { kind: "messages"; channelId: string; before?: string; stopAfter?: string }
+  | {
+      kind: "messages";
+      channelId: string;
+      before?: string;
+      stopAfter?: string;
+      /**
+       * Estimated size: the snowflake time (ms) between the walk's newest message (last_message_id)
+       * and where it stops (the stop point or the channel's creation). Biggest walks start first.
+       */
+      spanMs?: number;
+    }
   /** One page (<= 100) of the users who reacted to a message with one emoji, normal (0) or burst (1). */
   | {
       kind: "reactions";
@@ -50,8 +65,13 @@ export interface JobContext {
   /** Messages created before this instant are out of the sync window. null: no limit. */
   windowStart: string | null;
   fetchReactions: boolean;
-  /** Incremental syncs re-scan this many milliseconds before the newest stored message. */
+  /**
+   * Incremental syncs re-scan messages posted in this many milliseconds before now (edits, deletions
+   * and reaction changes follow a message's posting in wall-clock time).
+   */
   rescanMs: number;
+  /** Deep re-scan: ignore what earlier syncs covered and walk every channel to the window start (finds old deletions). */
+  full?: boolean;
 }
 
 export interface TaskDeps {

@@ -695,7 +695,8 @@ export function makeReactions(ctx: { rng: Rng; guild: SimGuild; reactorPicker: W
     else if (r < 0.97) {
       const e = rng.pick(ctx.guild.emojis);
       emoji = { id: e.id!, name: e.name!, animated: !!e.animated };
-    } else emoji = rng.pick(ctx.externalEmojis);
+    } else if (ctx.externalEmojis.length) emoji = rng.pick(ctx.externalEmojis);
+    else emoji = { id: null, name: rng.pick(UNICODE_EMOJIS) }; // mutations pass no external emojis
     const key = emoji.id ?? emoji.name;
     if (seen.has(key)) continue;
     seen.add(key);

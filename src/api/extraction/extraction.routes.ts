@@ -65,6 +65,7 @@ export const startExtraction = createRoute({
             server_id: z.string().regex(/^\d{17,20}$/, "must be a Discord snowflake (17-20 digits)"),
             sync_days: z.number().int().min(1).max(3650).optional().openapi({ description: "days of history; default: the plan's window" }),
             fetch_reactions: z.boolean().default(true),
+            full: z.boolean().default(false).openapi({ description: "deep re-scan: walk every channel to the window start (finds deletions of old messages)" }),
           }),
         },
       },

@@ -70,7 +70,7 @@ export const connectBot = (token: string) => api<BotStatus>("/api/bot/connect", 
 export const disconnectBot = () => api<{ disconnected: boolean }>("/api/bot/disconnect", { method: "DELETE" });
 
 // ---- extraction
-export const startSync = async (body: { server_id: string; sync_days?: number; fetch_reactions: boolean }) =>
+export const startSync = async (body: { server_id: string; sync_days?: number; fetch_reactions: boolean; full?: boolean }) =>
   (await api<{ job: Job }>("/api/extraction/start", { method: "POST", body })).job;
 export const getJob = async (id: string, signal?: AbortSignal) => (await api<{ job: Job }>(`/api/extraction/status/${encodeURIComponent(id)}`, { signal })).job;
 export const listJobs = async (signal?: AbortSignal) => (await api<{ jobs: Job[]; next_before: string | null }>("/api/extraction/history", { query: { limit: 50 }, signal })).jobs;

@@ -139,6 +139,7 @@ function StartCard() {
   const [server, setServer] = useState(filters.server ?? guilds[0]?.id ?? "");
   const [days, setDays] = useState(30);
   const [reactions, setReactions] = useState(true);
+  const [full, setFull] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Error | null>(null);
   useEffect(() => {
@@ -149,7 +150,7 @@ function StartCard() {
     setBusy(true);
     setError(null);
     try {
-      const job = await startSync({ server_id: server, sync_days: days || undefined, fetch_reactions: reactions });
+      const job = await startSync({ server_id: server, sync_days: days || undefined, fetch_reactions: reactions, ...(full ? { full: true } : {}) });
       setQuery({ job: job.id, server }, { replace: false });
     } catch (err) {
       setError(err as Error);
@@ -179,6 +180,10 @@ function StartCard() {
         <label class="check inline">
           <input type="checkbox" checked={reactions} onChange={(e) => setReactions((e.target as HTMLInputElement).checked)} />
           Fetch who reacted
+        </label>
+        <label class="check inline" title="Walks every channel again instead of only what changed: finds deletions of old messages, costs as much as a first sync">
+          <input type="checkbox" checked={full} onChange={(e) => setFull((e.target as HTMLInputElement).checked)} />
+          Deep re-scan
         </label>
         <button class="btn primary" type="submit" disabled={busy || !server}>
           {busy ? "Starting…" : "Start sync"}
