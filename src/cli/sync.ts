@@ -124,7 +124,7 @@ export async function syncCommand(argv: string[], io: { stdout: NodeJS.WriteStre
     const totals = await serverTotals(db.pool, guildId);
     const rows = SERVER_TABLES.map(([table]) => [table, stats.written[table] ?? 0, totals[table] ?? 0]);
     io.stdout.write(formatTable(["table", "written this run", "stored"], rows));
-    const extra = ["messages_deleted", "reactions_removed", "members_left"].filter((k) => stats.written[k]);
+    const extra = ["messages_deleted", "reactions_removed", "members_left", "text_cleaned", "rows_rejected"].filter((k) => stats.written[k]);
     if (extra.length) io.stdout.write(`also: ${extra.map((k) => `${k.replace("_", " ")} ${stats.written[k]}`).join(", ")}\n`);
     io.stdout.write(
       `${stats.status}: ${stats.pages} pages, ${stats.requests ?? "?"} requests (${stats.rateLimited ?? 0} rate limited) in ${(stats.durationMs / 1000).toFixed(1)} s (job ${stats.jobId})\n`,

@@ -259,7 +259,12 @@ export async function writeRows(tx: TenantTx, rows: Rows, rejected: RejectedRow[
     const list = rows[table] as AnyRow[] | undefined;
     if (list && list.length > 0) (unique as unknown as Record<string, AnyRow[]>)[table] = prepareRows(table, list);
   }
-  const { rows: clean, cleaned } = cleanRows(unique);
+  const { rows: cleanedRows, cleaned } = cleanRows(unique);
+  // Again after cleaning, in case it made two keys equal (text keys are cleaned in the mapping already).
+  const clean: Rows = {};
+  for (const [table, list] of Object.entries(cleanedRows) as [TableName, AnyRow[]][]) {
+    (clean as unknown as Record<string, AnyRow[]>)[table] = list === (unique as unknown as Record<string, AnyRow[]>)[table] ? list : prepareRows(table, list);
+  }
   // One savepoint per page (no RELEASE: it ends with the transaction), so a refused row does not
   // abort the page's transaction. Only a failure pays for the row-by-row path.
   await tx.query("SAVEPOINT write_rows");

@@ -117,7 +117,11 @@ function addCounts(into: Record<string, number>, counts: WriteCounts | Record<st
 
 /** Rows the database refused even after cleaning: each becomes a job warning naming it (its neighbours were written). */
 function rejections(rejected: RejectedRow[]): Pick<PageResult, "warnings"> {
-  return rejected.length > 0 ? { warnings: rejected.map(rejectionWarning) } : {};
+  if (rejected.length === 0) return {};
+  // Named one by one up to a few per page (written.rows_rejected has the full count).
+  const named = rejected.slice(0, 10).map(rejectionWarning);
+  if (rejected.length > 10) named.push(`${rejected.length - 10} more rows of the same page could not be stored (ids: ${rejected.slice(10, 60).map((r) => Object.values(r.key).join("/")).join(", ")}${rejected.length > 60 ? ", ..." : ""})`);
+  return { warnings: named };
 }
 
 // ---------------------------------------------------------------- planning message walks
