@@ -180,6 +180,24 @@ export function interactionsDailySql(scope: DayScope): string {
      ORDER BY x.day, x.kind, x.from_id, x.to_id`;
 }
 
+/** Whole server, or the weeks (Mondays, as date_trunc gives them) in $3::date[]. */
+export type WeekScope = "all" | "weeks";
+
+const WEEK = (col: string) => `date_trunc('week', ${col})::date`;
+
+export function memberWeeksSql(scope: WeekScope): string {
+  const days = scope === "weeks" ? "JOIN unnest($3::date[]) AS w(week) ON d.day >= w.week - 1 AND d.day < w.week + 8" : "";
+  const keep = scope === "weeks" ? `AND ${WEEK("d.day")} = ANY($3::date[])` : "";
+  return `INSERT INTO member_weeks (tenant_id, server_id, include_bots, user_id, week)
+     SELECT DISTINCT $1, $2::bigint, v.include_bots, d.user_id, ${WEEK("d.day")}
+     FROM member_days d ${days} CROSS JOIN (VALUES (true), (false)) AS v(include_bots)
+     WHERE d.tenant_id = $1 AND d.server_id = $2::bigint AND d.messages > 0 AND (v.include_bots OR NOT d.is_bot) ${keep}`;
+}
+
+export function deleteWeeksSql(): string {
+  return "DELETE FROM member_weeks WHERE tenant_id = $1 AND server_id = $2::bigint AND week = ANY($3::date[])";
+}
+
 /** Whole server, or the members in $3::bigint[]. */
 export type MemberScope = "all" | "members";
 const memberFilter = (scope: MemberScope, col: string) => (scope === "members" ? `AND ${col} = ANY($3::bigint[])` : "");
@@ -199,10 +217,10 @@ export function memberCohortsSql(scope: MemberScope): string {
   return `INSERT INTO member_cohorts (tenant_id, server_id, include_bots, user_id, week)
      WITH variant(include_bots) AS (VALUES (true), (false))
      SELECT $1, $2::bigint, x.include_bots, x.user_id, min(x.week) FROM (
-       SELECT v.include_bots, d.user_id, date_trunc('week', d.day)::date AS week
-       FROM member_days d CROSS JOIN variant v
-       WHERE d.tenant_id = $1 AND d.server_id = $2::bigint AND d.messages > 0 AND (v.include_bots OR NOT d.is_bot)
-         ${memberFilter(scope, "d.user_id")}
+       SELECT w.include_bots, w.user_id, min(w.week) AS week
+       FROM member_weeks w
+       WHERE w.tenant_id = $1 AND w.server_id = $2::bigint ${memberFilter(scope, "w.user_id")}
+       GROUP BY w.include_bots, w.user_id
        UNION ALL
        SELECT v.include_bots, sm.user_id, date_trunc('week', sm.joined_at AT TIME ZONE 'UTC')::date
        FROM server_members sm LEFT JOIN users u ON u.tenant_id = $1 AND u.id = sm.user_id CROSS JOIN variant v
@@ -223,15 +241,13 @@ export function retentionWeeksSql(scope: CohortScope): string {
   return `INSERT INTO retention_weeks (tenant_id, server_id, include_bots, week, k, users)
      WITH cohort AS MATERIALIZED (
        SELECT c.include_bots, c.user_id, c.week FROM ${cohorts} WHERE c.tenant_id = $1 AND c.server_id = $2::bigint
-     ), posts AS (
-       SELECT DISTINCT c.include_bots, c.user_id, c.week AS start, date_trunc('week', d.day)::date AS week
-       FROM cohort c JOIN member_days d ON d.tenant_id = $1 AND d.server_id = $2::bigint AND d.user_id = c.user_id
-         AND d.messages > 0 AND (c.include_bots OR NOT d.is_bot)
      )
      SELECT $1, $2::bigint, include_bots, week, 0, count(*) FROM cohort GROUP BY include_bots, week
      UNION ALL
-     SELECT $1, $2::bigint, include_bots, start, ((week - start) / 7)::int, count(*)
-     FROM posts WHERE week > start GROUP BY include_bots, start, week`;
+     SELECT $1, $2::bigint, c.include_bots, c.week, ((w.week - c.week) / 7)::int, count(*)
+     FROM cohort c JOIN member_weeks w ON w.tenant_id = $1 AND w.server_id = $2::bigint AND w.include_bots = c.include_bots
+       AND w.user_id = c.user_id AND w.week > c.week
+     GROUP BY c.include_bots, c.week, w.week`;
 }
 
 /** Whole server, or the pairs (kind, from, to) in ($3::text[], $4::bigint[], $5::bigint[]). */
@@ -242,7 +258,9 @@ export function userInteractionsSql(scope: PairScope): string {
   const from =
     scope === "all"
       ? "interactions_daily i"
-      : `interactions_daily i JOIN ${PAIRS} ON i.kind = p.kind AND i.from_user_id = p.from_id AND i.to_user_id = p.to_id`;
+      : // LATERAL: one index probe per pair, never a pass over the server's interactions.
+        `${PAIRS} CROSS JOIN LATERAL (SELECT * FROM interactions_daily x WHERE x.tenant_id = $1 AND x.server_id = $2::bigint
+           AND x.kind = p.kind AND x.from_user_id = p.from_id AND x.to_user_id = p.to_id) i`;
   return `INSERT INTO user_interactions (tenant_id, server_id, kind, from_user_id, to_user_id, count, first_at, last_at, involves_bot)
      SELECT $1, $2::bigint, i.kind, i.from_user_id, i.to_user_id, sum(i.count), min(i.first_at), max(i.last_at),
             bool_or(i.webhook) OR coalesce(bool_or(fu.is_bot OR fu.is_webhook), false) OR coalesce(bool_or(tu.is_bot OR tu.is_webhook), false)
@@ -285,7 +303,7 @@ export function deleteDaysSql(table: DayTable): string {
 /** Every table a (tenant, server) slice owns (derived state included). */
 export const SLICE_TABLES = [
   "user_interactions", "interactions_daily", "daily_stats", "member_daily", "member_days", "member_totals",
-  "member_cohorts", "retention_weeks", "hourly_stats", "first_replies",
+  "member_weeks", "member_cohorts", "retention_weeks", "hourly_stats", "first_replies",
 ] as const;
 
 /** A full rebuild, in dependency order. */
@@ -294,6 +312,7 @@ export const FULL_REBUILD: [string, string][] = [
   ["daily_stats", dailyStatsSql("all")],
   ["member_days", memberDaysSql("all")],
   ["member_totals", memberTotalsSql("all")],
+  ["member_weeks", memberWeeksSql("all")],
   ["member_cohorts", memberCohortsSql("all")],
   ["retention_weeks", retentionWeeksSql("all")],
   ["hourly_stats", hourlyStatsSql("all")],

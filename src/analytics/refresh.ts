@@ -19,14 +19,16 @@ import {
   FULL_REBUILD,
   SLICE_TABLES,
   deleteDaysSql,
+  deleteWeeksSql,
   memberCohortsSql,
+  memberWeeksSql,
   memberTotalsSql,
   retentionWeeksSql,
   userInteractionsSql,
 } from "./refresh-sql";
 
-/** Version of the derived state (interactions_daily, member_cohorts); a slice built by older code is rebuilt in full. */
-export const STATE_VERSION = 1;
+/** Version of the derived state (interactions_daily, member_weeks, member_cohorts); a slice built by older code is rebuilt in full. */
+export const STATE_VERSION = 2;
 
 export type RefreshMode = "full" | "incremental" | "unchanged";
 
@@ -240,6 +242,19 @@ async function refreshServer(tx: TenantTx, serverId: string, opts: RefreshOption
     for (const table of DAY_TABLES) add(table, (await tx.query(DAY_INSERT[table]("days"), args)).rowCount);
     await touched(batchDays);
     opts.onProgress?.({ mode: "incremental", phase: "days", done: Math.min(dayList.length, i + batch), total: dayList.length });
+  }
+
+  // The weeks those days fall in: who posted in them (retention's grain).
+  const weeks = (
+    await tx.query<{ weeks: string[] }>(
+      `SELECT coalesce(array_agg(DISTINCT date_trunc('week', d)::date::text), '{}') AS weeks
+         FROM unnest($1::date[]) AS u(d) WHERE d <> date '-infinity'`,
+      [dayList],
+    )
+  ).rows[0].weeks;
+  if (weeks.length) {
+    await tx.query(deleteWeeksSql(), [...p, weeks]);
+    add("member_weeks", (await tx.query(memberWeeksSql("weeks"), [...p, weeks])).rowCount);
   }
 
   const memberList = [...members];

@@ -319,5 +319,5 @@ describe("incremental refresh after a real re-sync", () => {
     const incremental = await snapshot(s);
     await refreshAnalytics(pool, s.tenant, s.server, { full: true });
     expect(incremental).toEqual(await snapshot(s));
-  });
+  }, 180_000);
 });
