@@ -198,6 +198,48 @@ export function deleteWeeksSql(): string {
   return "DELETE FROM member_weeks WHERE tenant_id = $1 AND server_id = $2::bigint AND week = ANY($3::date[])";
 }
 
+const SUMS = ["messages", "replies_given", "replies_received", "reactions_given", "reactions_received", "mentions_given", "mentions_received"];
+
+/**
+ * member_totals follow their day slices by difference: the old rows of the days in $3::date[] are
+ * subtracted before the days are rebuilt ("sub"), the new rows added after ("add"). What is not a
+ * sum (is_bot, first and last post day, a member left with no rows) is settled by totalsFixSql.
+ */
+export function totalsDeltaSql(op: "sub" | "add"): string {
+  const agg = `SELECT user_id, bool_or(is_bot) AS is_bot, ${SUMS.map((c) => `sum(${c})::int AS ${c}`).join(", ")}
+     FROM member_days WHERE tenant_id = $1 AND server_id = $2::bigint AND day = ANY($3::date[]) GROUP BY user_id`;
+  if (op === "sub") {
+    return `UPDATE member_totals t SET ${SUMS.map((c) => `${c} = t.${c} - d.${c}`).join(", ")}
+       FROM (${agg}) d WHERE t.tenant_id = $1 AND t.server_id = $2::bigint AND t.user_id = d.user_id`;
+  }
+  return `INSERT INTO member_totals (tenant_id, server_id, user_id, is_bot, ${SUMS.join(", ")})
+     SELECT $1, $2::bigint, d.user_id, d.is_bot, ${SUMS.map((c) => `d.${c}`).join(", ")} FROM (${agg}) d
+     ON CONFLICT (tenant_id, server_id, user_id) DO UPDATE SET is_bot = member_totals.is_bot OR EXCLUDED.is_bot,
+       ${SUMS.map((c) => `${c} = member_totals.${c} + EXCLUDED.${c}`).join(", ")}`;
+}
+
+/**
+ * For the members in $3::bigint[] whose slices changed: first/last post day (index probes), is_bot
+ * again from all their days for those in $4::bigint[] (a bot/webhook row came or went), and no row
+ * for a member left without any day.
+ */
+export function totalsFixSql(): string {
+  const days = "FROM member_days d WHERE d.tenant_id = $1 AND d.server_id = $2::bigint AND d.user_id = t.user_id";
+  return `WITH gone AS (
+       DELETE FROM member_totals t WHERE t.tenant_id = $1 AND t.server_id = $2::bigint AND t.user_id = ANY($3::bigint[])
+         AND NOT EXISTS (SELECT 1 ${days}) RETURNING t.user_id)
+     UPDATE member_totals t SET
+       first_post_day = (SELECT min(d.day) ${days} AND d.messages > 0),
+       last_post_day = (SELECT max(d.day) ${days} AND d.messages > 0),
+       is_bot = CASE WHEN t.user_id = ANY($4::bigint[]) THEN EXISTS (SELECT 1 ${days} AND d.is_bot) ELSE t.is_bot END
+     WHERE t.tenant_id = $1 AND t.server_id = $2::bigint AND t.user_id = ANY($3::bigint[])
+       AND t.user_id NOT IN (SELECT user_id FROM gone)`;
+}
+
+/** Members with a bot/webhook row among the days in $3::date[]. */
+export const BOT_MEMBERS_SQL = `SELECT coalesce(array_agg(DISTINCT user_id::text), '{}') AS users FROM member_days
+  WHERE tenant_id = $1 AND server_id = $2::bigint AND day = ANY($3::date[]) AND is_bot`;
+
 /** Whole server, or the members in $3::bigint[]. */
 export type MemberScope = "all" | "members";
 const memberFilter = (scope: MemberScope, col: string) => (scope === "members" ? `AND ${col} = ANY($3::bigint[])` : "");

@@ -22,7 +22,9 @@ import {
   deleteWeeksSql,
   memberCohortsSql,
   memberWeeksSql,
-  memberTotalsSql,
+  BOT_MEMBERS_SQL,
+  totalsDeltaSql,
+  totalsFixSql,
   retentionWeeksSql,
   userInteractionsSql,
 } from "./refresh-sql";
@@ -232,15 +234,24 @@ async function refreshServer(tx: TenantTx, serverId: string, opts: RefreshOption
     for (const u of r.rows[0].users) members.add(u);
     for (const k of r.rows[0].pairs) pairs.add(k);
   };
+  // Members whose is_bot total must be recomputed: a bot/webhook row on a changed day, or a flag change.
+  const botUsers = new Set<string>(flagged);
+  const botMembers = async (batchDays: string[]) => {
+    for (const u of (await tx.query<{ users: string[] }>(BOT_MEMBERS_SQL, [...p, batchDays])).rows[0].users) botUsers.add(u);
+  };
   opts.onProgress?.({ mode: "incremental", phase: "days", done: 0, total: dayList.length });
   for (let i = 0; i < dayList.length; i += batch) {
     const batchDays = dayList.slice(i, i + batch);
     const args = [...p, batchDays];
     // Members and pairs in these slices before and after: whose all-time rows may change.
     await touched(batchDays);
+    await botMembers(batchDays);
+    await tx.query(totalsDeltaSql("sub"), args);
     for (const table of DAY_TABLES) await tx.query(deleteDaysSql(table), args);
     for (const table of DAY_TABLES) add(table, (await tx.query(DAY_INSERT[table]("days"), args)).rowCount);
+    add("member_totals", (await tx.query(totalsDeltaSql("add"), args)).rowCount);
     await touched(batchDays);
+    await botMembers(batchDays);
     opts.onProgress?.({ mode: "incremental", phase: "days", done: Math.min(dayList.length, i + batch), total: dayList.length });
   }
 
@@ -261,8 +272,7 @@ async function refreshServer(tx: TenantTx, serverId: string, opts: RefreshOption
   let cohorts = 0;
   if (memberList.length) {
     const args = [...p, memberList];
-    await tx.query("DELETE FROM member_totals WHERE tenant_id = $1 AND server_id = $2::bigint AND user_id = ANY($3::bigint[])", args);
-    add("member_totals", (await tx.query(memberTotalsSql("members"), args)).rowCount);
+    await tx.query(totalsFixSql(), [...args, [...botUsers]]);
     opts.onProgress?.({ mode: "incremental", phase: "totals", done: 1, total: 3 });
 
     // Retention: the cohorts these members leave or enter are recomputed whole.
