@@ -86,7 +86,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant("unmention" as const), slice, pick }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant("join" as const), slice, user, day: fc.integer({ min: -20, max: DAYS - 1 }) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("leave" as const), slice, user, hard: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant("flag" as const), slice, user, what: fc.constantFrom("bot" as const, "webhook" as const, "drop" as const) }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant("flag" as const), slice, user: fc.oneof(fc.constantFrom(5, 6), user), what: fc.constantFrom("bot" as const, "webhook" as const, "drop" as const) }) },
   { weight: 3, arbitrary: fc.constant({ k: "refresh" as const }) },
 );
 
@@ -250,6 +250,16 @@ describe("incremental refresh = full refresh", () => {
           { tenant: B, server: "810000000000000001" },
         ];
         const ids = { next: 820_000_000_000_000_000n + BigInt(run) * 1_000_000n, userBase: 830_000_000_000_000_000n };
+        // Users of both tenants: one bot, one webhook, the rest human (flag ops toggle them).
+        for (const t of [A, B]) {
+          await withTenant(pool, t, (tx) =>
+            tx.query(
+              `INSERT INTO users (tenant_id, id, username, is_bot, is_webhook)
+               SELECT current_setting('app.current_tenant'), $1::bigint + g, 'u' || g, g = 5, g = 6 FROM generate_series(0, ${USERS - 1}) g`,
+              [String(ids.userBase)],
+            ),
+          );
+        }
         // First refresh of each slice: full, from an empty server.
         for (const s of slices) expect((await refreshAnalytics(pool, s.tenant, s.server)).mode).toBe("full");
         for (const op of ops) {
@@ -263,7 +273,7 @@ describe("incremental refresh = full refresh", () => {
         await checkTenant(slices.slice(0, 2), slices[2]);
         await checkTenant(slices.slice(2), slices[0]);
       }),
-      { seed: 20261202, numRuns: Number(process.env.REFRESH_PROPERTY_RUNS ?? 5), endOnFailure: true },
+      { seed: 20261202, numRuns: Number(process.env.REFRESH_PROPERTY_RUNS ?? 6), endOnFailure: true },
     );
   }, 600_000);
 
@@ -286,6 +296,32 @@ describe("incremental refresh = full refresh", () => {
     await apply({ k: "react", slice: 0, pick: 0, user: 6, emoji: 0, untimed: false }, s, ids);
     const one = await refreshAnalytics(pool, s.tenant, s.server);
     expect(one).toMatchObject({ mode: "incremental", days: 1 });
+  });
+});
+
+describe("incremental refresh, targeted cases", () => {
+  it("a bot turning human, a webhook message deleted, a reply arriving days later", async () => {
+    const s = { tenant: freshTenant("inc_t"), server: "810000000000000011" };
+    const ids = { next: 860_000_000_000_000_000n, userBase: 870_000_000_000_000_000n };
+    await withTenant(pool, s.tenant, (tx) =>
+      tx.query(`INSERT INTO users (tenant_id, id, username, is_bot) VALUES (current_setting('app.current_tenant'), $1, 'bot', true)`, [String(ids.userBase + 5n)]),
+    );
+    for (let i = 0; i < 6; i++) {
+      await apply({ k: "msg", slice: 0, day: i, minute: 10, channel: 0, author: i % 2 ? 5 : 1, reply: i ? i - 1 : null, webhook: i === 2, system: false }, s, ids);
+      await apply({ k: "react", slice: 0, pick: i, user: 5, emoji: 0, untimed: false }, s, ids);
+    }
+    expect((await refreshAnalytics(pool, s.tenant, s.server)).mode).toBe("full");
+    const steps: Exclude<Op, { k: "refresh" }>[] = [
+      { k: "flag", slice: 0, user: 5, what: "bot" },
+      { k: "delete", slice: 0, pick: 2, hard: false },
+      { k: "msg", slice: 0, day: 8, minute: 5, channel: 1, author: 3, reply: 0, webhook: false, system: false },
+      { k: "flag", slice: 0, user: 5, what: "bot" },
+      { k: "flag", slice: 0, user: 5, what: "drop" },
+    ];
+    for (const op of steps) {
+      await apply(op, s, ids);
+      await checkSlice(s);
+    }
   });
 });
 
