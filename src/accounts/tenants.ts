@@ -44,6 +44,9 @@ export async function deleteTenant(pool: PoolLike, tenantId: string): Promise<Re
       if (failed.length === pending.length) throw lastError ?? new Error("tenant deletion made no progress");
       pending = failed;
     }
+    // Deleting base rows fired the analytics change-log triggers (migrations/0070): drop what they logged.
+    const logged = await tx.query(`DELETE FROM analytics_dirty WHERE tenant_id = $1`, [tenantId]);
+    deleted.analytics_dirty = (deleted.analytics_dirty ?? 0) + (logged.rowCount ?? 0);
     const res = await tx.query(`DELETE FROM tenants WHERE tenant_id = $1`, [tenantId]);
     deleted.tenants = res.rowCount ?? 0;
     log.info("accounts.tenant_deleted", { tenantId, rows: Object.values(deleted).reduce((a, b) => a + b, 0) });

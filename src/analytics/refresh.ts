@@ -1,16 +1,77 @@
-// Rebuilds the precomputed analytics of one (tenant, server) slice from the base tables.
+// Keeps the precomputed analytics of one (tenant, server) in step with the base tables.
 // Per-slice tables instead of materialized views: a materialized view ignores RLS and refreshes
 // whole, so a small tenant's refresh would pay for the biggest tenant (see bench:analytics).
-// Every statement filters on (tenant_id, server_id) first, so it walks only that slice's index range.
+//
+// Incremental by default: triggers (migrations/0070) record which (server, day) slices and members
+// changed; a refresh consumes those keys and recomputes only them, in the same transaction. The
+// all-time tables are then recomputed for the members, cohorts and interaction pairs those slices
+// touched, summed from the day slices. A full rebuild runs for a server's first refresh, when the
+// derived state is older than this code (STATE_VERSION), when asked (deep re-scan), or when so many
+// days changed that one pass over the server is cheaper. Both paths run the same SQL
+// (refresh-sql.ts), scoped differently.
 import { withTenant, type PoolLike, type TenantTx } from "../db/client";
 import { ApiError } from "../errors";
 import { log } from "../lib/log";
 import { systemRead } from "../accounts/system";
+import {
+  DAY_INSERT,
+  DAY_TABLES,
+  FULL_REBUILD,
+  SLICE_TABLES,
+  deleteDaysSql,
+  deleteWeeksSql,
+  memberCohortsSql,
+  memberWeeksSql,
+  BOT_MEMBERS_SQL,
+  totalsDeltaSql,
+  totalsFixSql,
+  retentionWeeksSql,
+  userInteractionsSql,
+} from "./refresh-sql";
+
+/** Version of the derived state (interactions_daily, member_weeks, member_cohorts); a slice built by older code is rebuilt in full. */
+export const STATE_VERSION = 2;
+
+export type RefreshMode = "full" | "incremental" | "unchanged";
+
+/**
+ * What a running refresh reports. phase "tables": a full rebuild, done/total tables; "days": an
+ * incremental one, done/total (server, day) slices; "totals": the all-time tables after the slices
+ * (members, cohorts, pairs: done/total steps).
+ */
+export interface RefreshProgress {
+  mode: "full" | "incremental";
+  phase: "tables" | "days" | "totals";
+  done: number;
+  total: number;
+}
+
+export interface RefreshOptions {
+  /** Rebuild the whole server (deep re-scan, repair). */
+  full?: boolean;
+  /** Called after each step; keep it cheap (it runs inside the refresh transaction). */
+  onProgress?: (p: RefreshProgress) => void;
+  /** Go full when more than this share of the server's days changed (default 0.5; Infinity: never). */
+  fullAboveShare?: number;
+  /** Days recomputed per round (progress granularity). */
+  dayBatch?: number;
+  /** Each statement's duration (benchmarks: where the time goes). */
+  onStatement?: (sql: string, ms: number) => void;
+}
 
 export interface RefreshResult {
   tenantId: string;
   serverId: string;
   durationMs: number;
+  mode: RefreshMode;
+  /** Why a full rebuild ran. */
+  reason?: string;
+  /** (server, day) slices recomputed (incremental), members / cohorts / pairs recomputed. */
+  days: number;
+  members: number;
+  cohorts: number;
+  pairs: number;
+  /** Rows written per table by this refresh. */
   rows: Record<string, number>;
 }
 
@@ -20,18 +81,22 @@ const SNOWFLAKE = /^[0-9]{1,20}$/;
 const REFRESH_TIMEOUT_MS = 10 * 60_000;
 
 /**
- * Rebuilds user_interactions, daily_stats, member_daily (+ member_days, member_totals), hourly_stats and first_replies for one
- * server of one tenant, atomically (readers see the old slice until the new one commits).
- * Concurrent refreshes of the same slice queue on a transaction advisory lock instead of colliding.
- * Called at the end of a sync job and by the cron (refreshAllDue).
+ * Brings the analytics of one server of one tenant up to date, atomically (readers see the old
+ * state until the new one commits). Concurrent refreshes of the same server queue on a transaction
+ * advisory lock instead of colliding. Called at the end of a sync job, by the CLI and by the cron.
  */
-export async function refreshAnalytics(pool: PoolLike, tenantId: string, serverId: string): Promise<RefreshResult> {
+export async function refreshAnalytics(
+  pool: PoolLike,
+  tenantId: string,
+  serverId: string,
+  opts: RefreshOptions = {},
+): Promise<RefreshResult> {
   if (!SNOWFLAKE.test(serverId)) throw new ApiError(400, "invalid_request", "server_id must be a Discord snowflake", { field: "server_id" });
   const started = Date.now();
-  const rows = await withTenant(pool, tenantId, (tx) => rebuild(tx, serverId), { timeoutMs: REFRESH_TIMEOUT_MS });
-  const durationMs = Date.now() - started;
-  log.info("analytics.refreshed", { tenantId, serverId, durationMs, rows });
-  return { tenantId, serverId, durationMs, rows };
+  const out = await withTenant(pool, tenantId, (tx) => refreshServer(timed(tx, opts.onStatement), serverId, opts), { timeoutMs: REFRESH_TIMEOUT_MS });
+  const result: RefreshResult = { tenantId, serverId, durationMs: Date.now() - started, ...out };
+  log.info("analytics.refreshed", { ...result });
+  return result;
 }
 
 export interface RefreshDueOptions {
@@ -73,195 +138,210 @@ export async function refreshAllDue(
   return { refreshed, failed };
 }
 
-async function rebuild(tx: TenantTx, serverId: string): Promise<Record<string, number>> {
-  const t = tx.tenantId;
-  await tx.query("SELECT pg_advisory_xact_lock(hashtext('analytics:' || $1 || ':' || $2))", [t, serverId]);
-  const counts: Record<string, number> = {};
-  for (const table of SLICE_TABLES) {
-    await tx.query(`DELETE FROM ${table} WHERE tenant_id = $1 AND server_id = $2`, [t, serverId]);
-  }
-  for (const [table, sql] of REBUILD) {
-    const res = await tx.query(sql, [t, serverId]);
-    counts[table] = res.rowCount ?? 0;
-  }
-  await tx.query(
-    `INSERT INTO analytics_refreshes (tenant_id, server_id, refreshed_at, source_synced_at, duration_ms, row_counts)
-     SELECT $1, $2::bigint, clock_timestamp(), (SELECT synced_at FROM servers WHERE tenant_id = $1 AND id = $2::bigint),
-            (extract(epoch FROM clock_timestamp() - now()) * 1000)::int, $3::jsonb
-     ON CONFLICT (tenant_id, server_id) DO UPDATE SET refreshed_at = EXCLUDED.refreshed_at,
-       source_synced_at = EXCLUDED.source_synced_at, duration_ms = EXCLUDED.duration_ms, row_counts = EXCLUDED.row_counts`,
-    [t, serverId, JSON.stringify(counts)],
-  );
-  return counts;
+function timed(tx: TenantTx, onStatement: RefreshOptions["onStatement"]): TenantTx {
+  if (!onStatement) return tx;
+  return {
+    tenantId: tx.tenantId,
+    query: async (text, params) => {
+      const t0 = Date.now();
+      const r = await tx.query(text, params);
+      onStatement(text, Date.now() - t0);
+      return r;
+    },
+  } as TenantTx;
 }
 
-const SLICE_TABLES = [
-  "user_interactions", "daily_stats", "member_daily", "member_days", "member_totals", "retention_weeks", "hourly_stats", "first_replies",
-] as const;
+type Outcome = Omit<RefreshResult, "tenantId" | "serverId" | "durationMs">;
 
-// Messages that count as activity: not system notices, not deleted from Discord.
-const LIVE = "NOT m.is_system AND NOT m.is_deleted";
-// A bot or webhook author.
-const BOT = "(coalesce(u.is_bot, false) OR coalesce(u.is_webhook, false))";
+async function refreshServer(tx: TenantTx, serverId: string, opts: RefreshOptions): Promise<Outcome> {
+  const p = [tx.tenantId, serverId];
+  await tx.query("SELECT pg_advisory_xact_lock(hashtext('analytics:' || $1 || ':' || $2))", p);
+  const state = await tx.query<{ state_version: number }>(
+    "SELECT state_version FROM analytics_refreshes WHERE tenant_id = $1 AND server_id = $2::bigint",
+    p,
+  );
+  const reason = opts.full
+    ? "requested"
+    : state.rows.length === 0
+      ? "first refresh"
+      : Number(state.rows[0].state_version) !== STATE_VERSION
+        ? "derived state from an older version"
+        : null;
+  if (reason) return fullRefresh(tx, serverId, reason, opts);
 
-// The day-grain tables are inserted in key order: the new slice lands in fresh pages, so a report's
-// date range reads a contiguous run of pages instead of rows scattered over the whole slice
-// (bench: a 30-day range touched 26.8k of 41.7k heap pages when inserted in hash order).
-const REBUILD: [string, string][] = [
-  [
-    "member_daily",
-    `INSERT INTO member_daily (tenant_id, server_id, day, channel_id, user_id, is_bot, messages, replies_given,
-        replies_received, reactions_given, reactions_received, mentions_given, mentions_received)
-     SELECT $1, $2::bigint, x.day, x.channel_id, x.user_id, bool_or(${BOT} OR x.webhook),
-            sum(x.messages), sum(x.replies_given), sum(x.replies_received), sum(x.reactions_given),
-            sum(x.reactions_received), sum(x.mentions_given), sum(x.mentions_received)
-     FROM (
-       SELECT (m.created_at AT TIME ZONE 'UTC')::date AS day, m.channel_id, m.author_id AS user_id, m.webhook_id IS NOT NULL AS webhook,
-              1 AS messages, (m.reply_to_author_id IS NOT NULL AND m.reply_to_author_id <> m.author_id)::int AS replies_given,
-              0 AS replies_received, 0 AS reactions_given, 0 AS reactions_received, 0 AS mentions_given, 0 AS mentions_received
-       FROM messages m WHERE m.tenant_id = $1 AND m.server_id = $2::bigint AND ${LIVE}
-       UNION ALL
-       SELECT (m.created_at AT TIME ZONE 'UTC')::date, m.channel_id, m.reply_to_author_id, false, 0, 0, 1, 0, 0, 0, 0
-       FROM messages m WHERE m.tenant_id = $1 AND m.server_id = $2::bigint AND ${LIVE}
-         AND m.reply_to_author_id IS NOT NULL AND m.reply_to_author_id <> m.author_id
-       UNION ALL
-       SELECT (r.message_created_at AT TIME ZONE 'UTC')::date, r.channel_id, r.user_id, false, 0, 0, 0, 1, 0, 0, 0
-       FROM reactions r WHERE r.tenant_id = $1 AND r.server_id = $2::bigint AND r.message_created_at IS NOT NULL
-       UNION ALL
-       SELECT (r.message_created_at AT TIME ZONE 'UTC')::date, r.channel_id, r.message_author_id, false, 0, 0, 0, 0, 1, 0, 0
-       FROM reactions r WHERE r.tenant_id = $1 AND r.server_id = $2::bigint AND r.message_created_at IS NOT NULL
-         AND r.message_author_id IS NOT NULL AND r.message_author_id <> r.user_id
-       UNION ALL
-       SELECT (m.created_at AT TIME ZONE 'UTC')::date, m.channel_id, m.author_id, m.webhook_id IS NOT NULL, 0, 0, 0, 0, 0, 1, 0
-       FROM message_mentions mm JOIN messages m ON m.tenant_id = mm.tenant_id AND m.id = mm.message_id
-       WHERE mm.tenant_id = $1 AND mm.server_id = $2::bigint AND ${LIVE} AND mm.user_id <> m.author_id
-       UNION ALL
-       SELECT (m.created_at AT TIME ZONE 'UTC')::date, m.channel_id, mm.user_id, false, 0, 0, 0, 0, 0, 0, 1
-       FROM message_mentions mm JOIN messages m ON m.tenant_id = mm.tenant_id AND m.id = mm.message_id
-       WHERE mm.tenant_id = $1 AND mm.server_id = $2::bigint AND ${LIVE} AND mm.user_id <> m.author_id
-     ) x
-     LEFT JOIN users u ON u.tenant_id = $1 AND u.id = x.user_id
-     GROUP BY x.day, x.channel_id, x.user_id
-     ORDER BY x.day, x.channel_id, x.user_id`,
-  ],
-  [
-    "daily_stats",
-    `INSERT INTO daily_stats (tenant_id, server_id, channel_id, day, messages, active_users, replies, reactions_given, joins)
-     SELECT $1, $2::bigint, d.channel_id, d.day, d.messages, d.active_users, d.replies, d.reactions_given, 0
-     FROM (
-       SELECT channel_id, day, sum(messages) AS messages, count(*) FILTER (WHERE messages > 0) AS active_users,
-              sum(replies_given) AS replies, sum(reactions_given) AS reactions_given
-       FROM member_daily WHERE tenant_id = $1 AND server_id = $2::bigint AND NOT is_bot
-       GROUP BY channel_id, day
-     ) d
-     UNION ALL
-     SELECT $1, $2::bigint, 0, coalesce(a.day, j.day), coalesce(a.messages, 0), coalesce(a.active_users, 0),
-            coalesce(a.replies, 0), coalesce(a.reactions_given, 0), coalesce(j.joins, 0)
-     FROM (
-       SELECT day, sum(messages) AS messages, count(DISTINCT user_id) FILTER (WHERE messages > 0) AS active_users,
-              sum(replies_given) AS replies, sum(reactions_given) AS reactions_given
-       FROM member_daily WHERE tenant_id = $1 AND server_id = $2::bigint AND NOT is_bot
-       GROUP BY day
-     ) a
-     FULL JOIN (
-       SELECT (sm.joined_at AT TIME ZONE 'UTC')::date AS day, count(*) AS joins
-       FROM server_members sm LEFT JOIN users u ON u.tenant_id = $1 AND u.id = sm.user_id
-       WHERE sm.tenant_id = $1 AND sm.server_id = $2::bigint AND sm.joined_at IS NOT NULL AND NOT ${BOT}
-       GROUP BY 1
-     ) j ON j.day = a.day`,
-  ],
-  [
-    // member_daily without the channel: what reports read when no channel filter is given.
-    "member_days",
-    `INSERT INTO member_days (tenant_id, server_id, day, user_id, is_bot, messages, replies_given, replies_received,
-        reactions_given, reactions_received, mentions_given, mentions_received)
-     SELECT $1, $2::bigint, day, user_id, bool_or(is_bot), sum(messages), sum(replies_given), sum(replies_received),
-            sum(reactions_given), sum(reactions_received), sum(mentions_given), sum(mentions_received)
-     FROM member_daily WHERE tenant_id = $1 AND server_id = $2::bigint
-     GROUP BY day, user_id
-     ORDER BY day, user_id`,
-  ],
-  [
-    "member_totals",
-    `INSERT INTO member_totals (tenant_id, server_id, user_id, is_bot, messages, replies_given, replies_received,
-        reactions_given, reactions_received, mentions_given, mentions_received, first_post_day, last_post_day)
-     SELECT $1, $2::bigint, user_id, bool_or(is_bot), sum(messages), sum(replies_given), sum(replies_received),
-            sum(reactions_given), sum(reactions_received), sum(mentions_given), sum(mentions_received),
-            min(day) FILTER (WHERE messages > 0), max(day) FILTER (WHERE messages > 0)
-     FROM member_days WHERE tenant_id = $1 AND server_id = $2::bigint
-     GROUP BY user_id`,
-  ],
-  [
-    "retention_weeks",
-    `INSERT INTO retention_weeks (tenant_id, server_id, include_bots, week, k, users)
-     WITH variant(include_bots) AS (VALUES (true), (false)),
-     posts AS (
-       SELECT v.include_bots, d.user_id, date_trunc('week', d.day)::date AS week
-       FROM member_days d CROSS JOIN variant v
-       WHERE d.tenant_id = $1 AND d.server_id = $2::bigint AND d.messages > 0 AND (v.include_bots OR NOT d.is_bot)
-       GROUP BY 1, 2, 3
-     ), starts AS (
-       SELECT include_bots, user_id, min(week) AS week FROM (
-         SELECT include_bots, user_id, week FROM posts
-         UNION ALL
-         SELECT v.include_bots, sm.user_id, date_trunc('week', sm.joined_at AT TIME ZONE 'UTC')::date
-         FROM server_members sm LEFT JOIN users u ON u.tenant_id = $1 AND u.id = sm.user_id CROSS JOIN variant v
-         WHERE sm.tenant_id = $1 AND sm.server_id = $2::bigint AND sm.joined_at IS NOT NULL AND (v.include_bots OR NOT ${BOT})
-       ) x GROUP BY 1, 2
-     )
-     SELECT $1, $2::bigint, s.include_bots, s.week, 0, count(*) FROM starts s GROUP BY s.include_bots, s.week
-     UNION ALL
-     SELECT $1, $2::bigint, s.include_bots, s.week, ((p.week - s.week) / 7)::int, count(*)
-     FROM starts s JOIN posts p ON p.include_bots = s.include_bots AND p.user_id = s.user_id AND p.week > s.week
-     GROUP BY s.include_bots, s.week, p.week`,
-  ],
-  [
-    "hourly_stats",
-    `INSERT INTO hourly_stats (tenant_id, server_id, channel_id, hour, messages, human_messages)
-     SELECT $1, $2::bigint, m.channel_id, date_trunc('hour', m.created_at, 'UTC'), count(*),
-            count(*) FILTER (WHERE m.webhook_id IS NULL AND NOT ${BOT})
-     FROM messages m LEFT JOIN users u ON u.tenant_id = $1 AND u.id = m.author_id
-     WHERE m.tenant_id = $1 AND m.server_id = $2::bigint AND ${LIVE}
-     GROUP BY m.channel_id, date_trunc('hour', m.created_at, 'UTC')`,
-  ],
-  [
-    "user_interactions",
-    `INSERT INTO user_interactions (tenant_id, server_id, kind, from_user_id, to_user_id, count, first_at, last_at, involves_bot)
-     SELECT $1, $2::bigint, x.kind, x.from_id, x.to_id, count(*), min(x.at), max(x.at),
-            bool_or(x.webhook) OR coalesce(bool_or(fu.is_bot OR fu.is_webhook), false) OR coalesce(bool_or(tu.is_bot OR tu.is_webhook), false)
-     FROM (
-       SELECT 'reply' AS kind, m.author_id AS from_id, m.reply_to_author_id AS to_id, m.created_at AS at, m.webhook_id IS NOT NULL AS webhook
-       FROM messages m WHERE m.tenant_id = $1 AND m.server_id = $2::bigint AND ${LIVE}
-         AND m.reply_to_author_id IS NOT NULL AND m.reply_to_author_id <> m.author_id
-       UNION ALL
-       SELECT 'reaction', r.user_id, r.message_author_id, r.message_created_at, false
-       FROM reactions r WHERE r.tenant_id = $1 AND r.server_id = $2::bigint
-         AND r.message_author_id IS NOT NULL AND r.message_author_id <> r.user_id
-       UNION ALL
-       SELECT 'mention', m.author_id, mm.user_id, m.created_at, m.webhook_id IS NOT NULL
-       FROM message_mentions mm JOIN messages m ON m.tenant_id = mm.tenant_id AND m.id = mm.message_id
-       WHERE mm.tenant_id = $1 AND mm.server_id = $2::bigint AND ${LIVE} AND mm.user_id <> m.author_id
-     ) x
-     LEFT JOIN users fu ON fu.tenant_id = $1 AND fu.id = x.from_id
-     LEFT JOIN users tu ON tu.tenant_id = $1 AND tu.id = x.to_id
-     GROUP BY x.kind, x.from_id, x.to_id`,
-  ],
-  [
-    "first_replies",
-    `INSERT INTO first_replies (tenant_id, server_id, message_id, channel_id, author_id, author_is_bot, created_at,
-        first_reply_at, first_replier_id, first_human_reply_at, first_human_replier_id, replies)
-     SELECT $1, $2::bigint, o.id, o.channel_id, o.author_id,
-            bool_or(o.webhook_id IS NOT NULL OR coalesce(ou.is_bot, false) OR coalesce(ou.is_webhook, false)), o.created_at,
-            min(m.created_at), (array_agg(m.author_id ORDER BY m.created_at, m.id))[1],
-            min(m.created_at) FILTER (WHERE m.webhook_id IS NULL AND NOT ${BOT}),
-            (array_agg(m.author_id ORDER BY m.created_at, m.id) FILTER (WHERE m.webhook_id IS NULL AND NOT ${BOT}))[1],
-            count(*)
-     FROM messages m
-     JOIN messages o ON o.tenant_id = $1 AND o.id = m.reply_to_message_id AND o.server_id = $2::bigint
-     LEFT JOIN users u ON u.tenant_id = $1 AND u.id = m.author_id
-     LEFT JOIN users ou ON ou.tenant_id = $1 AND ou.id = o.author_id
-     WHERE m.tenant_id = $1 AND m.server_id = $2::bigint AND ${LIVE} AND m.reply_to_message_id IS NOT NULL
-       AND m.author_id <> o.author_id AND NOT o.is_system AND NOT o.is_deleted
-     GROUP BY o.id, o.channel_id, o.author_id, o.created_at`,
-  ],
-];
+  // Consume this server's change keys; keys written after this statement stay for the next refresh.
+  const dirty = await tx.query<{ days: string[]; members: string[]; flagged: string[] }>(
+    `WITH gone AS (DELETE FROM analytics_dirty WHERE tenant_id = $1 AND server_id = $2::bigint RETURNING day, user_id, all_days)
+     SELECT coalesce(array_agg(DISTINCT day::text) FILTER (WHERE day IS NOT NULL), '{}') AS days,
+            coalesce(array_agg(DISTINCT user_id::text) FILTER (WHERE user_id IS NOT NULL), '{}') AS members,
+            coalesce(array_agg(DISTINCT user_id::text) FILTER (WHERE all_days), '{}') AS flagged
+       FROM gone`,
+    p,
+  );
+  const days = new Set(dirty.rows[0].days);
+  const members = new Set(dirty.rows[0].members);
+  const flagged = dirty.rows[0].flagged;
+  if (days.size === 0 && members.size === 0) {
+    await recordRefresh(tx, serverId, "unchanged", {});
+    return { mode: "unchanged", days: 0, members: 0, cohorts: 0, pairs: 0, rows: {} };
+  }
+
+  const pairs = new Set<string>();
+  if (flagged.length) {
+    // A member's bot/webhook flag changed: every slice they appear in, and their pairs.
+    const more = await tx.query<{ days: string[]; pairs: string[] }>(
+      `SELECT (SELECT coalesce(array_agg(DISTINCT day::text), '{}') FROM (
+                 SELECT day FROM member_days WHERE tenant_id = $1 AND server_id = $2::bigint AND user_id = ANY($3::bigint[])
+                 UNION
+                 SELECT (joined_at AT TIME ZONE 'UTC')::date FROM server_members
+                  WHERE tenant_id = $1 AND server_id = $2::bigint AND user_id = ANY($3::bigint[]) AND joined_at IS NOT NULL
+                 UNION
+                 SELECT (o.created_at AT TIME ZONE 'UTC')::date FROM messages m
+                   JOIN messages o ON o.tenant_id = $1 AND o.id = m.reply_to_message_id AND o.server_id = $2::bigint
+                  WHERE m.tenant_id = $1 AND m.author_id = ANY($3::bigint[]) AND m.server_id = $2::bigint
+                    AND m.reply_to_message_id IS NOT NULL) x) AS days,
+              (SELECT coalesce(array_agg(kind || ' ' || from_user_id || ' ' || to_user_id), '{}') FROM user_interactions
+                WHERE tenant_id = $1 AND server_id = $2::bigint
+                  AND (from_user_id = ANY($3::bigint[]) OR to_user_id = ANY($3::bigint[]))) AS pairs`,
+      [...p, flagged],
+    );
+    for (const d of more.rows[0].days) days.add(d);
+    for (const k of more.rows[0].pairs) pairs.add(k);
+    for (const u of flagged) members.add(u);
+  }
+
+  const share = opts.fullAboveShare ?? 0.5;
+  if (Number.isFinite(share) && days.size > 31) {
+    const known = await tx.query<{ n: string }>(
+      "SELECT count(*) AS n FROM daily_stats WHERE tenant_id = $1 AND server_id = $2::bigint AND channel_id = 0",
+      p,
+    );
+    if (days.size > share * Number(known.rows[0].n)) return fullRefresh(tx, serverId, `${days.size} days changed`, opts);
+  }
+
+  const rows: Record<string, number> = {};
+  const add = (table: string, n: number | null) => (rows[table] = (rows[table] ?? 0) + (n ?? 0));
+  const dayList = [...days].sort();
+  const batch = Math.max(1, opts.dayBatch ?? 64);
+  const touched = async (batchDays: string[]) => {
+    const r = await tx.query<{ users: string[]; pairs: string[] }>(
+      `SELECT (SELECT coalesce(array_agg(DISTINCT user_id::text), '{}') FROM member_days
+                WHERE tenant_id = $1 AND server_id = $2::bigint AND day = ANY($3::date[])) AS users,
+              (SELECT coalesce(array_agg(kind || ' ' || from_user_id || ' ' || to_user_id), '{}') FROM interactions_daily
+                WHERE tenant_id = $1 AND server_id = $2::bigint AND day = ANY($3::date[])) AS pairs`,
+      [...p, batchDays],
+    );
+    for (const u of r.rows[0].users) members.add(u);
+    for (const k of r.rows[0].pairs) pairs.add(k);
+  };
+  // Members whose is_bot total must be recomputed: a bot/webhook row on a changed day, or a flag change.
+  const botUsers = new Set<string>(flagged);
+  const botMembers = async (batchDays: string[]) => {
+    for (const u of (await tx.query<{ users: string[] }>(BOT_MEMBERS_SQL, [...p, batchDays])).rows[0].users) botUsers.add(u);
+  };
+  opts.onProgress?.({ mode: "incremental", phase: "days", done: 0, total: dayList.length });
+  for (let i = 0; i < dayList.length; i += batch) {
+    const batchDays = dayList.slice(i, i + batch);
+    const args = [...p, batchDays];
+    // Members and pairs in these slices before and after: whose all-time rows may change.
+    await touched(batchDays);
+    await botMembers(batchDays);
+    await tx.query(totalsDeltaSql("sub"), args);
+    for (const table of DAY_TABLES) await tx.query(deleteDaysSql(table), args);
+    for (const table of DAY_TABLES) add(table, (await tx.query(DAY_INSERT[table]("days"), args)).rowCount);
+    add("member_totals", (await tx.query(totalsDeltaSql("add"), args)).rowCount);
+    await touched(batchDays);
+    await botMembers(batchDays);
+    opts.onProgress?.({ mode: "incremental", phase: "days", done: Math.min(dayList.length, i + batch), total: dayList.length });
+  }
+
+  // The weeks those days fall in: who posted in them (retention's grain).
+  const weeks = (
+    await tx.query<{ weeks: string[] }>(
+      `SELECT coalesce(array_agg(DISTINCT date_trunc('week', d)::date::text), '{}') AS weeks
+         FROM unnest($1::date[]) AS u(d) WHERE d <> date '-infinity'`,
+      [dayList],
+    )
+  ).rows[0].weeks;
+  if (weeks.length) {
+    await tx.query(deleteWeeksSql(), [...p, weeks]);
+    add("member_weeks", (await tx.query(memberWeeksSql("weeks"), [...p, weeks])).rowCount);
+  }
+
+  const memberList = [...members];
+  let cohorts = 0;
+  if (memberList.length) {
+    const args = [...p, memberList];
+    await tx.query(totalsFixSql(), [...args, [...botUsers]]);
+    opts.onProgress?.({ mode: "incremental", phase: "totals", done: 1, total: 3 });
+
+    // Retention: the cohorts these members leave or enter are recomputed whole.
+    const cohortKeys = new Set<string>();
+    const readCohorts = async () => {
+      const r = await tx.query<{ include_bots: boolean; week: string }>(
+        `SELECT DISTINCT include_bots, week::text AS week FROM member_cohorts
+          WHERE tenant_id = $1 AND server_id = $2::bigint AND user_id = ANY($3::bigint[])`,
+        args,
+      );
+      for (const c of r.rows) cohortKeys.add(`${c.include_bots ? 1 : 0} ${c.week}`);
+    };
+    await readCohorts();
+    await tx.query("DELETE FROM member_cohorts WHERE tenant_id = $1 AND server_id = $2::bigint AND user_id = ANY($3::bigint[])", args);
+    add("member_cohorts", (await tx.query(memberCohortsSql("members"), args)).rowCount);
+    await readCohorts();
+    cohorts = cohortKeys.size;
+    if (cohorts) {
+      const keys = [...cohortKeys].map((k) => k.split(" "));
+      const cohortArgs = [...p, keys.map((k) => k[0] === "1"), keys.map((k) => k[1])];
+      await tx.query(
+        `DELETE FROM retention_weeks r USING unnest($3::boolean[], $4::date[]) AS a(include_bots, week)
+          WHERE r.tenant_id = $1 AND r.server_id = $2::bigint AND r.include_bots = a.include_bots AND r.week = a.week`,
+        cohortArgs,
+      );
+      add("retention_weeks", (await tx.query(retentionWeeksSql("cohorts"), cohortArgs)).rowCount);
+    }
+  }
+  opts.onProgress?.({ mode: "incremental", phase: "totals", done: 2, total: 3 });
+
+  if (pairs.size) {
+    const keys = [...pairs].map((k) => k.split(" "));
+    const pairArgs = [...p, keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2])];
+    await tx.query(
+      `DELETE FROM user_interactions u USING unnest($3::text[], $4::bigint[], $5::bigint[]) AS p(kind, from_id, to_id)
+        WHERE u.tenant_id = $1 AND u.server_id = $2::bigint AND u.kind = p.kind AND u.from_user_id = p.from_id AND u.to_user_id = p.to_id`,
+      pairArgs,
+    );
+    add("user_interactions", (await tx.query(userInteractionsSql("pairs"), pairArgs)).rowCount);
+  }
+  opts.onProgress?.({ mode: "incremental", phase: "totals", done: 3, total: 3 });
+
+  await recordRefresh(tx, serverId, "incremental", rows);
+  return { mode: "incremental", days: dayList.length, members: memberList.length, cohorts, pairs: pairs.size, rows };
+}
+
+async function fullRefresh(tx: TenantTx, serverId: string, reason: string, opts: RefreshOptions): Promise<Outcome> {
+  const p = [tx.tenantId, serverId];
+  // Everything noted so far is covered by this rebuild.
+  await tx.query("DELETE FROM analytics_dirty WHERE tenant_id = $1 AND server_id = $2::bigint", p);
+  for (const table of SLICE_TABLES) await tx.query(`DELETE FROM ${table} WHERE tenant_id = $1 AND server_id = $2::bigint`, p);
+  const rows: Record<string, number> = {};
+  opts.onProgress?.({ mode: "full", phase: "tables", done: 0, total: FULL_REBUILD.length });
+  for (const [i, [table, sql]] of FULL_REBUILD.entries()) {
+    rows[table] = (await tx.query(sql, p)).rowCount ?? 0;
+    opts.onProgress?.({ mode: "full", phase: "tables", done: i + 1, total: FULL_REBUILD.length });
+  }
+  await recordRefresh(tx, serverId, "full", rows);
+  return { mode: "full", reason, days: 0, members: 0, cohorts: 0, pairs: 0, rows };
+}
+
+async function recordRefresh(tx: TenantTx, serverId: string, mode: RefreshMode, rows: Record<string, number>): Promise<void> {
+  await tx.query(
+    `INSERT INTO analytics_refreshes (tenant_id, server_id, refreshed_at, source_synced_at, duration_ms, row_counts, state_version, mode)
+     SELECT $1, $2::bigint, clock_timestamp(), (SELECT synced_at FROM servers WHERE tenant_id = $1 AND id = $2::bigint),
+            (extract(epoch FROM clock_timestamp() - now()) * 1000)::int, $3::jsonb, $4, $5
+     ON CONFLICT (tenant_id, server_id) DO UPDATE SET refreshed_at = EXCLUDED.refreshed_at,
+       source_synced_at = EXCLUDED.source_synced_at, duration_ms = EXCLUDED.duration_ms, row_counts = EXCLUDED.row_counts,
+       state_version = EXCLUDED.state_version, mode = EXCLUDED.mode`,
+    [tx.tenantId, serverId, JSON.stringify(rows), STATE_VERSION, mode],
+  );
+}

@@ -9,6 +9,7 @@ import { daysArg, guildIdArg, parseArgs } from "./args";
 import { explainDiscordError, MEMBERS_INTENT_OFF, MESSAGE_CONTENT_OFF, TOKEN_REJECTED } from "./discord-errors";
 import { openDatabase } from "./database";
 import { ProgressDisplay, ProgressState } from "./progress";
+import { refreshPrinter } from "./refresh-progress";
 import { LOCAL_TENANT, readSettings, requireToken } from "./settings";
 import { formatTable } from "./table";
 
@@ -119,7 +120,8 @@ export async function syncCommand(argv: string[], io: { stdout: NodeJS.WriteStre
       throw new OneLineError(`the sync failed: ${fatal}`);
     }
     // Reports read the precomputed tables: rebuild this server's slice (also after a stop: partial data is still data).
-    await refreshAnalytics(db.pool, LOCAL_TENANT, guildId);
+    const refresh = refreshPrinter(io.stderr);
+    refresh.done(await refreshAnalytics(db.pool, LOCAL_TENANT, guildId, { onProgress: refresh.onProgress }));
 
     const totals = await serverTotals(db.pool, guildId);
     const rows = SERVER_TABLES.map(([table]) => [table, stats.written[table] ?? 0, totals[table] ?? 0]);

@@ -1,0 +1,359 @@
+// The incremental analytics refresh against the full one: after random histories of writes
+// (messages new, edited, deleted or removed; reactions and mentions added and removed; members
+// joining, leaving, re-joining; users turning bot or webhook), across days, two servers and two
+// tenants, an incremental refresh must leave exactly the rows a fresh full refresh builds, in every
+// analytics table. Also: RLS keeps the other tenant's rows and change keys out of reach, and a
+// refresh with nothing changed rewrites nothing.
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { refreshAnalytics, type RefreshProgress } from "../../src/analytics/refresh";
+import { SLICE_TABLES } from "../../src/analytics/refresh-sql";
+import { withTenant, type PoolLike } from "../../src/db/client";
+import { readConfig } from "../../src/config";
+import { openPool } from "../../src/db/client";
+import { env } from "cloudflare:workers";
+import { freshTenant } from "./helpers";
+import { startSim, sync } from "../extraction/helpers";
+
+let pool: PoolLike;
+beforeAll(() => {
+  pool = openPool(readConfig(env));
+});
+afterAll(async () => pool.end());
+
+const DAY0 = Date.parse("2026-10-05T00:00:00Z");
+const DAYS = 9;
+const USERS = 7;
+const EMOJIS = ["👍", "🎉", "custom:1"];
+
+interface Slice {
+  tenant: string;
+  server: string;
+}
+
+/** Every row of every analytics table of a slice, as sorted JSON text. */
+async function snapshot(s: Slice): Promise<Record<string, string[]>> {
+  return withTenant(pool, s.tenant, async (tx) => {
+    const all = SLICE_TABLES.map((t) => `SELECT '${t}' AS t, row_to_json(x)::text AS r FROM ${t} x WHERE server_id = $1`).join(" UNION ALL ");
+    const r = await tx.query<{ t: string; r: string }>(`SELECT t, r FROM (${all}) a ORDER BY t, r`, [s.server]);
+    const out: Record<string, string[]> = Object.fromEntries(SLICE_TABLES.map((t) => [t, [] as string[]]));
+    for (const row of r.rows) out[row.t].push(row.r);
+    return out;
+  }, { readOnly: true });
+}
+
+/** Row versions (xmin, ctid) of a slice's analytics rows: unchanged iff nothing was rewritten. */
+async function rowVersions(s: Slice): Promise<string[]> {
+  return withTenant(pool, s.tenant, async (tx) => {
+    const out: string[] = [];
+    for (const table of SLICE_TABLES) {
+      const r = await tx.query<{ v: string }>(`SELECT string_agg(xmin::text || ctid::text, ',' ORDER BY ctid) AS v FROM ${table} WHERE server_id = $1`, [s.server]);
+      out.push(`${table}:${r.rows[0].v ?? ""}`);
+    }
+    return out;
+  }, { readOnly: true });
+}
+
+async function pendingKeys(tenant: string): Promise<number> {
+  return withTenant(pool, tenant, async (tx) => Number((await tx.query<{ n: string }>("SELECT count(*) AS n FROM analytics_dirty")).rows[0].n));
+}
+
+// ---------------------------------------------------------------- random histories
+
+type Op =
+  | { k: "msg"; slice: number; day: number; minute: number; channel: number; author: number; reply: number | null; webhook: boolean; system: boolean }
+  | { k: "edit"; slice: number; pick: number; what: "content" | "undelete" | "reply_author" | "author" }
+  | { k: "delete"; slice: number; pick: number; hard: boolean }
+  | { k: "react"; slice: number; pick: number; user: number; emoji: number; untimed: boolean }
+  | { k: "unreact"; slice: number; pick: number }
+  | { k: "mention"; slice: number; pick: number; user: number }
+  | { k: "unmention"; slice: number; pick: number }
+  | { k: "join"; slice: number; user: number; day: number }
+  | { k: "leave"; slice: number; user: number; hard: boolean }
+  | { k: "flag"; slice: number; user: number; what: "bot" | "webhook" | "drop" }
+  | { k: "refresh" };
+
+const slice = fc.integer({ min: 0, max: 2 });
+const pick = fc.nat(1000);
+const user = fc.integer({ min: 0, max: USERS - 1 });
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ k: fc.constant("msg" as const), slice, day: fc.integer({ min: 0, max: DAYS - 1 }), minute: fc.integer({ min: 0, max: 1439 }), channel: fc.integer({ min: 0, max: 1 }), author: user, reply: fc.option(pick, { freq: 2 }), webhook: fc.constantFrom(false, false, false, true), system: fc.constantFrom(false, false, false, false, true) }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant("edit" as const), slice, pick, what: fc.constantFrom("content" as const, "undelete" as const, "reply_author" as const, "author" as const) }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant("delete" as const), slice, pick, hard: fc.boolean() }) },
+  { weight: 4, arbitrary: fc.record({ k: fc.constant("react" as const), slice, pick, user, emoji: fc.integer({ min: 0, max: EMOJIS.length - 1 }), untimed: fc.constantFrom(false, false, false, true) }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant("unreact" as const), slice, pick }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant("mention" as const), slice, pick, user }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("unmention" as const), slice, pick }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant("join" as const), slice, user, day: fc.integer({ min: -20, max: DAYS - 1 }) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("leave" as const), slice, user, hard: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant("flag" as const), slice, user: fc.oneof(fc.constantFrom(5, 6), user), what: fc.constantFrom("bot" as const, "webhook" as const, "drop" as const) }) },
+  { weight: 3, arbitrary: fc.constant({ k: "refresh" as const }) },
+);
+
+/** Applies one write the way a sync would (one tenant transaction), picking among existing rows. */
+async function apply(op: Exclude<Op, { k: "refresh" }>, s: Slice, ids: { next: bigint; userBase: bigint }): Promise<void> {
+  const uid = (i: number) => String(ids.userBase + BigInt(i));
+  const ch = (i: number) => String(BigInt(s.server) * 10n + BigInt(i));
+  await withTenant(pool, s.tenant, async (tx) => {
+    const nth = async (sql: string, n: number) => {
+      const r = await tx.query<Record<string, string>>(`${sql} ORDER BY 1 OFFSET ${Math.floor(n)} LIMIT 1`, [s.server]);
+      return r.rows[0];
+    };
+    const countOf = async (sql: string) => Number((await tx.query<{ n: string }>(`SELECT count(*) AS n FROM (${sql}) x`, [s.server])).rows[0].n);
+    const anyMessage = async (p: number) => {
+      const n = await countOf("SELECT id FROM messages WHERE server_id = $1");
+      return n ? nth("SELECT id::text, author_id::text, created_at FROM messages WHERE server_id = $1", p % n) : undefined;
+    };
+    switch (op.k) {
+      case "msg": {
+        const id = String(ids.next++);
+        const at = new Date(DAY0 + op.day * 86_400_000 + op.minute * 60_000).toISOString();
+        let replyTo: string | null = null;
+        let replyAuthor: string | null = null;
+        if (op.reply !== null) {
+          const o = await anyMessage(op.reply);
+          // Some replies name an original that is not stored (outside the window): author only.
+          if (o && op.reply % 5 !== 0) [replyTo, replyAuthor] = [o.id, o.author_id];
+          else [replyTo, replyAuthor] = [String(ids.next++), uid(op.reply % USERS)];
+        }
+        await tx.query(
+          `INSERT INTO messages (tenant_id, id, server_id, channel_id, author_id, content, created_at, message_type, is_system,
+                                 reply_to_message_id, reply_to_author_id, webhook_id)
+           VALUES (current_setting('app.current_tenant'), $1, $2, $3, $4, 'hello', $5, $6, $7, $8, $9, $10)`,
+          [id, s.server, ch(op.channel), uid(op.author), at, replyTo ? 19 : op.system ? 7 : 0, op.system, replyTo, replyAuthor, op.webhook ? "77" : null],
+        );
+        return;
+      }
+      case "edit": {
+        const m = await anyMessage(op.pick);
+        if (!m) return;
+        const set = {
+          content: "content = content || ' (edited)', edited_at = now()",
+          undelete: "is_deleted = NOT is_deleted",
+          reply_author: "reply_to_author_id = CASE WHEN reply_to_author_id IS NULL THEN author_id + 1 ELSE NULL END",
+          author: `author_id = ${uid((op.pick + 1) % USERS)}`,
+        }[op.what];
+        await tx.query(`UPDATE messages SET ${set} WHERE id = $1`, [m.id]);
+        return;
+      }
+      case "delete": {
+        const m = await anyMessage(op.pick);
+        if (!m) return;
+        await tx.query(op.hard ? "DELETE FROM messages WHERE id = $1" : "UPDATE messages SET is_deleted = true, deleted_at = now() WHERE id = $1", [m.id]);
+        return;
+      }
+      case "react": {
+        const m = await anyMessage(op.pick);
+        if (!m) return;
+        await tx.query(
+          `INSERT INTO reactions (tenant_id, message_id, emoji_key, user_id, reaction_type, server_id, channel_id, message_author_id, message_created_at)
+           SELECT current_setting('app.current_tenant'), id, $2, $3, 0, server_id, channel_id, author_id, CASE WHEN $4 THEN NULL ELSE created_at END
+             FROM messages WHERE id = $1
+           ON CONFLICT DO NOTHING`,
+          [m.id, EMOJIS[op.emoji], uid(op.user), op.untimed],
+        );
+        return;
+      }
+      case "unreact": {
+        const n = await countOf("SELECT 1 FROM reactions WHERE server_id = $1");
+        if (!n) return;
+        const r = await nth("SELECT message_id::text, emoji_key, user_id::text FROM reactions WHERE server_id = $1", op.pick % n);
+        await tx.query("DELETE FROM reactions WHERE message_id = $1 AND emoji_key = $2 AND user_id = $3", [r.message_id, r.emoji_key, r.user_id]);
+        return;
+      }
+      case "mention": {
+        const m = await anyMessage(op.pick);
+        if (!m) return;
+        await tx.query(
+          `INSERT INTO message_mentions (tenant_id, message_id, user_id, server_id) VALUES (current_setting('app.current_tenant'), $1, $2, $3) ON CONFLICT DO NOTHING`,
+          [m.id, uid(op.user), s.server],
+        );
+        return;
+      }
+      case "unmention": {
+        const n = await countOf("SELECT 1 FROM message_mentions WHERE server_id = $1");
+        if (!n) return;
+        const r = await nth("SELECT message_id::text, user_id::text FROM message_mentions WHERE server_id = $1", op.pick % n);
+        await tx.query("DELETE FROM message_mentions WHERE message_id = $1 AND user_id = $2", [r.message_id, r.user_id]);
+        return;
+      }
+      case "join": {
+        const at = new Date(DAY0 + op.day * 86_400_000 + 3_600_000).toISOString();
+        // The writers' upsert: a re-join moves joined_at, an unchanged row is not rewritten.
+        await tx.query(
+          `INSERT INTO server_members (tenant_id, server_id, user_id, joined_at, is_active) VALUES (current_setting('app.current_tenant'), $1, $2, $3, true)
+           ON CONFLICT (tenant_id, server_id, user_id) DO UPDATE SET joined_at = EXCLUDED.joined_at, is_active = true
+           WHERE (server_members.joined_at, server_members.is_active) IS DISTINCT FROM (EXCLUDED.joined_at, true)`,
+          [s.server, uid(op.user), at],
+        );
+        return;
+      }
+      case "leave": {
+        await tx.query(
+          op.hard ? "DELETE FROM server_members WHERE server_id = $1 AND user_id = $2" : "UPDATE server_members SET is_active = false WHERE server_id = $1 AND user_id = $2",
+          [s.server, uid(op.user)],
+        );
+        return;
+      }
+      case "flag": {
+        if (op.what === "drop") {
+          // A user row that disappears and comes back (as a human): only the flags matter to analytics.
+          const gone = await tx.query("DELETE FROM users WHERE id = $1", [uid(op.user)]);
+          if (!gone.rowCount) await tx.query(`INSERT INTO users (tenant_id, id, username) VALUES (current_setting('app.current_tenant'), $1, 'back')`, [uid(op.user)]);
+          return;
+        }
+        const col = op.what === "bot" ? "is_bot" : "is_webhook";
+        const r = await tx.query(`UPDATE users SET ${col} = NOT ${col} WHERE id = $1`, [uid(op.user)]);
+        if (!r.rowCount) await tx.query(`INSERT INTO users (tenant_id, id, username, ${col}) VALUES (current_setting('app.current_tenant'), $1, 'u', true)`, [uid(op.user)]);
+        return;
+      }
+    }
+  });
+}
+
+/** Refreshes a slice incrementally, then rebuilds it in full: both must hold the same rows. */
+async function checkSlice(s: Slice): Promise<void> {
+  const progress: RefreshProgress[] = [];
+  const inc = await refreshAnalytics(pool, s.tenant, s.server, { fullAboveShare: Infinity, dayBatch: 3, onProgress: (p) => progress.push(p) });
+  expect(inc.mode).not.toBe("full");
+  if (inc.mode === "incremental") {
+    expect(progress.at(-1)).toEqual({ mode: "incremental", phase: "totals", done: 3, total: 3 });
+    expect(progress.filter((p) => p.phase === "days").at(-1)).toMatchObject({ done: inc.days, total: inc.days });
+  }
+  const incremental = await snapshot(s);
+  const full = await refreshAnalytics(pool, s.tenant, s.server, { full: true });
+  expect(full.mode).toBe("full");
+  expect(incremental).toEqual(await snapshot(s));
+}
+
+/** Checks tenant A's slices; tenant B's rows and pending change keys must stay as they were. */
+async function checkTenant(slices: Slice[], other: Slice): Promise<void> {
+  const otherBefore = await snapshot(other);
+  const otherKeys = await pendingKeys(other.tenant);
+  for (const s of slices) await checkSlice(s);
+  expect(await snapshot(other)).toEqual(otherBefore);
+  expect(await pendingKeys(other.tenant)).toBe(otherKeys);
+}
+
+describe("incremental refresh = full refresh", () => {
+  it("after random write histories across days, servers and tenants (fast-check, seeded)", async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb, { minLength: 6, maxLength: 24 }), async (ops) => {
+        run++;
+        const A = freshTenant("inc_a");
+        const B = freshTenant("inc_b");
+        // Tenant A has two servers; tenant B syncs the same Discord server as A's first one.
+        const slices: Slice[] = [
+          { tenant: A, server: "810000000000000001" },
+          { tenant: A, server: "810000000000000002" },
+          { tenant: B, server: "810000000000000001" },
+        ];
+        const ids = { next: 820_000_000_000_000_000n + BigInt(run) * 1_000_000n, userBase: 830_000_000_000_000_000n };
+        // Users of both tenants: one bot, one webhook, the rest human (flag ops toggle them).
+        for (const t of [A, B]) {
+          await withTenant(pool, t, (tx) =>
+            tx.query(
+              `INSERT INTO users (tenant_id, id, username, is_bot, is_webhook)
+               SELECT current_setting('app.current_tenant'), $1::bigint + g, 'u' || g, g = 5, g = 6 FROM generate_series(0, ${USERS - 1}) g`,
+              [String(ids.userBase)],
+            ),
+          );
+        }
+        // First refresh of each slice: full, from an empty server.
+        for (const s of slices) expect((await refreshAnalytics(pool, s.tenant, s.server)).mode).toBe("full");
+        for (const op of ops) {
+          if (op.k === "refresh") {
+            await checkTenant(slices.slice(0, 2), slices[2]);
+            await checkSlice(slices[2]);
+          } else {
+            await apply(op, slices[op.slice], ids);
+          }
+        }
+        await checkTenant(slices.slice(0, 2), slices[2]);
+        await checkTenant(slices.slice(2), slices[0]);
+      }),
+      { seed: 20261202, numRuns: Number(process.env.REFRESH_PROPERTY_RUNS ?? 6), endOnFailure: true },
+    );
+  }, 600_000);
+
+  it("a refresh with nothing changed rewrites no row; one new reaction recomputes one day", async () => {
+    const s = { tenant: freshTenant("inc_u"), server: "810000000000000009" };
+    const ids = { next: 840_000_000_000_000_000n, userBase: 850_000_000_000_000_000n };
+    for (let i = 0; i < 12; i++) {
+      await apply({ k: "msg", slice: 0, day: i % 5, minute: i * 7, channel: i % 2, author: i % USERS, reply: i > 2 ? i : null, webhook: false, system: false }, s, ids);
+      await apply({ k: "react", slice: 0, pick: i, user: (i + 2) % USERS, emoji: i % 3, untimed: false }, s, ids);
+    }
+    expect((await refreshAnalytics(pool, s.tenant, s.server)).mode).toBe("full");
+    const before = await rowVersions(s);
+    const same = await refreshAnalytics(pool, s.tenant, s.server);
+    expect(same).toMatchObject({ mode: "unchanged", days: 0, members: 0, pairs: 0, rows: {} });
+    expect(await rowVersions(s)).toEqual(before);
+    // An edit of the text only changes no analytics: still nothing to do.
+    await apply({ k: "edit", slice: 0, pick: 3, what: "content" }, s, ids);
+    expect((await refreshAnalytics(pool, s.tenant, s.server)).mode).toBe("unchanged");
+    // A reaction on an old message dirties that message's day only.
+    await apply({ k: "react", slice: 0, pick: 0, user: 6, emoji: 0, untimed: false }, s, ids);
+    const one = await refreshAnalytics(pool, s.tenant, s.server);
+    expect(one).toMatchObject({ mode: "incremental", days: 1 });
+  });
+});
+
+describe("incremental refresh, targeted cases", () => {
+  it("a bot turning human, a webhook message deleted, a reply arriving days later", async () => {
+    const s = { tenant: freshTenant("inc_t"), server: "810000000000000011" };
+    const ids = { next: 860_000_000_000_000_000n, userBase: 870_000_000_000_000_000n };
+    await withTenant(pool, s.tenant, (tx) =>
+      tx.query(`INSERT INTO users (tenant_id, id, username, is_bot) VALUES (current_setting('app.current_tenant'), $1, 'bot', true)`, [String(ids.userBase + 5n)]),
+    );
+    for (let i = 0; i < 6; i++) {
+      await apply({ k: "msg", slice: 0, day: i, minute: 10, channel: 0, author: i % 2 ? 5 : 1, reply: i ? i - 1 : null, webhook: i === 2, system: false }, s, ids);
+      await apply({ k: "react", slice: 0, pick: i, user: 5, emoji: 0, untimed: false }, s, ids);
+    }
+    expect((await refreshAnalytics(pool, s.tenant, s.server)).mode).toBe("full");
+    const steps: Exclude<Op, { k: "refresh" }>[] = [
+      { k: "flag", slice: 0, user: 5, what: "bot" },
+      { k: "delete", slice: 0, pick: 2, hard: false },
+      { k: "msg", slice: 0, day: 8, minute: 5, channel: 1, author: 3, reply: 0, webhook: false, system: false },
+      { k: "flag", slice: 0, user: 5, what: "bot" },
+      { k: "flag", slice: 0, user: 5, what: "drop" },
+    ];
+    for (const op of steps) {
+      await apply(op, s, ids);
+      await checkSlice(s);
+    }
+  });
+});
+
+describe("incremental refresh after a real re-sync", () => {
+  it("the production writers' changes (new, edited, deleted messages, reactions, members) give the full refresh's rows", async () => {
+    const sim = await startSim({ users: 25, channels: 3, messages: 120, days: 6, seed: 31 });
+    const s = { tenant: freshTenant("inc_sync"), server: sim.guildId };
+    expect((await sync(sim, pool, s.tenant)).error).toBeNull();
+    expect((await refreshAnalytics(pool, s.tenant, s.server)).mode).toBe("full");
+
+    const stored = await withTenant(pool, s.tenant, (tx) =>
+      tx.query<{ id: string; channel_id: string; author_id: string }>(
+        "SELECT id::text, channel_id::text, author_id::text FROM messages WHERE NOT is_system ORDER BY id DESC LIMIT 8",
+      ),
+    );
+    const [a, b, c] = stored.rows;
+    await sim.mutate({ op: "addMessages", count: 6 });
+    await sim.mutate({ op: "editMessage", messageId: a.id, content: "edited text" });
+    await sim.mutate({ op: "deleteMessage", messageId: b.id });
+    await sim.mutate({ op: "addReaction", messageId: c.id, emoji: "🔥", userId: a.author_id });
+    await sim.mutate({ op: "addMembers", count: 2 });
+    const stats = await sync(sim, pool, s.tenant);
+    expect(stats.error).toBeNull();
+
+    const pending = await pendingKeys(s.tenant);
+    expect(pending).toBeGreaterThan(0);
+    const inc = await refreshAnalytics(pool, s.tenant, s.server);
+    expect(inc.mode).toBe("incremental");
+    expect(inc.days).toBeGreaterThan(0);
+    expect(await pendingKeys(s.tenant)).toBe(0);
+    const incremental = await snapshot(s);
+    await refreshAnalytics(pool, s.tenant, s.server, { full: true });
+    expect(incremental).toEqual(await snapshot(s));
+  }, 180_000);
+});
