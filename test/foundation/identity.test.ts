@@ -7,7 +7,7 @@
 import { env } from "cloudflare:workers";
 import { Pool } from "@neondatabase/serverless";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readConfig } from "../../src/config";
+import { ConfigError, readConfig } from "../../src/config";
 import { openPool, withoutTenant, withTenant, withTenantKey, type PoolLike, type TenantTx } from "../../src/db/client";
 import { signTenantContext, tenantSigner } from "../../src/db/tenant-context";
 
@@ -140,6 +140,40 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => pool.end());
+
+describe("TENANT_CONTEXT_KEY", () => {
+  it("fails closed naming the variable: missing in production, malformed anywhere, absent from a pool", async () => {
+    const named = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (err) {
+        return err instanceof ConfigError ? err.variable : String(err);
+      }
+      return "no error";
+    };
+    expect(named(() => readConfig({ APP_ENV: "production", DATABASE_URL: "postgres://x@y/z" }))).toBe("TENANT_CONTEXT_KEY");
+    expect(named(() => readConfig({ APP_ENV: "test", TENANT_CONTEXT_KEY: "abc" }))).toBe("TENANT_CONTEXT_KEY");
+    expect(named(() => readConfig({ APP_ENV: "production", TENANT_CONTEXT_KEY: "ab".repeat(32) }))).toBe("no error");
+    const keyless = withTenantKey(openPool(readConfig(env)), undefined);
+    try {
+      await expect(withTenant(keyless, A, (tx) => tx.query("SELECT 1"))).rejects.toMatchObject({ variable: "TENANT_CONTEXT_KEY" });
+    } finally {
+      await keyless.end();
+    }
+  });
+
+  it("must be the database's: a token signed with another key is refused", async () => {
+    const other = withTenantKey(openPool(readConfig(env)), "0123456789abcdef".repeat(4));
+    try {
+      const r = await withTenant(other, V, async (tx) => (await tx.query<{ v: string | null; n: string }>(
+        "SELECT discord_sql_tenant() AS v, (SELECT count(*) FROM messages) AS n",
+      )).rows[0]);
+      expect(r).toEqual({ v: null, n: "0" });
+    } finally {
+      await other.end();
+    }
+  });
+});
 
 describe("the signed tenant context", () => {
   it("is what RLS verifies: a valid token shows the tenant its rows, and only them", async () => {
