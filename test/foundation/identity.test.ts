@@ -315,6 +315,24 @@ describe("the signed tenant context", () => {
  * as the app role (the most the query role can become), at what the transaction may now see.
  */
 async function attack(role: "discord_sql_query" | "discord_sql_app"): Promise<Outcome> {
+  // Ends in ROLLBACK (a thrown RolledBack), so a session-level set_config in the battery cannot outlive it
+  // on the pooled connection (PGlite shares one session with every other test).
+  try {
+    await attackTx(role);
+  } catch (err) {
+    if (err instanceof RolledBack) return err.outcome;
+    throw err;
+  }
+  throw new Error("unreachable");
+}
+
+class RolledBack extends Error {
+  constructor(readonly outcome: Outcome) {
+    super("rolled back");
+  }
+}
+
+async function attackTx(role: "discord_sql_query" | "discord_sql_app"): Promise<never> {
   return withTenant(
     pool,
     A,
@@ -336,7 +354,7 @@ async function attack(role: "discord_sql_query" | "discord_sql_app"): Promise<Ou
       }
       await tx.query("SET LOCAL ROLE discord_sql_app");
       const seen = await tx.query<{ verified: string | null; foreign: string }>(`SELECT discord_sql_tenant() AS verified, ${foreignRowsSql()} AS foreign`, [A]);
-      return { results, verified: seen.rows[0].verified, foreign: Number(seen.rows[0].foreign) };
+      throw new RolledBack({ results, verified: seen.rows[0].verified, foreign: Number(seen.rows[0].foreign) });
     },
     { readOnly: true },
   );
