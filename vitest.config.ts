@@ -18,6 +18,8 @@ export default defineConfig({
           DISCORD_API_BASE: inject<string>("discordApiBase"),
           SIMULATOR_URL: inject<string>("simulatorUrl"),
           STRIPE_API_HOST: inject<string>("stripeApiHost"),
+          // Read from the test database as its owner (migration 0040 made it): the Worker's secret.
+          TENANT_CONTEXT_KEY: inject<string>("tenantContextKey"),
         },
       },
     })),

@@ -4,6 +4,11 @@
 //
 //   npm run bench:analytics                       # PostgreSQL at 127.0.0.1:5432 (user postgres)
 //   BENCH_ADMIN_URL=postgres://... npm run bench:analytics -- --fresh --runs 20
+//   npm run bench:analytics -- --scale 0.05       # 5% of the big tenants' size (own databases, *_s0_05)
+//
+// Every report runs through withTenant() with the signed tenant context (migration 0040), and again
+// with the old policy (tenant_id = current_setting('app.current_tenant')) swapped in by the owner for
+// that measurement only: the "old policy" columns and their ratio are measured in the same run.
 //
 // Databases discord_sql_bench (big + small tenants) and discord_sql_bench_small (small tenant only)
 // are created on first run and reused afterwards (--fresh regenerates). Data is generated with SQL.
@@ -11,7 +16,8 @@ import pg from "pg";
 import { migrate } from "./lib/migrate";
 import { refreshAnalytics } from "../src/analytics/refresh";
 import * as reports from "../src/analytics/reports";
-import type { PoolLike } from "../src/db/client";
+import { withTenant, withTenantKey, type PoolLike } from "../src/db/client";
+import { readTenantKey } from "./lib/tenant-key";
 
 const ADMIN = process.env.BENCH_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const args = process.argv.slice(2);
@@ -19,7 +25,11 @@ const FRESH = args.includes("--fresh");
 const RUNS = Number(args[args.indexOf("--runs") + 1]) || 10;
 // Big refreshes take minutes; reuse the recorded duration when the slice is already fresh (--refresh forces).
 const REFRESH_BIG = args.includes("--refresh") || FRESH;
-const BIG = { messages: 1_000_000, members: 50_000, reactions: 300_000, mentions: 100_000, channels: 40, days: 180 };
+const SCALE = args.includes("--scale") ? Number(args[args.indexOf("--scale") + 1]) : 1;
+if (!(SCALE > 0 && SCALE <= 1)) throw new Error("--scale takes a number in (0, 1]");
+const sized = (n: number) => Math.max(1000, Math.round(n * SCALE));
+const BIG = { messages: sized(1_000_000), members: sized(50_000), reactions: sized(300_000), mentions: sized(100_000), channels: 40, days: 180 };
+const DB_SUFFIX = SCALE === 1 ? "" : `_s${String(SCALE).replace(".", "_")}`;
 const SMALL = { messages: 2_000, members: 200, reactions: 600, mentions: 200, channels: 5, days: 60 };
 const SERVER = "800000000000000001";
 
@@ -33,7 +43,8 @@ function url(db: string, user?: string): string {
   return u.toString();
 }
 
-async function ensureDatabase(name: string, tenants: [string, typeof BIG][]): Promise<void> {
+/** Ensures the database is built; returns its tenant context key (read as the owner). */
+async function ensureDatabase(name: string, tenants: [string, typeof BIG][]): Promise<string> {
   const admin = new pg.Client({ connectionString: ADMIN });
   await admin.connect();
   const exists = (await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [name])).rowCount;
@@ -57,7 +68,28 @@ async function ensureDatabase(name: string, tenants: [string, typeof BIG][]): Pr
     console.error(`generated ${tenant} in ${name}: ${size.messages} messages in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
   await owner.query("ANALYZE");
+  await setPolicy(owner, "signed"); // whatever an interrupted run left behind
+  const key = await readTenantKey(owner);
   await owner.end();
+  return key;
+}
+
+// The two policies compared. "signed" is what migration 0040 installs; "setting" is the one it replaced.
+const POLICIES = {
+  signed: "(SELECT discord_sql_tenant())",
+  setting: "current_setting('app.current_tenant', true)",
+} as const;
+
+/** Swaps every tenant_isolation policy (as the owner; one transaction, so all tables switch at once). */
+async function setPolicy(owner: pg.Client, variant: keyof typeof POLICIES): Promise<void> {
+  const expr = POLICIES[variant];
+  await owner.query(`DO $$
+    DECLARE t regclass;
+    BEGIN
+      FOR t IN SELECT p.polrelid::regclass FROM pg_policy p WHERE p.polname = 'tenant_isolation' LOOP
+        EXECUTE format('ALTER POLICY tenant_isolation ON %s USING (tenant_id = %s) WITH CHECK (tenant_id = %s)', t, $e$${expr}$e$, $e$${expr}$e$);
+      END LOOP;
+    END $$`);
 }
 
 /** Deterministic bulk data: authors follow a power law, 35% of messages reply to a recent one. */
@@ -149,30 +181,30 @@ async function time(fn: () => Promise<unknown>, runs = RUNS): Promise<number[]> 
 
 async function main() {
   const started = Date.now();
-  await ensureDatabase("discord_sql_bench", [["bench_big", BIG], ["bench_big2", BIG], ["bench_small", SMALL]]);
-  await ensureDatabase("discord_sql_bench_small", [["bench_small", SMALL]]);
-  const appPool = new pg.Pool({ connectionString: url("discord_sql_bench", "discord_sql_app"), max: 2 });
-  const smallPool = new pg.Pool({ connectionString: url("discord_sql_bench_small", "discord_sql_app"), max: 2 });
-  const pool = appPool as unknown as PoolLike;
+  const bigDb = `discord_sql_bench${DB_SUFFIX}`;
+  const smallDb = `discord_sql_bench_small${DB_SUFFIX}`;
+  const bigKey = await ensureDatabase(bigDb, [["bench_big", BIG], ["bench_big2", BIG], ["bench_small", SMALL]]);
+  const smallKey = await ensureDatabase(smallDb, [["bench_small", SMALL]]);
+  const appPool = new pg.Pool({ connectionString: url(bigDb, "discord_sql_app"), max: 2 });
+  const smallPool = new pg.Pool({ connectionString: url(smallDb, "discord_sql_app"), max: 2 });
+  const pool = withTenantKey(appPool as unknown as PoolLike, bigKey);
+  const owner = new pg.Client({ connectionString: url(bigDb) });
+  await owner.connect();
 
   // Refresh: the big tenants once (that is what a whole, materialized-view-style refresh pays for
   // every tenant), then the small tenant here and in a database without the big ones.
   const bigRefresh: number[] = [];
   for (const t of ["bench_big", "bench_big2"]) {
-    const c = await appPool.connect();
-    let recorded: number | undefined;
-    try {
-      await c.query("BEGIN READ ONLY");
-      await c.query("SELECT set_config('app.current_tenant', $1, true)", [t]);
-      recorded = (await c.query("SELECT duration_ms FROM analytics_refreshes WHERE server_id = $1", [SERVER])).rows[0]?.duration_ms;
-      await c.query("COMMIT");
-    } finally {
-      c.release();
-    }
+    const recorded = await withTenant(
+      pool,
+      t,
+      async (tx) => (await tx.query<{ duration_ms: number }>("SELECT duration_ms FROM analytics_refreshes WHERE server_id = $1", [SERVER])).rows[0]?.duration_ms,
+      { readOnly: true },
+    );
     bigRefresh.push(recorded !== undefined && !REFRESH_BIG ? recorded : (await refreshAnalytics(pool, t, SERVER)).durationMs);
   }
   const smallWith = await time(() => refreshAnalytics(pool, "bench_small", SERVER), 7);
-  const smallWithout = await time(() => refreshAnalytics(smallPool as unknown as PoolLike, "bench_small", SERVER), 7);
+  const smallWithout = await time(() => refreshAnalytics(withTenantKey(smallPool as unknown as PoolLike, smallKey), "bench_small", SERVER), 7);
 
   const f = { serverId: SERVER };
   const range = { from: "2026-10-31", to: "2026-11-29" };
@@ -208,22 +240,32 @@ async function main() {
   };
   const baseTimes: Record<string, number[]> = {};
   for (const [name, sql] of Object.entries(BASELINES)) {
-    baseTimes[name] = await time(async () => {
-      const c = await appPool.connect();
-      try {
-        await c.query("BEGIN READ ONLY");
-        await c.query("SELECT set_config('app.current_tenant', 'bench_big', true)");
-        await c.query(sql);
-        await c.query("COMMIT");
-      } finally {
-        c.release();
-      }
-    }, Math.min(RUNS, 7));
+    baseTimes[name] = await time(() => withTenant(pool, "bench_big", (tx) => tx.query(sql), { readOnly: true }), Math.min(RUNS, 7));
   }
 
   const rows: string[][] = [];
+  const policyRows: string[][] = [];
+  const ratios: number[] = [];
   for (const [name, fn] of cases) {
     const t = await time(fn);
+    // The same report under both policies, alternating run by run so drift on a shared machine hits
+    // both alike (the finally restores the signed policy on any failure).
+    const signedRuns: number[] = [];
+    const old: number[] = [];
+    try {
+      for (let i = -2; i < RUNS; i++) {
+        for (const variant of ["signed", "setting"] as const) {
+          await setPolicy(owner, variant);
+          const t0 = performance.now();
+          await fn();
+          if (i >= 0) (variant === "signed" ? signedRuns : old).push(performance.now() - t0);
+        }
+      }
+    } finally {
+      await setPolicy(owner, "signed");
+    }
+    ratios.push(pct(signedRuns, 50) / pct(old, 50));
+    policyRows.push([name, pct(signedRuns, 50).toFixed(1), pct(old, 50).toFixed(1), `${(pct(signedRuns, 50) / pct(old, 50)).toFixed(2)}`]);
     const base = baselineOf[name] ? baseTimes[baselineOf[name]] : undefined;
     const prev = before[name] ? await time(before[name], Math.min(RUNS, 5)) : undefined;
     rows.push([
@@ -236,7 +278,21 @@ async function main() {
       prev ? `${(pct(prev, 50) / pct(t, 50)).toFixed(1)}x` : "-",
     ]);
   }
-  const sizes = await new pg.Client({ connectionString: url("discord_sql_bench") });
+  // What opening a tenant transaction costs: withTenant (2 round trips: open + read pid/start, then the
+  // signed token as a bind parameter) against the old single round trip with the plain setting.
+  const openSigned = await time(() => withTenant(pool, "bench_big", (tx) => tx.query("SELECT 1"), { readOnly: true }), 50);
+  const openOld = await time(async () => {
+    const c = await appPool.connect();
+    try {
+      await c.query("BEGIN READ ONLY; SET LOCAL ROLE discord_sql_app; SELECT set_config('app.current_tenant', 'bench_big', true), set_config('statement_timeout', '25000', true)");
+      await c.query("SELECT 1");
+      await c.query("COMMIT");
+    } finally {
+      c.release();
+    }
+  }, 50);
+  await owner.end();
+  const sizes = await new pg.Client({ connectionString: url(bigDb) });
   await sizes.connect();
   const sz = (
     await sizes.query(`SELECT tenant_id, count(*) AS messages FROM messages GROUP BY 1 ORDER BY 1`)
@@ -253,13 +309,25 @@ async function main() {
   console.log(line(header));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const r of rows) console.log(line(r));
+
+  const pHeader = ["report, RLS policy", "signed p50 ms", "old setting p50 ms", "signed / old"];
+  const pWidths = pHeader.map((h, i) => Math.max(h.length, ...policyRows.map((r) => r[i].length)));
+  const pLine = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(pWidths[i]) : c.padStart(pWidths[i]))).join("  ");
+  const geo = Math.exp(ratios.reduce((a, r) => a + Math.log(r), 0) / ratios.length);
+  console.log(`\nRLS policy cost: tenant_id = (SELECT discord_sql_tenant()) (HMAC-verified, migration 0040) vs the old`);
+  console.log(`tenant_id = current_setting('app.current_tenant', true); both through withTenant(), same run, same data\n`);
+  console.log(pLine(pHeader));
+  console.log(pWidths.map((w) => "-".repeat(w)).join("  "));
+  for (const r of policyRows) console.log(pLine(r));
+  console.log(`geometric mean of signed / old: ${geo.toFixed(2)}`);
+  console.log(`tenant transaction with one SELECT 1 (50 runs): withTenant signed p50 ${pct(openSigned, 50).toFixed(2)} ms vs old single round trip p50 ${pct(openOld, 50).toFixed(2)} ms`);
   console.log(`\nrefresh (per tenant+server slice):`);
-  console.log(`  big tenant 1 / 2 (1M messages each): ${bigRefresh.map((x) => (x / 1000).toFixed(1) + " s").join(" / ")}` +
+  console.log(`  big tenant 1 / 2 (${BIG.messages} messages each): ${bigRefresh.map((x) => (x / 1000).toFixed(1) + " s").join(" / ")}` +
     `  <- what every refresh would cost with whole (materialized-view) refreshes: ${((bigRefresh[0] + bigRefresh[1]) / 1000).toFixed(1)} s + small`);
   console.log(`  small tenant (${SMALL.messages} messages) beside the big ones: p50 ${pct(smallWith, 50).toFixed(1)} ms, p95 ${pct(smallWith, 95).toFixed(1)} ms`);
   console.log(`  small tenant alone in its database:                p50 ${pct(smallWithout, 50).toFixed(1)} ms, p95 ${pct(smallWithout, 95).toFixed(1)} ms` +
     `  (ratio ${(pct(smallWith, 50) / pct(smallWithout, 50)).toFixed(2)})`);
-  console.log(`\nrerun: npm run bench:analytics   (-- --refresh re-times the big refreshes, -- --fresh regenerates; total ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  console.log(`\nrerun: npm run bench:analytics${SCALE === 1 ? "" : ` -- --scale ${SCALE}`}   (-- --refresh re-times the big refreshes, -- --fresh regenerates; total ${((Date.now() - started) / 1000).toFixed(0)} s)`);
   await appPool.end();
   await smallPool.end();
 }

@@ -102,6 +102,7 @@ function instrument(pool: PoolLike) {
       return pool.query(text, params);
     }) as PoolLike["query"],
     end: () => pool.end(),
+    tenantContextKey: pool.tenantContextKey,
     connect: async () => {
       const client = await pool.connect();
       let began = 0;

@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { startBridge } from "./lib/bridge";
 import { connectUrl, DEFAULT_DATA_DIR, embeddedDataDir, OneLineError, runMain } from "./lib/database";
 import { startEmbedded } from "./lib/embedded";
+import { tenantKeyFor } from "./lib/tenant-key";
 import { migrate } from "./lib/migrate";
 import { startSimulatorServer } from "./lib/simulator-server";
 
@@ -33,11 +34,13 @@ runMain(async () => {
   // 1. Database: DATABASE_URL, or the embedded PGlite persisted under the data folder.
   let target: { host: string; port: number };
   let appUrl: string;
+  let tenantContextKey: string;
   const url = process.env.DATABASE_URL;
   if (url) {
     const client = await connectUrl(url);
     try {
       await migrate({ exec: (s) => client.query(s), query: (s, p) => client.query(s, p) as never });
+      tenantContextKey = await tenantKeyFor(client);
     } catch (err) {
       throw new OneLineError((err as Error).message);
     } finally {
@@ -53,6 +56,7 @@ runMain(async () => {
       throw new OneLineError(`cannot open the embedded database in ${dir} (another npm start running?): ${err.message}`);
     });
     closers.push(embedded.close);
+    tenantContextKey = embedded.tenantContextKey;
     target = { host: "127.0.0.1", port: embedded.port };
     appUrl = `postgres://discord_sql_app@127.0.0.1:${embedded.port}/postgres`;
     log(`database: embedded PGlite in ${dir} (schema ${embedded.migration.schemaVersion})`);
@@ -83,6 +87,7 @@ runMain(async () => {
     DB_WS_PROXY: `127.0.0.1:${bridge.port}`,
     DISCORD_API_BASE: process.env.DISCORD_API_BASE ?? `${sim.url}/api/v10`,
     TOKEN_ENCRYPTION_KEYS: devEncryptionKeys(),
+    TENANT_CONTEXT_KEY: tenantContextKey,
   };
   const envFile = resolve(DEFAULT_DATA_DIR, "dev.vars");
   writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });

@@ -8,13 +8,13 @@ import { resealBotToken } from "../src/accounts/bot";
 import { sealKeys } from "../src/accounts/seal";
 import { systemRead } from "../src/accounts/system";
 import { readConfig } from "../src/config";
-import type { PoolLike } from "../src/db/client";
+import { withTenantKey, type PoolLike } from "../src/db/client";
 
 async function main() {
   const config = readConfig({ ...process.env, APP_ENV: process.env.APP_ENV ?? "production" });
   if (!config.DATABASE_URL) throw new Error("DATABASE_URL is not set");
   const newest = (await sealKeys(config))[0].id;
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 }) as unknown as PoolLike;
+  const pool = withTenantKey(new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 }) as unknown as PoolLike, config.TENANT_CONTEXT_KEY);
   try {
     const sealed = await systemRead<{ tenant_id: string; key_id: string }>(pool, "SELECT tenant_id, key_id FROM discord_sql_sealed_tokens()");
     const stale = sealed.filter((s) => s.key_id !== newest);

@@ -1,7 +1,18 @@
 // npm run db:migrate: applies migrations/ to DATABASE_URL, or to the embedded database when unset.
 import { PGlite } from "@electric-sql/pglite";
 import { connectUrl, embeddedDataDir, OneLineError, runMain } from "./lib/database";
-import { migrate } from "./lib/migrate";
+import { migrate, type SqlSession } from "./lib/migrate";
+import { installTenantKey } from "./lib/tenant-key";
+
+/** TENANT_CONTEXT_KEY in the environment: install it (the Worker's secret must be the same key). */
+async function installKeyFromEnv(db: SqlSession): Promise<void> {
+  const key = process.env.TENANT_CONTEXT_KEY?.trim();
+  if (!key) return;
+  const kid = await installTenantKey(db, key).catch((err: Error) => {
+    throw new OneLineError(`installing TENANT_CONTEXT_KEY failed: ${err.message.split("\n")[0]}`);
+  });
+  console.log(`tenant context key ${kid} installed (TENANT_CONTEXT_KEY)`);
+}
 
 runMain(async () => {
   const url = process.env.DATABASE_URL;
@@ -9,7 +20,9 @@ runMain(async () => {
   if (url) {
     const client = await connectUrl(url);
     try {
-      result = await migrate({ exec: (s) => client.query(s), query: (s, p) => client.query(s, p) as never });
+      const session: SqlSession = { exec: (s) => client.query(s), query: (s, p) => client.query(s, p) as never };
+      result = await migrate(session);
+      await installKeyFromEnv(session);
     } catch (err) {
       throw new OneLineError((err as Error).message);
     } finally {
@@ -25,6 +38,7 @@ runMain(async () => {
     }
     try {
       result = await migrate(db);
+      await installKeyFromEnv(db);
     } finally {
       await db.close();
     }

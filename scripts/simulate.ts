@@ -6,7 +6,8 @@
 import { pathToFileURL } from "node:url";
 import pg from "pg";
 import type { PoolLike } from "../src/db/client";
-import { withTenant } from "../src/db/client";
+import { withTenant, withTenantKey } from "../src/db/client";
+import { tenantKeyFor } from "./lib/tenant-key";
 import { runExtraction } from "../src/extraction/run";
 import { parseSimulatorArgs } from "../src/simulator/index";
 import { OneLineError, connectUrl, runMain } from "./lib/database";
@@ -51,17 +52,17 @@ export async function openNodePool(concurrency: number): Promise<{ pool: PoolLik
   if (url) {
     const probe = await connectUrl(url);
     const ok = await probe.query(`SELECT to_regclass('public.messages') IS NOT NULL AS ok`);
-    await probe.end();
+    const key = ok.rows[0].ok ? await tenantKeyFor(probe).finally(() => probe.end()) : await probe.end();
     if (!ok.rows[0].ok) throw new OneLineError("DATABASE_URL has no discord-sql schema: run `npm run db:migrate` first");
     const pool = new pg.Pool({ connectionString: url, max: concurrency + 2 });
     pool.on("error", () => {});
-    return { pool: pool as unknown as PoolLike, kind: "postgresql (DATABASE_URL)", close: () => pool.end() };
+    return { pool: withTenantKey(pool as unknown as PoolLike, key as string), kind: "postgresql (DATABASE_URL)", close: () => pool.end() };
   }
   const embedded = await startEmbedded({});
   const pool = new pg.Pool({ connectionString: `postgres://discord_sql_app@127.0.0.1:${embedded.port}/postgres`, max: concurrency + 2 });
   pool.on("error", () => {});
   return {
-    pool: pool as unknown as PoolLike,
+    pool: withTenantKey(pool as unknown as PoolLike, embedded.tenantContextKey),
     kind: "embedded PGlite (in memory)",
     close: async () => {
       await pool.end();

@@ -24,6 +24,11 @@ export const configSchema = z.object({
   CLERK_WEBHOOK_SECRET: optional,
   /** Expected `iss` of session tokens (the Clerk Frontend API URL); checked when set. */
   CLERK_ISSUER: optional,
+  /**
+   * 64 hex characters: signs each transaction's tenant context, which Row-Level Security verifies in
+   * the database (migration 0040). The same key must be installed there (docs/production.md).
+   */
+  TENANT_CONTEXT_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters (openssl rand -hex 32)").optional(),
   /** Comma-separated `id:base64key` pairs, newest first: the first seals, all can open. */
   TOKEN_ENCRYPTION_KEYS: optional,
   STRIPE_SECRET_KEY: optional,
@@ -72,6 +77,11 @@ export function readConfig(env: object): Config {
   }
   if (config.APP_ENV === "production" && config.DB_WS_PROXY) {
     throw new ConfigError("DB_WS_PROXY is for local development and is refused when APP_ENV=production", "DB_WS_PROXY");
+  }
+  if (config.APP_ENV === "production" && !config.TENANT_CONTEXT_KEY) {
+    // Fail closed: without it no tenant transaction can be opened (local and test tools pass the key
+    // they read from the database as its owner).
+    throw new ConfigError("server misconfigured: TENANT_CONTEXT_KEY is not set (see docs/production.md)", "TENANT_CONTEXT_KEY");
   }
   cache.set(env, config);
   return config;

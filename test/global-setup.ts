@@ -4,6 +4,8 @@ import type { TestProject } from "vitest/node";
 import { startBridge } from "../scripts/lib/bridge";
 import { startEmbedded } from "../scripts/lib/embedded";
 import { migrate } from "../scripts/lib/migrate";
+import { readTenantKey } from "../scripts/lib/tenant-key";
+import { grantAsOnNeon } from "./neon-state";
 import { startSimulatorServer } from "../scripts/lib/simulator-server";
 import { startStripeStandin } from "../scripts/lib/stripe-standin";
 
@@ -15,6 +17,7 @@ declare module "vitest" {
     discordApiBase: string;
     simulatorUrl: string;
     stripeApiHost: string;
+    tenantContextKey: string;
   }
 }
 
@@ -23,6 +26,7 @@ export default async function setup(project: TestProject) {
   let target: { host: string; port: number };
   let appUrl: string;
   let kind: string;
+  let tenantContextKey: string;
 
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (serverUrl) {
@@ -35,6 +39,9 @@ export default async function setup(project: TestProject) {
     const owner = new pg.Client({ connectionString: withDatabase(serverUrl, dbName) });
     await owner.connect();
     await migrate({ exec: (s) => owner.query(s), query: (s, p) => owner.query(s, p) as any });
+    // Neon's state: set_config and friends executable by PUBLIC (no superuser there to revoke them).
+    await grantAsOnNeon(owner);
+    tenantContextKey = await readTenantKey(owner);
     await owner.end();
     closers.push(async () => {
       await root.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
@@ -46,6 +53,7 @@ export default async function setup(project: TestProject) {
   } else {
     const embedded = await startEmbedded({});
     closers.push(embedded.close);
+    tenantContextKey = embedded.tenantContextKey;
     target = { host: "127.0.0.1", port: embedded.port };
     appUrl = `postgres://discord_sql_app@127.0.0.1:${embedded.port}/postgres`;
     kind = "pglite";
@@ -64,6 +72,7 @@ export default async function setup(project: TestProject) {
   project.provide("discordApiBase", `${sim.url}/api/v10`);
   project.provide("simulatorUrl", sim.url);
   project.provide("stripeApiHost", stripe.host);
+  project.provide("tenantContextKey", tenantContextKey);
 
   return async () => {
     for (const close of closers.reverse()) await close().catch(() => {});

@@ -3,11 +3,14 @@
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { migrate, type MigrateResult } from "./migrate";
+import { readTenantKey } from "./tenant-key";
 
 export interface EmbeddedDb {
   db: PGlite;
   port: number;
   migration: MigrateResult;
+  /** TENANT_CONTEXT_KEY of this database, read as the superuser before the session drops to the app role. */
+  tenantContextKey: string;
   close(): Promise<void>;
 }
 
@@ -19,6 +22,7 @@ export interface EmbeddedDb {
 export async function startEmbedded(opts: { dataDir?: string; port?: number }): Promise<EmbeddedDb> {
   const db = await PGlite.create(opts.dataDir ? `file://${opts.dataDir}` : "memory://");
   const migration = await migrate(db);
+  const tenantContextKey = await readTenantKey(db);
   await db.exec("SET SESSION AUTHORIZATION discord_sql_app");
   const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: opts.port ?? 0, maxConnections: 64 });
   await server.start();
@@ -27,6 +31,7 @@ export async function startEmbedded(opts: { dataDir?: string; port?: number }): 
     db,
     port,
     migration,
+    tenantContextKey,
     close: async () => {
       await server.stop();
       await db.close();

@@ -4,7 +4,8 @@ import pg from "pg";
 import { connectUrl, embeddedDataDir, OneLineError } from "../../scripts/lib/database";
 import { startEmbedded } from "../../scripts/lib/embedded";
 import { migrate, readMigrations } from "../../scripts/lib/migrate";
-import type { PoolLike } from "../db/client";
+import { withTenantKey, type PoolLike } from "../db/client";
+import { tenantKeyFor } from "../../scripts/lib/tenant-key";
 
 export interface CliDatabase {
   pool: PoolLike;
@@ -16,14 +17,18 @@ export interface CliDatabase {
 export async function openDatabase(url: string | undefined, opts: { migrateIfNeeded?: boolean } = {}): Promise<CliDatabase> {
   if (url) {
     const client = await connectUrl(url);
+    let key: string;
     try {
       if (opts.migrateIfNeeded !== false) await migrateIfBehind(client);
+      key = await tenantKeyFor(client).catch((err: Error) => {
+        throw new OneLineError(err.message);
+      });
     } finally {
       await client.end();
     }
     const pool = new pg.Pool({ connectionString: url, max: 12, connectionTimeoutMillis: 8000 });
     pool.on("error", () => {}); // an idle client's socket error: the next query reports it
-    return { pool: pool as unknown as PoolLike, where: `DATABASE_URL (${new URL(url).hostname})`, close: () => pool.end() };
+    return { pool: withTenantKey(pool as unknown as PoolLike, key), where: `DATABASE_URL (${new URL(url).hostname})`, close: () => pool.end() };
   }
   const dir = embeddedDataDir();
   const embedded = await startEmbedded({ dataDir: dir }).catch((err: Error) => {
@@ -35,7 +40,7 @@ export async function openDatabase(url: string | undefined, opts: { migrateIfNee
   const pool = new pg.Pool({ host: "127.0.0.1", port: embedded.port, user: "discord_sql_app", database: "postgres", max: 12 });
   pool.on("error", () => {});
   return {
-    pool: pool as unknown as PoolLike,
+    pool: withTenantKey(pool as unknown as PoolLike, embedded.tenantContextKey),
     where: `the embedded database in ${dir}`,
     close: async () => {
       await pool.end();

@@ -1,9 +1,10 @@
 // The one database helper. A Pool is opened per request / queue batch / Durable Object call and
 // ended with it (Workers cannot keep sockets between invocations). Tenant data is touched only
-// inside withTenant(), which sets the tenant context transaction-locally; nothing else does.
+// inside withTenant(), which sets the signed tenant context transaction-locally; nothing else does.
 import { Pool, neonConfig } from "@neondatabase/serverless";
 import { ApiError } from "../errors";
-import type { Config } from "../config";
+import { ConfigError, type Config } from "../config";
+import { signTenantContext, tenantSigner } from "./tenant-context";
 
 export interface QueryResultLike<R> {
   rows: R[];
@@ -21,6 +22,13 @@ export interface PooledClient extends Queryable {
 export interface PoolLike extends Queryable {
   connect(): Promise<PooledClient>;
   end(): Promise<void>;
+  /** TENANT_CONTEXT_KEY (64 hex): signs each transaction's tenant context. See withTenantKey(). */
+  tenantContextKey?: string;
+}
+
+/** Gives a pool the key withTenant() signs with (Node tools: read as the owner, or from the env). */
+export function withTenantKey<P extends object>(pool: P, key: string | undefined): P & { tenantContextKey?: string } {
+  return Object.assign(pool, { tenantContextKey: key });
 }
 
 /** A transaction bound to one tenant. */
@@ -60,7 +68,7 @@ export function openPool(config: Config): PoolLike {
   const pool = new Pool({ connectionString: config.DATABASE_URL, max: 4, connectionTimeoutMillis: 10_000 });
   // An idle client's socket error must not crash the invocation; the next query reports it.
   pool.on("error", () => {});
-  return pool as unknown as PoolLike;
+  return withTenantKey(pool as unknown as PoolLike, config.TENANT_CONTEXT_KEY);
 }
 
 const TENANT_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -77,9 +85,15 @@ export interface TenantTxOptions {
 }
 
 /**
- * Runs `fn` in one transaction whose tenant context is `tenantId`, as the application role. The
- * context is set with set_config(..., is_local => true), so it ends with the transaction and can
- * never leak to the next user of the pooled connection. BEGIN, role and context go in one round trip.
+ * Runs `fn` in one transaction bound to `tenantId`, as the application role. Row-Level Security
+ * trusts only app.tenant_context: a token signed with TENANT_CONTEXT_KEY over the tenant, this
+ * backend's pid and this transaction's start (src/db/tenant-context.ts, migration 0040), which the
+ * database verifies with a key no role the login can become may read. SQL run later in the
+ * transaction can set any setting it names; it cannot make a token for another tenant or another
+ * transaction. Two round trips: the first opens the transaction and reads pid and start; the second
+ * sends the token as a bind parameter (so it never appears in pg_stat_activity's query text).
+ * app.current_tenant is set too, as a plain mirror app code may read for INSERT values (WITH CHECK
+ * verifies them); RLS never trusts it. Both settings are transaction-local.
  */
 export async function withTenant<T>(
   pool: PoolLike,
@@ -88,16 +102,25 @@ export async function withTenant<T>(
   opts: TenantTxOptions = {},
 ): Promise<T> {
   assertTenantId(tenantId);
+  if (!pool.tenantContextKey) {
+    throw new ConfigError("server misconfigured: TENANT_CONTEXT_KEY is not set (it signs the tenant context RLS trusts)", "TENANT_CONTEXT_KEY");
+  }
+  const signer = await tenantSigner(pool.tenantContextKey);
   const client = await connect(pool);
   let broken: Error | undefined;
   try {
     const timeout = Math.max(1, Math.floor(opts.timeoutMs ?? 25_000));
-    // Simple-protocol batch: the tenant id was validated above, so quoting it is safe.
-    // SET LOCAL ROLE: RLS binds even when a tool connected as the owner or a superuser (who bypass it).
-    await client.query(
+    // Simple-protocol batch (no user input in it). SET LOCAL ROLE: RLS binds even when a tool
+    // connected as the owner or a superuser (who bypass it).
+    const opened = await client.query<{ pid: number | string; xact_us: string }>(
       `BEGIN${opts.readOnly ? " READ ONLY" : ""}; SET LOCAL ROLE discord_sql_app; ` +
-        `SELECT set_config('app.current_tenant', '${tenantId}', true), set_config('statement_timeout', '${timeout}', true)`,
+        `SELECT set_config('statement_timeout', '${timeout}', true), pg_backend_pid() AS pid, ` +
+        `((extract(epoch FROM now()) * 1000000)::bigint)::text AS xact_us`,
     );
+    const last = (Array.isArray(opened) ? opened[opened.length - 1] : opened) as QueryResultLike<{ pid: number | string; xact_us: string }>;
+    const { pid, xact_us } = last.rows[0];
+    const token = await signTenantContext(signer, tenantId, pid, xact_us);
+    await client.query("SELECT set_config('app.tenant_context', $1, true), set_config('app.current_tenant', $2, true)", [token, tenantId]);
     const tx: TenantTx = {
       tenantId,
       query: (text, params) => client.query(text, params),

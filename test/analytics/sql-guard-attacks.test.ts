@@ -446,6 +446,7 @@ describe("QUERY_DATABASE_URL: tenant SQL on its own database", () => {
     const wrapped = {
       connects: 0,
       query: p.query.bind(p),
+      tenantContextKey: p.tenantContextKey, // withTenant signs with the pool's key
       end: async () => {},
       connect: async () => {
         wrapped.connects++;

@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { Pool } from "@neondatabase/serverless";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readConfig } from "../../src/config";
-import { openPool, withoutTenant, withTenant, type PoolLike } from "../../src/db/client";
+import { openPool, withoutTenant, withTenant, withTenantKey, type PoolLike } from "../../src/db/client";
 
 const A = `iso_a_${crypto.randomUUID().slice(0, 8)}`;
 const B = `iso_b_${crypto.randomUUID().slice(0, 8)}`;
@@ -133,14 +133,15 @@ describe("row-level security on every tenant table", () => {
   it("does not leak the tenant context to the next transaction on the same connection", async () => {
     const neon = new Pool({ connectionString: env.DATABASE_URL as string, max: 1 });
     neon.on("error", () => {});
-    const single = neon as unknown as PoolLike;
+    const single = withTenantKey(neon as unknown as PoolLike, env.TENANT_CONTEXT_KEY as string);
     try {
       await withTenant(single, A, (tx) => tx.query("SELECT 1"));
       await withoutTenant(single, async (db) => {
         const { rows } = await db.query<{ t: string | null; n: string }>(
-          "SELECT current_setting('app.current_tenant', true) AS t, (SELECT count(*) FROM messages) AS n",
+          "SELECT current_setting('app.current_tenant', true) AS t, current_setting('app.tenant_context', true) AS c, (SELECT count(*) FROM messages) AS n",
         );
         expect(rows[0].t ?? "").toBe("");
+        expect((rows[0] as { c?: string }).c ?? "").toBe("");
         expect(Number(rows[0].n)).toBe(0);
       });
     } finally {

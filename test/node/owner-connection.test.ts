@@ -3,8 +3,10 @@
 // role inside every tenant transaction: tenants stay apart whoever connected.
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { withTenant, type PoolLike } from "../../src/db/client";
+import { withTenant, withTenantKey, type PoolLike } from "../../src/db/client";
 import { migrate } from "../../scripts/lib/migrate";
+import { readTenantKey } from "../../scripts/lib/tenant-key";
+import { grantAsOnNeon } from "../neon-state";
 import { freshServerDatabase } from "./helpers";
 
 describe.runIf(process.env.TEST_DATABASE_URL)("withTenant on a superuser connection", () => {
@@ -22,9 +24,11 @@ describe.runIf(process.env.TEST_DATABASE_URL)("withTenant on a superuser connect
     await migrate({ exec: (s) => client.query(s), query: (s, p) => client.query(s, p) as never });
     const super_ = await client.query("SELECT rolsuper FROM pg_roles WHERE rolname = current_user");
     expect(super_.rows[0].rolsuper).toBe(true); // the premise: this connection bypasses RLS on its own
+    await grantAsOnNeon(client); // Neon's state (test/neon-state.ts)
+    const key = await readTenantKey(client); // the owner may read the tenant context key; tools pass it on
     client.release();
 
-    const p = pool as unknown as PoolLike;
+    const p = withTenantKey(pool as unknown as PoolLike, key);
     for (const t of ["owner_a", "owner_b"]) {
       await withTenant(p, t, (tx) => tx.query("INSERT INTO servers (tenant_id, id, name) VALUES ($1, 1, $1)", [t]));
     }
