@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { startBridge } from "./lib/bridge";
 import { connectUrl, DEFAULT_DATA_DIR, embeddedDataDir, OneLineError, runMain } from "./lib/database";
+import { FolderBusy } from "./lib/data-lock";
 import { startEmbedded } from "./lib/embedded";
 import { migrate } from "./lib/migrate";
 import { startSimulatorServer } from "./lib/simulator-server";
@@ -49,8 +50,19 @@ runMain(async () => {
     log(`database: DATABASE_URL (${target.host}:${target.port}${u.pathname}), migrated`);
   } else {
     const dir = embeddedDataDir();
-    const embedded = await startEmbedded({ dataDir: dir }).catch((err: Error) => {
-      throw new OneLineError(`cannot open the embedded database in ${dir} (another npm start running?): ${err.message}`);
+    const embedded = await startEmbedded({
+      dataDir: dir,
+      owner: { role: "server", command: "npm start" },
+      onStaleLock: (old) => log(`took over the lock of ${old.command} (pid ${old.pid}), which ended without releasing it`),
+    }).catch((err: Error) => {
+      if (err instanceof FolderBusy) {
+        throw new OneLineError(
+          err.owner.role === "server"
+            ? `npm start is already running on ${dir} (pid ${err.owner.pid}): use that one, or stop it first`
+            : `${err.message}: wait for it to finish or stop it, then run npm start again`,
+        );
+      }
+      throw new OneLineError(`cannot open the embedded database in ${dir}: ${err.message.split("\n")[0]}`);
     });
     closers.push(embedded.close);
     target = { host: "127.0.0.1", port: embedded.port };

@@ -1,6 +1,7 @@
 // npm run db:migrate: applies migrations/ to DATABASE_URL, or to the embedded database when unset.
-import { PGlite } from "@electric-sql/pglite";
+import { FolderBusy } from "./lib/data-lock";
 import { connectUrl, embeddedDataDir, OneLineError, runMain } from "./lib/database";
+import { startEmbedded } from "./lib/embedded";
 import { migrate } from "./lib/migrate";
 
 runMain(async () => {
@@ -16,18 +17,17 @@ runMain(async () => {
       await client.end();
     }
   } else {
+    // Opening the embedded database migrates it (under its lock: one owner at a time).
     const dir = embeddedDataDir();
-    let db: PGlite;
-    try {
-      db = await PGlite.create(`file://${dir}`);
-    } catch (err) {
-      throw new OneLineError(`cannot open the embedded database in ${dir} (is npm start running?): ${(err as Error).message}`);
-    }
-    try {
-      result = await migrate(db);
-    } finally {
-      await db.close();
-    }
+    const embedded = await startEmbedded({ dataDir: dir, owner: { role: "cli", command: "discord-sql migrate" } }).catch((err: Error) => {
+      if (err instanceof FolderBusy && err.owner.role === "server") {
+        throw new OneLineError(`${err.message}, which migrated it when it started: restart npm start to apply new migrations`);
+      }
+      if (err instanceof FolderBusy) throw new OneLineError(`${err.message}: wait for it to finish, then run this again`);
+      throw new OneLineError(`cannot open the embedded database in ${dir}: ${err.message.split("\n")[0]}`);
+    });
+    result = embedded.migration;
+    await embedded.close();
   }
   const where = url ? "DATABASE_URL" : "the embedded database";
   console.log(

@@ -2,6 +2,7 @@
 // so the Worker reaches it through the same Neon driver and bridge as a real server.
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { acquireDataLock, type LockOwner } from "./data-lock";
 import { migrate, type MigrateResult } from "./migrate";
 
 export interface EmbeddedDb {
@@ -15,21 +16,42 @@ export interface EmbeddedDb {
  * Opens PGlite (a directory, or memory when `dataDir` is undefined), migrates it as its superuser,
  * then drops the shared session to the application role: PGlite has one session for every
  * connection, so from here on nothing reaching it over the socket bypasses RLS.
+ * A directory is opened only under its lock (./data-lock.ts): a second opener gets FolderBusy
+ * naming the owner (and its port, when the owner is `npm start`); a crashed owner's lock is taken over.
  */
-export async function startEmbedded(opts: { dataDir?: string; port?: number }): Promise<EmbeddedDb> {
-  const db = await PGlite.create(opts.dataDir ? `file://${opts.dataDir}` : "memory://");
-  const migration = await migrate(db);
-  await db.exec("SET SESSION AUTHORIZATION discord_sql_app");
-  const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: opts.port ?? 0, maxConnections: 64 });
-  await server.start();
-  const port = Number(server.getServerConn().split(":").pop());
-  return {
-    db,
-    port,
-    migration,
-    close: async () => {
-      await server.stop();
-      await db.close();
-    },
-  };
+export async function startEmbedded(opts: {
+  dataDir?: string;
+  port?: number;
+  owner?: { role: LockOwner["role"]; command: string };
+  onStaleLock?: (old: LockOwner) => void;
+}): Promise<EmbeddedDb> {
+  const lock = opts.dataDir ? acquireDataLock(opts.dataDir, opts.owner ?? { role: "cli", command: "discord-sql" }, opts.onStaleLock) : undefined;
+  let db: PGlite | undefined;
+  try {
+    db = await PGlite.create(opts.dataDir ? `file://${opts.dataDir}` : "memory://");
+    const migration = await migrate(db);
+    await db.exec("SET SESSION AUTHORIZATION discord_sql_app");
+    const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: opts.port ?? 0, maxConnections: 64 });
+    await server.start();
+    const port = Number(server.getServerConn().split(":").pop());
+    lock?.setPort(port);
+    const opened = db;
+    return {
+      db,
+      port,
+      migration,
+      close: async () => {
+        try {
+          await server.stop();
+          await opened.close();
+        } finally {
+          lock?.release();
+        }
+      },
+    };
+  } catch (err) {
+    await db?.close().catch(() => {});
+    lock?.release();
+    throw err;
+  }
 }
