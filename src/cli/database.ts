@@ -71,8 +71,8 @@ function socketPool(port: number): pg.Pool {
   return pool;
 }
 
-/** How long a CLI command waits for another one to release the embedded database. */
-const CLI_WAIT_MS = 60_000;
+/** How long a CLI command waits for another one (queries queue up behind each other) to release the embedded database. */
+const CLI_WAIT_MS = 5 * 60_000;
 
 const busy = (dir: string, o: LockOwner) =>
   new OneLineError(`the embedded database in ${dir} is in use by \`${o.command}\` (pid ${o.pid}): wait for it to finish or stop it, then run this again`);

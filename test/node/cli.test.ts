@@ -5,8 +5,11 @@ import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parquetReadObjects } from "hyparquet";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEmbedded } from "../../scripts/lib/embedded";
 import { startSimulatorServer } from "../../scripts/lib/simulator-server";
+import { withTenant, type PoolLike } from "../../src/db/client";
 import { MEMBERS_INTENT_OFF, MESSAGE_CONTENT_OFF, TOKEN_REJECTED } from "../../src/cli/discord-errors";
 import { freshServerDatabase, npmRun, ROOT, tempDir, type RunResult } from "./helpers";
 
@@ -85,6 +88,18 @@ async function expectedCounts(w: World): Promise<Record<string, number>> {
 function expectStoredEqualsExpected(stdout: string, expected: Record<string, number>): void {
   const got = summaryCounts(stdout);
   for (const t of SERVER_TABLES) expect({ table: t, stored: got[t]?.stored }).toEqual({ table: t, stored: expected[t] });
+}
+
+/** Runs fn in the local tenant on the test's database (the CLI is not running: the folder is free). */
+async function asLocalTenant<T>(fn: (tx: { query: PoolLike["query"] }) => Promise<T>): Promise<T> {
+  const embedded = db ? undefined : await startEmbedded({ dataDir: join(dataDir, "pglite"), owner: { role: "cli", command: "cli.test" } });
+  const pool = new pg.Pool(db ? { connectionString: db.url, max: 1 } : { host: "127.0.0.1", port: embedded!.port, user: "discord_sql_app", database: "postgres", max: 1 });
+  try {
+    return await withTenant(pool as unknown as PoolLike, "local", (tx) => fn(tx));
+  } finally {
+    await pool.end();
+    await embedded?.close();
+  }
 }
 
 function noStack(r: RunResult): void {
@@ -336,8 +351,9 @@ describe("discord-sql sync: Ctrl+C and the intents", () => {
     const resumed = await cli(["sync", "--guild", w.guildId], w.env);
     expect(resumed.code, resumed.stderr).toBe(0);
     expectStoredEqualsExpected(resumed.stdout, expected);
-    const jobs = await cli(["query", "--json", `SELECT status FROM sync_jobs WHERE server_id = ${w.guildId} ORDER BY created_at`], w.env);
-    expect(JSON.parse(jobs.stdout)).toEqual([{ status: "cancelled" }, { status: "succeeded" }]);
+    // sync_jobs is not among the tables `discord-sql query` may read: look at it directly.
+    const jobs = await asLocalTenant((tx) => tx.query(`SELECT status FROM sync_jobs WHERE server_id = $1::bigint ORDER BY created_at`, [w.guildId]));
+    expect(jobs.rows).toEqual([{ status: "cancelled" }, { status: "succeeded" }]);
   });
 
   it("members intent off: a warning and the sync goes on; message content off: a warning with the fix", async () => {
