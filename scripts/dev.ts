@@ -15,6 +15,7 @@ import { startSimulatorServer } from "./lib/simulator-server";
 const PORT = Number(process.env.PORT ?? 8787);
 const SIM_PORT = Number(process.env.SIMULATOR_PORT ?? 0);
 const AUTO_SYNC = process.env.AUTO_SYNC !== "0";
+const FIRST_SYNC_DAYS = 7;
 
 runMain(async () => {
   mkdirSync(DEFAULT_DATA_DIR, { recursive: true });
@@ -211,7 +212,7 @@ async function reportWhenDone(base: string, jobId: string): Promise<void> {
     try {
       const res = await fetch(`${base}/api/extraction/status/${jobId}`);
       if (!res.ok) continue;
-      job = (await res.json()) as typeof job;
+      job = ((await res.json()) as { job: typeof job }).job;
     } catch {
       return; // stopping
     }
@@ -242,10 +243,11 @@ async function firstRunSync(base: string, sim: { botToken: string; guildId: stri
   const start = await fetch(`${base}/api/extraction/start`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ server_id: sim.guildId, sync_days: 30 }),
+    // The most recent week first, so the dashboard has data quickly; older history from the Sync page.
+    body: JSON.stringify({ server_id: sim.guildId, sync_days: FIRST_SYNC_DAYS }),
   });
   if (!start.ok) throw new Error(`start: ${start.status} ${await start.text()}`);
   const { job } = (await start.json()) as { job: { id: string } };
-  log(`first run: connected the simulated bot and started a sync of server ${sim.guildId} (the dashboard shows its progress)`);
+  log(`first run: connected the simulated bot and started a sync of the last ${FIRST_SYNC_DAYS} days of server ${sim.guildId} (the dashboard shows its progress)`);
   return job.id;
 }
