@@ -34,6 +34,8 @@ export const SIMULATE_HELP = `npm run simulate -- [options]
   --messages N       messages PER CHANNEL (default 200; 5 channels x 200 = about 1,000 messages)
   --days N           days of history generated (default 7)
   --seed N           generator seed: the same seed gives the same server (default 42)
+  --text plain|wild  wild: text as real archives have it (NUL, lone surrogates, 4,000-character content)
+  --unstorable N     N messages carry a value PostgreSQL refuses (a correct sync skips only them)
   --sync-days N      history window synced (default: --days)
   --no-reactions     do not fetch who reacted
   --concurrency N    pages fetched at once (default 8)
