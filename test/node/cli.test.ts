@@ -221,13 +221,12 @@ describe("discord-sql on a simulated server", () => {
     const ids = exp.messages.map((m: any) => m.id).sort();
     const file = join(dataDir, "q.sql");
     writeFileSync(file, `SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM messages WHERE server_id = ${main.guildId}`);
-    const [table, csv, json, fromFile, bad] = await Promise.all([
-      cli(["query", `SELECT id, word_count FROM messages WHERE server_id = ${main.guildId} ORDER BY id LIMIT 3`], main.env),
-      cli(["query", "--csv", `SELECT id::text, content FROM messages WHERE server_id = ${main.guildId} ORDER BY id`], main.env),
-      cli(["query", "--json", `SELECT name FROM servers WHERE id = ${main.guildId}`], main.env),
-      cli(["query", "--json", "--file", file], main.env),
-      cli(["query", "SELECT nope FROM messages"], main.env),
-    ]);
+    // One after another: the embedded folder has one owner at a time (parallel commands would queue anyway).
+    const table = await cli(["query", `SELECT id, word_count FROM messages WHERE server_id = ${main.guildId} ORDER BY id LIMIT 3`], main.env);
+    const csv = await cli(["query", "--csv", `SELECT id::text, content FROM messages WHERE server_id = ${main.guildId} ORDER BY id`], main.env);
+    const json = await cli(["query", "--json", `SELECT name FROM servers WHERE id = ${main.guildId}`], main.env);
+    const fromFile = await cli(["query", "--json", "--file", file], main.env);
+    const bad = await cli(["query", "SELECT nope FROM messages"], main.env);
     for (const r of [table, csv, json, fromFile]) expect(r.code, r.stderr).toBe(0);
     const lines = table.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^\s+id\s+word_count$/); // numeric columns are right-aligned
@@ -243,7 +242,7 @@ describe("discord-sql on a simulated server", () => {
     expect(bad.code).toBe(1);
     expect(errorLines(bad)).toEqual(['error: query failed: column "nope" does not exist (at character 8)']);
     noStack(bad);
-  });
+  }, 400_000);
 
   it("report: --list, and reports that agree with the simulator's facts", async () => {
     const facts = await main.control("GET", "/facts?syncDays=7");
