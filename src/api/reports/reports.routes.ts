@@ -1,8 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { isTimeZone } from "../../analytics/settings";
 import { errorSchema } from "../../lib/openapi";
 
 const snowflake = z.string().regex(/^[0-9]{1,20}$/, "must be a Discord snowflake (digits)");
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD").refine((s) => !Number.isNaN(Date.parse(s)), "is not a valid date");
+export const timeZone = z.string().max(64).refine(isTimeZone, "must be an IANA time zone such as Europe/Paris or UTC");
 const bool = z.enum(["true", "false"]).transform((v) => v === "true");
 
 export const ReportQuery = z.object({
@@ -13,10 +15,11 @@ export const ReportQuery = z.object({
     .transform((s) => s.split(","))
     .optional()
     .openapi({ description: "Comma-separated channel ids; their threads are included" }),
-  from: day.optional().openapi({ description: "First UTC day, inclusive" }),
-  to: day.optional().openapi({ description: "Last UTC day, inclusive" }),
+  from: day.optional().openapi({ description: "First day, inclusive (UTC days; in the time zone for daily and heatmap)" }),
+  to: day.optional().openapi({ description: "Last day, inclusive" }),
   include_bots: bool.optional().openapi({ description: "Count bots and webhooks (left out by default)" }),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
+  tz: timeZone.optional().openapi({ description: "IANA time zone of days and hours (daily, heatmap); default: the tenant's setting" }),
 });
 
 const errors = Object.fromEntries(
@@ -39,13 +42,17 @@ function reportRoute<P extends string>(path: P, summary: string, extra: z.ZodRaw
 export const interactions = reportRoute("/api/reports/interactions", "Who replies to / reacts to / mentions whom: top pairs", {
   kind: z.enum(["reply", "reaction", "mention"]).default("reply"),
 });
-export const activityLevels = reportRoute("/api/reports/activity-levels", "Power users, active, casual and lurkers (members who never posted count as lurkers)", {
-  power: z.coerce.number().int().min(0).optional().openapi({ description: "More messages than this: power user (default 500)" }),
-  active: z.coerce.number().int().min(0).optional().openapi({ description: "default 100" }),
-  casual: z.coerce.number().int().min(0).optional().openapi({ description: "default 20; at or below: lurker" }),
-});
-export const daily = reportRoute("/api/reports/daily", "Messages and active users per UTC day");
-export const heatmap = reportRoute("/api/reports/heatmap", "Messages per hour of the week (UTC), with the busiest hour");
+const perMonth = z.coerce.number().int().min(1).max(1_000_000);
+export const activityLevels = reportRoute(
+  "/api/reports/activity-levels",
+  "Power users, active, casual and lurkers. Lurker: no message in the window; thresholds are messages per 30 days, scaled to the window",
+  {
+    power: perMonth.optional().openapi({ description: "This view only: more messages per 30 days than this is a power user (default: the tenant's setting, 500)" }),
+    active: perMonth.optional().openapi({ description: "This view only: more messages per 30 days than this is active (default: the tenant's setting, 100); one message or more is casual" }),
+  },
+);
+export const daily = reportRoute("/api/reports/daily", "Messages and active users per day (every day of the window, quiet ones as 0), in the view's time zone");
+export const heatmap = reportRoute("/api/reports/heatmap", "Messages per hour of the week in the view's time zone, with the busiest hour");
 export const reactions = reportRoute("/api/reports/reactions", "Top reaction givers, receivers and emojis");
 export const channels = reportRoute("/api/reports/channels", "Per channel and thread: messages, active users, replies, reply rate");
 export const responseTime = reportRoute("/api/reports/response-time", "Median time to first reply; conversation starters versus responders");
@@ -55,6 +62,7 @@ export const retention = reportRoute("/api/reports/retention", "Weekly cohorts (
 export const members = reportRoute("/api/reports/members", "Per-member summary: messages, replies and reactions given/received, activity level", {
   sort: z.enum(["messages", "replies_given", "replies_received", "reactions_given", "reactions_received"]).default("messages"),
   offset: z.coerce.number().int().min(0).default(0),
+  level: z.enum(["power_user", "active", "casual", "lurker"]).optional().openapi({ description: "Only members of this activity level" }),
 });
 export const member = reportRoute(
   "/api/reports/members/{user_id}",
