@@ -17,7 +17,9 @@ if (!existsSync(tsx)) {
   process.exit(1);
 }
 
-const child = spawn(node, ["--import", pathToFileURL(tsx).href, join(root, "src", "cli", "main.ts"), ...process.argv.slice(2)], {
+// wasm-register: `.wasm` imports as compiled modules, so `query` runs the Worker's own SQL guard.
+const wasm = join(root, "scripts", "lib", "wasm-register.mjs");
+const child = spawn(node, ["--import", pathToFileURL(wasm).href, "--import", pathToFileURL(tsx).href, join(root, "src", "cli", "main.ts"), ...process.argv.slice(2)], {
   stdio: "inherit",
   env: process.env,
 });

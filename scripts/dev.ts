@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { startBridge } from "./lib/bridge";
 import { connectUrl, DEFAULT_DATA_DIR, embeddedDataDir, OneLineError, runMain } from "./lib/database";
+import { FolderBusy } from "./lib/data-lock";
 import { startEmbedded } from "./lib/embedded";
 import { tenantKeyFor } from "./lib/tenant-key";
 import { migrate } from "./lib/migrate";
@@ -15,6 +16,7 @@ import { startSimulatorServer } from "./lib/simulator-server";
 const PORT = Number(process.env.PORT ?? 8787);
 const SIM_PORT = Number(process.env.SIMULATOR_PORT ?? 0);
 const AUTO_SYNC = process.env.AUTO_SYNC !== "0";
+const FIRST_SYNC_DAYS = 7;
 
 runMain(async () => {
   mkdirSync(DEFAULT_DATA_DIR, { recursive: true });
@@ -52,8 +54,19 @@ runMain(async () => {
     log(`database: DATABASE_URL (${target.host}:${target.port}${u.pathname}), migrated`);
   } else {
     const dir = embeddedDataDir();
-    const embedded = await startEmbedded({ dataDir: dir }).catch((err: Error) => {
-      throw new OneLineError(`cannot open the embedded database in ${dir} (another npm start running?): ${err.message}`);
+    const embedded = await startEmbedded({
+      dataDir: dir,
+      owner: { role: "server", command: "npm start" },
+      onStaleLock: (old) => log(`took over the lock of ${old.command} (pid ${old.pid}), which ended without releasing it`),
+    }).catch((err: Error) => {
+      if (err instanceof FolderBusy) {
+        throw new OneLineError(
+          err.owner.role === "server"
+            ? `npm start is already running on ${dir} (pid ${err.owner.pid}): use that one, or stop it first`
+            : `${err.message}: wait for it to finish or stop it, then run npm start again`,
+        );
+      }
+      throw new OneLineError(`cannot open the embedded database in ${dir}: ${err.message.split("\n")[0]}`);
     });
     closers.push(embedded.close);
     tenantContextKey = embedded.tenantContextKey;
@@ -71,6 +84,11 @@ runMain(async () => {
   closers.push(sim.close);
   const summary = sim.hub.instance()!.control.summary() as { token: string; guilds: { id: string; name: string }[] };
   log(`simulated Discord: ${sim.url}/api/v10 (server "${summary.guilds[0].name}", id ${summary.guilds[0].id})`);
+  // The simulator's own test token (not a secret): what a newcomer needs to try the CLI beside it.
+  log(`simulated bot token: ${summary.token}`);
+  log(
+    `try the CLI on it (uses this database while npm start runs):\n  DISCORD_API_BASE=${sim.url}/api/v10 DISCORD_BOT_TOKEN=${summary.token} npx discord-sql sync --guild ${summary.guilds[0].id}`,
+  );
 
   // 3. The dashboard, built into web/dist (served by the Worker as static assets).
   const build =
@@ -102,15 +120,27 @@ runMain(async () => {
       "--persist-to", resolve(DEFAULT_DATA_DIR, "wrangler"),
       "--show-interactive-dev-session=false",
       "--log-level", process.env.WRANGLER_LOG ?? "warn",
+      // The cron is triggered by this script (below), so wrangler's "not triggered" warning is moot.
+      "--test-scheduled",
     ],
-    { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+    // No request.cf download from workers.cloudflare.com (offline installs logged ENOTFOUND stacks).
+    { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
   );
   wrangler.on("exit", (code) => void stop(code ?? 1));
 
   const base = `http://127.0.0.1:${PORT}`;
   await waitForHealth(base);
   log(`ready: dashboard and API on http://localhost:${PORT} (health: ${base}/api/health)`);
-  if (AUTO_SYNC) await firstRunSync(base, { botToken: summary.token, guildId: summary.guilds[0].id }).catch((err) => log(`first-run sync not started: ${(err as Error).message}`));
+  const cron = localCron(base);
+  closers.push(async () => cron.stop());
+  log(`cron: the Worker's scheduled handler runs every ${cron.minutes} minutes (analytics refresh, scheduled syncs)`);
+  if (AUTO_SYNC) {
+    const first = await firstRunSync(base, { botToken: summary.token, guildId: summary.guilds[0].id }).catch((err) => {
+      log(`first-run sync not started: ${(err as Error).message}`);
+      return null;
+    });
+    if (first) void reportWhenDone(base, first);
+  }
   log("press Ctrl+C to stop");
   await new Promise<never>(() => {}); // run until a signal or wrangler's exit stops everything
 });
@@ -142,17 +172,16 @@ async function waitForHealth(base: string): Promise<void> {
   throw new OneLineError(`the Worker did not become healthy within 90 s: ${last}`);
 }
 
-/** First run only: connect the simulated bot and sync its server. */
 /** The simulated server of this data folder: generated once, with options overridable by env. */
 function simulatorOptions() {
   const file = resolve(DEFAULT_DATA_DIR, "simulator.json");
   if (!existsSync(file)) {
     const options = {
       seed: Number(process.env.SIM_SEED ?? 42),
-      users: Number(process.env.SIM_USERS ?? 400),
-      channels: Number(process.env.SIM_CHANNELS ?? 6),
-      messages: Number(process.env.SIM_MESSAGES ?? 400),
-      days: Number(process.env.SIM_DAYS ?? 30),
+      users: Number(process.env.SIM_USERS ?? 150),
+      channels: Number(process.env.SIM_CHANNELS ?? 4),
+      messages: Number(process.env.SIM_MESSAGES ?? 150),
+      days: Number(process.env.SIM_DAYS ?? 14),
       now: Date.now(),
     };
     writeFileSync(file, JSON.stringify(options, null, 2));
@@ -160,9 +189,56 @@ function simulatorOptions() {
   return JSON.parse(readFileSync(file, "utf8")) as { seed: number; users: number; channels: number; messages: number; days: number; now: number };
 }
 
-async function firstRunSync(base: string, sim: { botToken: string; guildId: string }): Promise<void> {
+/**
+ * Runs the Worker's scheduled handler on wrangler.toml's cron cadence (wrangler dev never fires
+ * crons by itself): the same code as production's cron, through wrangler's local trigger.
+ */
+function localCron(base: string): { minutes: number; stop(): void } {
+  const cron = /crons\s*=\s*\[\s*"([^"]+)"/.exec(readFileSync("wrangler.toml", "utf8"))?.[1] ?? "*/15 * * * *";
+  const minutes = Number(/^\*\/(\d+) /.exec(cron)?.[1] ?? 15);
+  const timer = setInterval(async () => {
+    try {
+      const res = await fetch(`${base}/cdn-cgi/local/scheduled?cron=${encodeURIComponent(cron)}`);
+      if (!res.ok) log(`cron run failed: ${res.status} ${(await res.text()).slice(0, 200)}`);
+    } catch (err) {
+      log(`cron run failed: ${(err as Error).message}`);
+    }
+  }, minutes * 60_000);
+  timer.unref();
+  return { minutes, stop: () => clearInterval(timer) };
+}
+
+/** Waits for the first sync to end and says so, with the rows it stored and how long it took. */
+async function reportWhenDone(base: string, jobId: string): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 2000));
+    let job: { state: string; counts?: Record<string, number>; error?: string | null };
+    try {
+      const res = await fetch(`${base}/api/extraction/status/${jobId}`);
+      if (!res.ok) continue;
+      job = ((await res.json()) as { job: typeof job }).job;
+    } catch {
+      return; // stopping
+    }
+    if (["queued", "running", "cancelling"].includes(job.state)) continue;
+    const counts = job.counts ?? {};
+    const rows = Object.values(counts).reduce((a, b) => a + (Number(b) || 0), 0);
+    const detail = ["messages", "reactions", "users", "channels"].filter((k) => counts[k]).map((k) => `${counts[k]} ${k}`).join(", ");
+    const seconds = Math.round((Date.now() - started) / 1000);
+    if (job.state === "succeeded" || job.state === "partially_succeeded") {
+      log(`first sync ${job.state.replace("_", " ")} in ${seconds} s: ${rows} rows stored (${detail}). Open http://localhost:${PORT}`);
+    } else {
+      log(`first sync ${job.state} after ${seconds} s${job.error ? `: ${job.error}` : ""} (page Sync shows why)`);
+    }
+    return;
+  }
+}
+
+/** First run only: connect the simulated bot and start a sync of its server; returns the job id. */
+async function firstRunSync(base: string, sim: { botToken: string; guildId: string }): Promise<string | null> {
   const status = await (await fetch(`${base}/api/bot/status`)).json().catch(() => ({}));
-  if ((status as { connected?: boolean }).connected) return;
+  if ((status as { connected?: boolean }).connected) return null;
   const connect = await fetch(`${base}/api/bot/connect`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -172,8 +248,11 @@ async function firstRunSync(base: string, sim: { botToken: string; guildId: stri
   const start = await fetch(`${base}/api/extraction/start`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ server_id: sim.guildId, sync_days: 30 }),
+    // The most recent week first, so the dashboard has data quickly; older history from the Sync page.
+    body: JSON.stringify({ server_id: sim.guildId, sync_days: FIRST_SYNC_DAYS }),
   });
   if (!start.ok) throw new Error(`start: ${start.status} ${await start.text()}`);
-  log(`first run: connected the simulated bot and started a sync of server ${sim.guildId}`);
+  const { job } = (await start.json()) as { job: { id: string } };
+  log(`first run: connected the simulated bot and started a sync of the last ${FIRST_SYNC_DAYS} days of server ${sim.guildId} (the dashboard shows its progress)`);
+  return job.id;
 }

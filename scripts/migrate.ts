@@ -1,6 +1,8 @@
 // npm run db:migrate: applies migrations/ to DATABASE_URL, or to the embedded database when unset.
-import { PGlite } from "@electric-sql/pglite";
+import { FolderBusy } from "./lib/data-lock";
 import { connectUrl, embeddedDataDir, OneLineError, runMain } from "./lib/database";
+import { writeFileSync } from "node:fs";
+import { startEmbedded, tenantKeyPath } from "./lib/embedded";
 import { migrate, type SqlSession } from "./lib/migrate";
 import { installTenantKey } from "./lib/tenant-key";
 
@@ -29,18 +31,25 @@ runMain(async () => {
       await client.end();
     }
   } else {
+    // Opening the embedded database migrates it (under its lock: one owner at a time).
     const dir = embeddedDataDir();
-    let db: PGlite;
+    const embedded = await startEmbedded({ dataDir: dir, owner: { role: "cli", command: "discord-sql migrate" } }).catch((err: Error) => {
+      if (err instanceof FolderBusy && err.owner.role === "server") {
+        throw new OneLineError(`${err.message}, which migrated it when it started: restart npm start to apply new migrations`);
+      }
+      if (err instanceof FolderBusy) throw new OneLineError(`${err.message}: wait for it to finish, then run this again`);
+      throw new OneLineError(`cannot open the embedded database in ${dir}: ${err.message.split("\n")[0]}`);
+    });
+    result = embedded.migration;
     try {
-      db = await PGlite.create(`file://${dir}`);
-    } catch (err) {
-      throw new OneLineError(`cannot open the embedded database in ${dir} (is npm start running?): ${(err as Error).message}`);
-    }
-    try {
-      result = await migrate(db);
-      await installKeyFromEnv(db);
+      if (process.env.TENANT_CONTEXT_KEY?.trim()) {
+        // The open session dropped to the app role; the key table is the owner's.
+        await embedded.db.exec("RESET SESSION AUTHORIZATION");
+        await installKeyFromEnv(embedded.db);
+        writeFileSync(tenantKeyPath(dir), process.env.TENANT_CONTEXT_KEY.trim(), { mode: 0o600 });
+      }
     } finally {
-      await db.close();
+      await embedded.close();
     }
   }
   const where = url ? "DATABASE_URL" : "the embedded database";

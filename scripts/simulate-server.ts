@@ -1,13 +1,25 @@
-// Runs the Discord simulator standalone:
-//   node --import tsx scripts/simulate-server.ts --users 50 --channels 5 --messages 200 --days 7 --seed 42 [--port 8787] [--no-rate-limits]
+// Runs the Discord simulator standalone (--help lists the options). Its default port is 8789, not
+// 8787, which `npm start` takes for the dashboard.
 // Benchmark (generation, ground truth, page serving in-process and over loopback HTTP):
 //   node --import tsx scripts/simulate-server.ts --bench [--users 50000 --channels 20 --messages 5000]
 import { createSimulatorApi, expectedRows, generateWorld, parseSimulatorArgs, type World } from "../src/simulator/index";
 import { renderMessage } from "../src/simulator/render";
 import { startSimulatorServer } from "./lib/simulator-server";
 
+const HELP = `node --import tsx scripts/simulate-server.ts [options]
+  Serves a generated Discord server through a Discord-compatible API on 127.0.0.1.
+  --users N --channels N --days N --seed N   the generated server (as npm run simulate)
+  --messages N       messages PER CHANNEL (default 200)
+  --port N           port (default 8789; 8787 is npm start's)
+  --no-rate-limits   serve without Discord's rate limits
+  --bench            benchmark generation and page serving instead of serving`;
+
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  console.log(HELP);
+  process.exit(0);
+}
 const { options, rest } = parseSimulatorArgs(process.argv.slice(2));
-let port = 8787;
+let port = 8789;
 let rateLimits = true;
 let bench = false;
 for (let i = 0; i < rest.length; i++) {
@@ -15,7 +27,7 @@ for (let i = 0; i < rest.length; i++) {
   else if (rest[i] === "--no-rate-limits") rateLimits = false;
   else if (rest[i] === "--bench") bench = true;
   else {
-    console.error(`unknown argument ${rest[i]}`);
+    console.error(`unknown argument ${rest[i]} (--help lists the options)`);
     process.exit(2);
   }
 }

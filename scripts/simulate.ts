@@ -1,8 +1,8 @@
 // The original's run_simulation.py: generate a Discord server, serve it over HTTP, run the whole
 // extraction against it and compare what was stored with what the generator says should be.
-//   npm run simulate -- --users 50 --channels 5 --messages 200 --days 7 [--seed 42]
-//     [--sync-days N] [--no-reactions] [--concurrency 8] [--rate-limits] [--tenant local]
 // Database: DATABASE_URL (already migrated) when set, else an in-memory embedded PGlite.
+import { appendFileSync, mkdirSync } from "node:fs";
+import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import pg from "pg";
 import type { PoolLike } from "../src/db/client";
@@ -10,7 +10,7 @@ import { withTenant, withTenantKey } from "../src/db/client";
 import { tenantKeyFor } from "./lib/tenant-key";
 import { runExtraction } from "../src/extraction/run";
 import { parseSimulatorArgs } from "../src/simulator/index";
-import { OneLineError, connectUrl, runMain } from "./lib/database";
+import { DEFAULT_DATA_DIR, OneLineError, connectUrl, runMain } from "./lib/database";
 import { startEmbedded } from "./lib/embedded";
 import { startSimulatorServer } from "./lib/simulator-server";
 
@@ -25,9 +25,31 @@ interface Args {
   tenant: string;
 }
 
+export const SIMULATE_HELP = `npm run simulate -- [options]
+  Generates a Discord server, serves it through a Discord-compatible API (with Discord's rate limits
+  unless --no-rate-limits), runs the whole extraction into a database and prints generated versus
+  stored rows per table. Database: DATABASE_URL (migrated) when set, else a fresh in-memory one.
+
+  --users N          members (default 50)
+  --channels N       text channels (default 5)
+  --messages N       messages PER CHANNEL (default 200; 5 channels x 200 = about 1,000 messages)
+  --days N           days of history generated (default 7)
+  --seed N           generator seed: the same seed gives the same server (default 42)
+  --text plain|wild  wild: text as real archives have it (NUL, lone surrogates, 4,000-character content)
+  --unstorable N     N messages carry a value PostgreSQL refuses (a correct sync skips only them)
+  --sync-days N      history window synced (default: --days)
+  --no-reactions     do not fetch who reacted
+  --concurrency N    pages fetched at once (default 8)
+  --no-rate-limits   serve without Discord's rate limits (faster; the extraction then never waits)
+  --tenant ID        tenant the rows are stored under (default local)`;
+
 function parseArgs(argv: string[]): Args {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(SIMULATE_HELP);
+    process.exit(0);
+  }
   const { options, rest } = parseSimulatorArgs(argv);
-  const args: Args = { world: options, syncDays: null, fetchReactions: true, concurrency: 8, rateLimits: false, tenant: "local" };
+  const args: Args = { world: options, syncDays: null, fetchReactions: true, concurrency: 8, rateLimits: true, tenant: "local" };
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i];
     const int = (name: string) => {
@@ -39,8 +61,9 @@ function parseArgs(argv: string[]): Args {
     else if (flag === "--no-reactions") args.fetchReactions = false;
     else if (flag === "--concurrency") args.concurrency = Math.max(1, int(flag));
     else if (flag === "--rate-limits") args.rateLimits = true;
+    else if (flag === "--no-rate-limits") args.rateLimits = false;
     else if (flag === "--tenant") args.tenant = rest[++i] ?? "local";
-    else throw new OneLineError(`unknown argument ${flag} (see the header of scripts/simulate.ts)`);
+    else throw new OneLineError(`unknown argument ${flag} (npm run simulate -- --help lists the options)`);
   }
   args.syncDays ??= options.days ?? 7;
   return args;
@@ -92,17 +115,30 @@ async function main() {
   const t1 = Date.now();
   const db = await openNodePool(args.concurrency);
   try {
-    console.log(`world generated in ${generatedMs} ms; database ${db.kind} ready in ${Date.now() - t1} ms; Discord simulator ${sim.url} (rate limits ${args.rateLimits ? "on" : "off"})`);
-    const stats = await runExtraction({
-      discord: { token: summary.token, baseUrl: `${sim.url}/api/v10` },
-      pool: db.pool,
-      tenantId: args.tenant,
-      guildId: summary.guilds[0].id,
-      syncDays: args.syncDays,
-      fetchReactions: args.fetchReactions,
-      concurrency: args.concurrency,
-      now: summary.now,
-    });
+    console.log(
+      `world generated in ${generatedMs} ms; database ${db.kind} ready in ${Date.now() - t1} ms; Discord simulator ${sim.url} ` +
+        (args.rateLimits ? "(Discord's rate limits: 50 requests/s global, per-route buckets, 429 with Retry-After)" : "(rate limits off: --no-rate-limits)"),
+    );
+    console.log("syncing...");
+    // Structured log lines (JSON, for operators) would land in the middle of the table: they go to a file.
+    const logFile = resolve(DEFAULT_DATA_DIR, "simulate.log");
+    const logged = { lines: 0, warnings: 0 };
+    const restore = captureLogs(logFile, logged);
+    let stats: Awaited<ReturnType<typeof runExtraction>>;
+    try {
+      stats = await runExtraction({
+        discord: { token: summary.token, baseUrl: `${sim.url}/api/v10` },
+        pool: db.pool,
+        tenantId: args.tenant,
+        guildId: summary.guilds[0].id,
+        syncDays: args.syncDays,
+        fetchReactions: args.fetchReactions,
+        concurrency: args.concurrency,
+        now: summary.now,
+      });
+    } finally {
+      restore();
+    }
     const expected = control.expected({ syncDays: args.syncDays, fetchReactions: args.fetchReactions }).counts as Record<string, number>;
     const stored = await storedCounts(db.pool, args.tenant);
     const rows = TABLES.map((t) => [t, expected[t], stored[t], expected[t] === stored[t] ? "ok" : "DIFFERENT"] as const);
@@ -114,7 +150,11 @@ async function main() {
     for (const r of rows) console.log(line(r));
     console.log("-".repeat(60));
     console.log(`status ${stats.status}${stats.error ? ` (${stats.error})` : ""}`);
-    console.log(`duration ${(stats.durationMs / 1000).toFixed(2)} s, pages ${stats.pages}, requests ${stats.requests}, 429s ${stats.rateLimited}`);
+    console.log(
+      `duration ${(stats.durationMs / 1000).toFixed(2)} s, pages ${stats.pages}, requests ${stats.requests}, ` +
+        (args.rateLimits ? `429s ${stats.rateLimited}` : "rate limits off"),
+    );
+    if (logged.lines) console.log(`${logged.lines} log lines (${logged.warnings} warnings or errors) in ${logFile}`);
     for (const w of stats.warnings) console.log(`warning: ${w}`);
     for (const i of stats.channelIssues) console.log(`channel ${i.channelId} ${i.status}: ${i.reason}`);
     if (rows.some((r) => r[3] !== "ok") || stats.status !== "succeeded") process.exitCode = 1;
@@ -122,6 +162,24 @@ async function main() {
     await db.close();
     await sim.close();
   }
+}
+
+/** Sends console output (the structured logs) to a file while the sync runs; returns the undo. */
+function captureLogs(file: string, counts: { lines: number; warnings: number }): () => void {
+  const saved = { log: console.log, info: console.info, warn: console.warn, error: console.error, debug: console.debug };
+  const write = (warning: boolean) => (...args: unknown[]) => {
+    counts.lines++;
+    if (warning) counts.warnings++;
+    try {
+      mkdirSync(DEFAULT_DATA_DIR, { recursive: true });
+      appendFileSync(file, args.map((a) => (typeof a === "string" ? a : String(a))).join(" ") + "\n");
+    } catch {
+      // no writable data folder: the lines are dropped, the counts still say they happened
+    }
+  };
+  console.log = console.info = console.debug = write(false);
+  console.warn = console.error = write(true);
+  return () => Object.assign(console, saved);
 }
 
 // Only when run, not when bench-extract imports openNodePool.

@@ -18,7 +18,7 @@ export const MAX_STARTS_PER_RUN = 50;
 
 export interface SyncCandidate {
   tenant_id: string;
-  plan: PlanId;
+  plan: PlanId | "local";
   status: string;
   grace_until: Date | null;
   server_id: string;

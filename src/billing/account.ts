@@ -26,9 +26,17 @@ async function ensureCustomer(pool: PoolLike, config: Config, tenantId: string):
   });
 }
 
+/** A local install has nothing to buy: refused before Stripe is touched. */
+function refuseLocal(sub: { plan: string }): void {
+  if (sub.plan === "local") {
+    throw new ApiError(409, "local_install", "this is a local install: it has no plans, no limits and no billing (nothing to buy)");
+  }
+}
+
 export async function createCheckout(pool: PoolLike, config: Config, tenantId: string, plan: PaidPlanId, returnOrigin: string) {
-  const price = plan === "pro" ? requireSetting(config, "STRIPE_PRICE_PRO") : requireSetting(config, "STRIPE_PRICE_TEAM");
   const sub = await withTenant(pool, tenantId, (tx) => readSubscription(tx));
+  refuseLocal(sub);
+  const price = plan === "pro" ? requireSetting(config, "STRIPE_PRICE_PRO") : requireSetting(config, "STRIPE_PRICE_TEAM");
   if (sub.plan === plan && effectivePlan(sub, new Date()).id === plan && sub.stripe_subscription_id) {
     throw new ApiError(409, "already_subscribed", `already on the ${PLANS[plan].name} plan: change or cancel it in the customer portal (POST /api/billing/portal)`);
   }
@@ -50,8 +58,9 @@ export async function createCheckout(pool: PoolLike, config: Config, tenantId: s
 }
 
 export async function createPortal(pool: PoolLike, config: Config, tenantId: string, returnOrigin: string) {
-  requireSetting(config, "STRIPE_SECRET_KEY");
   const sub = await withTenant(pool, tenantId, (tx) => readSubscription(tx));
+  refuseLocal(sub);
+  requireSetting(config, "STRIPE_SECRET_KEY");
   if (!sub.stripe_customer_id) {
     throw new ApiError(409, "no_billing_account", "no billing account yet: subscribe first (POST /api/billing/checkout/pro or /team)");
   }
@@ -104,7 +113,10 @@ export async function subscriptionView(pool: PoolLike, tenantId: string, now = n
       dropAt = now;
       reason = sub.grace_until ? "payment grace period ended" : `subscription ${sub.status}`;
     }
-    const pending = dropAt ? await downgradeImpact(tx, effective.id === "free" && sub.plan !== "free" ? PLANS[sub.plan] : effective, PLANS.free, dropAt, reason!) : null;
+    const pending =
+      dropAt && sub.plan !== "local"
+        ? await downgradeImpact(tx, effective.id === "free" && sub.plan !== "free" ? PLANS[sub.plan] : effective, PLANS.free, dropAt, reason!)
+        : null;
     return {
       plan: sub.plan,
       effective_plan: effective.id,
@@ -115,7 +127,8 @@ export async function subscriptionView(pool: PoolLike, tenantId: string, now = n
       grace_until: iso(sub.grace_until),
       has_billing_account: Boolean(sub.stripe_customer_id),
       downgrade: pending,
-      plans: publicPlans(),
+      // A local install has no plans to choose from (and no Stripe).
+      plans: effective.id === "local" ? [] : publicPlans(),
     };
   });
 }
@@ -135,14 +148,14 @@ async function downgradeImpact(tx: TenantTx, from: Plan, to: Plan, at: Date, rea
     outside = Number(rows[0]?.n ?? 0);
   }
   const storage = await storageUsed(tx, STORAGE_MAX_AGE_MS);
-  const over = Math.max(0, storage.bytes - to.storageBytes);
+  const over = to.storageBytes === null ? 0 : Math.max(0, storage.bytes - to.storageBytes);
   const effects: string[] = ["Nothing is deleted."];
   if (to.historyDays !== null) {
     effects.push(
       `New syncs cover at most ${to.historyDays} days; ${outside} stored messages older than that stay stored and queryable but are no longer re-synced (edits, deletions and reactions on them are not refreshed).`,
     );
   }
-  if (over > 0) effects.push(`Storage is ${formatBytes(over)} over the ${to.name} limit of ${formatBytes(to.storageBytes)}: new syncs are refused until it is reduced or the plan raised.`);
+  if (over > 0) effects.push(`Storage is ${formatBytes(over)} over the ${to.name} limit of ${formatBytes(to.storageBytes ?? 0)}: new syncs are refused until it is reduced or the plan raised.`);
   if (to.queriesPerMonth !== null) effects.push(`SQL queries are limited to ${to.queriesPerMonth} a month.`);
   if (to.syncEveryMinutes > from.syncEveryMinutes) effects.push(`Scheduled syncs run every ${to.syncEveryMinutes / 60} hours instead of every ${from.syncEveryMinutes / 60}.`);
   return {
@@ -160,6 +173,7 @@ async function downgradeImpact(tx: TenantTx, from: Plan, to: Plan, at: Date, rea
 export async function usageView(pool: PoolLike, tenantId: string, now = new Date()) {
   return withTenant(pool, tenantId, async (tx) => {
     const plan = effectivePlan(await readSubscription(tx), now);
+    // Measured for a local install too (it is shown), but never enforced there.
     const storage = await storageUsed(tx, STORAGE_MAX_AGE_MS);
     const { rows } = await tx.query<{ queries: number }>(`SELECT queries FROM usage_monthly WHERE tenant_id = $1 AND month = $2::date`, [
       tenantId,

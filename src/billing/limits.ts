@@ -15,13 +15,18 @@ export interface SyncAllowance {
 export const STORAGE_MAX_AGE_MS = 10 * 60_000;
 
 export async function readSubscription(tx: TenantTx): Promise<SubscriptionState & Record<string, any>> {
+  // A local install's tenant (kind 'local') reads as the local plan whatever its subscription row says.
   const { rows } = await tx.query<any>(
-    `SELECT plan, status, grace_until, cancel_at, current_period_end, stripe_customer_id, stripe_subscription_id, last_event_at
-       FROM subscriptions WHERE tenant_id = $1`,
+    `SELECT CASE WHEN t.kind = 'local' THEN 'local' ELSE s.plan END AS plan, s.status, s.grace_until, s.cancel_at,
+            s.current_period_end, s.stripe_customer_id, s.stripe_subscription_id, s.last_event_at
+       FROM (SELECT $1::text AS id) k
+       LEFT JOIN tenants t ON t.tenant_id = k.id
+       LEFT JOIN subscriptions s ON s.tenant_id = k.id`,
     [tx.tenantId],
   );
   const r = rows[0];
-  if (!r) return { plan: "free", status: "active", grace_until: null };
+  if (!r?.plan) return { plan: "free", status: "active", grace_until: null };
+  if (!r.status) r.status = "active";
   const d = (v: unknown) => (v ? new Date(v as string) : null);
   return { ...r, grace_until: d(r.grace_until), cancel_at: d(r.cancel_at), current_period_end: d(r.current_period_end), last_event_at: d(r.last_event_at) };
 }
@@ -53,6 +58,7 @@ export async function checkSyncAllowed(pool: PoolLike, tenantId: string, request
         { field: "sync_days", details: { plan: plan.id, limit_days: plan.historyDays, requested_days: requestedDays } },
       );
     }
+    if (plan.storageBytes === null) return { syncDays: requestedDays };
     const used = await storageUsed(tx, STORAGE_MAX_AGE_MS);
     if (used.bytes >= plan.storageBytes) {
       throw new ApiError(

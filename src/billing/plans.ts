@@ -3,11 +3,12 @@
 export type PlanId = "free" | "pro" | "team";
 
 export interface Plan {
-  id: PlanId;
+  /** "local": the one tenant of a local install (no plans, no Stripe), never stored in subscriptions. */
+  id: PlanId | "local";
   name: string;
   priceUsdMonthly: number;
-  /** Storage the tenant's rows may take, in bytes. */
-  storageBytes: number;
+  /** Storage the tenant's rows may take, in bytes; null = unlimited. */
+  storageBytes: number | null;
   /** History window a sync may cover, in days; null = unlimited. */
   historyDays: number | null;
   /** Executed SQL queries per calendar month (UTC); null = unlimited. */
@@ -25,6 +26,21 @@ export const PLANS: Record<PlanId, Plan> = {
   team: { id: "team", name: "Team", priceUsdMonthly: 29, storageBytes: 25 * GB, historyDays: null, queriesPerMonth: null, syncEveryMinutes: 60 },
 };
 
+/**
+ * A local install (`npm start`, the CLI) has no limits: its tenant is the machine owner's. Chosen by
+ * the tenant's kind ('local', set only in AUTH_MODE=local, which production refuses), not by a plan
+ * row, so no webhook or API call can give it to a SaaS tenant.
+ */
+export const LOCAL_PLAN: Plan = {
+  id: "local",
+  name: "Local install",
+  priceUsdMonthly: 0,
+  storageBytes: null,
+  historyDays: null,
+  queriesPerMonth: null,
+  syncEveryMinutes: 60,
+};
+
 export const PAID_PLANS = ["pro", "team"] as const;
 export type PaidPlanId = (typeof PAID_PLANS)[number];
 
@@ -32,7 +48,8 @@ export type PaidPlanId = (typeof PAID_PLANS)[number];
 export const GRACE_DAYS = 7;
 
 export interface SubscriptionState {
-  plan: PlanId;
+  /** "local" when the tenant is a local install's (readSubscription, the cron's candidates). */
+  plan: PlanId | "local";
   status: string;
   grace_until: Date | null;
   cancel_at?: Date | null;
@@ -45,6 +62,7 @@ const GRACE = new Set(["past_due", "unpaid"]);
 /** The plan whose limits apply now: paid plans end when the subscription is gone or grace ran out. */
 export function effectivePlan(sub: SubscriptionState | undefined, now: Date): Plan {
   if (!sub) return PLANS.free;
+  if (sub.plan === "local") return LOCAL_PLAN;
   const plan = PLANS[sub.plan] ?? PLANS.free;
   if (plan.id === "free") return plan;
   if (PAYING.has(sub.status)) return plan;

@@ -1,15 +1,26 @@
-// `discord-sql query "SQL"`: the user's own SQL on their own database, in the local tenant's context,
-// as the role they connect with (this is not the multi-tenant endpoint: no guard, no row cap).
+// `discord-sql query "SQL"`: the user's SQL on the synced tables, in the local tenant's context.
+// By default through the same guard and runner as the API and the dashboard (one SELECT over the
+// queryable tables, READ ONLY, the query role): a write is refused and changes nothing.
+// `--allow-writes` runs the SQL as given, as the role of the owner's own DATABASE_URL; never on the
+// embedded default, whose tables only syncs write.
 import { readFileSync } from "node:fs";
 import { OneLineError } from "../../scripts/lib/database";
-import { withTenant, type QueryResultLike } from "../db/client";
+import { ensureTenant } from "../accounts/tenants";
+import { runTenantQuery } from "../analytics/query-runner";
+import { withTenant, type PoolLike, type QueryResultLike } from "../db/client";
+import { ApiError } from "../errors";
 import { parseArgs } from "./args";
 import { openDatabase } from "./database";
 import { LOCAL_TENANT, readSettings } from "./settings";
 import { formatRows, type Cell, type OutputFormat } from "./table";
 
-export const QUERY_HELP = `discord-sql query "SQL" | --file f.sql  [--csv | --json]
-  Runs SQL on your database (the synced servers' tables) and prints the last statement's rows.`;
+export const QUERY_HELP = `discord-sql query "SQL" | --file f.sql  [--csv | --json] [--allow-writes]
+  Runs one SELECT on the synced tables (the dashboard's SQL rules: read-only, the queryable tables).
+  --allow-writes   run any SQL as your DATABASE_URL's role (your own PostgreSQL only; refused on the
+                   embedded database, which only syncs write)`;
+
+/** Generous caps for a local terminal (the API's are 10,000 rows, 16 MB, 30 s). */
+const CLI_LIMITS = { maxRows: 1_000_000, maxBytes: 512 * 1024 * 1024, timeoutMs: 10 * 60_000 };
 
 export function outputFormat(switches: Set<string>): OutputFormat {
   if (switches.has("csv") && switches.has("json")) throw new OneLineError("choose one of --csv and --json");
@@ -17,7 +28,7 @@ export function outputFormat(switches: Set<string>): OutputFormat {
 }
 
 export async function queryCommand(argv: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<number> {
-  const args = parseArgs("query", argv, { values: ["file"], switches: ["csv", "json"] });
+  const args = parseArgs("query", argv, { values: ["file"], switches: ["csv", "json", "allow-writes"] });
   const format = outputFormat(args.switches);
   let sql: string;
   if (args.values.file !== undefined) {
@@ -33,29 +44,61 @@ export async function queryCommand(argv: string[], io: { stdout: NodeJS.WriteStr
   }
   if (!sql.trim()) throw new OneLineError("the SQL is empty");
 
-  const db = await openDatabase(readSettings().databaseUrl);
+  const settings = readSettings();
+  if (args.switches.has("allow-writes") && !settings.databaseUrl) {
+    throw new OneLineError("--allow-writes is only for your own database (set DATABASE_URL): the embedded database's tables are written only by syncs");
+  }
+  const db = await openDatabase(settings.databaseUrl);
   try {
-    const started = Date.now();
-    let result: QueryResultLike<Record<string, unknown>> & { command?: string };
-    try {
-      // Several statements come back as several results (simple protocol); the last one is shown.
-      const raw = await withTenant(db.pool, LOCAL_TENANT, (tx) => tx.query(sql), { timeoutMs: 10 * 60_000 });
-      result = (Array.isArray(raw) ? raw[raw.length - 1] : raw) as typeof result;
-    } catch (err) {
-      const e = err as { message?: string; position?: string; code?: string };
-      throw new OneLineError(`query failed: ${(e.message ?? String(err)).split("\n")[0]}${e.position ? ` (at character ${e.position})` : ""}`);
-    }
-    const fields = result.fields ?? [];
-    if (fields.length === 0) {
-      io.stdout.write(`${result.command ?? "OK"}${result.rowCount !== null ? ` ${result.rowCount}` : ""}\n`);
-      return 0;
-    }
-    const columns = fields.map((f) => f.name);
-    const rows = result.rows.map((r) => columns.map((c) => r[c] as Cell));
-    io.stdout.write(formatRows(format, columns, rows));
-    if (format === "table") io.stderr.write(`(${rows.length} row${rows.length === 1 ? "" : "s"}, ${Date.now() - started} ms)\n`);
-    return 0;
+    return args.switches.has("allow-writes") ? await rawQuery(db.pool, sql, format, io) : await guardedQuery(db.pool, sql, format, io);
   } finally {
     await db.close();
   }
+}
+
+async function guardedQuery(pool: PoolLike, sql: string, format: OutputFormat, io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<number> {
+  await ensureTenant(pool, LOCAL_TENANT, "local");
+  let result;
+  try {
+    result = await runTenantQuery(pool, LOCAL_TENANT, sql, [], { limits: CLI_LIMITS });
+  } catch (err) {
+    if (err instanceof ApiError) {
+      const position = (err.extra?.details as { position?: number } | undefined)?.position;
+      const refused = err.code === "query_refused";
+      throw new OneLineError(
+        `query ${refused ? "refused" : "failed"}: ${err.message.split("\n")[0]}${position !== undefined ? ` (at character ${position + 1})` : ""}` +
+          (refused ? " (only one SELECT on the synced tables; --allow-writes is for your own DATABASE_URL)" : ""),
+      );
+    }
+    throw err;
+  }
+  const columns = result.columns.map((c) => c.name);
+  io.stdout.write(formatRows(format, columns, result.rows as Cell[][]));
+  if (result.truncated) io.stderr.write(`note: the result was cut at ${result.rowCount} rows (${result.truncatedBy === "bytes" ? "size" : "row"} limit); add a LIMIT or aggregate\n`);
+  if (format === "table") io.stderr.write(`(${result.rowCount} row${result.rowCount === 1 ? "" : "s"}, ${result.elapsedMs} ms)\n`);
+  return 0;
+}
+
+/** --allow-writes: the SQL as given (several statements allowed), as the DATABASE_URL role, in the local tenant's context. */
+async function rawQuery(pool: PoolLike, sql: string, format: OutputFormat, io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<number> {
+  const started = Date.now();
+  let result: QueryResultLike<Record<string, unknown>> & { command?: string };
+  try {
+    // Several statements come back as several results (simple protocol); the last one is shown.
+    const raw = await withTenant(pool, LOCAL_TENANT, (tx) => tx.query(sql), { timeoutMs: 10 * 60_000 });
+    result = (Array.isArray(raw) ? raw[raw.length - 1] : raw) as typeof result;
+  } catch (err) {
+    const e = err as { message?: string; position?: string; code?: string };
+    throw new OneLineError(`query failed: ${(e.message ?? String(err)).split("\n")[0]}${e.position ? ` (at character ${e.position})` : ""}`);
+  }
+  const fields = result.fields ?? [];
+  if (fields.length === 0) {
+    io.stdout.write(`${result.command ?? "OK"}${result.rowCount !== null ? ` ${result.rowCount}` : ""}\n`);
+    return 0;
+  }
+  const columns = fields.map((f) => f.name);
+  const rows = result.rows.map((r) => columns.map((c) => r[c] as Cell));
+  io.stdout.write(formatRows(format, columns, rows));
+  if (format === "table") io.stderr.write(`(${rows.length} row${rows.length === 1 ? "" : "s"}, ${Date.now() - started} ms)\n`);
+  return 0;
 }

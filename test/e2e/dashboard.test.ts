@@ -197,6 +197,20 @@ describe("cancel", () => {
   });
 });
 
+describe("billing on a local install", () => {
+  it("says there are no limits, shows usage without caps, and nothing of plans or Stripe", async () => {
+    const sub = await api("/api/billing/subscription");
+    expect(sub).toMatchObject({ effective_plan: "local", plans: [], limits: { history_days: null, queries_per_month: null, storage_bytes: null } });
+    await page.goto("/billing");
+    await page.getByTestId("local-install").waitFor();
+    expect(await page.getByTestId("plan").textContent()).toBe("Local install: no limits");
+    const text = (await page.locator("main").textContent()) ?? "";
+    expect(text).toContain("unlimited");
+    for (const word of ["Stripe", "Upgrade", "$9", "subscription", "Free"]) expect(text).not.toContain(word);
+    expect(await page.getByRole("button").count()).toBe(0);
+  });
+});
+
 describe("screenshots and phone layout", () => {
   it("every page at 1280x800 and 390x844", async () => {
     for (const vp of VIEWPORTS) {

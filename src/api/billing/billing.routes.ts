@@ -6,7 +6,7 @@ const errors = (codes: number[]) =>
 
 const Limits = z
   .object({
-    storage_bytes: z.number(),
+    storage_bytes: z.number().nullable().openapi({ description: "null: unlimited" }),
     history_days: z.number().nullable().openapi({ description: "null: unlimited" }),
     queries_per_month: z.number().nullable().openapi({ description: "null: unlimited" }),
     sync_every_minutes: z.number(),
@@ -15,8 +15,8 @@ const Limits = z
 
 export const SubscriptionSchema = z
   .object({
-    plan: z.enum(["free", "pro", "team"]),
-    effective_plan: z.enum(["free", "pro", "team"]).openapi({ description: "The plan whose limits apply now" }),
+    plan: z.enum(["free", "pro", "team", "local"]).openapi({ description: "local: a local install (no plans, no limits, no billing)" }),
+    effective_plan: z.enum(["free", "pro", "team", "local"]).openapi({ description: "The plan whose limits apply now" }),
     status: z.string(),
     limits: Limits,
     current_period_end: z.string().nullable(),
@@ -36,7 +36,9 @@ export const SubscriptionSchema = z
       })
       .nullable()
       .openapi({ description: "Set when the paid limits end (or ended): what changes and when. Nothing is deleted." }),
-    plans: z.array(z.object({ id: z.string(), name: z.string(), price_usd_monthly: z.number(), limits: Limits })),
+    plans: z
+      .array(z.object({ id: z.string(), name: z.string(), price_usd_monthly: z.number(), limits: Limits }))
+      .openapi({ description: "Plans on sale; empty for a local install" }),
   })
   .openapi("Subscription");
 
@@ -45,7 +47,7 @@ export const UsageSchema = z
     plan: z.string(),
     storage: z.object({
       used_bytes: z.number(),
-      limit_bytes: z.number(),
+      limit_bytes: z.number().nullable().openapi({ description: "null: unlimited" }),
       measured_at: z.string(),
       by_table: z.record(z.string(), z.number()),
       method: z.string(),

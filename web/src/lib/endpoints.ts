@@ -97,14 +97,16 @@ export const getSchema = async () => (await api<{ tables: SchemaTable[] }>("/api
 
 // ---- billing
 export interface PlanLimits {
-  storage_bytes: number;
+  /** null: unlimited */
+  storage_bytes: number | null;
   history_days: number | null;
   queries_per_month: number | null;
   sync_every_minutes: number;
 }
 export interface Subscription {
-  plan: "free" | "pro" | "team";
-  effective_plan: "free" | "pro" | "team";
+  /** "local": a local install (no plans, no limits, no billing). */
+  plan: "free" | "pro" | "team" | "local";
+  effective_plan: "free" | "pro" | "team" | "local";
   status: string;
   limits: PlanLimits;
   current_period_end: string | null;
@@ -116,7 +118,7 @@ export interface Subscription {
 }
 export interface Usage {
   plan: string;
-  storage: { used_bytes: number; limit_bytes: number; measured_at: string; by_table: Record<string, number>; method: string };
+  storage: { used_bytes: number; limit_bytes: number | null; measured_at: string; by_table: Record<string, number>; method: string };
   history_days: number | null;
   queries: { used: number; limit: number | null; resets_at: string };
 }

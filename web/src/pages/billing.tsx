@@ -7,7 +7,7 @@ import { useAsync } from "../lib/hooks";
 
 function features(l: PlanLimits): string[] {
   return [
-    `${bytes(l.storage_bytes)} storage`,
+    l.storage_bytes === null ? "Unlimited storage" : `${bytes(l.storage_bytes)} storage`,
     l.history_days === null ? "Unlimited history" : `${num(l.history_days)} days of history`,
     l.queries_per_month === null ? "Unlimited queries" : `${num(l.queries_per_month)} queries a month`,
     l.sync_every_minutes >= 1440 ? "Daily automatic sync" : l.sync_every_minutes >= 60 ? "Hourly automatic sync" : `Sync every ${l.sync_every_minutes} min`,
@@ -54,6 +54,7 @@ function BillingBody(props: {
   go: (what: string, fn: () => Promise<{ url: string }>) => void;
 }) {
   const { sub, usage, busy } = props;
+  if (sub.effective_plan === "local") return <LocalInstall usage={usage} />;
   const current = sub.plans.find((p) => p.id === sub.effective_plan);
   return (
     <>
@@ -117,6 +118,30 @@ function BillingBody(props: {
           </Card>
         ))}
       </div>
+    </>
+  );
+}
+
+/** A local install: no plans, no limits, nothing to buy. What is used is still shown. */
+function LocalInstall(props: { usage: Awaited<ReturnType<typeof getUsage>> }) {
+  const { usage } = props;
+  return (
+    <>
+      <Card title="Local install" id="plan">
+        <p>
+          <strong class="plan-name" data-testid="plan">
+            Local install: no limits
+          </strong>
+        </p>
+        <p class="muted" data-testid="local-install">
+          This copy runs on your own machine and database: any history window, unlimited storage and unlimited queries. There is nothing to buy.
+        </p>
+      </Card>
+      <Card title="Usage" id="usage">
+        <Meter label="Storage" used={usage.storage.used_bytes} limit={null} format={bytes} />
+        <Meter label="Queries this month" used={usage.queries.used} limit={null} format={num} />
+        <p class="muted small">Storage measured {dateTime(usage.storage.measured_at)}</p>
+      </Card>
     </>
   );
 }
