@@ -131,6 +131,7 @@ export async function reportCommand(argv: string[], io: { stdout: NodeJS.WriteSt
     limit: positiveIntArg(args.values.limit, "--limit"),
     includeBots: args.switches.has("include-bots"),
   };
+  if (filters.from && filters.to && filters.from > filters.to) throw new OneLineError(`--from must not be after --to (${filters.from} > ${filters.to})`);
 
   const db = await openDatabase(readSettings().databaseUrl);
   try {
