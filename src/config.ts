@@ -6,6 +6,11 @@ const optional = z.string().min(1).optional();
 export const configSchema = z.object({
   APP_ENV: z.enum(["production", "development", "test"]).default("production"),
   DATABASE_URL: optional,
+  /**
+   * Optional: where tenant SQL (POST /api/query/execute) runs, e.g. a Neon read replica, so a heavy
+   * query never slows ingestion or another tenant's dashboard. Same roles and schema as DATABASE_URL.
+   */
+  QUERY_DATABASE_URL: optional,
   /** Local only: host:port of the WebSocket-to-TCP bridge in front of a plain PostgreSQL or PGlite. */
   DB_WS_PROXY: optional,
   DISCORD_API_BASE: z.string().url().default("https://discord.com/api/v10"),

@@ -5,6 +5,7 @@ import { withTenant, type PoolLike, type TenantTx } from "../db/client";
 import { DiscordClient } from "../discord/client";
 import { DiscordAuthError, DiscordError, DiscordForbiddenError } from "../discord/errors";
 import { ApiError } from "../errors";
+import { cleanDeep, cleanText } from "../lib/clean-text";
 import { log } from "../lib/log";
 import { open, seal, sealKeys, UnsealError } from "./seal";
 
@@ -141,7 +142,8 @@ export async function saveBotToken(
        ON CONFLICT (tenant_id) DO UPDATE SET token_ciphertext = EXCLUDED.token_ciphertext, key_id = EXCLUDED.key_id,
          bot_user_id = EXCLUDED.bot_user_id, bot_username = EXCLUDED.bot_username, guilds = EXCLUDED.guilds,
          connected_at = now(), checked_at = now()`,
-      [tenantId, sealed.ciphertext, sealed.keyId, me.id, me.username, JSON.stringify(summaries)],
+      // Guild names are Discord text: cleaned, or a NUL / lone surrogate would make jsonb refuse the row.
+      [tenantId, sealed.ciphertext, sealed.keyId, me.id, cleanText(me.username), JSON.stringify(cleanDeep(summaries).value)],
     );
     log.info("accounts.bot_connected", { tenantId, botUserId: me.id, guilds: summaries.length });
     return readStatus(tx);

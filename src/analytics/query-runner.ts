@@ -1,10 +1,15 @@
 // Runs one tenant SQL query. Walls, outermost first (each is tested alone in test/analytics):
-// 1. guardSql: PostgreSQL's parser + allowlist (one SELECT, known relations/functions/operators).
-// 2. The statement is embedded as a subquery with LIMIT, so whatever reaches the database can only be
-//    one SELECT; it goes over the extended protocol (parameters), which runs one statement only.
-// 3. Inside the tenant transaction (RLS on app.current_tenant, set only by withTenant): a savepoint,
-//    READ ONLY, SET LOCAL ROLE discord_sql_query (SELECT on the queryable relations only, no
-//    set_config / dynamic SQL / sleep / locks: see migration 0020), statement timeout, work_mem.
+// 1. guardSql: well-formed text, length and nesting caps, PostgreSQL's parser + allowlist (one
+//    SELECT, known relations/functions/operators). What reaches the database is decoded from the
+//    exact bytes the parser read, at its offsets (nothing the guard did not see can run).
+// 2. The statement is embedded as a subquery with LIMIT and a byte counter, so whatever reaches the
+//    database can only be one SELECT; it goes over the extended protocol (parameters), which runs
+//    one statement only.
+// 3. Inside the tenant transaction (withTenant): a query slot (at most MAX_CONCURRENT_QUERIES per
+//    tenant, an advisory lock the database frees at transaction end), the quota, then a savepoint,
+//    READ ONLY, SET LOCAL ROLE discord_sql_query (SELECT on the queryable relations only), statement
+//    timeout, work_mem, hash_mem_multiplier, no parallel workers, temp_file_limit where the app role
+//    was granted SET on it (migration 0045).
 // 4. ROLLBACK TO SAVEPOINT afterwards: every setting the query could have touched (role, tenant,
 //    session-level set_config) is undone before anything else uses the connection; then the quota
 //    row written before the savepoint commits.
@@ -13,17 +18,39 @@ import { withTenant, type PoolLike, type TenantTx } from "../db/client";
 import { ApiError } from "../errors";
 import { consumeQueryQuota } from "../billing/limits";
 import { log } from "../lib/log";
-import { guardSql, SqlRefused } from "./sql-guard";
+import { guardSql, SqlRefused, type RefusalCode } from "./sql-guard";
 import { toCsv } from "../lib/csv";
 
 export interface QueryLimits {
   maxRows: number;
   maxBytes: number;
   timeoutMs: number;
+  /** Per sort/hash node; hash_mem_multiplier is held at 1 so hashes get no more. */
   workMem: string;
+  /** Temporary files per query (sorts, hashes, materialized function results, recursive CTEs). */
+  tempFileLimit: string;
 }
 
-export const DEFAULT_LIMITS: QueryLimits = { maxRows: 10_000, maxBytes: 16 * 1024 * 1024, timeoutMs: 30_000, workMem: "32MB" };
+export const DEFAULT_LIMITS: QueryLimits = {
+  maxRows: 10_000,
+  maxBytes: 16 * 1024 * 1024,
+  timeoutMs: 30_000,
+  workMem: "32MB",
+  tempFileLimit: "256MB",
+};
+
+/** Tenant queries running at once per tenant, across every Worker isolate (advisory-lock slots). */
+export const MAX_CONCURRENT_QUERIES = 3;
+
+/**
+ * Takes the first free query slot of the tenant ($1) for this transaction, or none. Slot locks are
+ * transaction-level advisory locks: the database frees them at COMMIT/ROLLBACK or when the
+ * connection dies, so a crashed Worker never leaks a slot. Keyed by a 64-bit hash of the tenant id
+ * seeded with the slot number.
+ */
+export const TAKE_QUERY_SLOT_SQL =
+  `SELECT s AS slot FROM generate_series(0, $2::int - 1) AS s ` +
+  `WHERE pg_try_advisory_xact_lock(hashtextextended('discord-sql query slot:' || $1, s)) LIMIT 1`;
 
 export type QueryParam = string | number | boolean | null;
 
@@ -45,6 +72,11 @@ export interface QueryResultSet {
 
 export interface RunOptions {
   limits?: Partial<QueryLimits>;
+  /**
+   * Where the tenant's SQL runs (a read replica: QUERY_DATABASE_URL). The quota is still written
+   * through `pool` (the primary); the slot is taken where the query runs.
+   */
+  queryPool?: PoolLike;
   /** TEST ONLY: skip wall 1 to prove the walls behind it hold alone. Not reachable from the API. */
   skipGuardForTests?: boolean;
 }
@@ -75,10 +107,7 @@ export async function runTenantQuery(
       ({ statement, offset } = await guardSql(sql));
     } catch (err) {
       if (err instanceof SqlRefused) {
-        throw new ApiError(400, err.code === "syntax_error" ? "syntax_error" : "query_refused", err.message, {
-          field: "sql",
-          details: { position: err.position },
-        });
+        throw new ApiError(400, REFUSAL_CODES[err.code], err.message, { field: "sql", details: { position: err.position } });
       }
       throw err;
     }
@@ -92,15 +121,26 @@ export async function runTenantQuery(
   const suffix = `\n) AS _dsq_row LIMIT $${n + 1}) AS _dsq_w) AS _dsq_r WHERE _dsq_r."?bytes" <= $${n + 2}`;
   const wrapped = prefix + statement + suffix;
   const values = [...params, limits.maxRows + 1, limits.maxBytes];
+  const setting = (v: string) => v.replace(/[^0-9A-Za-z]/g, "");
 
   const started = Date.now();
-  const outcome = await withTenant(pool, tenantId, async (tx) => {
-    await consumeQueryQuota(tx);
+  const replica = opts.queryPool && opts.queryPool !== pool ? opts.queryPool : undefined;
+  const outcome = await withTenant(replica ?? pool, tenantId, async (tx) => {
+    await takeQuerySlot(tx, tenantId);
+    // A replica is read-only: there the quota row is written on the primary, in its own transaction.
+    if (replica) await withTenant(pool, tenantId, (primary) => consumeQueryQuota(primary));
+    else await consumeQueryQuota(tx);
     await tx.query(
-      `SAVEPOINT tenant_sql; SET TRANSACTION READ ONLY; SET LOCAL ROLE discord_sql_query; ` +
-        `SET LOCAL search_path = public; SET LOCAL TimeZone = 'UTC'; ` +
+      // temp_file_limit can only be set by a role granted SET on it (superuser-only by default):
+      // applied where migration 0045 could grant it, skipped (not failed) elsewhere.
+      `SAVEPOINT tenant_sql; SET TRANSACTION READ ONLY; ` +
+        `SELECT set_config('temp_file_limit', '${setting(limits.tempFileLimit)}', true) WHERE has_parameter_privilege('temp_file_limit', 'SET'); ` +
+        `SET LOCAL ROLE discord_sql_query; ` +
+        `SET LOCAL search_path = public; SET LOCAL TimeZone = 'UTC'; SET LOCAL standard_conforming_strings = on; ` +
         `SET LOCAL statement_timeout = ${Math.floor(limits.timeoutMs)}; SET LOCAL lock_timeout = 5000; ` +
-        `SET LOCAL work_mem = '${limits.workMem.replace(/[^0-9A-Za-z]/g, "")}'`,
+        `SET LOCAL work_mem = '${setting(limits.workMem)}'; SET LOCAL hash_mem_multiplier = 1; ` +
+        // Each parallel worker gets its own work_mem and CPU: one tenant query, one backend.
+        `SET LOCAL max_parallel_workers_per_gather = 0`,
     );
     let result: { rows: unknown[][]; fields: { name: string; dataTypeID: number }[] } | undefined;
     let failure: unknown;
@@ -146,6 +186,27 @@ export async function runTenantQuery(
   };
 }
 
+const REFUSAL_CODES: Record<RefusalCode, string> = {
+  syntax_error: "syntax_error",
+  refused: "query_refused",
+  invalid_text: "invalid_sql_text",
+  too_long: "query_too_long",
+  too_deep: "query_too_deep",
+  parser_failure: "query_too_complex",
+};
+
+async function takeQuerySlot(tx: TenantTx, tenantId: string): Promise<void> {
+  const { rows } = await tx.query<{ slot: number }>(TAKE_QUERY_SLOT_SQL, [tenantId, MAX_CONCURRENT_QUERIES]);
+  if (rows.length === 0) {
+    throw new ApiError(
+      429,
+      "too_many_queries",
+      `${MAX_CONCURRENT_QUERIES} queries of this account are already running: wait for one to finish, then retry`,
+      { headers: { "Retry-After": "1" }, details: { max_concurrent: MAX_CONCURRENT_QUERIES } },
+    );
+  }
+}
+
 function jsonValue(v: unknown): unknown {
   if (v instanceof Date) return v.toISOString();
   if (typeof v === "bigint") return v.toString();
@@ -170,8 +231,16 @@ function databaseError(err: unknown, prefixLength: number, offset: number): ApiE
     throw err instanceof Error ? err : new Error(String(err));
   }
   const pos = e.position ? Number(e.position) - 1 - prefixLength + offset : undefined;
-  const code = e.code === "57014" ? "query_timeout" : e.code === "42501" ? "query_refused" : "query_error";
-  const message = e.code === "57014" ? `query cancelled: it ran longer than the time limit (${e.message})` : (e.message ?? "query failed");
+  // temp_file_limit (53400), out of memory (53200), a program limit (54000: a value over 1 GB;
+  // 54001: stack depth): the query asked for more than a query may use.
+  const costly = ["53200", "53400", "54000", "54001"].includes(e.code);
+  const code = e.code === "57014" ? "query_timeout" : e.code === "42501" ? "query_refused" : costly ? "query_too_costly" : "query_error";
+  const message =
+    e.code === "57014"
+      ? `query cancelled: it ran longer than the time limit (${e.message})`
+      : costly
+        ? `query stopped: it needed more memory or temporary disk than a query may use (${e.message})`
+        : (e.message ?? "query failed");
   return new ApiError(400, code, message, {
     field: "sql",
     details: { sqlstate: e.code, ...(pos !== undefined && pos >= 0 ? { position: pos } : {}) },

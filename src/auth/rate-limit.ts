@@ -14,7 +14,10 @@ export interface BucketSpec {
 }
 
 export const RATE_LIMITS = {
-  /** SQL execution and schema reads: bursts of 20, 1 per second sustained. */
+  /**
+   * SQL execution and schema reads: bursts of 20 requests, 1 per second sustained. This is a rate,
+   * not a concurrency cap: at most MAX_CONCURRENT_QUERIES tenant queries run at once (query-runner).
+   */
   query: { capacity: 20, refillPerSecond: 1 },
   /** Extraction start/cancel/status/history: the dashboard polls status, so more headroom. */
   extraction: { capacity: 60, refillPerSecond: 2 },
@@ -54,7 +57,7 @@ export function rateLimit(bucket: keyof typeof RATE_LIMITS) {
       throw new ApiError(
         429,
         "rate_limited",
-        `Too many ${bucket} requests for this account: at most ${spec.capacity} at once and ${spec.refillPerSecond} per second; retry in ${retryAfter} s`,
+        `Too many ${bucket} requests for this account: bursts of at most ${spec.capacity} and ${spec.refillPerSecond} per second; retry in ${retryAfter} s`,
         { headers: { "Retry-After": String(retryAfter) }, details: { bucket, retry_after_seconds: retryAfter } },
       );
     }

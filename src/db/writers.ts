@@ -4,7 +4,8 @@
 // not rewritten (the ON CONFLICT ... WHERE ... IS DISTINCT FROM), so re-writing a page is a no-op
 // and the counts returned are the rows actually inserted or changed.
 import type { TenantTx } from "./client";
-import { compareIds, mergeEmojis, mergeUsers, type Rows, type TableName } from "../extraction/map";
+import { cleanText } from "../lib/clean-text";
+import { cleanRows, compareIds, mergeEmojis, mergeUsers, type Rows, type TableName } from "../extraction/map";
 
 /** The new value of a column from the stored row (`cur`) and the incoming one (`inc`). */
 type Merge = (cur: string, inc: string) => string;
@@ -213,30 +214,134 @@ export function upsertSql(table: TableName, count: number): string {
   );
 }
 
-export type WriteCounts = Partial<Record<TableName, number>>;
+/** Rows inserted or changed per table; text_cleaned: text fields cleaned; rows_rejected: rows the database refused. */
+export type WriteCounts = Partial<Record<TableName | "text_cleaned" | "rows_rejected", number>>;
+
+/** A row PostgreSQL refused even after cleaning; its neighbours were written without it. */
+export interface RejectedRow {
+  table: TableName;
+  /** The row's key columns, e.g. { id } for a message. */
+  key: Record<string, string>;
+  /** SQLSTATE (class 22 data exception, 23 constraint violation, 54 program limit). */
+  code: string;
+  message: string;
+}
+
+/** The job warning for a rejected row: which row, and why. */
+export function rejectionWarning(r: RejectedRow): string {
+  const what = r.table === "messages" ? `message ${r.key.id}` : `${r.table} row ${Object.values(r.key).join("/")}`;
+  return cleanText(`${what} could not be stored and was skipped: ${r.message} (SQLSTATE ${r.code})`).slice(0, 500);
+}
 
 /**
- * Writes a page's rows inside the caller's tenant transaction: one statement per table (more only
- * past the bind-parameter limit). Returns the rows inserted or changed per table.
+ * An error about the rows themselves: writing them again can only fail again, but other rows are
+ * fine. Anything else (connection lost, timeout, serialization failure) is left to the retry.
  */
-export async function writeRows(tx: TenantTx, rows: Rows): Promise<WriteCounts> {
-  const counts: WriteCounts = {};
+export function isRowDataError(err: unknown): err is Error & { code: string } {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === "string" && /^(22|23|54)/.test(code);
+}
+
+/**
+ * Writes a page's rows inside the caller's tenant transaction: text cleaned (cleanRows), then one
+ * statement per table (more only past the bind-parameter limit). Returns the rows inserted or
+ * changed per table, and how many text fields were cleaned.
+ *
+ * If PostgreSQL still refuses a value (a data or constraint error), the batch is rolled back to a
+ * savepoint and written again in halves down to single rows, so every good row is kept; each bad
+ * row is skipped (with the rows that hang off a skipped message: its mentions, reaction counts and
+ * reactions) and appended to `rejected`. Upserts make the re-write harmless: a retry never duplicates.
+ */
+export async function writeRows(tx: TenantTx, rows: Rows, rejected: RejectedRow[] = []): Promise<WriteCounts> {
+  // One row per key first, so a text field is cleaned (and counted) once per stored row.
+  const unique: Rows = {};
   for (const table of WRITE_ORDER) {
     const list = rows[table] as AnyRow[] | undefined;
+    if (list && list.length > 0) (unique as unknown as Record<string, AnyRow[]>)[table] = prepareRows(table, list);
+  }
+  const { rows: clean, cleaned } = cleanRows(unique);
+  // One savepoint per page (no RELEASE: it ends with the transaction), so a refused row does not
+  // abort the page's transaction. Only a failure pays for the row-by-row path.
+  await tx.query("SAVEPOINT write_rows");
+  let counts: WriteCounts;
+  try {
+    counts = await writeTables(tx, clean, null);
+  } catch (err) {
+    if (!isRowDataError(err)) throw err;
+    await tx.query("ROLLBACK TO SAVEPOINT write_rows");
+    const before = rejected.length;
+    counts = await writeTables(tx, clean, rejected);
+    if (rejected.length > before) counts.rows_rejected = rejected.length - before;
+  }
+  if (cleaned > 0) counts.text_cleaned = cleaned;
+  return counts;
+}
+
+const DEPENDS_ON_MESSAGE: TableName[] = ["message_mentions", "message_reaction_counts", "reactions"];
+
+/** Every table in WRITE_ORDER, rows already prepared; with `rejected`, each statement is guarded and split on a data error. */
+async function writeTables(tx: TenantTx, rows: Rows, rejected: RejectedRow[] | null): Promise<WriteCounts> {
+  const counts: WriteCounts = {};
+  const skippedMessages = new Set<string>();
+  for (const table of WRITE_ORDER) {
+    let list = rows[table] as AnyRow[] | undefined;
     if (!list || list.length === 0) continue;
+    if (skippedMessages.size > 0 && DEPENDS_ON_MESSAGE.includes(table)) list = list.filter((r) => !skippedMessages.has(String(r.message_id)));
     const spec = TABLES[table];
     const cols = [...spec.key, ...spec.columns];
-    const prepared = prepareRows(table, list);
+    const prepared = list; // prepared (unique, sorted) by writeRows
     const perStatement = Math.floor(MAX_PARAMS / cols.length);
     let changed = 0;
     for (let i = 0; i < prepared.length; i += perStatement) {
       const chunk = prepared.slice(i, i + perStatement);
-      const params: unknown[] = [];
-      for (const row of chunk) for (const c of cols) params.push(row[c] ?? null);
-      const res = await tx.query(upsertSql(table, chunk.length), params);
-      changed += res.rowCount ?? 0;
+      if (rejected) {
+        const bad: RejectedRow[] = [];
+        changed += await upsertSplitting(tx, table, chunk, bad);
+        for (const r of bad) if (table === "messages") skippedMessages.add(r.key.id);
+        rejected.push(...bad);
+      } else {
+        changed += await upsert(tx, table, chunk);
+      }
     }
     counts[table] = changed;
   }
   return counts;
+}
+
+async function upsert(tx: TenantTx, table: TableName, chunk: AnyRow[]): Promise<number> {
+  const spec = TABLES[table];
+  const cols = [...spec.key, ...spec.columns];
+  const params: unknown[] = [];
+  for (const row of chunk) for (const c of cols) params.push(row[c] ?? null);
+  const res = await tx.query(upsertSql(table, chunk.length), params);
+  return res.rowCount ?? 0;
+}
+
+/**
+ * The chunk under its own savepoint; refused, it is split in halves until the refused rows stand
+ * alone (a few statements for one bad row among a hundred, instead of a hundred).
+ */
+async function upsertSplitting(tx: TenantTx, table: TableName, chunk: AnyRow[], bad: RejectedRow[]): Promise<number> {
+  await tx.query("SAVEPOINT write_chunk");
+  try {
+    const n = await upsert(tx, table, chunk);
+    await tx.query("RELEASE SAVEPOINT write_chunk");
+    return n;
+  } catch (err) {
+    if (!isRowDataError(err)) throw err;
+    await tx.query("ROLLBACK TO SAVEPOINT write_chunk");
+    await tx.query("RELEASE SAVEPOINT write_chunk");
+    if (chunk.length === 1) {
+      const spec = TABLES[table];
+      bad.push({
+        table,
+        key: Object.fromEntries(spec.key.map((k) => [k, String(chunk[0][k])])),
+        code: err.code,
+        message: err.message,
+      });
+      return 0;
+    }
+    const half = Math.ceil(chunk.length / 2);
+    return (await upsertSplitting(tx, table, chunk.slice(0, half), bad)) + (await upsertSplitting(tx, table, chunk.slice(half), bad));
+  }
 }

@@ -10,6 +10,7 @@ import type {
   APIPartialEmoji,
   APIUser,
 } from "discord-api-types/v10";
+import { cleanDeep, cleanText } from "../lib/clean-text";
 
 // ---------------------------------------------------------------- rows
 
@@ -129,6 +130,16 @@ export interface Rows {
 }
 export type TableName = keyof Rows;
 
+/**
+ * The last mapping step, applied by the writer to everything it stores: every text field of every
+ * row cleaned (cleanText), so no column is forgotten (content, names, nicknames, topics, thread and
+ * emoji names, webhook names, ...). `cleaned` counts the fields that changed, for the job's totals.
+ */
+export function cleanRows(rows: Rows): { rows: Rows; cleaned: number } {
+  const { value, cleaned } = cleanDeep(rows);
+  return { rows: value, cleaned };
+}
+
 // ---------------------------------------------------------------- snowflakes
 
 export const DISCORD_EPOCH = 1420070400000;
@@ -236,17 +247,21 @@ export function mapChannel(serverId: string, channel: APIChannel, readable: bool
 export function emojiKey(emoji: { id?: string | null; name?: string | null }): string {
   if (emoji.id) return emoji.id;
   if (!emoji.name) throw new TypeError("emoji without id or name");
-  return emoji.name;
+  // Cleaned here already: the key is also a query parameter (stored reactions are looked up by it).
+  return cleanText(emoji.name);
 }
 
-/** The reactions route's emoji (before URL encoding): `name:id` for custom, the text for unicode. */
+/** The reactions route's emoji (before URL encoding): `name:id` for custom, the text for unicode (as Discord sent it). */
 export function emojiRouteParam(emoji: { id?: string | null; name?: string | null }): string {
-  return emoji.id ? `${emoji.name ?? "_"}:${emoji.id}` : emojiKey(emoji);
+  // A custom emoji is found by its id; its name only has to survive URL encoding (no lone surrogate).
+  if (emoji.id) return `${cleanText(emoji.name ?? "_")}:${emoji.id}`;
+  if (!emoji.name) throw new TypeError("emoji without id or name");
+  return emoji.name;
 }
 /** Inverse of emojiRouteParam, for tasks that carry only the route form. */
 export function parseEmojiRouteParam(param: string): { id: string | null; name: string; key: string } {
   const m = /^(.*):(\d+)$/.exec(param);
-  return m ? { id: m[2], name: m[1], key: m[2] } : { id: null, name: param, key: param };
+  return m ? { id: m[2], name: m[1], key: m[2] } : { id: null, name: param, key: cleanText(param) };
 }
 
 export function mapEmoji(emoji: APIPartialEmoji | APIEmoji, serverId: string | null): EmojiRow {
@@ -268,8 +283,9 @@ export function mapEmoji(emoji: APIPartialEmoji | APIEmoji, serverId: string | n
 const USER_MESSAGE_TYPES = new Set([0, 19]);
 export const isSystemMessageType = (type: number) => !USER_MESSAGE_TYPES.has(type);
 
+/** Whitespace-separated tokens of the content as stored (cleaned). */
 export function wordCount(content: string): number {
-  const trimmed = content.trim();
+  const trimmed = cleanText(content).trim();
   return trimmed === "" ? 0 : trimmed.split(/\s+/).length;
 }
 

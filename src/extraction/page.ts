@@ -2,7 +2,7 @@
 // comes next. Shared by the queue consumer (Workers) and runExtraction (in-process).
 import { PermissionFlagsBits, type APIChannel, type APIGuildMember, type APIMessage, type APIThreadChannel, type APIUser } from "discord-api-types/v10";
 import { withTenant, type TenantTx } from "../db/client";
-import { writeRows, type WriteCounts } from "../db/writers";
+import { rejectionWarning, writeRows, type RejectedRow, type WriteCounts } from "../db/writers";
 import {
   DiscordForbiddenError,
   DiscordNotFoundError,
@@ -106,6 +106,11 @@ function addCounts(into: Record<string, number>, counts: WriteCounts | Record<st
   return into;
 }
 
+/** Rows the database refused even after cleaning: each becomes a job warning naming it (its neighbours were written). */
+function rejections(rejected: RejectedRow[]): Pick<PageResult, "warnings"> {
+  return rejected.length > 0 ? { warnings: rejected.map(rejectionWarning) } : {};
+}
+
 // ---------------------------------------------------------------- planning message walks
 
 interface WalkTarget {
@@ -195,11 +200,12 @@ async function guildPage(ctx: JobContext, { discord, pool }: TaskDeps): Promise<
 
   const now = new Date().toISOString();
   return withTenant(pool, ctx.tenantId, async (tx) => {
+    const rejected: RejectedRow[] = [];
     const written = addCounts({}, await writeRows(tx, {
       servers: [mapGuild(guild, now)],
       channels: rows,
       emojis: (guild.emojis ?? []).filter((e) => e.id).map((e) => mapEmoji(e, ctx.guildId)),
-    }));
+    }, rejected));
     const plan = await planWalks(tx, ctx, walkTargets);
     await markChannelsDone(tx, ctx.jobId, plan.doneNow);
     next.push(...plan.tasks);
@@ -213,7 +219,7 @@ async function guildPage(ctx: JobContext, { discord, pool }: TaskDeps): Promise<
         next.push({ kind: "reactions", channelId: p.channelId, messageId: p.messageId, emoji: p.emoji, type: p.type, authorId: p.authorId, count: p.count });
       }
     }
-    return { written, next, channelIssues: issues };
+    return { written, next, channelIssues: issues, ...rejections(rejected) };
   });
 }
 
@@ -226,11 +232,12 @@ async function membersPage(task: Extract<Task, { kind: "members" }>, ctx: JobCon
   const full = page.length >= MEMBERS_PAGE;
   const last = ids.at(-1);
   return withTenant(pool, ctx.tenantId, async (tx) => {
-    const written = addCounts({}, await writeRows(tx, { users: mapped.map((m) => m.user), server_members: mapped.map((m) => m.member) }));
+    const rejected: RejectedRow[] = [];
+    const written = addCounts({}, await writeRows(tx, { users: mapped.map((m) => m.user), server_members: mapped.map((m) => m.member) }, rejected));
     // The list is ordered by user id, so this page speaks for the id range it spans.
     const left = await markMissingMembers(tx, ctx.guildId, task.after ?? "0", full ? (last ?? null) : null, ids);
     if (left) written.members_left = left;
-    return { written, next: full && last ? [{ kind: "members", after: last }] : [] };
+    return { written, next: full && last ? [{ kind: "members", after: last }] : [], ...rejections(rejected) };
   });
 }
 
@@ -275,10 +282,11 @@ async function threadsPage(task: Extract<Task, { kind: "threads" }>, ctx: JobCon
   }
 
   return withTenant(pool, ctx.tenantId, async (tx) => {
-    const written = addCounts({}, await writeRows(tx, { channels: rows }));
+    const rejected: RejectedRow[] = [];
+    const written = addCounts({}, await writeRows(tx, { channels: rows }, rejected));
     const plan = await planWalks(tx, ctx, walkTargets);
     await markChannelsDone(tx, ctx.jobId, plan.doneNow);
-    return { written, next: [...next, ...plan.tasks] };
+    return { written, next: [...next, ...plan.tasks], ...rejections(rejected) };
   });
 }
 
@@ -324,14 +332,18 @@ async function messagesPage(task: Extract<Task, { kind: "messages" }>, ctx: JobC
         gone.push({ message_id: m.id, emoji_key: emoji, reaction_type: Number(type) });
       }
     }
-    const written = addCounts({}, await writeRows(tx, { ...rows, message_reaction_counts: countRows }));
+    const rejected: RejectedRow[] = [];
+    const written = addCounts({}, await writeRows(tx, { ...rows, message_reaction_counts: countRows }, rejected));
     const removed = await deleteReactionPairs(tx, gone);
     if (removed) written.reactions_removed = removed;
     await fillReplyAuthors(tx, rows.messages.filter((m) => m.reply_to_message_id && !m.reply_to_author_id).map((m) => m.id));
     const deleted = await markMissingMessages(tx, task.channelId, from, task.before ?? null, ids, now);
     if (deleted) written.messages_deleted = deleted;
     if (!continues) await markChannelsDone(tx, ctx.jobId, [task.channelId]);
-    return { written, next, channelId: task.channelId };
+    // A message the database refused has no reactors to fetch.
+    const skipped = new Set(rejected.filter((r) => r.table === "messages").map((r) => r.key.id));
+    const follow = skipped.size > 0 ? next.filter((t) => t.kind !== "reactions" || !skipped.has(t.messageId)) : next;
+    return { written, next: follow, channelId: task.channelId, ...rejections(rejected) };
   });
 }
 
@@ -352,10 +364,11 @@ async function reactionsPage(task: Extract<Task, { kind: "reactions" }>, ctx: Jo
   );
   return withTenant(pool, ctx.tenantId, async (tx) => {
     const done = !(full && last);
-    const written = addCounts({}, await writeRows(tx, { users: rows.users, reactions: rows.reactions }));
+    const rejected: RejectedRow[] = [];
+    const written = addCounts({}, await writeRows(tx, { users: rows.users, reactions: rows.reactions }, rejected));
     const pair = { messageId: task.messageId, emojiKey: emoji.key, type: task.type };
     const removed = await deleteMissingReactors(tx, pair, task.after ?? "0", done ? null : last!, users.map((u) => u.id));
     if (removed) written.reactions_removed = removed;
-    return { written, next: done ? [] : [{ ...task, after: last! }], channelId: task.channelId };
+    return { written, next: done ? [] : [{ ...task, after: last! }], channelId: task.channelId, ...rejections(rejected) };
   });
 }

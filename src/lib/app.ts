@@ -41,11 +41,32 @@ export function pool(c: AppContext): PoolLike {
   return p;
 }
 
-/** Ends the request's pool after the response is sent (the Neon driver's recommended pattern). */
+const queryPools = new WeakMap<Request, PoolLike>();
+
+/**
+ * The pool tenant SQL runs on: QUERY_DATABASE_URL (a read replica) when set, else the request's pool.
+ * Ended with the request's pool.
+ */
+export function queryPool(c: AppContext): PoolLike {
+  const cfg = config(c);
+  if (!cfg.QUERY_DATABASE_URL) return pool(c);
+  let p = queryPools.get(c.req.raw);
+  if (!p) {
+    p = openPool({ ...cfg, DATABASE_URL: cfg.QUERY_DATABASE_URL });
+    queryPools.set(c.req.raw, p);
+  }
+  return p;
+}
+
+/** Ends the request's pools after the response is sent (the Neon driver's recommended pattern). */
 export function endPool(c: AppContext): void {
-  const p = pools.get(c.req.raw);
+  for (const map of [pools, queryPools]) endOne(c, map);
+}
+
+function endOne(c: AppContext, map: WeakMap<Request, PoolLike>): void {
+  const p = map.get(c.req.raw);
   if (p) {
-    pools.delete(c.req.raw);
+    map.delete(c.req.raw);
     const ending = p.end().catch(() => {});
     try {
       c.executionCtx.waitUntil(ending);

@@ -528,6 +528,7 @@ export function summarize(world: World): Record<string, unknown> {
       name: g.name,
       members: g.members.size,
       hiddenChannelId: [...g.channels.values()].find((c) => !canView(world, g, c) && !c.thread)?.id ?? null,
+      unstorable: [...g.messagesById.values()].filter((m) => m.unstorable).map((m) => ({ id: m.id, channelId: m.channelId })),
       channels: [...g.channels.values()].map((c) => ({
         id: c.id,
         name: c.name,

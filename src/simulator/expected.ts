@@ -123,10 +123,22 @@ export function storedMessages(world: World, guild: SimGuild, windowStart: numbe
     if (!hasMessages(ch)) continue;
     if (ch.thread ? !threads.has(ch) : !canView(world, guild, ch)) continue;
     if (!canReadHistory(world, guild, ch)) continue;
-    out.push({ channel: ch, messages: windowStart === null ? ch.messages : ch.messages.filter((m) => m.ts >= windowStart) });
+    // A message no database can store (WorldOptions.unstorable) is skipped alone: nothing else depends on it.
+    const kept = ch.messages.filter((m) => !m.unstorable);
+    out.push({ channel: ch, messages: windowStart === null ? kept : kept.filter((m) => m.ts >= windowStart) });
   }
   return out;
 }
+
+/**
+ * Text as a correct sync stores it: every lone surrogate becomes U+FFFD, then NULs are dropped (the
+ * order matters: a NUL between two lone halves must not join them). Written from the rule, not taken
+ * from the extractor's cleaner.
+ */
+export function storedText(s: string): string {
+  return (s as string & { toWellFormed(): string }).toWellFormed().split("\u0000").join("");
+}
+const storedTextOrNull = (s: string | null) => (s === null ? null : storedText(s));
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -144,7 +156,14 @@ export function expectedRows(world: World, w: WindowOptions = {}): ExpectedRows 
   const addUser = (id: string) => {
     if (users.has(id)) return;
     const u = world.users.get(id)!;
-    users.set(id, { id, username: u.username, discriminator: u.discriminator, global_name: u.globalName, is_bot: u.bot, is_webhook: !!u.webhook });
+    users.set(id, {
+      id,
+      username: storedText(u.username),
+      discriminator: u.discriminator,
+      global_name: storedTextOrNull(u.globalName),
+      is_bot: u.bot,
+      is_webhook: !!u.webhook,
+    });
   };
 
   const channels: ExpectedChannel[] = [];
@@ -153,7 +172,7 @@ export function expectedRows(world: World, w: WindowOptions = {}): ExpectedRows 
     channels.push({
       id: ch.id,
       parent_id: ch.parentId,
-      name: ch.name,
+      name: storedText(ch.name),
       type: ch.type,
       is_thread: !!ch.thread,
       thread_archived: ch.thread ? ch.thread.archived : null,
@@ -169,7 +188,7 @@ export function expectedRows(world: World, w: WindowOptions = {}): ExpectedRows 
   if (!w.fresh && world.membersIntent) for (const id of guild.removedMembers) addUser(id);
   if (world.membersIntent) {
     for (const m of guild.members.values()) {
-      serverMembers.push({ user_id: m.userId, nickname: m.nick, role_ids: [...m.roles], joined_at: iso(m.joinedAt) });
+      serverMembers.push({ user_id: m.userId, nickname: storedTextOrNull(m.nick), role_ids: [...m.roles], joined_at: iso(m.joinedAt) });
       addUser(m.userId);
     }
   }
@@ -179,11 +198,11 @@ export function expectedRows(world: World, w: WindowOptions = {}): ExpectedRows 
   const reactions: string[] = [];
   const reactionCounts: Record<string, number> = {};
   const emojis = new Map<string, ExpectedEmoji>();
-  for (const e of guild.emojis) emojis.set(e.id!, { key: e.id!, discord_id: e.id!, name: e.name!, is_custom: true, animated: !!e.animated });
+  for (const e of guild.emojis) emojis.set(e.id!, { key: e.id!, discord_id: e.id!, name: storedText(e.name!), is_custom: true, animated: !!e.animated });
 
   for (const { messages: list } of storedMessages(world, guild, start)) {
     for (const m of list) {
-      const content = contentVisible(world, m) ? m.content : "";
+      const content = contentVisible(world, m) ? storedText(m.content) : "";
       const isReply = m.type === MessageTypes.Reply && !!m.replyTo;
       const target = isReply ? guild.messagesById.get(m.replyTo!.messageId) : undefined;
       // The author of the original is known only from referenced_message, which Discord nulls for deleted
@@ -220,9 +239,9 @@ export function expectedRows(world: World, w: WindowOptions = {}): ExpectedRows 
         addUser(u);
       }
       for (const r of m.reactions) {
-        const key = emojiKey(r.emoji);
+        const key = storedText(emojiKey(r.emoji));
         if (r.normal.length + r.burst.length === 0) continue;
-        if (!emojis.has(key)) emojis.set(key, { key, discord_id: r.emoji.id, name: r.emoji.name, is_custom: !!r.emoji.id, animated: !!r.emoji.animated });
+        if (!emojis.has(key)) emojis.set(key, { key, discord_id: r.emoji.id, name: storedText(r.emoji.name), is_custom: !!r.emoji.id, animated: !!r.emoji.animated });
         if (r.normal.length) reactionCounts[`${m.id}|${key}|0`] = r.normal.length;
         if (r.burst.length) reactionCounts[`${m.id}|${key}|1`] = r.burst.length;
         if (!fetchReactions) continue;
@@ -240,7 +259,7 @@ export function expectedRows(world: World, w: WindowOptions = {}): ExpectedRows 
   messages.sort((a, b) => cmp(a.id, b.id));
   const userList = [...users.values()].sort((a, b) => cmp(a.id, b.id));
   const emojiList = [...emojis.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const servers = [{ id: guild.id, name: guild.name, owner_id: guild.ownerId, member_count: guild.members.size, created_at: iso(snowflakeTime(guild.id)) }];
+  const servers = [{ id: guild.id, name: storedText(guild.name), owner_id: guild.ownerId, member_count: guild.members.size, created_at: iso(snowflakeTime(guild.id)) }];
   return {
     guildId: guild.id,
     windowStart: start === null ? null : iso(start),

@@ -20,6 +20,7 @@ import {
 import { P } from "./permissions";
 import { Rng, WeightedPicker } from "./random";
 import { SnowflakeMint, compareIds } from "./snowflake";
+import { applyUnstorable, applyWildText } from "./wild-text";
 
 export const DEFAULT_TOKEN = "simulated-bot-token";
 
@@ -37,6 +38,8 @@ export function resolveOptions(partial: Partial<WorldOptions> = {}): WorldOption
     manageThreads: true,
     mediaChannel: true,
     token: DEFAULT_TOKEN,
+    text: "plain",
+    unstorable: 0,
   };
   for (const [k, v] of Object.entries(partial)) if (v !== undefined) (o as any)[k] = v;
   if (typeof o.now !== "number") o.now = new Date(o.now as any).getTime();
@@ -46,6 +49,8 @@ export function resolveOptions(partial: Partial<WorldOptions> = {}): WorldOption
   }
   if (!Number.isInteger(o.messages) || o.messages < 0) throw new RangeError("messages must be an integer >= 0");
   if (!Number.isInteger(o.seed)) throw new RangeError("seed must be an integer");
+  if (o.text !== "plain" && o.text !== "wild") throw new RangeError('text must be "plain" or "wild"');
+  if (!Number.isInteger(o.unstorable) || o.unstorable < 0) throw new RangeError("unstorable must be an integer >= 0");
   if (!Number.isFinite(o.now)) throw new RangeError("now must be a valid time");
   return o;
 }
@@ -119,6 +124,10 @@ export function generateWorld(partial: Partial<WorldOptions> = {}): World {
     mint,
   };
   for (let g = 0; g < opts.guilds; g++) world.guilds.push(generateGuild(world, g, mint));
+  world.guilds.forEach((guild, g) => {
+    if (opts.text === "wild") applyWildText(world, guild, g);
+    applyUnstorable(world, guild, opts.unstorable);
+  });
   return world;
 }
 

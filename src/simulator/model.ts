@@ -98,6 +98,8 @@ export interface SimMessage {
   deletedTs?: number;
   /** Thread started from this message (the thread id equals this message id). */
   startedThread?: string;
+  /** Served with a value PostgreSQL refuses (WorldOptions.unstorable): a correct sync skips it alone. */
+  unstorable?: boolean;
 }
 
 export interface SimGuild {
@@ -148,6 +150,13 @@ export interface WorldOptions {
   manageThreads: boolean;
   mediaChannel: boolean;
   token: string;
+  /**
+   * "wild": text as real servers have it (NUL bytes, lone surrogates, 4,000-character messages, odd
+   * user, channel, thread and server names); stored cleaned, never lost. Default "plain".
+   */
+  text: "plain" | "wild";
+  /** Messages per guild served with a value no database can store (one per text channel, newest first). Default 0. */
+  unstorable: number;
 }
 
 export interface World {

@@ -11,6 +11,7 @@ import type {
 } from "discord-api-types/v10";
 import { ChannelType, MessageTypes, type SimChannel, type SimGuild, type SimMessage, type SimUser, type World } from "./model";
 import { basePermissions } from "./permissions";
+import { UNSTORABLE_TIMESTAMP } from "./wild-text";
 
 /** Discord's timestamp format: microseconds and an explicit offset. */
 export function isoTime(ms: number): string {
@@ -70,7 +71,7 @@ export function renderMessage(world: World, guild: SimGuild, m: SimMessage, dept
     author: renderUser(author),
     content: visible ? m.content : "",
     timestamp: isoTime(m.ts),
-    edited_timestamp: m.editedTs === null ? null : isoTime(m.editedTs),
+    edited_timestamp: m.unstorable ? UNSTORABLE_TIMESTAMP : m.editedTs === null ? null : isoTime(m.editedTs),
     tts: false,
     mention_everyone: m.mentionEveryone,
     mentions: m.mentions.map((id) => renderUser(world.users.get(id)!)),

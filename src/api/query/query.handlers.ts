@@ -2,7 +2,7 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import { RELATION_DOCS } from "../../analytics/schema-catalog";
 import { resultCsv, runTenantQuery } from "../../analytics/query-runner";
 import { withTenant } from "../../db/client";
-import { config, pool, type AppEnv } from "../../lib/app";
+import { config, pool, queryPool, type AppEnv } from "../../lib/app";
 import type { execute, schema, tables } from "./query.routes";
 
 const PRECOMPUTED = new Set(["user_interactions", "daily_stats", "member_daily", "hourly_stats", "first_replies"]);
@@ -11,6 +11,7 @@ export const executeHandler: RouteHandler<typeof execute, AppEnv> = async (c) =>
   const body = c.req.valid("json");
   const result = await runTenantQuery(pool(c), c.get("tenantId"), body.sql, body.params, {
     limits: { timeoutMs: config(c).QUERY_TIMEOUT_SECONDS * 1000 },
+    queryPool: queryPool(c),
   });
   if (body.format === "csv") {
     return c.body(resultCsv(result.columns, result.rows), 200, {

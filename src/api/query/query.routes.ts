@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { MAX_SQL_CHARS } from "../../analytics/sql-guard";
 import { errorResponses, text } from "../schemas";
 
 
@@ -6,7 +7,7 @@ export const ExecuteBody = z.object({
   sql: z
     .string()
     .min(1, "sql is empty")
-    .max(100_000, "sql is longer than 100,000 characters")
+    .max(MAX_SQL_CHARS, `query too long: sql is longer than ${MAX_SQL_CHARS.toLocaleString("en-US")} characters`)
     .openapi({ description: "One SELECT or WITH ... SELECT over the tables of GET /api/query/tables", example: "SELECT count(*) FROM messages" }),
   format: z.enum(["json", "csv"]).default("json"),
   params: z
