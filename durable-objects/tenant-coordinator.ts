@@ -52,6 +52,8 @@ export type BeginAnswer =
 
 export interface ChannelProgress {
   channel_id: string;
+  /** The channel's name where it is stored (skipped channels are stored too, unreadable). */
+  name?: string | null;
   status: "pending" | "running" | "done" | "skipped" | "failed";
   pages: number;
   messages: number;

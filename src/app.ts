@@ -14,6 +14,7 @@ import { renderApiDocs } from "./api/docs/docs.render";
 import { extractionRouter } from "./api/extraction/extraction.index";
 import { queryRouter } from "./api/query/query.index";
 import { reportsRouter } from "./api/reports/reports.index";
+import { settingsRouter } from "./api/settings/settings.index";
 
 export function createApp() {
   const app = createRouter();
@@ -29,7 +30,7 @@ export function createApp() {
   });
 
   // CORS for the dashboard's origin only (preflights answered before sign-in is checked).
-  app.use("/api/*", cors({ origin: (o, c) => (dashboardOrigins(c.env).includes(o) ? o : null), allowHeaders: ["Authorization", "Content-Type"], allowMethods: ["GET", "POST", "DELETE", "OPTIONS"], maxAge: 600 }));
+  app.use("/api/*", cors({ origin: (o, c) => (dashboardOrigins(c.env).includes(o) ? o : null), allowHeaders: ["Authorization", "Content-Type"], allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"], maxAge: 600 }));
 
   // Public routes first: registered before requireTenant, they answer without a tenant.
   app.route("/", healthRouter);
@@ -52,6 +53,7 @@ export function createApp() {
   app.route("/", extractionRouter);
   app.route("/", queryRouter);
   app.route("/", reportsRouter);
+  app.route("/", settingsRouter);
 
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),

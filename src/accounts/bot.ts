@@ -155,11 +155,8 @@ async function inspectGuild(discord: DiscordClient, guildId: string, botId: stri
   const channels = await discord.getGuildChannels(guildId);
   const member = await discord.getGuildMember(guildId, botId);
   // Loaded on use: keeps this module's load independent of the permission tables.
-  const { canReadChannel, computeChannelPermissions } = await import("../discord/permissions");
-  const roles = guild.roles ?? [];
-  // Categories and voice channels hold no history to read; count the ones that do.
-  const withHistory = channels.filter((c) => c.type !== 4 && c.type !== 2 && c.type !== 13);
-  const readable = withHistory.filter((c) => canReadChannel(computeChannelPermissions(guild, roles, member, c))).length;
+  const { channelAccess } = await import("../discord/permissions");
+  const access = channelAccess(guild, guild.roles ?? [], member, channels);
   let membersIntent: boolean | null = null;
   try {
     await discord.listGuildMembers(guildId, { limit: 1 });
@@ -171,8 +168,8 @@ async function inspectGuild(discord: DiscordClient, guildId: string, botId: stri
   return {
     name: guild.name,
     member_count: guild.approximate_member_count ?? null,
-    channels_total: withHistory.length,
-    channels_readable: readable,
+    channels_total: access.total,
+    channels_readable: access.readable,
     members_intent: membersIntent,
   };
 }

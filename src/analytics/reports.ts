@@ -3,6 +3,10 @@
 // cannot express (channel or date filters on all-time interaction pairs) fall back to the base
 // tables, and the response says which source answered.
 import { withTenant, type PoolLike, type TenantTx } from "../db/client";
+import { DEFAULT_THRESHOLDS, fillDays, levelSql, resolveWindow, scaledThresholds, type Level, type LevelThresholds, type Window } from "./levels";
+import { readSettings } from "./settings";
+
+export { DEFAULT_THRESHOLDS, levelOf, LEVELS, type Level, type LevelThresholds } from "./levels";
 
 export interface ReportFilters {
   serverId: string;
@@ -13,6 +17,10 @@ export interface ReportFilters {
   to?: string;
   includeBots?: boolean;
   limit?: number;
+  /** IANA zone of days and hours for this view (default: the tenant's setting). */
+  tz?: string;
+  /** Level thresholds for this view (default: the tenant's setting). */
+  thresholds?: LevelThresholds;
 }
 
 export interface Report<T> {
@@ -48,6 +56,27 @@ async function channelSet(tx: Q, f: ReportFilters): Promise<string[] | null> {
   );
   // Unknown ids still filter (to nothing) rather than widening to every channel.
   return [...new Set([...f.channels, ...rows.map((r) => r.id)])];
+}
+
+/** What every view needs besides its filters: the tenant's settings and the server's synced history. */
+interface ViewContext {
+  thresholds: LevelThresholds;
+  tz: string;
+  history: { first: string | null; last: string | null };
+  /** The filters' days, completed with the history (null: nothing synced and no dates given). */
+  window: Window | null;
+}
+
+async function viewContext(tx: Q, f: ReportFilters): Promise<ViewContext> {
+  const settings = await readSettings(tx);
+  // min/max over member_days' primary key (tenant, server, day, ...): two index probes.
+  const { rows } = await tx.query<{ first: string | null; last: string | null }>(
+    `SELECT (SELECT min(day) FROM member_days WHERE tenant_id = $1 AND server_id = $2::bigint)::text AS first,
+            (SELECT max(day) FROM member_days WHERE tenant_id = $1 AND server_id = $2::bigint)::text AS last`,
+    [tx.tenantId, f.serverId],
+  );
+  const history = rows[0] ?? { first: null, last: null };
+  return { thresholds: f.thresholds ?? settings.thresholds, tz: f.tz ?? settings.time_zone, history, window: resolveWindow(f, history) };
 }
 
 /** Shared WHERE pieces for tables with (tenant_id, server_id, day, channel_id). $1 tenant, $2 server, $3 channels, $4 from, $5 to. */
@@ -164,31 +193,7 @@ export async function interactionPairs(pool: PoolLike, tenantId: string, kind: I
   });
 }
 
-// ---------------------------------------------------------------- activity levels
-
-export interface Thresholds {
-  power: number;
-  active: number;
-  casual: number;
-}
-export const DEFAULT_THRESHOLDS: Thresholds = { power: 500, active: 100, casual: 20 };
-
-export type Level = "power_user" | "active" | "casual" | "lurker";
-
-/** The original product's rule: more than `power` messages is a power user, and so on down. */
-export function levelOf(messages: number, t: Thresholds): Level {
-  if (messages > t.power) return "power_user";
-  if (messages > t.active) return "active";
-  if (messages > t.casual) return "casual";
-  return "lurker";
-}
-
-/** Default window: the 30 days ending today (UTC), as the original product. */
-export function defaultRange(f: ReportFilters, now = new Date()): { from: string; to: string } {
-  const to = f.to ?? now.toISOString().slice(0, 10);
-  const from = f.from ?? new Date(Date.parse(to) - 29 * 86_400_000).toISOString().slice(0, 10);
-  return { from, to };
-}
+// ---------------------------------------------------------------- activity levels and members
 
 export interface MemberSummary {
   user_id: string;
@@ -209,7 +214,7 @@ export interface MemberSummary {
 const METRICS = ["messages", "replies_given", "replies_received", "reactions_given", "reactions_received", "mentions_given", "mentions_received"] as const;
 
 /**
- * The CTE `member_rows`: every current member and every poster in the filters, with their activity.
+ * The CTE `member_rows`: every current member and everyone who posted in the filters, with their activity.
  * Params: $1..$5 as baseParams, $6 include bots, $7 one user id (NULL: everyone).
  * Aggregation, counting and paging stay in SQL: a big server has tens of thousands of members.
  */
@@ -231,85 +236,130 @@ function memberRowsCte(f: ReportFilters): string {
               m.joined_at, ${METRICS.map((x) => `coalesce(a.${x}, 0) AS ${x}`).join(", ")}
        FROM activity a FULL JOIN members m ON m.user_id = a.user_id
        LEFT JOIN users u ON u.tenant_id = $1 AND u.id = coalesce(a.user_id, m.user_id)
-       WHERE $6 OR (${HUMAN})
+       -- People: current members, and anyone else who posted in the filters (someone who left and only
+       -- reacted is not counted as a lurker of this server).
+       WHERE ($6 OR (${HUMAN})) AND (m.user_id IS NOT NULL OR a.messages > 0)
      )`;
 }
 
-/** SQL twin of levelOf (thresholds as $a, $b, $c). */
-const LEVEL_SQL = (col: string, p: string, a: string, c: string) =>
-  `CASE WHEN ${col} > ${p} THEN 'power_user' WHEN ${col} > ${a} THEN 'active' WHEN ${col} > ${c} THEN 'casual' ELSE 'lurker' END`;
+type MemberRow = Omit<MemberSummary, "level"> & { level: Level };
 
-type MemberRow = Omit<MemberSummary, "level"> & { total?: number };
-
-/** One page of member_rows sorted by `sort` (ties by user id as text), with the total row count. */
-async function memberPage(tx: Q, f: ReportFilters, sort: MemberSort, offset: number, limit: number, userId: string | null = null): Promise<{ total: number; rows: MemberRow[] }> {
-  const { rows } = await tx.query<MemberRow>(
-    `WITH ${memberRowsCte(f)}
-     SELECT r.user_id::text AS user_id, ${NAME("u")} AS name, r.is_bot, r.is_member, r.joined_at,
-            ${METRICS.map((x) => `r.${x}`).join(", ")}, r.total::int AS total
-     FROM (SELECT *, count(*) OVER () AS total FROM member_rows
-           ORDER BY ${sort} DESC, user_id::text COLLATE "C" OFFSET $8 LIMIT $9) r
-     LEFT JOIN users u ON u.tenant_id = $1 AND u.id = r.user_id
-     ORDER BY r.${sort} DESC, r.user_id::text COLLATE "C"`,
-    [...(await baseParams(tx, f)), !!f.includeBots, userId, offset, limit],
-  );
-  return { total: rows[0]?.total ?? 0, rows: rows.map(({ total: _t, ...r }) => r) };
+export interface LevelCounts {
+  counts: Record<Level, number>;
+  /** Messages of everyone counted (bots only when included), in the window. */
+  messages: number;
 }
 
-export interface ActivityLevels {
-  from: string;
-  to: string;
-  thresholds: Thresholds;
-  counts: Record<Level, number>;
-  /** Current members without a single message in the range (a subset of the lurkers). */
+/**
+ * One page of member_rows sorted by `sort` (ties by user id as text), each with its level (levels.ts,
+ * over the view's window), plus the level counts of everyone and the row count of the level asked for.
+ * Activity levels, the member list, one member's badge and the CLI all come through here.
+ */
+async function memberPage(
+  tx: Q,
+  f: ReportFilters,
+  ctx: ViewContext,
+  opts: { sort: MemberSort; offset: number; limit: number; userId?: string | null; level?: Level | null },
+): Promise<{ total: number; rows: MemberRow[] } & LevelCounts> {
+  // All time (no dates) reads member_totals; the window then spans the whole synced history.
+  const days = ctx.window?.days ?? 1;
+  const { rows } = await tx.query<MemberRow & { n_total: number; n_power_user: number; n_active: number; n_casual: number; n_lurker: number; n_messages: string }>(
+    `WITH ${memberRowsCte(f)},
+     leveled AS (SELECT *, ${levelSql("messages", "$10::int", "$11::int", "$12::int")} AS level FROM member_rows),
+     c AS (SELECT count(*) FILTER (WHERE $13::text IS NULL OR level = $13::text)::int AS n_total,
+                  count(*) FILTER (WHERE level = 'power_user')::int AS n_power_user, count(*) FILTER (WHERE level = 'active')::int AS n_active,
+                  count(*) FILTER (WHERE level = 'casual')::int AS n_casual, count(*) FILTER (WHERE level = 'lurker')::int AS n_lurker,
+                  coalesce(sum(messages), 0)::bigint AS n_messages FROM leveled),
+     page AS (SELECT * FROM leveled WHERE $13::text IS NULL OR level = $13::text
+              ORDER BY ${opts.sort} DESC, user_id::text COLLATE "C" OFFSET $8 LIMIT $9)
+     SELECT c.*, r.user_id::text AS user_id, ${NAME("u")} AS name, r.is_bot, r.is_member, r.joined_at,
+            ${METRICS.map((x) => `r.${x}`).join(", ")}, r.level
+     FROM c LEFT JOIN page r ON true
+     LEFT JOIN users u ON u.tenant_id = $1 AND u.id = r.user_id
+     ORDER BY r.${opts.sort} DESC, r.user_id::text COLLATE "C"`,
+    [
+      ...(await baseParams(tx, f)), !!f.includeBots, opts.userId ?? null, opts.offset, opts.limit,
+      days, ctx.thresholds.power, ctx.thresholds.active, opts.level ?? null,
+    ],
+  );
+  const c = rows[0];
+  return {
+    total: c?.n_total ?? 0,
+    counts: { power_user: c?.n_power_user ?? 0, active: c?.n_active ?? 0, casual: c?.n_casual ?? 0, lurker: c?.n_lurker ?? 0 },
+    messages: Number(c?.n_messages ?? 0),
+    rows: rows
+      .filter((r) => r.user_id !== null)
+      .map(({ n_total: _a, n_power_user: _b, n_active: _c, n_casual: _d, n_lurker: _e, n_messages: _f, ...r }) => r),
+  };
+}
+
+export interface ActivityLevels extends LevelCounts {
+  /** The window (the filters' days, completed with the synced history); null: nothing synced. */
+  from: string | null;
+  to: string | null;
+  days: number;
+  /** Messages per 30 days (the tenant's setting or this view's) and the same scaled to the window. */
+  thresholds: LevelThresholds;
+  scaled: LevelThresholds;
+  /** Current members without a single message in the range: the lurkers. */
   never_posted: number;
   members: { user_id: string; name: string | null; messages: number; level: Level }[];
 }
 
-export async function activityLevels(pool: PoolLike, tenantId: string, f: ReportFilters, t: Thresholds = DEFAULT_THRESHOLDS): Promise<Report<ActivityLevels>> {
-  const range = defaultRange(f);
-  const g = { ...f, ...range };
+export async function activityLevels(pool: PoolLike, tenantId: string, f: ReportFilters): Promise<Report<ActivityLevels>> {
   return run(pool, tenantId, async (tx) => {
-    const { rows } = await tx.query<{ user_id: string | null; name: string | null; messages: number | null; level: Level; n: number; never: number }>(
-      `WITH ${memberRowsCte(g)},
-       levels AS (SELECT ${LEVEL_SQL("messages", "$8", "$9", "$10")} AS level, count(*)::int AS n,
-                         count(*) FILTER (WHERE is_member AND messages = 0)::int AS never
-                  FROM member_rows GROUP BY 1),
-       top AS (SELECT user_id, messages FROM member_rows ORDER BY messages DESC, user_id::text COLLATE "C" LIMIT $11)
-       SELECT NULL AS user_id, NULL AS name, NULL::int AS messages, l.level, l.n, l.never FROM levels l
-       UNION ALL
-       SELECT t.user_id::text, ${NAME("u")}, t.messages, NULL, NULL, NULL
-       FROM top t LEFT JOIN users u ON u.tenant_id = $1 AND u.id = t.user_id`,
-      [...(await baseParams(tx, g)), !!f.includeBots, null, t.power, t.active, t.casual, f.limit ?? 100],
-    );
-    const counts: Record<Level, number> = { power_user: 0, active: 0, casual: 0, lurker: 0 };
-    let neverPosted = 0;
-    const members: ActivityLevels["members"] = [];
-    for (const r of rows) {
-      if (r.user_id === null) {
-        counts[r.level] = r.n;
-        neverPosted += r.never;
-      } else {
-        members.push({ user_id: r.user_id, name: r.name, messages: r.messages ?? 0, level: levelOf(r.messages ?? 0, t) });
-      }
-    }
-    members.sort((a, b) => b.messages - a.messages || (a.user_id < b.user_id ? -1 : a.user_id > b.user_id ? 1 : 0));
-    return { source: "precomputed", data: { ...range, thresholds: t, counts, never_posted: neverPosted, members } };
+    const ctx = await viewContext(tx, f);
+    const page = await memberPage(tx, f, ctx, { sort: "messages", offset: 0, limit: f.limit ?? 100 });
+    const days = ctx.window?.days ?? 0;
+    return {
+      source: "precomputed",
+      data: {
+        from: ctx.window?.from ?? null,
+        to: ctx.window?.to ?? null,
+        days,
+        thresholds: ctx.thresholds,
+        scaled: scaledThresholds(days, ctx.thresholds),
+        counts: page.counts,
+        messages: page.messages,
+        never_posted: page.counts.lurker,
+        members: page.rows.map((r) => ({ user_id: r.user_id, name: r.name, messages: r.messages, level: r.level })),
+      },
+    };
   });
 }
 
 export type MemberSort = "messages" | "replies_given" | "replies_received" | "reactions_given" | "reactions_received";
 
+export interface MembersReport extends LevelCounts {
+  /** Rows matching the level asked for (all rows without one). */
+  total: number;
+  from: string | null;
+  to: string | null;
+  days: number;
+  members: MemberSummary[];
+}
+
 export async function memberSummaries(
   pool: PoolLike,
   tenantId: string,
   f: ReportFilters,
-  opts: { sort?: MemberSort; offset?: number; thresholds?: Thresholds } = {},
-): Promise<Report<{ total: number; members: MemberSummary[] }>> {
+  opts: { sort?: MemberSort; offset?: number; level?: Level } = {},
+): Promise<Report<MembersReport>> {
   return run(pool, tenantId, async (tx) => {
-    const t = opts.thresholds ?? DEFAULT_THRESHOLDS;
-    const page = await memberPage(tx, f, opts.sort ?? "messages", opts.offset ?? 0, f.limit ?? 100);
-    return { source: "precomputed", data: { total: page.total, members: page.rows.map((r) => ({ ...r, level: levelOf(r.messages, t) })) } };
+    const ctx = await viewContext(tx, f);
+    const page = await memberPage(tx, f, ctx, { sort: opts.sort ?? "messages", offset: opts.offset ?? 0, limit: f.limit ?? 100, level: opts.level });
+    return {
+      source: "precomputed",
+      data: {
+        total: page.total,
+        from: ctx.window?.from ?? null,
+        to: ctx.window?.to ?? null,
+        days: ctx.window?.days ?? 0,
+        counts: page.counts,
+        messages: page.messages,
+        members: page.rows,
+      },
+    };
   });
 }
 
@@ -323,6 +373,15 @@ export interface DayRow {
 
 export async function dailyActivity(pool: PoolLike, tenantId: string, f: ReportFilters): Promise<Report<DayRow[]>> {
   return run(pool, tenantId, async (tx) => {
+    const ctx = await viewContext(tx, f);
+    const zero = (day: string): DayRow => ({ day, messages: 0, active_users: 0 });
+    if (ctx.tz !== "UTC") {
+      const rows = await zonedDaily(tx, f, ctx.tz);
+      // The zone can move the first or last message to the day before or after the UTC history.
+      const first = [rows[0]?.day, ctx.history.first].filter(Boolean).sort()[0] ?? null;
+      const last = [rows.at(-1)?.day, ctx.history.last].filter(Boolean).sort().at(-1) ?? null;
+      return { source: "base", data: fillDays(rows, resolveWindow(f, { first, last }), zero) };
+    }
     if (!f.channels?.length && !f.includeBots) {
       const { rows } = await tx.query<DayRow>(
         `SELECT d.day::text AS day, d.messages, d.active_users FROM daily_stats d
@@ -331,7 +390,7 @@ export async function dailyActivity(pool: PoolLike, tenantId: string, f: ReportF
          ORDER BY d.day`,
         [tenantId, f.serverId, f.from ?? null, f.to ?? null],
       );
-      return { source: "precomputed", data: rows };
+      return { source: "precomputed", data: fillDays(rows, ctx.window, zero) };
     }
     const g = dayGrain(f, "d");
     const { rows } = await tx.query<DayRow>(
@@ -340,34 +399,70 @@ export async function dailyActivity(pool: PoolLike, tenantId: string, f: ReportF
        GROUP BY d.day HAVING sum(d.messages) > 0 ORDER BY d.day`,
       [...(await baseParams(tx, f)), !!f.includeBots],
     );
-    return { source: "precomputed", data: rows };
+    return { source: "precomputed", data: fillDays(rows, ctx.window, zero) };
   });
 }
 
+/**
+ * Days in a time zone other than UTC: the precomputed day grains are UTC days, so messages come from
+ * hourly_stats (exact for whole-hour offsets) and distinct active members from the messages themselves.
+ */
+async function zonedDaily(tx: Q, f: ReportFilters, tz: string): Promise<DayRow[]> {
+  const { rows } = await tx.query<DayRow>(
+    `WITH m AS (
+       SELECT (h.hour AT TIME ZONE $6)::date AS day, sum(CASE WHEN $7 THEN h.messages ELSE h.human_messages END)::int AS messages
+       FROM hourly_stats h WHERE ${zonedFilter("h", "hour")} GROUP BY 1
+     ), a AS (
+       SELECT (x.created_at AT TIME ZONE $6)::date AS day, count(DISTINCT x.author_id)::int AS active_users
+       FROM messages x LEFT JOIN users u ON u.tenant_id = $1 AND u.id = x.author_id
+       WHERE ${zonedFilter("x", "created_at")} AND NOT x.is_system AND NOT x.is_deleted
+         AND ($7 OR (x.webhook_id IS NULL AND ${HUMAN}))
+       GROUP BY 1
+     )
+     SELECT m.day::text AS day, m.messages, coalesce(a.active_users, 0)::int AS active_users
+     FROM m LEFT JOIN a ON a.day = m.day WHERE m.messages > 0 ORDER BY m.day`,
+    [...(await baseParams(tx, f)), tz, !!f.includeBots],
+  );
+  return rows;
+}
+
+/** timeFilter with the from/to days in the zone $6. */
+function zonedFilter(alias: string, col: string): string {
+  return `${alias}.tenant_id = $1 AND ${alias}.server_id = $2::bigint
+    AND ($3::bigint[] IS NULL OR ${alias}.channel_id = ANY($3::bigint[]))
+    AND ($4::date IS NULL OR ${alias}.${col} >= ($4::date)::timestamp AT TIME ZONE $6)
+    AND ($5::date IS NULL OR ${alias}.${col} < ($5::date + 1)::timestamp AT TIME ZONE $6)`;
+}
+
 export interface Heatmap {
-  /** cells[dow][hour]: messages; dow 0 = Sunday, hours in UTC. */
+  /** cells[dow][hour]: messages; dow 0 = Sunday, hours in `time_zone`. */
   cells: number[][];
   busiest: { dow: number; hour: number; messages: number } | null;
+  time_zone: string;
 }
 
 export async function hourOfWeek(pool: PoolLike, tenantId: string, f: ReportFilters): Promise<Report<Heatmap>> {
   return run(pool, tenantId, async (tx) => {
+    const ctx = await viewContext(tx, f);
     const { rows } = await tx.query<{ dow: number; hour: number; messages: number }>(
-      `SELECT extract(dow FROM h.hour AT TIME ZONE 'UTC')::int AS dow, extract(hour FROM h.hour AT TIME ZONE 'UTC')::int AS hour,
-              sum(CASE WHEN $6 THEN h.messages ELSE h.human_messages END)::int AS messages
-       FROM hourly_stats h WHERE ${timeFilter("h", "hour")}
+      `SELECT extract(dow FROM h.hour AT TIME ZONE $6)::int AS dow, extract(hour FROM h.hour AT TIME ZONE $6)::int AS hour,
+              sum(CASE WHEN $7 THEN h.messages ELSE h.human_messages END)::int AS messages
+       FROM hourly_stats h WHERE ${zonedFilter("h", "hour")}
        GROUP BY 1, 2`,
-      [...(await baseParams(tx, f)), !!f.includeBots],
+      [...(await baseParams(tx, f)), ctx.tz, !!f.includeBots],
     );
     const cells = Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
     let busiest: Heatmap["busiest"] = null;
     for (const r of rows) {
-      cells[r.dow][r.hour] = r.messages;
-      if (r.messages > 0 && (!busiest || r.messages > busiest.messages || (r.messages === busiest.messages && r.dow * 24 + r.hour < busiest.dow * 24 + busiest.hour))) {
-        busiest = { dow: r.dow, hour: r.hour, messages: r.messages };
+      cells[r.dow][r.hour] += r.messages;
+    }
+    for (let dow = 0; dow < 7; dow++) {
+      for (let hour = 0; hour < 24; hour++) {
+        const n = cells[dow][hour];
+        if (n > 0 && (!busiest || n > busiest.messages)) busiest = { dow, hour, messages: n };
       }
     }
-    return { source: "precomputed", data: { cells, busiest } };
+    return { source: "precomputed", data: { cells, busiest, time_zone: ctx.tz } };
   });
 }
 
@@ -471,8 +566,8 @@ export async function responseTimes(pool: PoolLike, tenantId: string, f: ReportF
     const overall = (
       await tx.query<{ n: number; median: number | null; p90: number | null }>(
         `SELECT count(*)::int AS n,
-                percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM x.reply_at - x.created_at))::float8 AS median,
-                percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM x.reply_at - x.created_at))::float8 AS p90
+                round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM x.reply_at - x.created_at))::numeric, 1)::float8 AS median,
+                round(percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM x.reply_at - x.created_at))::numeric, 1)::float8 AS p90
          FROM (${fr}) x WHERE x.reply_at IS NOT NULL`,
         params,
       )
@@ -480,7 +575,7 @@ export async function responseTimes(pool: PoolLike, tenantId: string, f: ReportF
     const byChannel = (
       await tx.query<ResponseTimes["by_channel"][number]>(
         `SELECT x.channel_id::text AS channel_id, c.name, count(*)::int AS replied_messages,
-                percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM x.reply_at - x.created_at))::float8 AS median_seconds
+                round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM x.reply_at - x.created_at))::numeric, 1)::float8 AS median_seconds
          FROM (${fr}) x LEFT JOIN channels c ON c.tenant_id = $1 AND c.id = x.channel_id
          WHERE x.reply_at IS NOT NULL GROUP BY x.channel_id, c.name ORDER BY replied_messages DESC, x.channel_id LIMIT 50`,
         params,
@@ -513,12 +608,17 @@ export async function responseTimes(pool: PoolLike, tenantId: string, f: ReportF
 export interface Cohort {
   week: string;
   size: number;
-  /** retained[k] = members of the cohort who posted in week k after (k = 1..weeks). */
-  retained: number[];
+  /**
+   * retained[k-1] = members of the cohort who posted in week k after (k = 1..weeks); null for a week
+   * that had not begun by the last synced day (unknown, not zero).
+   */
+  retained: (number | null)[];
 }
 
 export async function retention(pool: PoolLike, tenantId: string, f: ReportFilters, weeks = 8): Promise<Report<Cohort[]>> {
   return run(pool, tenantId, async (tx) => {
+    const { history } = await viewContext(tx, f);
+    const cohorts = (rows: CohortRow[]) => cohortsWithin(rows, weeks, history);
     if (!f.channels?.length) {
       // Whole server: the cohorts are precomputed (retention_weeks); the range only picks cohort weeks.
       const { rows } = await tx.query<{ week: string; k: number; users: number }>(
@@ -527,7 +627,7 @@ export async function retention(pool: PoolLike, tenantId: string, f: ReportFilte
            AND ($4::date IS NULL OR r.week >= date_trunc('week', $4::date)::date) AND ($5::date IS NULL OR r.week <= $5::date)`,
         [tenantId, f.serverId, !!f.includeBots, f.from ?? null, f.to ?? null, weeks],
       );
-      return { source: "precomputed", data: cohorts(rows.map((r) => (r.k === 0 ? { week: r.week, size: r.users, k: null, retained: null } : { week: r.week, size: 0, k: r.k, retained: r.users })), weeks) };
+      return { source: "precomputed", data: cohorts(rows.map((r) => (r.k === 0 ? { week: r.week, size: r.users, k: null, retained: null } : { week: r.week, size: 0, k: r.k, retained: r.users }))) };
     }
     const all = { ...f, from: undefined, to: undefined };
     const params = [...(await baseParams(tx, all)), !!f.includeBots, f.from ?? null, f.to ?? null, weeks];
@@ -556,43 +656,69 @@ export async function retention(pool: PoolLike, tenantId: string, f: ReportFilte
        GROUP BY c.week, p.week`,
       params,
     );
-    return { source: "precomputed", data: cohorts(rows, weeks) };
+    return { source: "precomputed", data: cohorts(rows) };
   });
 }
 
-/** Rows of (week, size) and (week, k, retained) into cohorts sorted by week. */
-function cohorts(rows: { week: string; size: number; k: number | null; retained: number | null }[], weeks: number): Cohort[] {
+type CohortRow = { week: string; size: number; k: number | null; retained: number | null };
+
+/**
+ * Rows of (week, size) and (week, k, retained) into cohorts sorted by week. Cohorts that began before
+ * the synced history (members who joined long ago) are left out: nothing of their weeks was synced.
+ * Weeks not begun by the history's last day are null.
+ */
+export function cohortsWithin(rows: CohortRow[], weeks: number, history: { first: string | null; last: string | null }): Cohort[] {
+  if (!history.first || !history.last) return [];
+  const firstWeek = mondayOf(history.first);
+  const lastMs = Date.parse(`${history.last}T00:00:00Z`);
   const byWeek = new Map<string, Cohort>();
   for (const r of rows) {
-    const c = byWeek.get(r.week) ?? { week: r.week, size: 0, retained: new Array<number>(weeks).fill(0) };
+    if (r.week < firstWeek) continue;
+    let c = byWeek.get(r.week);
+    if (!c) {
+      const start = Date.parse(`${r.week}T00:00:00Z`);
+      c = { week: r.week, size: 0, retained: Array.from({ length: weeks }, (_, i) => (start + 7 * (i + 1) * 86_400_000 <= lastMs ? 0 : null)) };
+      byWeek.set(r.week, c);
+    }
     if (r.k === null) c.size = r.size;
-    else c.retained[r.k - 1] = r.retained ?? 0;
-    byWeek.set(r.week, c);
+    else if (c.retained[r.k - 1] !== null) c.retained[r.k - 1] = r.retained ?? 0;
   }
   return [...byWeek.values()].sort((a, b) => a.week.localeCompare(b.week));
+}
+
+/** The Monday (ISO week start, like date_trunc('week')) of a UTC day. */
+function mondayOf(day: string): string {
+  const t = Date.parse(`${day}T00:00:00Z`);
+  const dow = (new Date(t).getUTCDay() + 6) % 7;
+  return new Date(t - dow * 86_400_000).toISOString().slice(0, 10);
 }
 
 // ---------------------------------------------------------------- one member
 
 export interface MemberDetail {
   summary: MemberSummary | null;
+  from: string | null;
+  to: string | null;
+  days: number;
   daily: { day: string; messages: number }[];
   contacts: { user_id: string; name: string | null; replies_to: number; replies_from: number; reactions_to: number; reactions_from: number; mentions_to: number; mentions_from: number; total: number }[];
 }
 
 export async function memberDetail(pool: PoolLike, tenantId: string, userId: string, f: ReportFilters): Promise<Report<MemberDetail>> {
   return run(pool, tenantId, async (tx) => {
-    const one = (await memberPage(tx, { ...f, includeBots: true }, "messages", 0, 1, userId)).rows[0];
-    const summary = one ? { ...one, level: levelOf(one.messages, DEFAULT_THRESHOLDS) } : null;
+    const ctx = await viewContext(tx, f);
+    const summary = (await memberPage(tx, { ...f, includeBots: true }, ctx, { sort: "messages", offset: 0, limit: 1, userId })).rows[0] ?? null;
     const params = await baseParams(tx, f);
     const g = dayGrain(f, "d");
-    const daily = (
+    const posted = (
       await tx.query<{ day: string; messages: number }>(
         `SELECT d.day::text AS day, sum(d.messages)::int AS messages FROM ${g.table} d
          WHERE ${g.where} AND d.user_id = $6::bigint GROUP BY d.day HAVING sum(d.messages) > 0 ORDER BY d.day`,
         [...params, userId],
       )
     ).rows;
+    // Every day of the window, quiet ones as 0 (a chart of only the busy days spaces them evenly).
+    const daily = fillDays(posted, ctx.window, (day) => ({ day, messages: 0 }));
     // Closest contacts: interactions in both directions, all time (user_interactions' grain).
     const contacts = (
       await tx.query<MemberDetail["contacts"][number]>(
@@ -622,6 +748,6 @@ export async function memberDetail(pool: PoolLike, tenantId: string, userId: str
       mentions_to: r.mentions_to ?? 0,
       mentions_from: r.mentions_from ?? 0,
     }));
-    return { source: "precomputed", data: { summary, daily, contacts } };
+    return { source: "precomputed", data: { summary, daily, contacts, from: ctx.window?.from ?? null, to: ctx.window?.to ?? null, days: ctx.window?.days ?? 0 } };
   });
 }

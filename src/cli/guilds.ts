@@ -1,7 +1,7 @@
 // `discord-sql guilds`: the servers the bot is in and what it may read there, so permissions and
 // intents can be fixed before a long sync.
 import { OneLineError } from "../../scripts/lib/database";
-import { canReadChannel, computeChannelPermissions, DiscordClient, DiscordForbiddenError, isThread } from "../discord";
+import { channelAccess, DiscordClient, DiscordForbiddenError } from "../discord";
 import { parseArgs } from "./args";
 import { explainDiscordError } from "./discord-errors";
 import { readSettings, requireToken } from "./settings";
@@ -10,7 +10,6 @@ import { formatRows, type OutputFormat } from "./table";
 export const GUILDS_HELP = `discord-sql guilds [--json]
   The servers the bot is in: channels it may read, and whether the Server Members and Message Content intents are on.`;
 
-const CATEGORY = 4;
 // Application flags (GET /applications/@me): Message Content intent, full or "limited" (< 100 servers).
 const FLAG_CONTENT = (1 << 18) | (1 << 19);
 
@@ -19,6 +18,8 @@ export interface GuildAccess {
   name: string;
   readable: number;
   channels: number;
+  /** Names of the channels the bot may not read (ids where Discord gave no name). */
+  unreadable: string[];
   members_intent: "on" | "off";
   message_content: "on" | "off" | "unknown";
 }
@@ -42,6 +43,9 @@ export async function guildsCommand(argv: string[], io: { stdout: NodeJS.WriteSt
   const columns = ["id", "name", "readable_channels", "members_intent", "message_content"];
   io.stdout.write(formatRows(format, columns, rows.map((r) => [r.id, r.name, `${r.readable}/${r.channels}`, r.members_intent, r.message_content])));
   if (format === "table") {
+    for (const r of rows.filter((x) => x.unreadable.length)) {
+      io.stderr.write(`${r.name}: not readable: ${r.unreadable.map((n) => `#${n}`).join(", ")}\n`);
+    }
     if (rows.some((r) => r.readable < r.channels)) io.stderr.write("some channels are not readable: give the bot View Channels + Read Message History there (or accept that they are skipped)\n");
     if (rows.some((r) => r.members_intent === "off")) io.stderr.write("members intent off: Developer Portal > Bot > Privileged Gateway Intents > Server Members Intent (else no member list)\n");
     if (rows.some((r) => r.message_content === "off")) io.stderr.write("message content off: Developer Portal > Bot > Privileged Gateway Intents > Message Content Intent (else messages are empty)\n");
@@ -62,12 +66,7 @@ export async function listAccess(discord: DiscordClient): Promise<GuildAccess[]>
   const out: GuildAccess[] = [];
   for (const g of guilds) {
     const [guild, channels, member] = await Promise.all([discord.getGuild(g.id), discord.getGuildChannels(g.id), discord.getGuildMember(g.id, me.id)]);
-    const byId = new Map(channels.map((c) => [c.id, c]));
-    const countable = channels.filter((c) => c.type !== CATEGORY);
-    const readable = countable.filter((c) => {
-      const parent = isThread(c) && "parent_id" in c && c.parent_id ? byId.get(c.parent_id) : undefined;
-      return canReadChannel(computeChannelPermissions(guild, guild.roles, member, c as never, parent as never));
-    }).length;
+    const access = channelAccess(guild, guild.roles, member, channels as never);
     let members: "on" | "off" = "on";
     try {
       await discord.listGuildMembers(g.id, { limit: 1 });
@@ -75,7 +74,7 @@ export async function listAccess(discord: DiscordClient): Promise<GuildAccess[]>
       if (!(err instanceof DiscordForbiddenError)) throw err;
       members = "off";
     }
-    out.push({ id: g.id, name: g.name, readable, channels: countable.length, members_intent: members, message_content: content });
+    out.push({ id: g.id, name: g.name, readable: access.readable, channels: access.total, unreadable: access.unreadable.map((c) => c.name ?? c.id), members_intent: members, message_content: content });
   }
   return out;
 }

@@ -8,8 +8,17 @@ import { openDatabase } from "./database";
 import { outputFormat } from "./query";
 import { LOCAL_TENANT, readSettings } from "./settings";
 import { formatRows, objectsToRows, type Cell } from "./table";
+import { checkThresholds, LEVELS, type LevelThresholds } from "../analytics/levels";
+import { getSettings, isTimeZone } from "../analytics/settings";
+import { duration, plural } from "../lib/format";
 
-export const REPORT_HELP = `discord-sql report NAME [--guild ID] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--limit N] [--include-bots] [--csv | --json]
+function timeZoneArg(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (!isTimeZone(v)) throw new OneLineError(`--tz must be an IANA time zone such as Europe/Paris or UTC, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+export const REPORT_HELP = `discord-sql report NAME [--guild ID] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--limit N] [--include-bots] [--tz ZONE] [--power N --active N] [--csv | --json]
 discord-sql report --list`;
 
 interface Section {
@@ -20,29 +29,38 @@ interface Section {
 
 const table = (title: string, objects: object[]): Section => ({ title, ...objectsToRows(objects as Record<string, unknown>[]) });
 const DOW = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const HOURS = Array.from({ length: 24 }, (_, h) => String(h).padStart(2, "0"));
+
+/** "2026-11-01 .. 2026-11-30 (30 days)", or that nothing was synced. */
+function windowText(w: { from: string | null; to: string | null; days: number }): string {
+  return w.from && w.to ? `${w.from} .. ${w.to} (${plural(w.days, "day")})` : "no synced history";
+}
 
 type Run = (pool: PoolLike, f: ReportFilters) => Promise<{ data: unknown; sections: Section[] }>;
 
 /** Report name -> what it says and how to run it. */
 export const REPORTS: Record<string, { about: string; run: Run }> = {
   activity: {
-    about: "members by activity level (power user / active / casual / lurker), last 30 days by default",
+    about: "members by activity level: lurker (no message in the window), casual, active, power user (thresholds per 30 days, scaled to the window)",
     run: async (pool, f) => {
       const { data } = await reports.activityLevels(pool, LOCAL_TENANT, f);
+      const title = data.messages === 0
+        ? `levels ${windowText(data)}: no messages in this range`
+        : `levels ${windowText(data)}, ${plural(data.messages, "message")}; active: more than ${data.scaled.active}, power user: more than ${data.scaled.power} messages`;
       return {
         data,
         sections: [
-          table(`levels ${data.from} .. ${data.to}`, Object.entries(data.counts).map(([level, members]) => ({ level, members }))),
+          table(title, LEVELS.map((level) => ({ level, members: data.counts[level] }))),
           table("members", data.members),
         ],
       };
     },
   },
   members: {
-    about: "per member: messages, replies, reactions and mentions given and received",
+    about: "per member: activity level, messages, replies, reactions and mentions given and received",
     run: async (pool, f) => {
       const { data } = await reports.memberSummaries(pool, LOCAL_TENANT, f);
-      return { data, sections: [table(`members (${data.total})`, data.members)] };
+      return { data, sections: [table(`members (${data.total}), ${windowText(data)}`, data.members)] };
     },
   },
   replies: pairs("reply", "who replies to whom"),
@@ -56,12 +74,14 @@ export const REPORTS: Record<string, { about: string; run: Run }> = {
     },
   },
   heatmap: {
-    about: "messages by weekday and hour (UTC)",
+    about: "messages by weekday and hour, in the time zone (--tz, or the tenant's setting)",
     run: async (pool, f) => {
       const { data } = await reports.hourOfWeek(pool, LOCAL_TENANT, f);
-      const rows = data.cells.map((hours, dow) => ({ day: DOW[dow], ...Object.fromEntries(hours.map((n, h) => [String(h).padStart(2, "0"), n])) }));
-      const busiest = data.busiest ? `busiest: ${DOW[data.busiest.dow]} ${data.busiest.hour}:00 UTC (${data.busiest.messages} messages)` : "no messages";
-      return { data, sections: [table(`messages by weekday and hour (UTC); ${busiest}`, rows)] };
+      const tz = data.time_zone;
+      const busiest = data.busiest ? `busiest: ${DOW[data.busiest.dow]} ${HOURS[data.busiest.hour]}:00 ${tz} (${plural(data.busiest.messages, "message")})` : "no messages in this range";
+      // Explicit columns: object keys "10".."23" would sort before "day" (integer-like keys come first).
+      const rows = data.cells.map((hours, dow) => [DOW[dow], ...hours]);
+      return { data, sections: [{ title: `messages by weekday and hour (${tz}); ${busiest}`, columns: ["day", ...HOURS], rows }] };
     },
   },
   reactions: {
@@ -85,19 +105,20 @@ export const REPORTS: Record<string, { about: string; run: Run }> = {
       return {
         data,
         sections: [
-          table("overall", [{ replied_messages: data.replied_messages, median_seconds: data.median_seconds, p90_seconds: data.p90_seconds }]),
-          table("by channel", data.by_channel),
+          table("overall", [{ replied_messages: data.replied_messages, median: duration(data.median_seconds), p90: duration(data.p90_seconds) }]),
+          table("by channel", data.by_channel.map(({ median_seconds, ...c }) => ({ ...c, median: duration(median_seconds) }))),
           table("starters and responders", data.starters),
         ],
       };
     },
   },
   retention: {
-    about: "weekly cohorts: members who posted again 1..8 weeks after their first week",
+    about: "weekly cohorts (joined or first posted) within the synced history: members who posted again 1..8 weeks later; weeks not reached yet are blank",
     run: async (pool, f) => {
       const { data } = await reports.retention(pool, LOCAL_TENANT, f);
-      const rows = data.map((c) => ({ week: c.week, size: c.size, ...Object.fromEntries(c.retained.map((n, i) => [`w${i + 1}`, n])) }));
-      return { data, sections: [table("retention cohorts", rows)] };
+      const weeks = Math.max(0, ...data.map((c) => c.retained.length));
+      const columns = ["week", "size", ...Array.from({ length: weeks }, (_, i) => `w${i + 1}`)];
+      return { data, sections: [{ title: "retention cohorts", columns, rows: data.map((c) => [c.week, c.size, ...c.retained]) }] };
     },
   },
 };
@@ -113,10 +134,10 @@ function pairs(kind: reports.InteractionKind, about: string): { about: string; r
 }
 
 export async function reportCommand(argv: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<number> {
-  const args = parseArgs("report", argv, { values: ["guild", "from", "to", "limit"], switches: ["list", "include-bots", "csv", "json"] });
+  const args = parseArgs("report", argv, { values: ["guild", "from", "to", "limit", "tz", "power", "active"], switches: ["list", "include-bots", "csv", "json"] });
   if (args.switches.has("list") || args.positionals.length === 0) {
     const rows = Object.entries(REPORTS).map(([name, r]) => [name, r.about]);
-    io.stdout.write(formatRows("table", ["report", "what it shows"], rows));
+    io.stdout.write(formatRows("table", ["report", "what it shows"], rows, { maxWidth: Infinity }));
     if (!args.switches.has("list")) io.stderr.write(`usage: ${REPORT_HELP.split("\n")[0]}\n`);
     return args.switches.has("list") ? 0 : 2;
   }
@@ -130,13 +151,24 @@ export async function reportCommand(argv: string[], io: { stdout: NodeJS.WriteSt
     to: dayArg(args.values.to, "--to"),
     limit: positiveIntArg(args.values.limit, "--limit"),
     includeBots: args.switches.has("include-bots"),
+    tz: timeZoneArg(args.values.tz),
   };
   if (filters.from && filters.to && filters.from > filters.to) throw new OneLineError(`--from must not be after --to (${filters.from} > ${filters.to})`);
+  const power = positiveIntArg(args.values.power, "--power");
+  const active = positiveIntArg(args.values.active, "--active");
 
   const db = await openDatabase(readSettings().databaseUrl);
   try {
     const serverId = await pickServer(db.pool, guildIdArg(args.values.guild));
-    const { data, sections } = await report.run(db.pool, { serverId, ...filters });
+    // --power/--active: level thresholds (messages per 30 days) for this run; else the stored setting.
+    let thresholds: LevelThresholds | undefined;
+    if (power !== undefined || active !== undefined) {
+      const stored = (await getSettings(db.pool, LOCAL_TENANT)).thresholds;
+      thresholds = { power: power ?? stored.power, active: active ?? stored.active };
+      const bad = checkThresholds(thresholds);
+      if (bad) throw new OneLineError(`--${bad.field}: ${bad.message}`);
+    }
+    const { data, sections } = await report.run(db.pool, { serverId, ...filters, thresholds });
     if (format === "json") {
       io.stdout.write(JSON.stringify(data, null, 2) + "\n");
       return 0;

@@ -43,8 +43,8 @@ function jsonValue(v: Cell): unknown {
 
 export type OutputFormat = "table" | "csv" | "json";
 
-export function formatRows(format: OutputFormat, columns: string[], rows: Cell[][]): string {
-  return format === "csv" ? formatCsv(columns, rows) : format === "json" ? formatJson(columns, rows) : formatTable(columns, rows);
+export function formatRows(format: OutputFormat, columns: string[], rows: Cell[][], opts: { maxWidth?: number } = {}): string {
+  return format === "csv" ? formatCsv(columns, rows) : format === "json" ? formatJson(columns, rows) : formatTable(columns, rows, opts.maxWidth);
 }
 
 /** Objects (report rows) as columns + rows, keys in first-seen order. */

@@ -113,3 +113,23 @@ function bits(value: string | undefined | null): bigint {
   if (!value) return NONE;
   return BigInt(value);
 }
+
+/**
+ * "Readable channels", defined once for the dashboard, `discord-sql guilds` and the sync's skipped
+ * list: every guild channel but categories (which hold no messages); readable means VIEW_CHANNEL +
+ * READ_MESSAGE_HISTORY. The unreadable ones are named, so a user can fix their permissions.
+ */
+export function channelAccess(
+  guild: GuildLike,
+  roles: RoleLike[],
+  member: MemberLike,
+  channels: (ChannelLike & { name?: string | null })[],
+): { total: number; readable: number; unreadable: { id: string; name: string | null }[] } {
+  const byId = new Map(channels.map((c) => [c.id, c]));
+  const countable = channels.filter((c) => c.type !== ChannelType.GuildCategory);
+  const unreadable = countable.filter((c) => {
+    const parent = isThread(c) && c.parent_id ? byId.get(c.parent_id) : undefined;
+    return !canReadChannel(computeChannelPermissions(guild, roles, member, c, parent));
+  });
+  return { total: countable.length, readable: countable.length - unreadable.length, unreadable: unreadable.map((c) => ({ id: c.id, name: c.name ?? null })) };
+}

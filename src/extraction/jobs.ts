@@ -141,7 +141,9 @@ export async function getJob(env: Env, tenantId: string, jobId: string, pool?: P
       async (tx) =>
         (
           await tx.query<ChannelProgress>(
-            `SELECT channel_id::text, status, pages, messages, error FROM sync_job_channels WHERE job_id = $1 ORDER BY channel_id`,
+            `SELECT j.channel_id::text, c.name, j.status, j.pages, j.messages, j.error FROM sync_job_channels j
+             LEFT JOIN channels c ON c.tenant_id = j.tenant_id AND c.id = j.channel_id
+             WHERE j.job_id = $1 ORDER BY j.channel_id`,
             [jobId],
           )
         ).rows,

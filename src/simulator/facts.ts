@@ -30,6 +30,12 @@ export interface Facts {
    */
   medianTimeToFirstReplyMs: Record<string, number>;
   messagesPerDay: Record<string, number>;
+  /** Every stored user (non-system) message as [author, UTC day, channel, channel's parent or null]. */
+  userPosts: [string, string, string, string | null][];
+  /** Authors of userPosts that are bots or webhooks. */
+  botAuthors: string[];
+  /** Current human members (the member list, bots left out). */
+  humanMembers: string[];
 }
 
 export function facts(world: World, w: WindowOptions = {}): Facts {
@@ -74,10 +80,12 @@ export function facts(world: World, w: WindowOptions = {}): Facts {
   // A lurker never posts; system messages (e.g. "X joined") are not posts.
   let humans = 0;
   let lurkers = 0;
+  const humanMembers: string[] = [];
   for (const mem of guild.members.values()) {
     const u = world.users.get(mem.userId)!;
     if (u.bot) continue;
     humans++;
+    humanMembers.push(mem.userId);
     if (!authors.has(mem.userId)) lurkers++;
   }
 
@@ -125,7 +133,20 @@ export function facts(world: World, w: WindowOptions = {}): Facts {
     if (firstReply.size) medians[channel.id] = median([...firstReply.values()]);
   }
 
+  const userPosts: Facts["userPosts"] = [];
+  const botAuthors = new Set<string>();
+  for (const { channel, messages } of stored) {
+    for (const m of messages) {
+      if (isSystemType(m.type)) continue;
+      userPosts.push([m.authorId, new Date(m.ts).toISOString().slice(0, 10), channel.id, channel.parentId]);
+      if (!isHumanAuthor(m.authorId)) botAuthors.add(m.authorId);
+    }
+  }
+
   return {
+    userPosts,
+    botAuthors: [...botAuthors],
+    humanMembers,
     windowStart: start === null ? null : new Date(start).toISOString(),
     totalMessages: all.length,
     userMessages,

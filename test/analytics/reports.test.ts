@@ -57,13 +57,17 @@ describe("reports against the simulator's known answers", () => {
     expect(r.data.counts.lurker).toBeGreaterThanOrEqual(facts.lurkers.count);
   });
 
-  it("activity levels follow configurable thresholds", async () => {
+  it("activity levels follow configurable thresholds (per 30 days, scaled to the window)", async () => {
     const top = (await reports.memberSummaries(pool, tenant, { serverId: sim.guildId, ...range, limit: 1 })).data.members[0];
     expect(top.messages).toBeGreaterThan(2);
-    const t = { power: top.messages - 1, active: 1, casual: 0 };
-    const r = await reports.activityLevels(pool, tenant, { serverId: sim.guildId, ...range }, t);
+    const days = Math.round((Date.parse(range.to) - Date.parse(range.from)) / 86_400_000) + 1;
+    // The largest per-30-day rate the top poster still exceeds: messages * 30 > power * days.
+    const power = Math.ceil((top.messages * 30) / days) - 1;
+    const r = await reports.activityLevels(pool, tenant, { serverId: sim.guildId, ...range, thresholds: { power, active: 1 } });
     expect(r.data.members[0]).toMatchObject({ user_id: top.user_id, level: "power_user" });
     expect(r.data.counts.lurker).toBe(r.data.never_posted);
+    const above = await reports.activityLevels(pool, tenant, { serverId: sim.guildId, ...range, thresholds: { power: power + 1, active: 1 } });
+    expect(above.data.members[0]).toMatchObject({ user_id: top.user_id, level: "active" });
   });
 
   it("busiest hour of the week", async () => {
@@ -115,7 +119,7 @@ describe("reports against the simulator's known answers", () => {
     expect(rt.data.p90_seconds!).toBeGreaterThanOrEqual(rt.data.median_seconds!);
     const ret = await reports.retention(pool, tenant, { serverId: sim.guildId }, 4);
     expect(ret.data.length).toBeGreaterThan(0);
-    for (const c of ret.data) for (const k of c.retained) expect(k).toBeLessThanOrEqual(c.size);
+    for (const c of ret.data) for (const k of c.retained) expect(k ?? 0).toBeLessThanOrEqual(c.size);
     const who = facts.topReplyPair.replier;
     const detail = await reports.memberDetail(pool, tenant, who, { serverId: sim.guildId });
     expect(detail.data.summary?.user_id).toBe(who);
@@ -172,7 +176,7 @@ describe("coarser grains (member_days, member_totals) answer exactly like member
     for (const f of [{ includeBots: true }, {}, { from: range.from }, { ...range, includeBots: true }]) {
       const [rg, rd] = both(f);
       const a = await reports.retention(pool, tenant, rg, 4);
-      expect(a.data.some((c) => c.retained.some((k) => k > 0))).toBe(true);
+      expect(a.data.some((c) => c.retained.some((k) => (k ?? 0) > 0))).toBe(true);
       expect(a).toEqual(await reports.retention(pool, tenant, rd, 4));
     }
     expect(await reports.responseTimes(pool, tenant, g)).toEqual(await reports.responseTimes(pool, tenant, d));

@@ -11,6 +11,7 @@ import { ApiError } from "../../src/errors";
 import { MAX_CONCURRENT_QUERIES, runTenantQuery, TAKE_QUERY_SLOT_SQL, type RunOptions } from "../../src/analytics/query-runner";
 import { guardSql, lexicalDepth, MAX_EXPRESSION_DEPTH, SqlRefused } from "../../src/analytics/sql-guard";
 import { parseSql, ParserFailure, parserInstances } from "../../src/analytics/pg-parser";
+import fc from "fast-check";
 import { freshTenant, seedServer, type Seeded } from "./helpers";
 
 const realPg = (env as Record<string, unknown>).TEST_DATABASE_KIND === "postgresql";
@@ -293,6 +294,34 @@ describe("a parser that one tenant cannot break", () => {
       expect(lexicalDepth(sql).depth).toBeGreaterThan(MAX_EXPRESSION_DEPTH);
       await expect(parseSql(sql)).resolves.toBeTruthy();
     }
+  });
+
+  it("whatever passes the lexical cap never crashes the parser (seeded property test)", async () => {
+    // Shapes that nest the parse tree, each repeated up to 25,000 times (within the length cap), mixed; some nest without
+    // parentheses. The property: if the cheap estimate lets it through, the parser survives it.
+    const shapes: [string, string, string][] = [
+      ["1+", "", "1"], ["- ", "", "1"], ["NOT ", "", "true"], ["(", ")", "1"], ["abs(", ")", "1"],
+      ["(SELECT ", ")", "1"], ["CASE WHEN true THEN ", " END", "1"], ["ARRAY[", "]", "1"], ["1::int", "", ""],
+      ["x || ", "", "'a'"], ["1 UNION SELECT ", "", "1"], ["1 AND ", "", "true"], ["1, ", "", "1"],
+    ];
+    const shape = fc.record({ i: fc.nat({ max: shapes.length - 1 }), n: fc.integer({ min: 1, max: 25_000 }) });
+    await fc.assert(
+      fc.asyncProperty(fc.array(shape, { minLength: 1, maxLength: 3 }), fc.integer({ min: 0, max: 8_000 }), async (parts, joins) => {
+        let sql = "SELECT ";
+        for (const { i, n } of parts) {
+          const [open, close, leaf] = shapes[i];
+          sql += open.repeat(n) + leaf + close.repeat(n) + " + ";
+        }
+        sql += "1 FROM t" + " CROSS JOIN t".repeat(joins);
+        if (sql.length > 100_000 || lexicalDepth(sql, MAX_EXPRESSION_DEPTH).depth > MAX_EXPRESSION_DEPTH) return;
+        try {
+          await parseSql(sql);
+        } catch (err) {
+          expect(err).not.toBeInstanceOf(ParserFailure);
+        }
+      }),
+      { seed: 1010, numRuns: 150 },
+    );
   });
 
   it("the lexical estimate is not fooled by strings, comments and quoted names", () => {

@@ -5,6 +5,7 @@ const JOB_STATES = ["queued", "running", "cancelling", "cancelled", "succeeded",
 
 const ChannelProgressSchema = z.object({
   channel_id: z.string(),
+  name: z.string().nullable().optional(),
   status: z.enum(["pending", "running", "done", "skipped", "failed"]),
   pages: z.number().int(),
   messages: z.number().int(),

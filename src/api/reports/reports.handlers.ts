@@ -1,5 +1,7 @@
 import type { Context } from "hono";
 import * as reports from "../../analytics/reports";
+import { checkThresholds } from "../../analytics/levels";
+import { getSettings } from "../../analytics/settings";
 import { ApiError } from "../../errors";
 import { pool, type AppEnv } from "../../lib/app";
 
@@ -10,11 +12,14 @@ type Filters = {
   to?: string;
   include_bots?: boolean;
   limit?: number;
+  tz?: string;
+  power?: number;
+  active?: number;
 };
 
 /** The validated query (days, ids and from <= to checked by the route schema) as report filters. */
 function filters(q: Filters): reports.ReportFilters {
-  return { serverId: q.server_id, channels: q.channels, from: q.from, to: q.to, includeBots: q.include_bots, limit: q.limit };
+  return { serverId: q.server_id, channels: q.channels, from: q.from, to: q.to, includeBots: q.include_bots, limit: q.limit, tz: q.tz };
 }
 
 function reply(c: Context<AppEnv>, name: string, serverId: string, r: reports.Report<unknown>) {
@@ -30,11 +35,15 @@ export const interactionsHandler: H = async (c) => {
 };
 export const activityLevelsHandler: H = async (c) => {
   const q = c.req.valid("query");
-  const t = { power: q.power ?? 500, active: q.active ?? 100, casual: q.casual ?? 20 };
-  if (!(t.power >= t.active && t.active >= t.casual)) {
-    throw new ApiError(400, "invalid_request", "thresholds must satisfy power >= active >= casual", { field: "power" });
+  const f = filters(q);
+  // Thresholds for this view only; without them the tenant's setting (GET/PUT /api/settings/analytics).
+  if (q.power !== undefined || q.active !== undefined) {
+    const stored = await getSettings(pool(c), c.get("tenantId"));
+    f.thresholds = { power: q.power ?? stored.thresholds.power, active: q.active ?? stored.thresholds.active };
+    const bad = checkThresholds(f.thresholds);
+    if (bad) throw new ApiError(400, "invalid_request", bad.message, { field: bad.field });
   }
-  return reply(c, "activity-levels", q.server_id, await reports.activityLevels(pool(c), c.get("tenantId"), filters(q), t));
+  return reply(c, "activity-levels", q.server_id, await reports.activityLevels(pool(c), c.get("tenantId"), f));
 };
 export const dailyHandler: H = async (c) => {
   const q = c.req.valid("query");
@@ -62,13 +71,13 @@ export const retentionHandler: H = async (c) => {
 };
 export const membersHandler: H = async (c) => {
   const q = c.req.valid("query");
-  return reply(c, "members", q.server_id, await reports.memberSummaries(pool(c), c.get("tenantId"), filters(q), { sort: q.sort, offset: q.offset }));
+  return reply(c, "members", q.server_id, await reports.memberSummaries(pool(c), c.get("tenantId"), filters(q), { sort: q.sort, offset: q.offset, level: q.level }));
 };
 export const memberHandler: H = async (c) => {
   const q = c.req.valid("query");
   const { user_id } = c.req.valid("param");
   const r = await reports.memberDetail(pool(c), c.get("tenantId"), user_id, filters(q));
-  if (!r.data.summary && r.data.daily.length === 0 && r.data.contacts.length === 0) {
+  if (!r.data.summary && r.data.daily.every((d) => d.messages === 0) && r.data.contacts.length === 0) {
     throw new ApiError(404, "not_found", `member ${user_id} has no data on server ${q.server_id}`);
   }
   return reply(c, "member", q.server_id, r);

@@ -63,15 +63,31 @@ export function FilterBar() {
         <span>To</span>
         <input aria-label="To" type="date" value={filters.to ?? ""} min={filters.from} onChange={(e) => setQuery({ to: (e.target as HTMLInputElement).value })} />
       </label>
+      <label class="field">
+        <span>Time zone</span>
+        <select aria-label="Time zone" value={filters.tz ?? ""} onChange={(e) => setQuery({ tz: (e.target as HTMLSelectElement).value })}>
+          <option value="">Server setting</option>
+          {zones(filters.tz).map((z) => (
+            <option value={z}>{z}</option>
+          ))}
+        </select>
+      </label>
       <label class="check inline">
         <input type="checkbox" checked={filters.bots} onChange={(e) => setQuery({ bots: (e.target as HTMLInputElement).checked ? "1" : undefined })} />
         Include bots
       </label>
-      {(filters.from || filters.to || filters.channels.length > 0 || filters.bots) && (
-        <button type="button" class="btn ghost" onClick={() => setQuery({ from: undefined, to: undefined, channels: undefined, bots: undefined })}>
+      {(filters.from || filters.to || filters.channels.length > 0 || filters.bots || filters.tz) && (
+        <button type="button" class="btn ghost" onClick={() => setQuery({ from: undefined, to: undefined, channels: undefined, bots: undefined, tz: undefined })}>
           Clear filters
         </button>
       )}
     </form>
   );
+}
+
+/** The zones offered: UTC, this browser's, the one in the URL, and a few common ones. */
+function zones(current: string | undefined): string[] {
+  const mine = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const common = ["UTC", "Europe/London", "Europe/Paris", "America/New_York", "America/Chicago", "America/Los_Angeles", "Asia/Tokyo", "Australia/Sydney"];
+  return [...new Set([...common, mine, current].filter((z): z is string => !!z))];
 }

@@ -26,6 +26,7 @@ export const TERMINAL: JobState[] = ["cancelled", "succeeded", "partially_succee
 
 export interface JobChannel {
   channel_id: string;
+  name?: string | null;
   status: "pending" | "running" | "done" | "skipped" | "failed";
   pages: number;
   messages: number;

@@ -27,17 +27,8 @@ export function bytes(n: number | null | undefined): string {
   return `${v.toFixed(v < 10 && i > 0 ? 1 : 0)} ${units[i]}`;
 }
 
-/** "1 h 4 min", "35 s": for time left and response times. */
-export function duration(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "–";
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${s % 60 ? `${s % 60} s` : ""}`.trim();
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h} h ${m % 60 ? `${m % 60} min` : ""}`.trim();
-  return `${Math.round(h / 24)} days`;
-}
+// Durations and plurals are shared with the CLI (one implementation).
+export { duration, plural } from "../../../src/lib/format";
 
 export function dateTime(iso: string | null | undefined): string {
   if (!iso) return "–";

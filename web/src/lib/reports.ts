@@ -6,14 +6,14 @@ import type { Filters } from "./router";
 // Response types come from the server's own report code (type-only: nothing of it is bundled).
 import type {
   ActivityLevels, ChannelRow, Cohort, DayRow, Heatmap, InteractionKind, InteractionPair, Level, MemberDetail,
-  MemberSummary, ReactionsReport, ResponseTimes,
+  MembersReport, MemberSummary, ReactionsReport, ResponseTimes,
 } from "../../../src/analytics/reports";
 export type {
   ActivityLevels, ChannelRow, Cohort, DayRow, Heatmap, InteractionKind, InteractionPair, Level, MemberDetail,
-  MemberSummary, ReactionsReport, ResponseTimes,
+  MembersReport, MemberSummary, ReactionsReport, ResponseTimes,
 };
-
-export const LEVELS: Level[] = ["power_user", "active", "casual", "lurker"];
+// The levels and their order come from the one definition (pure, bundled).
+export { LEVELS } from "../../../src/analytics/levels";
 
 export function reportQuery(f: Filters, extra: Record<string, string | number | boolean | undefined> = {}) {
   return {
@@ -22,6 +22,7 @@ export function reportQuery(f: Filters, extra: Record<string, string | number | 
     from: f.from,
     to: f.to,
     include_bots: f.bots ? "true" : undefined,
+    tz: f.tz,
     ...extra,
   };
 }
@@ -35,12 +36,11 @@ export const daily = (f: Filters, signal?: AbortSignal) => report<DayRow[]>("dai
 
 export const heatmap = (f: Filters, signal?: AbortSignal) => report<Heatmap>("heatmap", f, {}, signal);
 
-export const activityLevels = (f: Filters, thresholds: { casual?: number } = {}, signal?: AbortSignal) =>
-  report<ActivityLevels>("activity-levels", f, { limit: 1, ...thresholds }, signal);
+export const activityLevels = (f: Filters, signal?: AbortSignal) => report<ActivityLevels>("activity-levels", f, { limit: 1 }, signal);
 
 export const MEMBERS_PAGE = 1000;
 export const membersPage = (f: Filters, offset: number, signal?: AbortSignal) =>
-  report<{ total: number; members: MemberSummary[] }>("members", f, { limit: MEMBERS_PAGE, offset, sort: "messages" }, signal);
+  report<MembersReport>("members", f, { limit: MEMBERS_PAGE, offset, sort: "messages" }, signal);
 
 export const memberDetail = (f: Filters, userId: string, signal?: AbortSignal) =>
   report<MemberDetail>(`members/${encodeURIComponent(userId)}`, f, { limit: 15 }, signal);

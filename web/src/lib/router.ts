@@ -41,7 +41,7 @@ export function match(pattern: string, path: string): Record<string, string> | n
   return out;
 }
 
-export const FILTER_KEYS = ["server", "channels", "from", "to", "bots"] as const;
+export const FILTER_KEYS = ["server", "channels", "from", "to", "bots", "tz"] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 export interface Filters {
   server?: string;
@@ -50,6 +50,8 @@ export interface Filters {
   to?: string;
   /** Count bots and webhooks too (reports leave them out by default). */
   bots: boolean;
+  /** IANA time zone of days and hours for this view (default: the tenant's setting). */
+  tz?: string;
 }
 
 export function readFilters(query: URLSearchParams): Filters {
@@ -59,6 +61,7 @@ export function readFilters(query: URLSearchParams): Filters {
     from: query.get("from") ?? undefined,
     to: query.get("to") ?? undefined,
     bots: query.get("bots") === "1",
+    tz: query.get("tz") ?? undefined,
   };
 }
 

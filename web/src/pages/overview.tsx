@@ -3,7 +3,7 @@ import { useEffect, useMemo } from "preact/hooks";
 import { useApp } from "../app";
 import { Chart, loadCharts } from "../components/chart";
 import { Card, Empty, ErrorBox, Link, Loading, PageHeader, Stat } from "../components/ui";
-import { num, pct } from "../lib/format";
+import { num, pct, plural } from "../lib/format";
 import { useAsync } from "../lib/hooks";
 import { activityLevels, channels, daily, heatmap, LEVELS, reactions, type ActivityLevels, type DayRow, type Heatmap } from "../lib/reports";
 
@@ -19,12 +19,10 @@ export function OverviewPage() {
     async (signal) => {
       if (!filters.server) return null;
       // Charts first: the numbers that need bigger reports arrive in the same round trip, in parallel.
-      const [days, heat, levels, posted, chans, reacts] = await Promise.all([
+      const [days, heat, levels, chans, reacts] = await Promise.all([
         daily(filters, signal),
         heatmap(filters, signal),
-        activityLevels(filters, {}, signal),
-        // casual=0: "lurker" becomes "no message at all in the period".
-        activityLevels(filters, { casual: 0 }, signal),
+        activityLevels(filters, signal),
         channels(filters, signal),
         reactions(filters, 1000, signal),
       ]);
@@ -32,7 +30,6 @@ export function OverviewPage() {
         daily: days,
         heat,
         levels,
-        posted,
         replies: chans.reduce((s, c) => s + c.replies, 0),
         reactions: reacts.emojis.reduce((s, e) => s + e.count, 0),
       };
@@ -64,24 +61,26 @@ export function OverviewPage() {
   );
 }
 
-function OverviewBody(props: { daily: DayRow[]; heat: Heatmap; levels: ActivityLevels; posted: ActivityLevels; replies: number; reactions: number }) {
+function OverviewBody(props: { daily: DayRow[]; heat: Heatmap; levels: ActivityLevels; replies: number; reactions: number }) {
+  // Every card counts from the same activity-levels answer (one definition of the levels, one window).
   const totals = useMemo(() => {
-    const messages = props.daily.reduce((s, d) => s + d.messages, 0);
-    const people = Object.values(props.posted.counts).reduce((s, n) => s + n, 0);
-    const lurkers = props.posted.counts.lurker;
-    return { messages, people, lurkers, active: people - lurkers };
-  }, [props.daily, props.posted]);
+    const people = Object.values(props.levels.counts).reduce((s, n) => s + n, 0);
+    const lurkers = props.levels.counts.lurker;
+    return { messages: props.levels.messages, people, lurkers, posted: people - lurkers };
+  }, [props.levels]);
   const busiest = props.heat.busiest;
+  const tz = props.heat.time_zone;
+  const empty = totals.messages === 0;
 
   const dailyOption = useMemo(
     () => ({
       tooltip: { trigger: "axis" },
       legend: { data: ["Messages", "Active members"], bottom: 0 },
       grid: { left: 48, right: 48, top: 16, bottom: 56 },
-      xAxis: { type: "category", data: props.daily.map((d) => d.day) },
+      xAxis: { type: "category", name: "Day", nameLocation: "middle", nameGap: 28, data: props.daily.map((d) => d.day) },
       yAxis: [
-        { type: "value", name: "", minInterval: 1 },
-        { type: "value", name: "", minInterval: 1, splitLine: { show: false } },
+        { type: "value", name: "Messages", minInterval: 1 },
+        { type: "value", name: "Members", minInterval: 1, splitLine: { show: false } },
       ],
       dataZoom: props.daily.length > 60 ? [{ type: "inside" }, { type: "slider", height: 16, bottom: 24 }] : [],
       series: [
@@ -97,11 +96,11 @@ function OverviewBody(props: { daily: DayRow[]; heat: Heatmap; levels: ActivityL
     // Rows Monday..Sunday top to bottom, like a calendar.
     const order = [1, 2, 3, 4, 5, 6, 0];
     return {
-      tooltip: { formatter: (p: { data: [number, number, number] }) => `${DAYS[order[p.data[1]]]} ${p.data[0]}:00 UTC: ${p.data[2]} messages` },
+      tooltip: { formatter: (p: { data: [number, number, number] }) => `${DAYS[order[p.data[1]]]} ${p.data[0]}:00 ${props.heat.time_zone}: ${plural(p.data[2], "message")}` },
       grid: { left: 44, right: 12, top: 8, bottom: 56 },
       xAxis: { type: "category", data: Array.from({ length: 24 }, (_, h) => String(h)), splitArea: { show: true } },
       yAxis: { type: "category", data: order.map((d) => DAYS[d]), inverse: true, splitArea: { show: true } },
-      visualMap: { min: 0, max, calculable: false, orient: "horizontal", left: "center", bottom: 0, itemHeight: 120, inRange: { color: ["#eef0ff", "#5865f2", "#2b1f7a"] } },
+      visualMap: { min: 0, max, calculable: false, text: [`${max} messages`, "0"], orient: "horizontal", left: "center", bottom: 0, itemHeight: 120, inRange: { color: ["#eef0ff", "#5865f2", "#2b1f7a"] } },
       series: [
         {
           type: "heatmap",
@@ -134,34 +133,38 @@ function OverviewBody(props: { daily: DayRow[]; heat: Heatmap; levels: ActivityL
     <>
       <div class="stats" aria-label="Key numbers">
         <Stat label="Messages" value={num(totals.messages)} testid="stat-messages" />
-        <Stat label="Active members" value={num(totals.active)} hint={`of ${num(totals.people)} people`} testid="stat-active" />
-        <Stat label="Lurkers" value={pct(totals.lurkers, totals.people)} hint={`${num(totals.lurkers)} posted nothing`} testid="stat-lurkers" />
+        <Stat label="Members who posted" value={num(totals.posted)} hint={`of ${plural(totals.people, "person", "people")}`} testid="stat-active" />
+        <Stat label="Lurkers" value={empty ? "–" : pct(totals.lurkers, totals.people)} hint={empty ? "no messages in this range" : `${num(totals.lurkers)} posted nothing`} testid="stat-lurkers" />
         <Stat label="Replies" value={num(props.replies)} hint={totals.messages ? `${pct(props.replies, totals.messages)} of messages` : undefined} testid="stat-replies" />
         <Stat label="Reactions" value={num(props.reactions)} testid="stat-reactions" />
         <Stat
           label="Busiest hour"
           value={busiest ? `${DAYS[busiest.dow]} ${String(busiest.hour).padStart(2, "0")}:00` : "–"}
-          hint={busiest ? `UTC · ${num(busiest.messages)} messages` : undefined}
+          hint={busiest ? `${tz} · ${plural(busiest.messages, "message")}` : undefined}
           testid="stat-busiest"
         />
       </div>
       <div class="grid-2">
         <Card title="Daily activity" class="span-2" id="daily">
-          {props.daily.length ? <Chart option={dailyOption} label={`Daily messages and active members over ${props.daily.length} days`} testid="chart-daily" /> : <Empty>No messages in this range.</Empty>}
+          {!empty ? <Chart option={dailyOption} label={`Daily messages and active members over ${props.daily.length} days`} testid="chart-daily" /> : <Empty>No messages in this range.</Empty>}
         </Card>
-        <Card title="When people talk (hour of week, UTC)" id="heatmap">
-          <Chart option={heatOption} label="Messages by weekday and hour" testid="chart-heatmap" height={300} />
+        <Card title={`When people talk (hour of week, ${tz})`} id="heatmap">
+          {!empty ? <Chart option={heatOption} label={`Messages by weekday and hour, ${tz}`} testid="chart-heatmap" height={300} /> : <Empty>No messages in this range.</Empty>}
         </Card>
-        <Card title={`Who posts (${props.levels.from} to ${props.levels.to})`} id="levels">
-          <Chart option={levelOption} label="Members by activity level" testid="chart-levels" height={300} />
-          <ul class="level-legend">
+        <Card title={props.levels.from ? `Who posts (${props.levels.from} to ${props.levels.to})` : "Who posts"} id="levels">
+          {!empty ? <Chart option={levelOption} label="Members by activity level" testid="chart-levels" height={300} /> : <Empty>No messages in this range.</Empty>}
+          <ul class="level-legend" aria-label="Members by activity level">
             {LEVELS.map((l) => (
               <li data-level={l}>
                 <span class="swatch" style={{ background: LEVEL_COLOR[l] }} aria-hidden="true" />
-                {LEVEL_LABEL[l]}: <strong>{num(props.levels.counts[l])}</strong>
+                {LEVEL_LABEL[l]}: <strong data-count>{num(props.levels.counts[l])}</strong>
               </li>
             ))}
           </ul>
+          <p class="muted small" data-testid="level-rule">
+            Over {plural(props.levels.days, "day")}: lurker, no message; casual, at least 1; active, more than {num(props.levels.scaled.active)};
+            power user, more than {num(props.levels.scaled.power)} ({num(props.levels.thresholds.active)} and {num(props.levels.thresholds.power)} per 30 days).
+          </p>
         </Card>
       </div>
     </>

@@ -6,7 +6,7 @@ import { useApp } from "../app";
 import { DataTable } from "../components/table";
 import { Badge, Card, ErrorBox, Link, Loading, PageHeader } from "../components/ui";
 import { num } from "../lib/format";
-import { MEMBERS_PAGE, membersPage, type MemberSummary } from "../lib/reports";
+import { LEVELS, MEMBERS_PAGE, membersPage, type MembersReport, type MemberSummary } from "../lib/reports";
 import { setQuery, useLocation } from "../lib/router";
 import { LEVEL_LABEL } from "./overview";
 
@@ -18,7 +18,7 @@ export function PeoplePage() {
   const q = loc.query.get("q") ?? "";
   const level = loc.query.get("level") ?? "";
   const [text, setText] = useState(q);
-  const [state, setState] = useState<{ rows: MemberSummary[]; total: number | null; done: boolean; error?: Error }>({ rows: [], total: null, done: false });
+  const [state, setState] = useState<{ rows: MemberSummary[]; total: number | null; counts?: MembersReport["counts"]; done: boolean; error?: Error }>({ rows: [], total: null, done: false });
   const key = JSON.stringify(filters);
   useEffect(() => {
     const ctl = new AbortController();
@@ -31,7 +31,7 @@ export function PeoplePage() {
         rows = rows.concat(page.members);
         const done = page.members.length < MEMBERS_PAGE || rows.length >= page.total || rows.length >= MAX_ROWS;
         if (ctl.signal.aborted) return;
-        setState({ rows, total: page.total, done });
+        setState({ rows, total: page.total, counts: page.counts, done });
         if (done) return;
       }
     })().catch((error: Error) => !ctl.signal.aborted && setState((s) => ({ ...s, done: true, error })));
@@ -66,8 +66,11 @@ export function PeoplePage() {
             <span>Activity level</span>
             <select aria-label="Activity level" value={level} onChange={(e) => setQuery({ level: (e.target as HTMLSelectElement).value })}>
               <option value="">All levels</option>
-              {Object.entries(LEVEL_LABEL).map(([k, v]) => (
-                <option value={k}>{v}</option>
+              {LEVELS.map((k) => (
+                <option value={k} data-count={state.counts?.[k]}>
+                  {LEVEL_LABEL[k]}
+                  {state.counts ? ` (${num(state.counts[k])})` : ""}
+                </option>
               ))}
             </select>
           </label>

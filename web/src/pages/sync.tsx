@@ -266,7 +266,7 @@ function LiveJob() {
           <ul>
             {issues.map((c) => (
               <li>
-                <strong>channel {c.channel_id}</strong> <Badge kind={c.status === "failed" ? "bad" : "warn"}>{c.status}</Badge> {c.error}
+                <strong>{c.name ? `#${c.name}` : `channel ${c.channel_id}`}</strong> <Badge kind={c.status === "failed" ? "bad" : "warn"}>{c.status}</Badge> {c.error}
               </li>
             ))}
           </ul>

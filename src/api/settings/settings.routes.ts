@@ -1,0 +1,47 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { BASIS_DAYS, MAX_THRESHOLD } from "../../analytics/levels";
+import { errorSchema } from "../../lib/openapi";
+import { timeZone } from "../reports/reports.routes";
+
+const perMonth = z.number().int().min(1).max(MAX_THRESHOLD);
+
+export const AnalyticsSettingsSchema = z
+  .object({
+    thresholds: z
+      .object({
+        power: perMonth.openapi({ description: `More messages per ${BASIS_DAYS} days than this: power user` }),
+        active: perMonth.openapi({ description: `More messages per ${BASIS_DAYS} days than this: active (one message or more: casual; none: lurker)` }),
+      })
+      .openapi({ description: `Activity levels, in messages per ${BASIS_DAYS} days, scaled to each report's window` }),
+    time_zone: z.string().openapi({ description: "IANA time zone of days and hours in reports (daily, heatmap, busiest hour)" }),
+  })
+  .openapi("AnalyticsSettings");
+
+const UpdateSchema = z
+  .object({
+    thresholds: z.object({ power: perMonth.optional(), active: perMonth.optional() }).strict().optional(),
+    time_zone: timeZone.optional(),
+  })
+  .strict()
+  .openapi("AnalyticsSettingsUpdate");
+
+const errors = Object.fromEntries(
+  [400, 401].map((c) => [c, { description: "Error", content: { "application/json": { schema: errorSchema } } }]),
+);
+
+export const getAnalyticsSettings = createRoute({
+  method: "get",
+  path: "/api/settings/analytics",
+  tags: ["Reports"],
+  summary: "The tenant's activity-level thresholds and report time zone",
+  responses: { 200: { description: "Settings", content: { "application/json": { schema: AnalyticsSettingsSchema } } }, ...errors },
+});
+
+export const putAnalyticsSettings = createRoute({
+  method: "put",
+  path: "/api/settings/analytics",
+  tags: ["Reports"],
+  summary: "Change the activity-level thresholds and/or the report time zone (fields left out keep their value)",
+  request: { body: { required: true, content: { "application/json": { schema: UpdateSchema } } } },
+  responses: { 200: { description: "Settings", content: { "application/json": { schema: AnalyticsSettingsSchema } } }, ...errors },
+});
