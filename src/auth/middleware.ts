@@ -2,6 +2,7 @@
 // configured; readConfig refuses it in production). Clerk mode: the verified session token's
 // organization, else its user.
 import { createMiddleware } from "hono/factory";
+import { ensureSessionTenant } from "../accounts/clerk-events";
 import { ensureTenant } from "../accounts/tenants";
 import { config, pool, type AppEnv } from "../lib/app";
 import { verifySession } from "./clerk";
@@ -27,7 +28,7 @@ export const requireTenant = createMiddleware<AppEnv>(async (c, next) => {
   }
   const who = await verifySession(c.req.header("Authorization"), cfg);
   if (!knownTenants.has(who.tenantId)) {
-    await ensureTenant(pool(c), who.tenantId, who.kind);
+    await ensureSessionTenant(pool(c), who.tenantId, who.kind);
     remember(who.tenantId);
   }
   c.set("tenantId", who.tenantId);

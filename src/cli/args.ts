@@ -1,6 +1,7 @@
 // Command-line parsing: pure. Flags override environment variables (settings.ts); unknown flags and
 // missing values are one clear line each.
 import { OneLineError } from "../../scripts/lib/database";
+import { DAY_RULE, isDay, isSnowflake, SNOWFLAKE_RULE } from "../api/schemas";
 
 export interface FlagSpec {
   /** Flags that take a value (`--days 30` or `--days=30`). */
@@ -42,13 +43,13 @@ export function parseArgs(command: string, argv: readonly string[], spec: FlagSp
   return out;
 }
 
-const SNOWFLAKE = /^\d{15,21}$/;
-
-/** A Discord server id as typed by the user; names the flag when it is not one. */
+/** A Discord server id as typed by the user (the API's rule); names the flag when it is not one. */
 export function guildIdArg(value: string | undefined, flag = "--guild"): string | undefined {
   if (value === undefined) return undefined;
-  if (!SNOWFLAKE.test(value)) {
-    throw new OneLineError(`${flag} must be a Discord server id (a number like 123456789012345678; Discord: right-click the server > Copy Server ID), got ${JSON.stringify(value)}`);
+  if (!isSnowflake(value)) {
+    throw new OneLineError(
+      `${flag} must be a Discord server id (a number like 123456789012345678; Discord: right-click the server > Copy Server ID): it ${SNOWFLAKE_RULE}, got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -76,6 +77,6 @@ export function positiveIntArg(value: string | undefined, flag: string): number 
 
 export function dayArg(value: string | undefined, flag: string): string | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) throw new OneLineError(`${flag} must be a day like 2024-01-31, got ${JSON.stringify(value)}`);
+  if (!isDay(value)) throw new OneLineError(`${flag} ${DAY_RULE} (like 2024-01-31), got ${JSON.stringify(value)}`);
   return value;
 }

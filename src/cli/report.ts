@@ -153,6 +153,7 @@ export async function reportCommand(argv: string[], io: { stdout: NodeJS.WriteSt
     includeBots: args.switches.has("include-bots"),
     tz: timeZoneArg(args.values.tz),
   };
+  if (filters.from && filters.to && filters.from > filters.to) throw new OneLineError(`--from must not be after --to (${filters.from} > ${filters.to})`);
   const power = positiveIntArg(args.values.power, "--power");
   const active = positiveIntArg(args.values.active, "--active");
 

@@ -4,11 +4,14 @@ import { saveBotToken } from "../../src/accounts/bot";
 import { allTablesWithTenantId, quoteIdent } from "../../src/accounts/tenant-tables";
 import { readConfig } from "../../src/config";
 import { withoutTenant, withTenant, type PoolLike } from "../../src/db/client";
-import { call, clerkEnv, clerkKeys, svixHeaders, testPool, uniqueId } from "./helpers";
+import { clerkEventTime } from "../../src/accounts/clerk-events";
+import { bearer, call, clerkEnv, clerkKeys, sessionToken, svixHeaders, testPool, uniqueId, type ClerkKeys } from "./helpers";
 
 let E: Record<string, unknown>;
+let keys: ClerkKeys;
 beforeAll(async () => {
-  E = clerkEnv(await clerkKeys());
+  keys = await clerkKeys();
+  E = clerkEnv(keys);
 });
 
 async function send(event: unknown, opts: Parameters<typeof svixHeaders>[1] = {}) {
@@ -124,4 +127,74 @@ describe("POST /webhooks/clerk", () => {
       }
     });
   }
+});
+
+// Exactly once (svix-id, recorded in the transaction that applies the event) and in order (the
+// event's own `timestamp`; each request below is freshly and validly signed, as a Svix retry or a
+// replay within the signature tolerance would be).
+describe("Clerk deliveries: exactly once and in order", () => {
+  const at = (base: number, s: number) => base + s * 1000;
+  const exists = async (tenantId: string) => {
+    const pool = testPool();
+    try {
+      return (await withTenant(pool, tenantId, (tx) => tx.query("SELECT 1 FROM tenants WHERE tenant_id = $1", [tenantId]))).rowCount === 1;
+    } finally {
+      await pool.end();
+    }
+  };
+  const deliver = async (type: string, id: string, timestamp: number, svixId: string) => {
+    const res = await send({ type, object: "event", timestamp, data: type.endsWith(".deleted") ? { id, deleted: true } : { id } }, { id: svixId });
+    expect(res.status, await res.clone().text()).toBe(200);
+    return ((await res.json()) as { action: string }).action;
+  };
+
+  it("a replayed user.deleted does not delete the tenant created again", async () => {
+    const user = uniqueId("user");
+    const t0 = Date.now() - 60_000;
+    expect(await deliver("user.created", user, at(t0, 1), uniqueId("msg"))).toBe("tenant_created");
+    const deletion = uniqueId("msg");
+    expect(await deliver("user.deleted", user, at(t0, 2), deletion)).toBe("tenant_deleted");
+    expect(await exists(user)).toBe(false);
+    expect(await deliver("user.created", user, at(t0, 3), uniqueId("msg"))).toBe("tenant_created");
+    // The same delivery again (same svix-id, signed anew): recorded already, nothing happens.
+    expect(await deliver("user.deleted", user, at(t0, 2), deletion)).toBe("duplicate");
+    expect(await exists(user)).toBe(true);
+    // A copy under a new svix-id is still older than the re-creation: ignored.
+    expect(await deliver("user.deleted", user, at(t0, 2), uniqueId("msg"))).toBe("stale");
+    expect(await exists(user)).toBe(true);
+  });
+
+  it("a stale user.created after user.deleted does not bring the tenant back, nor does an old session", async () => {
+    const user = uniqueId("user");
+    const t0 = Date.now() - 60_000;
+    expect(await deliver("user.created", user, at(t0, 1), uniqueId("msg"))).toBe("tenant_created");
+    expect(await deliver("user.deleted", user, at(t0, 5), uniqueId("msg"))).toBe("tenant_deleted");
+    // Delivered late (Svix retried it), but it happened before the deletion.
+    expect(await deliver("user.created", user, at(t0, 3), uniqueId("msg"))).toBe("stale");
+    expect(await exists(user)).toBe(false);
+    // A session token minted before the deletion is still inside its lifetime: refused, not re-created.
+    const res = await call("/api/bot/status", { env: E, headers: bearer(await sessionToken(keys, { sub: user })) });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as any).error.code).toBe("account_deleted");
+    expect(await exists(user)).toBe(false);
+  });
+
+  it("the same svix-id twice applies once, also when both arrive at once", async () => {
+    const org = uniqueId("org");
+    const t0 = Date.now() - 60_000;
+    const created = uniqueId("msg");
+    const both = await Promise.all([1, 2].map(() => deliver("organization.created", org, at(t0, 1), created)));
+    expect(both.sort()).toEqual(["duplicate", "tenant_created"]);
+    expect(await deliver("organization.deleted", org, at(t0, 2), uniqueId("msg"))).toBe("tenant_deleted");
+    // The creation delivered once more (a Svix retry of the first attempt): not applied again.
+    expect(await deliver("organization.created", org, at(t0, 1), created)).toBe("duplicate");
+    expect(await exists(org)).toBe(false);
+  });
+
+  it("orders by the event's own time; svix-timestamp only when the envelope has none", () => {
+    expect(clerkEventTime(1_700_000_000_123, "1800000000")?.getTime()).toBe(1_700_000_000_123);
+    expect(clerkEventTime(undefined, "1800000000")?.getTime()).toBe(1_800_000_000_000);
+    expect(clerkEventTime("1700000000123", "1800000000")?.getTime()).toBe(1_800_000_000_000);
+    expect(clerkEventTime(-5, undefined)).toBeNull();
+  });
 });

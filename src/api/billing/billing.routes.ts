@@ -1,8 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { errorSchema } from "../../lib/openapi";
+import { errorResponses } from "../schemas";
 
-const errors = (codes: number[]) =>
-  Object.fromEntries(codes.map((c) => [c, { description: "Error", content: { "application/json": { schema: errorSchema } } }]));
 
 const Limits = z
   .object({
@@ -67,7 +65,7 @@ export const checkout = createRoute({
   request: { params: z.object({ plan: z.enum(["pro", "team"]).openapi({ param: { name: "plan", in: "path" } }) }) },
   responses: {
     200: { description: "Checkout link", content: { "application/json": { schema: Link.extend({ id: z.string(), plan: z.string() }) } } },
-    ...errors([400, 401, 409, 502]),
+    ...errorResponses(400, 401, 409, 502),
   },
 });
 
@@ -76,7 +74,7 @@ export const portal = createRoute({
   path: "/api/billing/portal",
   tags: ["Billing"],
   summary: "A Stripe customer-portal link (change plan, payment method, invoices, cancel)",
-  responses: { 200: { description: "Portal link", content: { "application/json": { schema: Link } } }, ...errors([401, 409, 502]) },
+  responses: { 200: { description: "Portal link", content: { "application/json": { schema: Link } } }, ...errorResponses(401, 409, 502) },
 });
 
 export const subscription = createRoute({
@@ -84,7 +82,7 @@ export const subscription = createRoute({
   path: "/api/billing/subscription",
   tags: ["Billing"],
   summary: "Current plan, limits in force, and what a pending downgrade changes",
-  responses: { 200: { description: "Subscription", content: { "application/json": { schema: SubscriptionSchema } } }, ...errors([401]) },
+  responses: { 200: { description: "Subscription", content: { "application/json": { schema: SubscriptionSchema } } }, ...errorResponses(401) },
 });
 
 export const usage = createRoute({
@@ -92,5 +90,5 @@ export const usage = createRoute({
   path: "/api/billing/usage",
   tags: ["Billing"],
   summary: "Storage used, history window, queries this month and when the count resets",
-  responses: { 200: { description: "Usage", content: { "application/json": { schema: UsageSchema } } }, ...errors([401]) },
+  responses: { 200: { description: "Usage", content: { "application/json": { schema: UsageSchema } } }, ...errorResponses(401) },
 });

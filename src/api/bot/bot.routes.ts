@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { errorSchema } from "../../lib/openapi";
+import { errorResponses } from "../schemas";
 
 const GuildSchema = z
   .object({
@@ -24,8 +24,6 @@ export const BotStatusSchema = z
   })
   .openapi("BotStatus");
 
-const errors = (codes: number[]) =>
-  Object.fromEntries(codes.map((c) => [c, { description: "Error", content: { "application/json": { schema: errorSchema } } }]));
 
 export const connect = createRoute({
   method: "post",
@@ -52,7 +50,7 @@ export const connect = createRoute({
   },
   responses: {
     200: { description: "Connected", content: { "application/json": { schema: BotStatusSchema } } },
-    ...errors([400, 401, 502]),
+    ...errorResponses(400, 401, 502),
   },
 });
 
@@ -61,7 +59,7 @@ export const status = createRoute({
   path: "/api/bot/status",
   tags: ["Bot"],
   summary: "Whether a bot is connected, which one, and the servers it is in (never the token)",
-  responses: { 200: { description: "Status", content: { "application/json": { schema: BotStatusSchema } } }, ...errors([401]) },
+  responses: { 200: { description: "Status", content: { "application/json": { schema: BotStatusSchema } } }, ...errorResponses(401) },
 });
 
 export const disconnect = createRoute({
@@ -71,6 +69,6 @@ export const disconnect = createRoute({
   summary: "Forget the bot token",
   responses: {
     200: { description: "Disconnected", content: { "application/json": { schema: z.object({ disconnected: z.boolean() }) } } },
-    ...errors([401]),
+    ...errorResponses(401),
   },
 });

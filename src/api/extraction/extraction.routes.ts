@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { errorSchema } from "../../lib/openapi";
+import { errorResponses, instant, pageLimit, snowflake } from "../schemas";
 
 const JOB_STATES = ["queued", "running", "cancelling", "cancelled", "succeeded", "partially_succeeded", "failed"] as const;
 
@@ -42,10 +42,7 @@ export const JobSchema = z
   .openapi("SyncJob");
 
 const JobBody = z.object({ job: JobSchema });
-const errors = {
-  400: { description: "Invalid input (the field at fault is named)", content: { "application/json": { schema: errorSchema } } },
-  404: { description: "No such job for this tenant", content: { "application/json": { schema: errorSchema } } },
-};
+const errors = errorResponses(400, 404);
 
 const JobIdParams = z.object({
   job_id: z.string().uuid().openapi({ param: { name: "job_id", in: "path" }, example: "7b0e5b8e-2f4b-4f51-9a39-6f1c1f0d6b9e" }),
@@ -62,7 +59,7 @@ export const startExtraction = createRoute({
       content: {
         "application/json": {
           schema: z.object({
-            server_id: z.string().regex(/^\d{17,20}$/, "must be a Discord snowflake (17-20 digits)"),
+            server_id: snowflake,
             sync_days: z.number().int().min(1).max(3650).optional().openapi({ description: "days of history; default: the plan's window" }),
             fetch_reactions: z.boolean().default(true),
             full: z.boolean().default(false).openapi({ description: "deep re-scan: walk every channel to the window start (finds deletions of old messages)" }),
@@ -73,9 +70,8 @@ export const startExtraction = createRoute({
   },
   responses: {
     202: { description: "Sync queued", content: { "application/json": { schema: JobBody } } },
-    400: errors[400],
-    402: { description: "Over a plan limit", content: { "application/json": { schema: errorSchema } } },
-    409: { description: "No bot connected, or a sync of this server is already running (details.job_id)", content: { "application/json": { schema: errorSchema } } },
+    ...errorResponses(400, 402),
+    409: { ...errorResponses(409)[409], description: "No bot connected, or a sync of this server is already running (details.job_id)" },
   },
 });
 
@@ -98,8 +94,8 @@ export const extractionHistory = createRoute({
   summary: "The tenant's sync jobs, newest first",
   request: {
     query: z.object({
-      limit: z.coerce.number().int().min(1).max(100).default(20),
-      before: z.string().datetime({ offset: true }).optional().openapi({ description: "next_before of the previous page" }),
+      limit: pageLimit(100, 20),
+      before: instant.optional().openapi({ description: "next_before of the previous page" }),
     }),
   },
   responses: {
@@ -107,7 +103,7 @@ export const extractionHistory = createRoute({
       description: "One page of jobs",
       content: { "application/json": { schema: z.object({ jobs: z.array(JobSummarySchema), next_before: z.string().nullable() }) } },
     },
-    400: errors[400],
+    ...errorResponses(400),
   },
 });
 
@@ -120,6 +116,6 @@ export const cancelExtraction = createRoute({
   responses: {
     200: { description: "Cancelled", content: { "application/json": { schema: JobBody } } },
     ...errors,
-    409: { description: "The job already ended", content: { "application/json": { schema: errorSchema } } },
+    409: { ...errorResponses(409)[409], description: "The job already ended" },
   },
 });

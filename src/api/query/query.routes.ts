@@ -1,9 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_SQL_CHARS } from "../../analytics/sql-guard";
-import { errorSchema } from "../../lib/openapi";
+import { errorResponses, text } from "../schemas";
 
-const errors = (codes: number[]) =>
-  Object.fromEntries(codes.map((c) => [c, { description: "Error", content: { "application/json": { schema: errorSchema } } }]));
 
 export const ExecuteBody = z.object({
   sql: z
@@ -13,7 +11,7 @@ export const ExecuteBody = z.object({
     .openapi({ description: "One SELECT or WITH ... SELECT over the tables of GET /api/query/tables", example: "SELECT count(*) FROM messages" }),
   format: z.enum(["json", "csv"]).default("json"),
   params: z
-    .array(z.union([z.string().max(10_000), z.number(), z.boolean(), z.null()]))
+    .array(z.union([text(10_000), z.number(), z.boolean(), z.null()]))
     .max(100, "at most 100 params")
     .default([])
     .openapi({ description: "Values for $1, $2 ... in sql" }),
@@ -43,7 +41,7 @@ export const execute = createRoute({
       description: "Result",
       content: { "application/json": { schema: QueryResultSchema }, "text/csv": { schema: z.string() } },
     },
-    ...errors([400, 429]),
+    ...errorResponses(400, 429),
   },
 });
 

@@ -1,30 +1,20 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { isTimeZone } from "../../analytics/settings";
-import { errorSchema } from "../../lib/openapi";
+import { checkDayRange, dayRangeFields, errorResponses, pageOffset, queryBool, queryInt, snowflake, snowflakeList } from "../schemas";
 
-const snowflake = z.string().regex(/^[0-9]{1,20}$/, "must be a Discord snowflake (digits)");
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD").refine((s) => !Number.isNaN(Date.parse(s)), "is not a valid date");
 export const timeZone = z.string().max(64).refine(isTimeZone, "must be an IANA time zone such as Europe/Paris or UTC");
-const bool = z.enum(["true", "false"]).transform((v) => v === "true");
 
 export const ReportQuery = z.object({
   server_id: snowflake.openapi({ description: "The Discord server (required)" }),
-  channels: z
-    .string()
-    .regex(/^[0-9]{1,20}(,[0-9]{1,20})*$/, "must be comma-separated channel ids")
-    .transform((s) => s.split(","))
-    .optional()
-    .openapi({ description: "Comma-separated channel ids; their threads are included" }),
-  from: day.optional().openapi({ description: "First day, inclusive (UTC days; in the time zone for daily and heatmap)" }),
-  to: day.optional().openapi({ description: "Last day, inclusive" }),
-  include_bots: bool.optional().openapi({ description: "Count bots and webhooks (left out by default)" }),
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  channels: snowflakeList.optional().openapi({ description: "Comma-separated channel ids; their threads are included" }),
+  from: dayRangeFields.from.openapi({ description: "First day, inclusive (UTC days; in the time zone for daily and heatmap)" }),
+  to: dayRangeFields.to.openapi({ description: "Last day, inclusive" }),
+  include_bots: queryBool.optional().openapi({ description: "Count bots and webhooks (left out by default)" }),
+  limit: queryInt(1, 1000).optional(),
   tz: timeZone.optional().openapi({ description: "IANA time zone of days and hours (daily, heatmap); default: the tenant's setting" }),
 });
 
-const errors = Object.fromEntries(
-  [400, 404].map((c) => [c, { description: "Error", content: { "application/json": { schema: errorSchema } } }]),
-);
+const errors = errorResponses(400, 404);
 
 const ReportBody = z.object({ report: z.string(), server_id: z.string(), source: z.enum(["precomputed", "base"]), data: z.unknown() }).openapi("Report");
 
@@ -34,7 +24,7 @@ function reportRoute<P extends string>(path: P, summary: string, extra: z.ZodRaw
     path,
     tags: ["Reports"],
     summary,
-    request: { query: ReportQuery.extend(extra), ...(params ? { params } : {}) },
+    request: { query: ReportQuery.extend(extra).superRefine(checkDayRange), ...(params ? { params } : {}) },
     responses: { 200: { description: "Report", content: { "application/json": { schema: ReportBody } } }, ...errors },
   });
 }
@@ -42,7 +32,7 @@ function reportRoute<P extends string>(path: P, summary: string, extra: z.ZodRaw
 export const interactions = reportRoute("/api/reports/interactions", "Who replies to / reacts to / mentions whom: top pairs", {
   kind: z.enum(["reply", "reaction", "mention"]).default("reply"),
 });
-const perMonth = z.coerce.number().int().min(1).max(1_000_000);
+const perMonth = queryInt(1, 1_000_000);
 export const activityLevels = reportRoute(
   "/api/reports/activity-levels",
   "Power users, active, casual and lurkers. Lurker: no message in the window; thresholds are messages per 30 days, scaled to the window",
@@ -57,16 +47,16 @@ export const reactions = reportRoute("/api/reports/reactions", "Top reaction giv
 export const channels = reportRoute("/api/reports/channels", "Per channel and thread: messages, active users, replies, reply rate");
 export const responseTime = reportRoute("/api/reports/response-time", "Median time to first reply; conversation starters versus responders");
 export const retention = reportRoute("/api/reports/retention", "Weekly cohorts (joined or first posted) and how many still post in the weeks after", {
-  weeks: z.coerce.number().int().min(1).max(52).default(8),
+  weeks: queryInt(1, 52).default(8),
 });
 export const members = reportRoute("/api/reports/members", "Per-member summary: messages, replies and reactions given/received, activity level", {
   sort: z.enum(["messages", "replies_given", "replies_received", "reactions_given", "reactions_received"]).default("messages"),
-  offset: z.coerce.number().int().min(0).default(0),
+  offset: pageOffset,
   level: z.enum(["power_user", "active", "casual", "lurker"]).optional().openapi({ description: "Only members of this activity level" }),
 });
 export const member = reportRoute(
   "/api/reports/members/{user_id}",
   "One member: totals, daily activity and closest contacts",
   {},
-  z.object({ user_id: snowflake }),
+  z.object({ user_id: snowflake.openapi({ param: { name: "user_id", in: "path" } }) }),
 );
