@@ -9,7 +9,8 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmbedded } from "../../scripts/lib/embedded";
 import { startSimulatorServer } from "../../scripts/lib/simulator-server";
-import { withTenant, type PoolLike } from "../../src/db/client";
+import { readTenantKey } from "../../scripts/lib/tenant-key";
+import { withTenant, withTenantKey, type PoolLike } from "../../src/db/client";
 import { MEMBERS_INTENT_OFF, MESSAGE_CONTENT_OFF, TOKEN_REJECTED } from "../../src/cli/discord-errors";
 import { freshServerDatabase, npmRun, ROOT, tempDir, type RunResult } from "./helpers";
 
@@ -95,7 +96,8 @@ async function asLocalTenant<T>(fn: (tx: { query: PoolLike["query"] }) => Promis
   const embedded = db ? undefined : await startEmbedded({ dataDir: join(dataDir, "pglite"), owner: { role: "cli", command: "cli.test" } });
   const pool = new pg.Pool(db ? { connectionString: db.url, max: 1 } : { host: "127.0.0.1", port: embedded!.port, user: "discord_sql_app", database: "postgres", max: 1 });
   try {
-    return await withTenant(pool as unknown as PoolLike, "local", (tx) => fn(tx));
+    const key = embedded ? embedded.tenantContextKey : await readTenantKey(pool);
+    return await withTenant(withTenantKey(pool as unknown as PoolLike, key), "local", (tx) => fn(tx));
   } finally {
     await pool.end();
     await embedded?.close();
@@ -236,7 +238,9 @@ describe("discord-sql on a simulated server", () => {
     expect(rows[0]).toEqual(["id", "content"]);
     expect(rows.slice(1).map((r) => r[0])).toEqual(ids);
     const byId = new Map(exp.messages.map((m: any) => [m.id, m.content]));
-    for (const r of rows.slice(1)) expect(r[1]).toBe(byId.get(r[0])); // commas, quotes, newlines survive
+    // Commas, quotes, newlines survive; a cell a spreadsheet would run as a formula gets a leading '.
+    const asCsvText = (c: string) => (/^[=+\-@\t\r]/.test(c) ? `'${c}` : c);
+    for (const r of rows.slice(1)) expect(r[1]).toBe(asCsvText(byId.get(r[0]) as string));
     expect(JSON.parse(json.stdout)).toEqual([{ name: main.summary.guilds[0].name }]);
     expect(JSON.parse(fromFile.stdout)).toEqual([{ n: ids.length, d: ids.length }]);
     expect(bad.code).toBe(1);

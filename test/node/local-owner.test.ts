@@ -9,7 +9,8 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acquireDataLock, FolderBusy, lockPath } from "../../scripts/lib/data-lock";
 import { startSimulatorServer } from "../../scripts/lib/simulator-server";
-import { withTenant, type PoolLike } from "../../src/db/client";
+import { tenantKeyPath } from "../../scripts/lib/embedded";
+import { withTenant, withTenantKey, type PoolLike } from "../../src/db/client";
 import { freshServerDatabase, ROOT, tempDir, type RunResult } from "./helpers";
 
 let sim: Awaited<ReturnType<typeof startSimulatorServer>>;
@@ -74,10 +75,12 @@ function exited(child: ChildProcess): Promise<number | null> {
 }
 
 /** Counts in the local tenant, through the owner's socket (as the Worker reaches it). */
-async function counts(port: number): Promise<{ messages: number; jobs: { status: string; trigger: string }[] }> {
+async function counts(port: number, pgliteDir: string): Promise<{ messages: number; jobs: { status: string; trigger: string }[] }> {
   const pool = new pg.Pool({ host: "127.0.0.1", port, user: "discord_sql_app", database: "postgres", max: 1 });
+  // The app role cannot read the key; the owner leaves it beside its folder (as for the CLI).
+  const key = readFileSync(tenantKeyPath(pgliteDir), "utf8").trim();
   try {
-    return await withTenant(pool as unknown as PoolLike, "local", async (tx) => ({
+    return await withTenant(withTenantKey(pool as unknown as PoolLike, key), "local", async (tx) => ({
       messages: Number((await tx.query<{ n: string }>("SELECT count(*) AS n FROM messages WHERE server_id = $1::bigint", [guildId])).rows[0].n),
       jobs: (await tx.query<{ status: string; trigger: string }>("SELECT status, trigger FROM sync_jobs WHERE server_id = $1::bigint ORDER BY created_at", [guildId])).rows,
     }));
@@ -103,7 +106,7 @@ describe("embedded data folder: one owner, the CLI beside a running npm start", 
       expect(sync.code, sync.stderr).toBe(0);
       expect(sync.stderr).toContain(`through \`npm start\`, pid ${owner.child.pid}`);
       expect(query.code, query.stderr).toBe(0);
-      const after = await counts(owner.port);
+      const after = await counts(owner.port, pgliteDir);
       expect(after.messages).toBe(expectedMessages);
       // The job the dashboard lists has ended (not "running" forever).
       expect(after.jobs).toEqual([{ status: "succeeded", trigger: "cli" }]);
@@ -116,14 +119,14 @@ describe("embedded data folder: one owner, the CLI beside a running npm start", 
       const forced = await cli(["query", "--allow-writes", "DELETE FROM messages"], env);
       expect(forced.code).not.toBe(0);
       expect(forced.stderr).toContain("--allow-writes is only for your own database");
-      expect((await counts(owner.port)).messages).toBe(expectedMessages);
+      expect((await counts(owner.port, pgliteDir)).messages).toBe(expectedMessages);
 
       // Stop (SIGTERM) and start again: the lock is released, every row is there.
       owner.child.kill("SIGTERM");
       expect(await exited(owner.child)).toBe(0);
       expect(existsSync(lockPath(pgliteDir))).toBe(false);
       owner = await startOwner(dataDir);
-      expect((await counts(owner.port)).messages).toBe(expectedMessages);
+      expect((await counts(owner.port, pgliteDir)).messages).toBe(expectedMessages);
 
       // A crash: SIGKILL leaves the lock behind, naming a dead pid. The next start takes it over.
       const killedPid = owner.child.pid;
@@ -132,7 +135,7 @@ describe("embedded data folder: one owner, the CLI beside a running npm start", 
       expect(JSON.parse(readFileSync(lockPath(pgliteDir), "utf8")).pid).toBe(killedPid);
       owner = await startOwner(dataDir);
       expect(owner.output()).toContain(`stale lock of pid ${killedPid} taken over`);
-      expect((await counts(owner.port)).messages).toBe(expectedMessages);
+      expect((await counts(owner.port, pgliteDir)).messages).toBe(expectedMessages);
       // And the CLI works beside it again.
       const again = await cli(["query", "--json", `SELECT count(*)::int AS n FROM messages WHERE server_id = ${guildId}`], env);
       expect(again.code, again.stderr).toBe(0);
