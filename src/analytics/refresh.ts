@@ -116,7 +116,7 @@ export async function refreshAllDue(
 ): Promise<{ refreshed: RefreshResult[]; failed: { tenantId: string; serverId: string; error: string }[] }> {
   const limit = opts.limit ?? 20;
   const deadline = Date.now() + (opts.budgetMs ?? 60_000);
-  // In a read-only transaction (systemRead): on the embedded PGlite a bare parameterised query
+  // In a transaction of its own (systemRead): on the embedded PGlite a bare parameterised query
   // could interleave with another client's in its one shared session.
   const due = await systemRead<{ tenant_id: string; server_id: string }>(
     pool,

@@ -216,6 +216,43 @@ describe("the signed tenant context", () => {
     });
   }
 
+  it("keeps the cross-tenant system helpers out of tenant SQL: refused in its read-only transaction, even as the app role", async () => {
+    const helpers = [
+      "SELECT count(*) FROM discord_sql_sync_candidates()",
+      "SELECT count(*) FROM discord_sql_stalled_jobs(now())",
+      "SELECT count(*) FROM discord_sql_analytics_due(100)",
+      "SELECT discord_sql_tenant_for_stripe('cus_x', 'sub_x')",
+      "SELECT count(*) FROM discord_sql_sealed_tokens()",
+      "SELECT count(*) FROM discord_sql_sync_candidates_unchecked()",
+    ];
+    const errors = await withTenant(
+      pool,
+      A,
+      async (tx) => {
+        // What tenant SQL can become where set_config is PUBLIC: the login (app) role.
+        await tx.query("SET LOCAL ROLE discord_sql_app");
+        const out: string[] = [];
+        for (const sql of helpers) {
+          await tx.query("SAVEPOINT h");
+          try {
+            await tx.query(sql);
+            out.push(`ran: ${sql}`);
+          } catch (err) {
+            out.push((err as Error).message);
+          }
+          await tx.query("ROLLBACK TO SAVEPOINT h");
+        }
+        return out;
+      },
+      { readOnly: true },
+    );
+    for (const [i, e] of errors.entries()) expect(e, helpers[i]).toMatch(/read-only transactions|permission denied/);
+    // The system path (systemRead, read-write, no tenant) still reaches them.
+    const { systemRead } = await import("../../src/accounts/system");
+    const due = await systemRead<{ n: string }>(pool, "SELECT count(*) AS n FROM discord_sql_analytics_due(10)");
+    expect(Number(due[0].n)).toBeGreaterThanOrEqual(0);
+  });
+
   it("holds for writes: a forged identity cannot insert, update or delete the victim's rows", async () => {
     for (const role of ["discord_sql_query", "discord_sql_app"] as const) {
       const o = await withTenant(pool, A, async (tx) => {
