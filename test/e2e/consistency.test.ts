@@ -20,11 +20,14 @@ beforeAll(async () => {
   const json = { "Content-Type": "application/json" };
   await api("/api/bot/connect", { method: "POST", headers: json, body: JSON.stringify({ token: world.token }) });
   const { job } = await api("/api/extraction/start", { method: "POST", headers: json, body: JSON.stringify({ server_id: guildId, sync_days: 30, fetch_reactions: true }) });
-  for (let i = 0; i < 400; i++) {
+  let ended: any;
+  for (let i = 0; i < 400 && !ended; i++) {
     const s = await api(`/api/extraction/status/${job.id}`);
-    if (["succeeded", "partially_succeeded", "failed", "cancelled"].includes(s.job.state)) break;
-    await new Promise((r) => setTimeout(r, 500));
+    if (["succeeded", "partially_succeeded", "failed", "cancelled"].includes(s.job.state)) ended = s.job;
+    else await new Promise((r) => setTimeout(r, 500));
   }
+  // Everything below compares numbers of this sync: it must have ended well.
+  expect(ended?.state, JSON.stringify({ state: ended?.state, error: ended?.error, errors: ended?.errors, warnings: ended?.warnings })).toBe("succeeded");
   // Thresholds low enough for this small server to have every level.
   await api("/api/settings/analytics", { method: "PUT", headers: json, body: JSON.stringify({ thresholds: { power: 150, active: 40 }, time_zone: "UTC" }) });
   browser = await launch();
