@@ -1,5 +1,6 @@
 // Typed calls to the discord-sql API; shapes follow the route schemas in src/api/*/*.routes.ts
 // (bot, extraction, query, billing). Reports are in ./reports.ts.
+import type { ChannelProgress, JobState, JobView } from "../../../src/extraction/job";
 import { api } from "./api";
 
 export interface Guild {
@@ -21,41 +22,13 @@ export interface BotStatus {
   checked_at?: string;
 }
 
-export type JobState = "queued" | "running" | "cancelling" | "cancelled" | "succeeded" | "partially_succeeded" | "failed";
+
+// The job's shapes are the server's own (src/extraction/job.ts), imported type-only.
+export type { JobState };
 export const TERMINAL: JobState[] = ["cancelled", "succeeded", "partially_succeeded", "failed"];
-
-export interface JobChannel {
-  channel_id: string;
-  name?: string | null;
-  status: "pending" | "running" | "done" | "skipped" | "failed";
-  pages: number;
-  messages: number;
-  error: string | null;
-}
-
-export interface Job {
-  id: string;
-  server_id: string;
-  state: JobState;
-  trigger: string;
-  sync_days: number | null;
-  window_start: string | null;
-  fetch_reactions: boolean;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  error: string | null;
-  /** Rows written per table. */
-  counts: Record<string, number>;
-  pages: { done: number; failed: number; outstanding: number };
-  requests: number;
-  rate: { pages_per_second: number; requests_per_second: number };
-  estimated_seconds_left: number | null;
-  /** Only on the full job (status/start/cancel), not in the history list. */
-  warnings?: string[];
-  errors?: string[];
-  channels?: JobChannel[];
-}
+export type JobChannel = ChannelProgress;
+/** The job as the API returns it; the history list leaves out warnings, errors and channels. */
+export type Job = Omit<JobView, "warnings" | "errors" | "channels"> & Partial<Pick<JobView, "warnings" | "errors" | "channels">>;
 
 /** 0..1: pages done over pages known; a finished job is complete whatever its page count. */
 export function jobProgress(job: Job): number {
