@@ -83,8 +83,10 @@ describe("reports against the simulator's known answers", () => {
     // Receivers (same pass as givers) against the reactions table itself.
     const received = await runTenantQuery(
       pool, tenant,
-      `SELECT message_author_id::text, count(*)::int FROM reactions WHERE message_author_id <> user_id
-       GROUP BY 1 ORDER BY 2 DESC, message_author_id LIMIT 5`,
+      // Ties by the numeric id, as the report orders them (an output column named message_author_id
+      // would make ORDER BY sort the ::text form instead).
+      `SELECT message_author_id::text AS receiver, count(*)::int FROM reactions WHERE message_author_id <> user_id
+       GROUP BY message_author_id ORDER BY 2 DESC, message_author_id LIMIT 5`,
     );
     expect(received.rows.length).toBeGreaterThan(0);
     expect(r.data.receivers.map((x) => [x.user_id, x.count])).toEqual(received.rows);
