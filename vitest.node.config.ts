@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { defineConfig, type Plugin } from "vitest/config";
 
 // `import wasm from "....wasm"` gives a compiled WebAssembly.Module, as wrangler's CompiledWasm rule
-// does in the Worker and scripts/lib/wasm-hooks.mjs does for the CLI: the CLI modules these tests
+// does in the Worker and src/node/wasm-hooks.mjs does for the CLI: the CLI modules these tests
 // import run the Worker's own SQL guard (libpg-query).
 const compiledWasm: Plugin = {
   name: "compiled-wasm",

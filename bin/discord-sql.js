@@ -18,7 +18,7 @@ if (!existsSync(tsx)) {
 }
 
 // wasm-register: `.wasm` imports as compiled modules, so `query` runs the Worker's own SQL guard.
-const wasm = join(root, "scripts", "lib", "wasm-register.mjs");
+const wasm = join(root, "src", "node", "wasm-register.mjs");
 const child = spawn(node, ["--import", pathToFileURL(wasm).href, "--import", pathToFileURL(tsx).href, join(root, "src", "cli", "main.ts"), ...process.argv.slice(2)], {
   stdio: "inherit",
   env: process.env,

@@ -13,11 +13,11 @@
 // Databases discord_sql_bench (big + small tenants) and discord_sql_bench_small (small tenant only)
 // are created on first run and reused afterwards (--fresh regenerates). Data is generated with SQL.
 import pg from "pg";
-import { migrate } from "./lib/migrate";
+import { migrate } from "../src/node/migrate";
 import { refreshAnalytics } from "../src/analytics/refresh";
 import * as reports from "../src/analytics/reports";
 import { withTenant, withTenantKey, type PoolLike } from "../src/db/client";
-import { readTenantKey } from "./lib/tenant-key";
+import { readTenantKey } from "../src/node/tenant-key";
 
 const ADMIN = process.env.BENCH_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const args = process.argv.slice(2);

@@ -15,7 +15,7 @@ import type { PoolLike, PooledClient } from "../src/db/client";
 import { refreshAnalytics } from "../src/analytics/refresh";
 import { runExtraction, type ExtractionStats } from "../src/extraction/run";
 import { storedMessages, type World } from "../src/simulator/index";
-import { OneLineError, runMain } from "./lib/database";
+import { OneLineError, runMain } from "../src/node/database";
 import { startSimulatorServer } from "./lib/simulator-server";
 import { openNodePool } from "./simulate";
 

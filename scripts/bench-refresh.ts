@@ -11,7 +11,7 @@
 // reactions on old messages spread over the history -> incremental refresh -> full refresh again
 // (the baseline the ratios use). Ingestion: the same pages written with the triggers on and off.
 import pg from "pg";
-import { migrate } from "./lib/migrate";
+import { migrate } from "../src/node/migrate";
 import { refreshAnalytics, type RefreshProgress, type RefreshResult } from "../src/analytics/refresh";
 import { withTenant, type PoolLike } from "../src/db/client";
 import { writeRows } from "../src/db/writers";

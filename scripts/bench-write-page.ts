@@ -7,7 +7,7 @@ import { ensureTenant } from "../src/accounts/tenants";
 import { withTenant, type TenantTx } from "../src/db/client";
 import { writeRows } from "../src/db/writers";
 import { mapMessages } from "../src/extraction/map";
-import { runMain } from "./lib/database";
+import { runMain } from "../src/node/database";
 import { openNodePool } from "./simulate";
 
 const G = "1000000000000000001";

@@ -5,12 +5,12 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { startBridge } from "./lib/bridge";
-import { connectUrl, DEFAULT_DATA_DIR, embeddedDataDir, OneLineError, runMain } from "./lib/database";
-import { FolderBusy } from "./lib/data-lock";
-import { startEmbedded } from "./lib/embedded";
-import { tenantKeyFor } from "./lib/tenant-key";
-import { migrate } from "./lib/migrate";
+import { startBridge } from "../src/node/bridge";
+import { connectUrl, DEFAULT_DATA_DIR, embeddedDataDir, OneLineError, runMain } from "../src/node/database";
+import { FolderBusy } from "../src/node/data-lock";
+import { startEmbedded } from "../src/node/embedded";
+import { tenantKeyFor } from "../src/node/tenant-key";
+import { migrate } from "../src/node/migrate";
 import { startSimulatorServer } from "./lib/simulator-server";
 
 const PORT = Number(process.env.PORT ?? 8787);

@@ -1,10 +1,10 @@
 // npm run db:migrate: applies migrations/ to DATABASE_URL, or to the embedded database when unset.
-import { FolderBusy } from "./lib/data-lock";
-import { connectUrl, embeddedDataDir, OneLineError, runMain } from "./lib/database";
+import { FolderBusy } from "../src/node/data-lock";
+import { connectUrl, embeddedDataDir, OneLineError, runMain } from "../src/node/database";
 import { writeFileSync } from "node:fs";
-import { startEmbedded, tenantKeyPath } from "./lib/embedded";
-import { migrate, type SqlSession } from "./lib/migrate";
-import { installTenantKey } from "./lib/tenant-key";
+import { startEmbedded, tenantKeyPath } from "../src/node/embedded";
+import { migrate, type SqlSession } from "../src/node/migrate";
+import { installTenantKey } from "../src/node/tenant-key";
 
 /** TENANT_CONTEXT_KEY in the environment: install it (the Worker's secret must be the same key). */
 async function installKeyFromEnv(db: SqlSession): Promise<void> {

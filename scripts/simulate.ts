@@ -7,11 +7,11 @@ import { pathToFileURL } from "node:url";
 import pg from "pg";
 import type { PoolLike } from "../src/db/client";
 import { withTenant, withTenantKey } from "../src/db/client";
-import { tenantKeyFor } from "./lib/tenant-key";
+import { tenantKeyFor } from "../src/node/tenant-key";
 import { runExtraction } from "../src/extraction/run";
 import { parseSimulatorArgs } from "../src/simulator/index";
-import { DEFAULT_DATA_DIR, OneLineError, connectUrl, runMain } from "./lib/database";
-import { startEmbedded } from "./lib/embedded";
+import { DEFAULT_DATA_DIR, OneLineError, connectUrl, runMain } from "../src/node/database";
+import { startEmbedded } from "../src/node/embedded";
 import { startSimulatorServer } from "./lib/simulator-server";
 
 const TABLES = ["servers", "channels", "users", "server_members", "messages", "message_mentions", "emojis", "reactions", "message_reaction_counts"] as const;

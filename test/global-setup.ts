@@ -1,10 +1,10 @@
 // Runs in Node before the workerd tests: starts what they talk to over loopback.
 import pg from "pg";
 import type { TestProject } from "vitest/node";
-import { startBridge } from "../scripts/lib/bridge";
-import { startEmbedded } from "../scripts/lib/embedded";
-import { migrate } from "../scripts/lib/migrate";
-import { readTenantKey } from "../scripts/lib/tenant-key";
+import { startBridge } from "../src/node/bridge";
+import { startEmbedded } from "../src/node/embedded";
+import { migrate } from "../src/node/migrate";
+import { readTenantKey } from "../src/node/tenant-key";
 import { grantAsOnNeon } from "./neon-state";
 import { startSimulatorServer } from "../scripts/lib/simulator-server";
 import { startStripeStandin } from "../scripts/lib/stripe-standin";

@@ -1,6 +1,6 @@
 // Command-line parsing: pure. Flags override environment variables (settings.ts); unknown flags and
 // missing values are one clear line each.
-import { OneLineError } from "../../scripts/lib/database";
+import { OneLineError } from "../node/database";
 import { DAY_RULE, isDay, isSnowflake, SNOWFLAKE_RULE } from "../api/schemas";
 
 export interface FlagSpec {

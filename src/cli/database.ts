@@ -1,12 +1,12 @@
 // The CLI's database: DATABASE_URL when set, else the embedded PGlite under .data/ (the same one
 // `npm start` uses, so both see the same data). Either way a pg Pool the shared code can use.
 import pg from "pg";
-import { FolderBusy, liveOwner, type LockOwner } from "../../scripts/lib/data-lock";
-import { connectUrl, embeddedDataDir, OneLineError } from "../../scripts/lib/database";
-import { startEmbedded, tenantKeyPath, type EmbeddedDb } from "../../scripts/lib/embedded";
-import { migrate, readMigrations } from "../../scripts/lib/migrate";
+import { FolderBusy, liveOwner, type LockOwner } from "../node/data-lock";
+import { connectUrl, embeddedDataDir, OneLineError } from "../node/database";
+import { startEmbedded, tenantKeyPath, type EmbeddedDb } from "../node/embedded";
+import { migrate, readMigrations } from "../node/migrate";
 import { withTenantKey, type PoolLike } from "../db/client";
-import { tenantKeyFor } from "../../scripts/lib/tenant-key";
+import { tenantKeyFor } from "../node/tenant-key";
 import { readFileSync } from "node:fs";
 
 export interface CliDatabase {
@@ -34,7 +34,7 @@ export async function openDatabase(url: string | undefined, opts: { migrateIfNee
     pool.on("error", () => {}); // an idle client's socket error: the next query reports it
     return { pool: withTenantKey(pool as unknown as PoolLike, key), where: `DATABASE_URL (${new URL(url).hostname})`, kind: "url", close: () => pool.end() };
   }
-  // The embedded default has one owner at a time (scripts/lib/data-lock.ts). A running `npm start`
+  // The embedded default has one owner at a time (src/node/data-lock.ts). A running `npm start`
   // serves it on a local socket: use the database through it (its socket server keeps each
   // connection's transaction whole). Another CLI command owns it only briefly: say so and stop.
   const dir = embeddedDataDir();
@@ -100,7 +100,7 @@ async function throughOwner(dir: string, first: LockOwner): Promise<CliDatabase>
     await pool.end().catch(() => {});
     throw new OneLineError(`cannot reach the database of \`npm start\` (pid ${owner.pid}) on 127.0.0.1:${owner.port}: ${(err as Error).message} (restart npm start)`);
   }
-  // The owner left its key beside the folder (scripts/lib/embedded.ts); this role cannot read it.
+  // The owner left its key beside the folder (src/node/embedded.ts); this role cannot read it.
   const key = process.env.TENANT_CONTEXT_KEY?.trim() || readFileSync(tenantKeyPath(dir), "utf8").trim();
   return {
     pool: withTenantKey(pool as unknown as PoolLike, key),

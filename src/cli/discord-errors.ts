@@ -1,5 +1,5 @@
 // Discord failures a newcomer meets, as one line each with the fix. Anything else is rethrown.
-import { OneLineError } from "../../scripts/lib/database";
+import { OneLineError } from "../node/database";
 import { DiscordAuthError, DiscordError, DiscordForbiddenError, DiscordNotFoundError } from "../discord";
 
 export const TOKEN_REJECTED =

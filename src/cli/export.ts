@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parquetWriteBuffer } from "hyparquet-writer";
-import { OneLineError } from "../../scripts/lib/database";
+import { OneLineError } from "../node/database";
 import { withTenant, type PoolLike } from "../db/client";
 import { guildIdArg, parseArgs } from "./args";
 import { openDatabase } from "./database";

@@ -1,6 +1,6 @@
 // `discord-sql guilds`: the servers the bot is in and what it may read there, so permissions and
 // intents can be fixed before a long sync.
-import { OneLineError } from "../../scripts/lib/database";
+import { OneLineError } from "../node/database";
 import { channelAccess, DiscordClient, DiscordForbiddenError } from "../discord";
 import { parseArgs } from "./args";
 import { explainDiscordError } from "./discord-errors";

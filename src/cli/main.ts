@@ -1,7 +1,7 @@
 // discord-sql command line (bin/discord-sql.js runs this through tsx). Node only.
 import { appendFileSync, mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { DEFAULT_DATA_DIR, OneLineError } from "../../scripts/lib/database";
+import { DEFAULT_DATA_DIR, OneLineError } from "../node/database";
 import { EXPORT_HELP, exportCommand } from "./export";
 import { GUILDS_HELP, guildsCommand } from "./guilds";
 import { QUERY_HELP, queryCommand } from "./query";

@@ -4,7 +4,7 @@
 // `--allow-writes` runs the SQL as given, as the role of the owner's own DATABASE_URL; never on the
 // embedded default, whose tables only syncs write.
 import { readFileSync } from "node:fs";
-import { OneLineError } from "../../scripts/lib/database";
+import { OneLineError } from "../node/database";
 import { ensureTenant } from "../accounts/tenants";
 import { runTenantQuery } from "../analytics/query-runner";
 import { withTenant, type PoolLike, type QueryResultLike } from "../db/client";

@@ -1,5 +1,5 @@
 // `discord-sql report NAME`: the product's built-in reports (src/analytics/reports.ts) as tables.
-import { OneLineError } from "../../scripts/lib/database";
+import { OneLineError } from "../node/database";
 import * as reports from "../analytics/reports";
 import type { ReportFilters } from "../analytics/reports";
 import { withTenant, type PoolLike } from "../db/client";

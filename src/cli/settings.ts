@@ -1,6 +1,6 @@
 // The CLI's configuration: the original product's variables (DISCORD_BOT_TOKEN, DATABASE_URL,
 // SYNC_DAYS, FETCH_REACTIONS) plus DISCORD_API_BASE. Flags override them (see commands).
-import { OneLineError } from "../../scripts/lib/database";
+import { OneLineError } from "../node/database";
 import { boolArg, daysArg } from "./args";
 
 /** The one tenant of a self-hosted install: the dashboard's local mode uses the same id. */

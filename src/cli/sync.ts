@@ -1,6 +1,6 @@
 // `discord-sql sync --guild ID`: the same runExtraction the product uses, in this process, with
 // progress on stderr, Ctrl+C = stop after the pages in flight (the next run resumes), a summary table.
-import { OneLineError } from "../../scripts/lib/database";
+import { OneLineError } from "../node/database";
 import { refreshAnalytics } from "../analytics/refresh";
 import { withTenant, type PoolLike } from "../db/client";
 import { DiscordClient } from "../discord";

@@ -58,7 +58,7 @@ export function openPool(config: Config): PoolLike {
     throw new ApiError(500, "misconfigured", "server misconfigured: DATABASE_URL is not set");
   }
   if (config.DB_WS_PROXY) {
-    // Local development: plain PostgreSQL or PGlite behind scripts/lib/bridge.ts, no TLS.
+    // Local development: plain PostgreSQL or PGlite behind src/node/bridge.ts, no TLS.
     const proxy = config.DB_WS_PROXY;
     neonConfig.wsProxy = (host, port) => `${proxy}/v1?address=${host}:${port}`;
     neonConfig.useSecureWebSocket = false;

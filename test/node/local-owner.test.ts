@@ -7,9 +7,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { acquireDataLock, FolderBusy, lockPath } from "../../scripts/lib/data-lock";
+import { acquireDataLock, FolderBusy, lockPath } from "../../src/node/data-lock";
 import { startSimulatorServer } from "../../scripts/lib/simulator-server";
-import { tenantKeyPath } from "../../scripts/lib/embedded";
+import { tenantKeyPath } from "../../src/node/embedded";
 import { withTenant, withTenantKey, type PoolLike } from "../../src/db/client";
 import { freshServerDatabase, ROOT, tempDir, type RunResult } from "./helpers";
 

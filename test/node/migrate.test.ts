@@ -1,6 +1,6 @@
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { readMigrations } from "../../scripts/lib/migrate";
+import { readMigrations } from "../../src/node/migrate";
 import { freshServerDatabase, npmRun, tempDir } from "./helpers";
 
 const migrationNames = readMigrations().map((m) => m.name);

@@ -4,8 +4,8 @@
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { withTenant, withTenantKey, type PoolLike } from "../../src/db/client";
-import { migrate } from "../../scripts/lib/migrate";
-import { readTenantKey } from "../../scripts/lib/tenant-key";
+import { migrate } from "../../src/node/migrate";
+import { readTenantKey } from "../../src/node/tenant-key";
 import { grantAsOnNeon } from "../neon-state";
 import { freshServerDatabase } from "./helpers";
 

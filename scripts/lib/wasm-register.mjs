@@ -1,4 +1,0 @@
-// `node --import ./scripts/lib/wasm-register.mjs`: registers ./wasm-hooks.mjs (see there).
-import { register } from "node:module";
-
-register("./wasm-hooks.mjs", import.meta.url);
