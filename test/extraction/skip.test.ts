@@ -6,6 +6,9 @@ import type { ExtractionOptions } from "../../src/extraction/run";
 import { diff, freshTenant, startSim, stored, sync, truth, withPool, type Sim } from "./helpers";
 
 const HOUR = 3_600_000;
+// Text channels of 300 messages over 7 days need several pages each, while the default 2-day re-scan
+// window holds about one page of each: with one-page channels both walks would cost the same.
+const SIZE = { messages: 300 };
 
 /** A sync that also counts the message pages it asked Discord for. */
 async function countedSync(sim: Sim, pool: Parameters<typeof sync>[1], tenant: string, extra: Partial<ExtractionOptions> = {}) {
@@ -25,7 +28,7 @@ async function countedSync(sim: Sim, pool: Parameters<typeof sync>[1], tenant: s
 
 describe("incremental sync skip rules", () => {
   it("an unchanged server asks for no message page; edits, deletions and reactions inside the window are seen", { timeout: 240_000 }, async () => {
-    const sim = await startSim();
+    const sim = await startSim(SIZE);
     const tenant = freshTenant();
     await withPool(async (pool) => {
       const first = await countedSync(sim, pool, tenant);
@@ -66,7 +69,7 @@ describe("incremental sync skip rules", () => {
   });
 
   it("a deletion older than the window is left alone by an incremental sync and found by a deep re-scan", { timeout: 240_000 }, async () => {
-    const sim = await startSim();
+    const sim = await startSim(SIZE);
     const tenant = freshTenant();
     await withPool(async (pool) => {
       expect((await sync(sim, pool, tenant)).status).toBe("succeeded");
