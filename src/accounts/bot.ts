@@ -4,7 +4,7 @@ import type { Config } from "../config";
 import { withTenant, type PoolLike, type TenantTx } from "../db/client";
 import { DiscordClient } from "../discord/client";
 import { DiscordAuthError, DiscordError, DiscordForbiddenError } from "../discord/errors";
-import { BotNotConnected, DomainError, InvalidInput, TokenUnreadable, UpstreamUnavailable } from "../errors";
+import { ApiError } from "../errors";
 import { cleanDeep, cleanText } from "../lib/clean-text";
 import { log } from "../lib/log";
 import { open, seal, sealKeys, UnsealError } from "./seal";
@@ -42,14 +42,14 @@ export async function loadBotToken(pool: PoolLike, config: Config, tenantId: str
       [tenantId],
     );
     const row = rows[0];
-    if (!row) throw new BotNotConnected();
+    if (!row) throw new ApiError(409, "bot_not_connected", "no bot connected: POST /api/bot/connect first");
     let token: string;
     try {
       token = await open(keys, { keyId: row.key_id, ciphertext: row.token_ciphertext }, tenantId);
     } catch (err) {
       if (err instanceof UnsealError) {
         log.error("accounts.token_unseal_failed", { tenantId, keyId: row.key_id, message: err.message });
-        throw new TokenUnreadable(`${err.message}; reconnect the bot or restore the key`);
+        throw new ApiError(500, "token_unreadable", `${err.message}; reconnect the bot or restore the key`);
       }
       throw err;
     }
@@ -76,7 +76,7 @@ export async function resealBotToken(pool: PoolLike, config: Config, tenantId: s
     await loadBotToken(pool, config, tenantId);
     return true;
   } catch (err) {
-    if (err instanceof BotNotConnected) return false;
+    if (err instanceof ApiError && err.code === "bot_not_connected") return false;
     throw err;
   }
 }
@@ -174,13 +174,13 @@ async function inspectGuild(discord: DiscordClient, guildId: string, botId: stri
   };
 }
 
-function discordFailure(err: unknown): DomainError {
-  if (err instanceof DomainError) return err;
+function discordFailure(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
   if (err instanceof DiscordAuthError) {
-    return new InvalidInput("Discord rejected this token: invalid or revoked", { field: "token" }, "discord_token_rejected");
+    return new ApiError(400, "discord_token_rejected", "Discord rejected this token: invalid or revoked", { field: "token" });
   }
   const reason = err instanceof Error ? err.message : String(err);
-  return new UpstreamUnavailable("discord_unavailable", `Discord could not be reached to check the token: ${reason}`);
+  return new ApiError(502, "discord_unavailable", `Discord could not be reached to check the token: ${reason}`);
 }
 
 export async function botStatus(pool: PoolLike, tenantId: string): Promise<BotStatus> {

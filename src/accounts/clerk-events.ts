@@ -9,7 +9,7 @@
 // carries a fresh svix-timestamp and would look newer than the user.deleted it predates. The
 // svix-timestamp is only the fallback for an envelope without a time.
 import { withTenant, type PoolLike } from "../db/client";
-import { Unauthenticated } from "../errors";
+import { ApiError } from "../errors";
 import { log } from "../lib/log";
 import { deleteTenantIn, ensureTenantIn, type TenantKind } from "./tenants";
 
@@ -70,9 +70,11 @@ export async function applyClerkDelivery(pool: PoolLike, d: ClerkDelivery): Prom
 }
 
 /** A session for a Clerk user or organization whose deletion was applied: it cannot come back. */
-export class AccountDeleted extends Unauthenticated {
+export class AccountDeleted extends ApiError {
   constructor() {
-    super("this account was deleted: sign up again to start a new one", { headers: { "WWW-Authenticate": 'Bearer realm="discord-sql"' } }, "account_deleted");
+    super(401, "account_deleted", "this account was deleted: sign up again to start a new one", {
+      headers: { "WWW-Authenticate": 'Bearer realm="discord-sql"' },
+    });
   }
 }
 

@@ -2,7 +2,7 @@
 // tenant sees it (with what a downgrade would change), and usage against the plan's limits.
 import { requireSetting, type Config } from "../config";
 import { withTenant, type PoolLike, type TenantTx } from "../db/client";
-import { Conflict, DomainError, UpstreamUnavailable } from "../errors";
+import { ApiError } from "../errors";
 import { readSubscription, storageUsed, STORAGE_MAX_AGE_MS } from "./limits";
 import { effectivePlan, formatBytes, monthStart, nextMonthStart, PLANS, type PaidPlanId, type Plan } from "./plans";
 import { stripeClient } from "./stripe";
@@ -21,7 +21,7 @@ async function ensureCustomer(pool: PoolLike, config: Config, tenantId: string):
         WHERE tenant_id = $1 RETURNING stripe_customer_id AS c`,
       [tenantId, customer.id],
     );
-    if (!rows[0]) throw new Conflict("no_tenant", "tenant not found");
+    if (!rows[0]) throw new ApiError(409, "no_tenant", "tenant not found");
     return rows[0].c;
   });
 }
@@ -29,7 +29,7 @@ async function ensureCustomer(pool: PoolLike, config: Config, tenantId: string):
 /** A local install has nothing to buy: refused before Stripe is touched. */
 function refuseLocal(sub: { plan: string }): void {
   if (sub.plan === "local") {
-    throw new Conflict("local_install", "this is a local install: it has no plans, no limits and no billing (nothing to buy)");
+    throw new ApiError(409, "local_install", "this is a local install: it has no plans, no limits and no billing (nothing to buy)");
   }
 }
 
@@ -38,7 +38,7 @@ export async function createCheckout(pool: PoolLike, config: Config, tenantId: s
   refuseLocal(sub);
   const price = plan === "pro" ? requireSetting(config, "STRIPE_PRICE_PRO") : requireSetting(config, "STRIPE_PRICE_TEAM");
   if (sub.plan === plan && effectivePlan(sub, new Date()).id === plan && sub.stripe_subscription_id) {
-    throw new Conflict("already_subscribed", `already on the ${PLANS[plan].name} plan: change or cancel it in the customer portal (POST /api/billing/portal)`);
+    throw new ApiError(409, "already_subscribed", `already on the ${PLANS[plan].name} plan: change or cancel it in the customer portal (POST /api/billing/portal)`);
   }
   const customer = await ensureCustomer(pool, config, tenantId);
   const session = await stripeCall(() =>
@@ -53,7 +53,7 @@ export async function createCheckout(pool: PoolLike, config: Config, tenantId: s
       cancel_url: `${returnOrigin}/billing?checkout=cancelled`,
     }),
   );
-  if (!session.url) throw new UpstreamUnavailable("stripe_unavailable", "Stripe returned a checkout session without a link");
+  if (!session.url) throw new ApiError(502, "stripe_unavailable", "Stripe returned a checkout session without a link");
   return { url: session.url, id: session.id, plan };
 }
 
@@ -62,7 +62,7 @@ export async function createPortal(pool: PoolLike, config: Config, tenantId: str
   refuseLocal(sub);
   requireSetting(config, "STRIPE_SECRET_KEY");
   if (!sub.stripe_customer_id) {
-    throw new Conflict("no_billing_account", "no billing account yet: subscribe first (POST /api/billing/checkout/pro or /team)");
+    throw new ApiError(409, "no_billing_account", "no billing account yet: subscribe first (POST /api/billing/checkout/pro or /team)");
   }
   const session = await stripeCall(() =>
     stripeClient(config).billingPortal.sessions.create({ customer: sub.stripe_customer_id, return_url: `${returnOrigin}/billing` }),
@@ -75,9 +75,9 @@ async function stripeCall<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof DomainError) throw err;
+    if (err instanceof ApiError) throw err;
     const e = err as { type?: string; message?: string; statusCode?: number };
-    throw new UpstreamUnavailable("stripe_unavailable", `Stripe request failed: ${e.message ?? String(err)}`, {
+    throw new ApiError(502, "stripe_unavailable", `Stripe request failed: ${e.message ?? String(err)}`, {
       details: { stripe_error: e.type ?? "unknown", status: e.statusCode ?? 0 },
     });
   }

@@ -2,7 +2,7 @@
 // subscription row in the request's own transaction, so an upgrade or downgrade applies on the
 // very next request (nothing cached).
 import { withTenant, type PoolLike, type TenantTx } from "../db/client";
-import { PlanLimitExceeded, RateLimited } from "../errors";
+import { ApiError } from "../errors";
 import { tenantTables, quoteIdent } from "../accounts/tenant-tables";
 import { effectivePlan, formatBytes, monthStart, nextMonthStart, PLANS, type Plan, type SubscriptionState } from "./plans";
 
@@ -43,7 +43,7 @@ const upgradeHint = (plan: Plan) =>
       : "Delete synced servers' data or contact support";
 
 /**
- * Throws PlanLimitExceeded (with what limit was hit and how to lift it) when the tenant may not start a
+ * Throws an ApiError (with what limit was hit and how to lift it) when the tenant may not start a
  * sync of `requestedDays` (null = as much history as the plan allows): over the plan's history
  * window or storage.
  */
@@ -51,7 +51,8 @@ export async function checkSyncAllowed(pool: PoolLike, tenantId: string, request
   return withTenant(pool, tenantId, async (tx) => {
     const plan = await currentPlan(tx);
     if (plan.historyDays !== null && requestedDays !== null && requestedDays > plan.historyDays) {
-      throw new PlanLimitExceeded(
+      throw new ApiError(
+        402,
         "plan_limit_history",
         `The ${plan.name} plan syncs at most ${plan.historyDays} days of history (requested ${requestedDays}). ${upgradeHint(plan)}`,
         { field: "sync_days", details: { plan: plan.id, limit_days: plan.historyDays, requested_days: requestedDays } },
@@ -60,7 +61,8 @@ export async function checkSyncAllowed(pool: PoolLike, tenantId: string, request
     if (plan.storageBytes === null) return { syncDays: requestedDays };
     const used = await storageUsed(tx, STORAGE_MAX_AGE_MS);
     if (used.bytes >= plan.storageBytes) {
-      throw new PlanLimitExceeded(
+      throw new ApiError(
+        402,
         "plan_limit_storage",
         `Storage limit reached: ${formatBytes(used.bytes)} used of the ${plan.name} plan's ${formatBytes(plan.storageBytes)}, so no new sync can start. ${upgradeHint(plan)}`,
         { details: { plan: plan.id, used_bytes: used.bytes, limit_bytes: plan.storageBytes, measured_at: used.measuredAt } },
@@ -114,7 +116,7 @@ export async function storageUsed(tx: TenantTx, maxAgeMs: number): Promise<Stora
 
 /**
  * Counts one executed tenant query against the monthly quota, inside the caller's transaction.
- * Throws RateLimited (429, with the reset date) when the plan's quota is used up; the throw rolls the
+ * Throws ApiError 429 (with the reset date) when the plan's quota is used up; the throw rolls the
  * caller's transaction back, so a refused query is not counted.
  * The transaction must still be read-write here: call this before `SET TRANSACTION READ ONLY`
  * (PostgreSQL allows switching to read-only after writes, not back).
@@ -131,7 +133,8 @@ export async function consumeQueryQuota(tx: TenantTx): Promise<void> {
   const used = Number(rows[0].queries);
   if (plan.queriesPerMonth !== null && used > plan.queriesPerMonth) {
     const reset = nextMonthStart(now);
-    throw new RateLimited(
+    throw new ApiError(
+      429,
       "plan_limit_queries",
       `Monthly query quota used up: the ${plan.name} plan allows ${plan.queriesPerMonth} queries a month; the count resets on ${reset.toISOString().slice(0, 10)}. Upgrade to Pro for unlimited queries: POST /api/billing/checkout/pro`,
       {

@@ -8,7 +8,7 @@ import { OneLineError } from "../node/database";
 import { ensureTenant } from "../accounts/tenants";
 import { runTenantQuery } from "../analytics/query-runner";
 import { withTenant, type PoolLike, type QueryResultLike } from "../db/client";
-import { DomainError } from "../errors";
+import { ApiError } from "../errors";
 import { parseArgs } from "./args";
 import { openDatabase } from "./database";
 import { LOCAL_TENANT, readSettings } from "./settings";
@@ -62,7 +62,7 @@ async function guardedQuery(pool: PoolLike, sql: string, format: OutputFormat, i
   try {
     result = await runTenantQuery(pool, LOCAL_TENANT, sql, [], { limits: CLI_LIMITS });
   } catch (err) {
-    if (err instanceof DomainError) {
+    if (err instanceof ApiError) {
       const position = (err.extra?.details as { position?: number } | undefined)?.position;
       const refused = err.code === "query_refused";
       throw new OneLineError(

@@ -13,7 +13,7 @@ import { DatabaseUnavailableError, openPool, type PoolLike } from "../db/client"
 import { DiscordClient, type DiscordClientOptions } from "../discord/client";
 import { DiscordAuthError, DiscordError } from "../discord/errors";
 import type { Env } from "../env";
-import { BotNotConnected, TokenUnreadable } from "../errors";
+import { ApiError } from "../errors";
 import { log } from "../lib/log";
 import { coordinator, CoordinatorRateLimiter, JobStoppedError, type CoordinatorStub } from "./coordinator-client";
 import { DurableLedger, runLedgerTask, type RunPage } from "./ledger";
@@ -134,7 +134,7 @@ async function handleFailure(
       msg.ack();
       return;
     }
-    if (err instanceof BotNotConnected || err instanceof TokenUnreadable) {
+    if (err instanceof ApiError && (err.code === "bot_not_connected" || err.code === "token_unreadable")) {
       // No usable token (disconnected, or sealed with a key no longer configured): retrying cannot help.
       await stub.fail(jobId, err.message);
       msg.ack();

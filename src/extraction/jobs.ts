@@ -7,7 +7,7 @@ import { checkSyncAllowed } from "../billing/limits";
 import { readConfig } from "../config";
 import { openPool, withTenant, type PoolLike } from "../db/client";
 import type { Env } from "../env";
-import { Conflict, NotFound, ServiceUnavailable, SyncAlreadyRunning } from "../errors";
+import { ApiError, notFound } from "../errors";
 import { log } from "../lib/log";
 import { coordinator } from "./coordinator-client";
 
@@ -69,7 +69,9 @@ export async function startSync(env: Env, tenantId: string, opts: StartSyncOptio
       return running.rows[0]?.id ?? "unknown";
     });
     if (inserted !== null) {
-      throw new SyncAlreadyRunning(opts.serverId, inserted);
+      throw new ApiError(409, "sync_already_running", `a sync of server ${opts.serverId} is already running (job ${inserted})`, {
+        details: { job_id: inserted },
+      });
     }
 
     const plan: PlanInput = {
@@ -100,7 +102,7 @@ export async function startSync(env: Env, tenantId: string, opts: StartSyncOptio
         tx.query(`UPDATE sync_jobs SET status = 'failed', error = $2, finished_at = now() WHERE id = $1`, [jobId, reason]),
       );
       log.error("extraction.plan_failed", { tenantId, jobId, message: (err as Error).message });
-      throw new ServiceUnavailable("scheduler_unavailable", `${reason}; try again`);
+      throw new ApiError(503, "scheduler_unavailable", `${reason}; try again`);
     }
   });
 }
@@ -109,7 +111,7 @@ export async function startSync(env: Env, tenantId: string, opts: StartSyncOptio
 export async function cancelSync(env: Env, tenantId: string, jobId: string, pool?: PoolLike): Promise<JobView> {
   return usingPool(env, pool, async (pool) => {
     const row = await readJobRow(pool, tenantId, jobId);
-    if (!row) throw new NotFound("job");
+    if (!row) throw notFound("job");
     const { view, changed } = (await coordinator(env, tenantId).cancel(jobId)) as { view: JobView | null; changed: boolean };
     if (view) {
       if (!changed) throw finished(view);
@@ -125,15 +127,15 @@ export async function cancelSync(env: Env, tenantId: string, jobId: string, pool
   });
 }
 
-function finished(view: JobView): Conflict {
-  return new Conflict("job_finished", `job ${view.id} already ended (${view.state})`, { details: { state: view.state } });
+function finished(view: JobView): ApiError {
+  return new ApiError(409, "job_finished", `job ${view.id} already ended (${view.state})`, { details: { state: view.state } });
 }
 
 /** The job's live state (from the DO) merged over its database record. 404 when not this tenant's. */
 export async function getJob(env: Env, tenantId: string, jobId: string, pool?: PoolLike): Promise<JobView> {
   return usingPool(env, pool, async (pool) => {
     const row = await readJobRow(pool, tenantId, jobId);
-    if (!row) throw new NotFound("job");
+    if (!row) throw notFound("job");
     const live = (await coordinator(env, tenantId).status(jobId)) as JobView | null;
     if (live) return live;
     const channels = await withTenant(

@@ -4,9 +4,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ConfigError, readConfig, type Config } from "../config";
 import { openPool, type PoolLike } from "../db/client";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
-import * as E from "../errors";
-import { ApiError, DomainError, errorBody } from "../errors";
+import { ApiError, errorBody } from "../errors";
 import type { AppVariables, Env } from "../env";
 import { log } from "./log";
 
@@ -78,34 +76,8 @@ function endOne(c: AppContext, map: WeakMap<Request, PoolLike>): void {
   }
 }
 
-/** The one place a domain error becomes an HTTP status (most specific class first). */
-export const DOMAIN_STATUS: [new (...args: never[]) => DomainError, ContentfulStatusCode][] = [
-  [E.InvalidInput, 400],
-  [E.InvalidTenant, 400],
-  [E.Unauthenticated, 401],
-  [E.PlanLimitExceeded, 402],
-  [E.NotFound, 404],
-  [E.BotNotConnected, 409],
-  [E.SyncAlreadyRunning, 409],
-  [E.Conflict, 409],
-  [E.RateLimited, 429],
-  [E.TokenUnreadable, 500],
-  [E.Misconfigured, 500],
-  [E.UpstreamUnavailable, 502],
-  [E.ServiceUnavailable, 503],
-];
-
-export function statusOf(err: DomainError): ContentfulStatusCode {
-  return DOMAIN_STATUS.find(([cls]) => err instanceof cls)?.[1] ?? 500;
-}
-
 export function onError(err: Error, c: AppContext): Response {
   const requestId = c.get("requestId");
-  if (err instanceof DomainError) {
-    const status = statusOf(err);
-    if (status >= 500) log.warn("api.error", { requestId, code: err.code, message: err.message });
-    return c.json(errorBody(err, requestId), status, err.extra.headers);
-  }
   if (err instanceof ApiError) {
     if (err.status >= 500) log.warn("api.error", { requestId, code: err.code, message: err.message });
     return c.json(errorBody(err, requestId), err.status, err.extra.headers);

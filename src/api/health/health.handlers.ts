@@ -1,6 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { withoutTenant } from "../../db/client";
-import { ApiError, DomainError } from "../../errors";
+import { ApiError } from "../../errors";
 import { config, pool, type AppEnv } from "../../lib/app";
 import type { health } from "./health.routes";
 
@@ -12,7 +12,7 @@ export const healthHandler: RouteHandler<typeof health, AppEnv> = async (c) => {
     );
     return rows[0]?.version;
   }).catch((err: Error) => {
-    if (err instanceof ApiError || err instanceof DomainError) throw err;
+    if (err instanceof ApiError) throw err;
     // The database answered but has no schema: say so instead of a bare 500.
     throw new ApiError(503, "schema_missing", `database reachable but not migrated: ${err.message} (run npm run db:migrate)`);
   });

@@ -8,7 +8,7 @@ import { forgetTenant } from "../../auth/middleware";
 import { verifyStripeEvent } from "../../billing/stripe";
 import { applyStripeEvent } from "../../billing/subscriptions";
 import { requireSetting } from "../../config";
-import { ApiError, badRequest, DomainError } from "../../errors";
+import { ApiError, badRequest } from "../../errors";
 import { config, pool, type AppContext } from "../../lib/app";
 import { log } from "../../lib/log";
 import { isWellFormedText } from "../schemas";
@@ -58,7 +58,7 @@ export async function stripeWebhook(c: AppContext) {
   try {
     event = await verifyStripeEvent(cfg, body, c.req.header("stripe-signature"));
   } catch (err) {
-    if (err instanceof ApiError || err instanceof DomainError || (err as Error).name === "ConfigError") throw err;
+    if (err instanceof ApiError || (err as Error).name === "ConfigError") throw err;
     log.warn("webhooks.stripe_rejected", { message: (err as Error).message });
     throw new ApiError(400, "invalid_signature", `Stripe webhook rejected: ${(err as Error).message}`);
   }
