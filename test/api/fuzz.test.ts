@@ -12,8 +12,7 @@
 // FUZZ_CONCURRENCY (8) requests sent at once, so database round trips overlap (numRuns = runs / 8;
 // a failing batch is shrunk like any value); a 429 from the rate limiter is refilled and the same
 // input resent, so every input reaches validation and the handler; the OpenAPI document is built
-// once per isolate. (Endpoints side by side with describe.concurrent hung in workerd: I/O from one
-// test's context on objects of another.)
+// once per isolate. Batches stay inside one test, so every request shares that test's I/O context.
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
