@@ -36,12 +36,13 @@ export function createApp() {
   app.route("/", healthRouter);
   app.route("/", configRouter);
   app.route("/", webhooksRouter);
-  app.get("/api/docs", async (c) => c.html(renderApiDocs(await (await app.request(new URL("/api/openapi.json", c.req.url).toString(), {}, c.env)).json())));
-  app.doc31("/api/openapi.json", (c) => ({
-    openapi: "3.1.0",
-    info: { title: "discord-sql API", version: "1.0.0", description: "Discord server analytics in PostgreSQL." },
-    servers: [{ url: new URL(c.req.url).origin }],
-  }));
+  // The document and its page are built once per isolate, on first request (the routes are all
+  // registered by then); only the server URL differs between requests.
+  let doc: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  let page: string | undefined;
+  const document = () => (doc ??= app.getOpenAPI31Document({ openapi: "3.1.0", info: API_INFO }));
+  app.get("/api/openapi.json", (c) => c.json({ ...document(), servers: [{ url: new URL(c.req.url).origin }] }));
+  app.get("/api/docs", (c) => c.html((page ??= renderApiDocs(document()))));
 
   // Everything else under /api belongs to a tenant.
   app.use("/api/*", requireTenant);
@@ -61,6 +62,8 @@ export function createApp() {
   app.onError(onError);
   return app;
 }
+
+const API_INFO = { title: "discord-sql API", version: "1.0.0", description: "Discord server analytics in PostgreSQL." };
 
 function dashboardOrigins(env: object): string[] {
   try {
