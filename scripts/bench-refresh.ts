@@ -15,7 +15,7 @@ import { migrate } from "../src/node/migrate";
 import { refreshAnalytics, type RefreshProgress, type RefreshResult } from "../src/analytics/refresh";
 import { withTenant, type PoolLike } from "../src/db/client";
 import { writeRows } from "../src/db/writers";
-import type { Rows } from "../src/extraction/map";
+import type { Rows } from "../src/db/rows";
 
 const ADMIN = process.env.BENCH_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const args = process.argv.slice(2);
