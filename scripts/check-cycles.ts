@@ -34,10 +34,12 @@ function typeOnly(node: ts.ImportDeclaration | ts.ExportDeclaration): boolean {
 
 /** The module specifiers one file imports (static, re-exports, dynamic import with a literal). */
 function specifiers(file: string, text: string): string[] {
-  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false, file.endsWith("x") ? ts.ScriptKind.TSX : ts.ScriptKind.TS);
+  const kind = file.endsWith("x") ? ts.ScriptKind.TSX : ts.ScriptKind.TS;
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false, kind);
   const found: string[] = [];
   const visit = (node: ts.Node) => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    const declaration = ts.isImportDeclaration(node) || ts.isExportDeclaration(node);
+    if (declaration && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
       if (withTypes || !typeOnly(node)) found.push(node.moduleSpecifier.text);
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
       const [arg] = node.arguments;
@@ -84,7 +86,7 @@ function cycles(graph: Map<string, string[]>): string[][] {
 }
 
 function main(): void {
-  const options: ts.CompilerOptions = { moduleResolution: ts.ModuleResolutionKind.Bundler, module: ts.ModuleKind.ESNext, allowJs: false };
+  const options: ts.CompilerOptions = { moduleResolution: ts.ModuleResolutionKind.Bundler, module: ts.ModuleKind.ESNext };
   const host = ts.createCompilerHost(options);
   const files = DIRS.flatMap((d) => walk(join(ROOT, d)));
   const inScope = new Set(files);
