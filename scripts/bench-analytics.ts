@@ -18,8 +18,8 @@ import { refreshAnalytics } from "../src/analytics/refresh";
 import * as reports from "../src/analytics/reports";
 import { withTenant, withTenantKey, type PoolLike } from "../src/db/client";
 import { readTenantKey } from "../src/node/tenant-key";
+import { ADMIN, generateTenant, SERVER, url, type BenchSize } from "./lib/bench-data";
 
-const ADMIN = process.env.BENCH_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const args = process.argv.slice(2);
 const FRESH = args.includes("--fresh");
 const RUNS = Number(args[args.indexOf("--runs") + 1]) || 10;
@@ -28,23 +28,12 @@ const REFRESH_BIG = args.includes("--refresh") || FRESH;
 const SCALE = args.includes("--scale") ? Number(args[args.indexOf("--scale") + 1]) : 1;
 if (!(SCALE > 0 && SCALE <= 1)) throw new Error("--scale takes a number in (0, 1]");
 const sized = (n: number) => Math.max(1000, Math.round(n * SCALE));
-const BIG = { messages: sized(1_000_000), members: sized(50_000), reactions: sized(300_000), mentions: sized(100_000), channels: 40, days: 180 };
+const BIG: BenchSize = { messages: sized(1_000_000), members: sized(50_000), reactions: sized(300_000), mentions: sized(100_000), channels: 40, days: 180 };
 const DB_SUFFIX = SCALE === 1 ? "" : `_s${String(SCALE).replace(".", "_")}`;
-const SMALL = { messages: 2_000, members: 200, reactions: 600, mentions: 200, channels: 5, days: 60 };
-const SERVER = "800000000000000001";
-
-function url(db: string, user?: string): string {
-  const u = new URL(ADMIN);
-  u.pathname = `/${db}`;
-  if (user) {
-    u.username = user;
-    u.password = "";
-  }
-  return u.toString();
-}
+const SMALL: BenchSize = { messages: 2_000, members: 200, reactions: 600, mentions: 200, channels: 5, days: 60 };
 
 /** Ensures the database is built; returns its tenant context key (read as the owner). */
-async function ensureDatabase(name: string, tenants: [string, typeof BIG][]): Promise<string> {
+async function ensureDatabase(name: string, tenants: [string, BenchSize][]): Promise<string> {
   const admin = new pg.Client({ connectionString: ADMIN });
   await admin.connect();
   const exists = (await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [name])).rowCount;
@@ -64,7 +53,7 @@ async function ensureDatabase(name: string, tenants: [string, typeof BIG][]): Pr
     const have = Number((await owner.query("SELECT count(*) FROM messages WHERE tenant_id = $1", [tenant])).rows[0].count);
     if (have >= size.messages) continue;
     const t0 = Date.now();
-    await generate(owner, tenant, size);
+    await generateTenant(owner, tenant, size, 1.02);
     console.error(`generated ${tenant} in ${name}: ${size.messages} messages in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
   await owner.query("ANALYZE");
@@ -90,60 +79,6 @@ async function setPolicy(owner: pg.Client, variant: keyof typeof POLICIES): Prom
         EXECUTE format('ALTER POLICY tenant_isolation ON %s USING (tenant_id = %s) WITH CHECK (tenant_id = %s)', t, $e$${expr}$e$, $e$${expr}$e$);
       END LOOP;
     END $$`);
-}
-
-/** Deterministic bulk data: authors follow a power law, 35% of messages reply to a recent one. */
-async function generate(db: pg.Client, tenant: string, s: typeof BIG): Promise<void> {
-  // author/channel/time of message i are functions of i, so replies and reactions can name them.
-  const author = (i: string) => `(1 + floor(${s.members} * power(((hashint8(${i}) & 2147483647)::float8 / 2147483647), 3)))::bigint`;
-  const channel = (i: string) => `(1000 + (${i} % ${s.channels}))::bigint`;
-  // A reply answers one of the 50 messages before it, picked by hash (not the same one for a whole block),
-  // so first_replies has a realistic number of replied messages.
-  const target = (i: string) => `greatest(1, ${i} - 1 - (hashint8(${i} * 17) & 2147483647) % 50)`;
-  const created = (i: string) => `(timestamptz '2026-11-29 00:00:00+00' - interval '${s.days} days' + (${i}::float8 / ${s.messages}) * interval '${s.days} days')`;
-  await db.query("BEGIN");
-  await db.query(`SELECT set_config('app.current_tenant', $1, true)`, [tenant]);
-  await db.query(`INSERT INTO servers (tenant_id, id, name, synced_at) VALUES ($1, ${SERVER}, 'bench', now()) ON CONFLICT DO NOTHING`, [tenant]);
-  await db.query(
-    `INSERT INTO users (tenant_id, id, username, is_bot) SELECT $1, g, 'user' || g, g % 997 = 0 FROM generate_series(1, ${s.members}) g ON CONFLICT DO NOTHING`,
-    [tenant],
-  );
-  await db.query(
-    `INSERT INTO server_members (tenant_id, server_id, user_id, joined_at)
-     SELECT $1, ${SERVER}, g, timestamptz '2026-11-29 00:00:00+00' - (g % 400) * interval '1 day' FROM generate_series(1, ${s.members}) g ON CONFLICT DO NOTHING`,
-    [tenant],
-  );
-  await db.query(
-    `INSERT INTO channels (tenant_id, id, server_id, name, type) SELECT $1, 1000 + g, ${SERVER}, 'channel-' || g, 0 FROM generate_series(0, ${s.channels - 1}) g ON CONFLICT DO NOTHING`,
-    [tenant],
-  );
-  await db.query(
-    `INSERT INTO messages (tenant_id, id, server_id, channel_id, author_id, content, created_at, message_type,
-                           reply_to_message_id, reply_to_author_id, word_count)
-     SELECT $1, i, ${SERVER}, ${channel("i")}, ${author("i")}, 'message ' || i, ${created("i")},
-            CASE WHEN r THEN 19 ELSE 0 END, CASE WHEN r THEN ${target("i")} END,
-            CASE WHEN r THEN ${author(target("i"))} END, 2
-     FROM (SELECT i, (hashint8(i * 7) & 1023) < 358 AND i > 1 AS r FROM generate_series(1, ${s.messages}) i) x
-     ON CONFLICT DO NOTHING`,
-    [tenant],
-  );
-  await db.query(
-    `INSERT INTO reactions (tenant_id, message_id, emoji_key, user_id, reaction_type, server_id, channel_id, message_author_id, message_created_at)
-     SELECT $1, m, e, u, 0, ${SERVER}, ${channel("m")}, ${author("m")}, ${created("m")}
-     FROM (SELECT 1 + (hashint8(k) & 2147483647) % ${s.messages} AS m,
-                  (ARRAY['👍','❤️','😂','🎉','🔥','👀','✅','🙏','💯','😮'])[1 + (hashint8(k * 3) & 2147483647) % 10] AS e,
-                  1 + floor(${s.members} * power(((hashint8(k * 5) & 2147483647)::float8 / 2147483647), 2))::bigint AS u
-           FROM generate_series(1, ${Math.round(s.reactions * 1.02)}) k) x
-     ON CONFLICT DO NOTHING`,
-    [tenant],
-  );
-  await db.query(
-    `INSERT INTO message_mentions (tenant_id, message_id, user_id, server_id)
-     SELECT $1, 1 + (hashint8(k * 11) & 2147483647) % ${s.messages}, 1 + (hashint8(k * 13) & 2147483647) % ${s.members}, ${SERVER}
-     FROM generate_series(1, ${s.mentions}) k ON CONFLICT DO NOTHING`,
-    [tenant],
-  );
-  await db.query("COMMIT");
 }
 
 // The original product's example queries, run on the base tables under the tenant's RLS.

@@ -15,29 +15,18 @@ import { migrate } from "../src/node/migrate";
 import { refreshAnalytics, type RefreshProgress, type RefreshResult } from "../src/analytics/refresh";
 import { withTenant, type PoolLike } from "../src/db/client";
 import { writeRows } from "../src/db/writers";
-import type { Rows } from "../src/extraction/map";
+import type { Rows } from "../src/db/rows";
+import { ADMIN, generateTenant, SERVER, url, type BenchSize } from "./lib/bench-data";
 
-const ADMIN = process.env.BENCH_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
 const FRESH = args.includes("--fresh");
 const MESSAGES = arg("--messages", 290_000);
-const S = { messages: MESSAGES, members: Math.round(MESSAGES / 20), reactions: Math.round(MESSAGES * 0.3), mentions: Math.round(MESSAGES * 0.1), channels: 40, days: 365 };
+const S: BenchSize = { messages: MESSAGES, members: Math.round(MESSAGES / 20), reactions: Math.round(MESSAGES * 0.3), mentions: Math.round(MESSAGES * 0.1), channels: 40, days: 365 };
 const DB = "discord_sql_bench_refresh";
 const TENANT = "bench_refresh";
 const OTHER = "bench_refresh_other";
-const SERVER = "800000000000000001";
 const END = Date.parse("2026-11-29T00:00:00Z");
-
-function url(db: string, user?: string): string {
-  const u = new URL(ADMIN);
-  u.pathname = `/${db}`;
-  if (user) {
-    u.username = user;
-    u.password = "";
-  }
-  return u.toString();
-}
 
 async function ensureDatabase(): Promise<void> {
   const admin = new pg.Client({ connectionString: ADMIN });
@@ -60,59 +49,12 @@ async function ensureDatabase(): Promise<void> {
   await migrate({ exec: (s) => owner.query(s), query: (s, p) => owner.query(s, p) as never });
   if (fresh) {
     const t0 = Date.now();
-    await generate(owner, TENANT, S);
-    await generate(owner, OTHER, { ...S, messages: Math.round(S.messages / 10), reactions: Math.round(S.reactions / 10), mentions: Math.round(S.mentions / 10) });
+    await generateTenant(owner, TENANT, S);
+    await generateTenant(owner, OTHER, { ...S, messages: Math.round(S.messages / 10), reactions: Math.round(S.reactions / 10), mentions: Math.round(S.mentions / 10) });
     await owner.query("ANALYZE");
     console.error(`generated ${S.messages} messages (+10% for a second tenant) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
   await owner.end();
-}
-
-/** Deterministic bulk data: power-law authors, 35% replies to a recent message, reactions and mentions. */
-async function generate(db: pg.Client, tenant: string, s: typeof S): Promise<void> {
-  const author = (i: string) => `(1 + floor(${s.members} * power(((hashint8(${i}) & 2147483647)::float8 / 2147483647), 3)))::bigint`;
-  const channel = (i: string) => `(1000 + (${i} % ${s.channels}))::bigint`;
-  const target = (i: string) => `greatest(1, ${i} - 1 - (hashint8(${i} * 17) & 2147483647) % 50)`;
-  const created = (i: string) =>
-    `(timestamptz '2026-11-29 00:00:00+00' - interval '${s.days} days' + (${i}::float8 / ${s.messages}) * interval '${s.days} days')`;
-  await db.query("BEGIN");
-  await db.query(`SELECT set_config('app.current_tenant', $1, true)`, [tenant]);
-  await db.query(`INSERT INTO servers (tenant_id, id, name, synced_at) VALUES ($1, ${SERVER}, 'bench', now())`, [tenant]);
-  await db.query(`INSERT INTO users (tenant_id, id, username, is_bot) SELECT $1, g, 'user' || g, g % 997 = 0 FROM generate_series(1, ${s.members}) g`, [tenant]);
-  await db.query(
-    `INSERT INTO server_members (tenant_id, server_id, user_id, joined_at)
-     SELECT $1, ${SERVER}, g, timestamptz '2026-11-29 00:00:00+00' - (g % 400) * interval '1 day' FROM generate_series(1, ${s.members}) g`,
-    [tenant],
-  );
-  await db.query(
-    `INSERT INTO channels (tenant_id, id, server_id, name, type) SELECT $1, 1000 + g, ${SERVER}, 'channel-' || g, 0 FROM generate_series(0, ${s.channels - 1}) g`,
-    [tenant],
-  );
-  await db.query(
-    `INSERT INTO messages (tenant_id, id, server_id, channel_id, author_id, content, created_at, message_type,
-                           reply_to_message_id, reply_to_author_id, word_count)
-     SELECT $1, i, ${SERVER}, ${channel("i")}, ${author("i")}, 'message ' || i, ${created("i")},
-            CASE WHEN r THEN 19 ELSE 0 END, CASE WHEN r THEN ${target("i")} END, CASE WHEN r THEN ${author(target("i"))} END, 2
-     FROM (SELECT i, (hashint8(i * 7) & 1023) < 358 AND i > 1 AS r FROM generate_series(1, ${s.messages}) i) x`,
-    [tenant],
-  );
-  await db.query(
-    `INSERT INTO reactions (tenant_id, message_id, emoji_key, user_id, reaction_type, server_id, channel_id, message_author_id, message_created_at)
-     SELECT $1, m, e, u, 0, ${SERVER}, ${channel("m")}, ${author("m")}, ${created("m")}
-     FROM (SELECT 1 + (hashint8(k) & 2147483647) % ${s.messages} AS m,
-                  (ARRAY['👍','❤️','😂','🎉','🔥','👀','✅','🙏','💯','😮'])[1 + (hashint8(k * 3) & 2147483647) % 10] AS e,
-                  1 + floor(${s.members} * power(((hashint8(k * 5) & 2147483647)::float8 / 2147483647), 2))::bigint AS u
-           FROM generate_series(1, ${s.reactions}) k) x
-     ON CONFLICT DO NOTHING`,
-    [tenant],
-  );
-  await db.query(
-    `INSERT INTO message_mentions (tenant_id, message_id, user_id, server_id)
-     SELECT $1, 1 + (hashint8(k * 11) & 2147483647) % ${s.messages}, 1 + (hashint8(k * 13) & 2147483647) % ${s.members}, ${SERVER}
-     FROM generate_series(1, ${s.mentions}) k ON CONFLICT DO NOTHING`,
-    [tenant],
-  );
-  await db.query("COMMIT");
 }
 
 /** One sync page: `n` new messages in one channel at the newest end, 30% replies, some reactions and mentions. */

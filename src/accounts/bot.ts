@@ -1,7 +1,10 @@
 // Bot connections: the tenant's Discord bot token, sealed with AES-GCM at rest (src/accounts/seal.ts).
 // The token is checked with Discord before it is stored, and never returned or logged.
+import { eq, sql } from "drizzle-orm";
 import type { Config } from "../config";
 import { withTenant, type PoolLike, type TenantTx } from "../db/client";
+import { affected, orm } from "../db/orm";
+import { botConnections } from "../db/schema";
 import { DiscordClient } from "../discord/client";
 import { DiscordAuthError, DiscordError, DiscordForbiddenError } from "../discord/errors";
 import { ApiError } from "../errors";
@@ -37,11 +40,10 @@ const DETAILED_GUILDS = 25;
 export async function loadBotToken(pool: PoolLike, config: Config, tenantId: string): Promise<string> {
   const keys = await sealKeys(config);
   return withTenant(pool, tenantId, async (tx) => {
-    const { rows } = await tx.query<{ token_ciphertext: string; key_id: string }>(
-      `SELECT token_ciphertext, key_id FROM bot_connections WHERE tenant_id = $1`,
-      [tenantId],
-    );
-    const row = rows[0];
+    const [row] = await orm(tx)
+      .select({ token_ciphertext: botConnections.tokenCiphertext, key_id: botConnections.keyId })
+      .from(botConnections)
+      .where(eq(botConnections.tenantId, tenantId));
     if (!row) throw new ApiError(409, "bot_not_connected", "no bot connected: POST /api/bot/connect first");
     let token: string;
     try {
@@ -56,11 +58,10 @@ export async function loadBotToken(pool: PoolLike, config: Config, tenantId: str
     if (row.key_id !== keys[0].id) {
       // Key rotation: re-seal with the newest key on use, in the same transaction.
       const fresh = await seal(keys, token, tenantId);
-      await tx.query(`UPDATE bot_connections SET token_ciphertext = $2, key_id = $3 WHERE tenant_id = $1`, [
-        tenantId,
-        fresh.ciphertext,
-        fresh.keyId,
-      ]);
+      await orm(tx)
+        .update(botConnections)
+        .set({ tokenCiphertext: fresh.ciphertext, keyId: fresh.keyId })
+        .where(eq(botConnections.tenantId, tenantId));
       log.info("accounts.token_resealed", { tenantId, sealedWith: row.key_id, resealedWith: fresh.keyId });
     }
     return token;
@@ -136,15 +137,20 @@ export async function saveBotToken(
 ): Promise<BotStatus> {
   const sealed = await seal(await sealKeys(config), token, tenantId);
   return withTenant(pool, tenantId, async (tx) => {
-    await tx.query(
-      `INSERT INTO bot_connections (tenant_id, token_ciphertext, key_id, bot_user_id, bot_username, guilds, connected_at, checked_at)
-       VALUES ($1, $2, $3, $4, $5, $6, now(), now())
-       ON CONFLICT (tenant_id) DO UPDATE SET token_ciphertext = EXCLUDED.token_ciphertext, key_id = EXCLUDED.key_id,
-         bot_user_id = EXCLUDED.bot_user_id, bot_username = EXCLUDED.bot_username, guilds = EXCLUDED.guilds,
-         connected_at = now(), checked_at = now()`,
+    const connection = {
+      tokenCiphertext: sealed.ciphertext,
+      keyId: sealed.keyId,
+      botUserId: BigInt(me.id),
+      botUsername: cleanText(me.username),
       // Guild names are Discord text: cleaned, or a NUL / lone surrogate would make jsonb refuse the row.
-      [tenantId, sealed.ciphertext, sealed.keyId, me.id, cleanText(me.username), JSON.stringify(cleanDeep(summaries).value)],
-    );
+      guilds: cleanDeep(summaries).value,
+      connectedAt: sql`now()`,
+      checkedAt: sql`now()`,
+    };
+    await orm(tx)
+      .insert(botConnections)
+      .values({ tenantId, ...connection })
+      .onConflictDoUpdate({ target: botConnections.tenantId, set: connection });
     log.info("accounts.bot_connected", { tenantId, botUserId: me.id, guilds: summaries.length });
     return readStatus(tx);
   });
@@ -188,26 +194,26 @@ export async function botStatus(pool: PoolLike, tenantId: string): Promise<BotSt
 }
 
 async function readStatus(tx: TenantTx): Promise<BotStatus> {
-  const { rows } = await tx.query<{ bot_user_id: string; bot_username: string; guilds: GuildSummary[]; connected_at: Date; checked_at: Date }>(
-    `SELECT bot_user_id::text, bot_username, guilds, connected_at, checked_at FROM bot_connections WHERE tenant_id = $1`,
-    [tx.tenantId],
-  );
-  const row = rows[0];
+  const b = botConnections;
+  const [row] = await orm(tx)
+    .select({ botUserId: b.botUserId, botUsername: b.botUsername, guilds: b.guilds, connectedAt: b.connectedAt, checkedAt: b.checkedAt })
+    .from(b)
+    .where(eq(b.tenantId, tx.tenantId));
   if (!row) return { connected: false };
   return {
     connected: true,
-    bot: { id: row.bot_user_id, username: row.bot_username },
-    guilds: typeof row.guilds === "string" ? JSON.parse(row.guilds) : row.guilds,
-    connected_at: new Date(row.connected_at).toISOString(),
-    checked_at: new Date(row.checked_at).toISOString(),
+    bot: { id: String(row.botUserId), username: row.botUsername },
+    guilds: row.guilds as GuildSummary[],
+    connected_at: row.connectedAt.toISOString(),
+    checked_at: row.checkedAt.toISOString(),
   };
 }
 
 /** Wipes the connection (the sealed token included). Returns whether one existed. */
 export async function disconnectBot(pool: PoolLike, tenantId: string): Promise<boolean> {
   return withTenant(pool, tenantId, async (tx) => {
-    const res = await tx.query(`DELETE FROM bot_connections WHERE tenant_id = $1`, [tx.tenantId]);
-    if (res.rowCount) log.info("accounts.bot_disconnected", { tenantId });
-    return (res.rowCount ?? 0) > 0;
+    const removed = affected(await orm(tx).delete(botConnections).where(eq(botConnections.tenantId, tx.tenantId)));
+    if (removed) log.info("accounts.bot_disconnected", { tenantId });
+    return removed > 0;
   });
 }

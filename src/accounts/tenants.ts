@@ -1,5 +1,8 @@
 // Tenants: a Clerk organization, a Clerk user, or the single local tenant of the embedded default.
+import { eq } from "drizzle-orm";
 import { withTenant, type PoolLike, type TenantTx } from "../db/client";
+import { affected, orm } from "../db/orm";
+import { subscriptions, tenants } from "../db/schema";
 import { log } from "../lib/log";
 import { quoteIdent, tenantTables } from "./tenant-tables";
 
@@ -12,12 +15,9 @@ export async function ensureTenant(pool: PoolLike, tenantId: string, kind: Tenan
 
 /** ensureTenant inside a transaction the caller already holds for this tenant. */
 export async function ensureTenantIn(tx: TenantTx, kind: TenantKind, name?: string): Promise<void> {
-  await tx.query(`INSERT INTO tenants (tenant_id, kind, name) VALUES ($1, $2, $3) ON CONFLICT (tenant_id) DO NOTHING`, [
-    tx.tenantId,
-    kind,
-    name ?? null,
-  ]);
-  await tx.query(`INSERT INTO subscriptions (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) DO NOTHING`, [tx.tenantId]);
+  const db = orm(tx);
+  await db.insert(tenants).values({ tenantId: tx.tenantId, kind, name: name ?? null }).onConflictDoNothing();
+  await db.insert(subscriptions).values({ tenantId: tx.tenantId }).onConflictDoNothing();
 }
 
 /**
@@ -56,8 +56,7 @@ export async function deleteTenantIn(tx: TenantTx): Promise<Record<string, numbe
   // Deleting base rows fired the analytics change-log triggers (migrations/0070): drop what they logged.
   const logged = await tx.query(`DELETE FROM analytics_dirty WHERE tenant_id = $1`, [tenantId]);
   deleted.analytics_dirty = (deleted.analytics_dirty ?? 0) + (logged.rowCount ?? 0);
-  const res = await tx.query(`DELETE FROM tenants WHERE tenant_id = $1`, [tenantId]);
-  deleted.tenants = res.rowCount ?? 0;
+  deleted.tenants = affected(await orm(tx).delete(tenants).where(eq(tenants.tenantId, tenantId)));
   log.info("accounts.tenant_deleted", { tenantId, rows: Object.values(deleted).reduce((a, b) => a + b, 0) });
   return deleted;
 }

@@ -1,7 +1,10 @@
 // Billing operations behind /api/billing: Checkout and portal links, the subscription as the
 // tenant sees it (with what a downgrade would change), and usage against the plan's limits.
 import { requireSetting, type Config } from "../config";
+import { and, eq, sql } from "drizzle-orm";
 import { withTenant, type PoolLike, type TenantTx } from "../db/client";
+import { orm } from "../db/orm";
+import { subscriptions, usageMonthly } from "../db/schema";
 import { ApiError } from "../errors";
 import { readSubscription, storageUsed, STORAGE_MAX_AGE_MS } from "./limits";
 import { effectivePlan, formatBytes, monthStart, nextMonthStart, PLANS, type PaidPlanId, type Plan } from "./plans";
@@ -16,13 +19,14 @@ async function ensureCustomer(pool: PoolLike, config: Config, tenantId: string):
   );
   return withTenant(pool, tenantId, async (tx) => {
     // Two concurrent checkouts: the first stored customer wins (the idempotency key made it the same one).
-    const { rows } = await tx.query<{ c: string }>(
-      `UPDATE subscriptions SET stripe_customer_id = coalesce(stripe_customer_id, $2), updated_at = now()
-        WHERE tenant_id = $1 RETURNING stripe_customer_id AS c`,
-      [tenantId, customer.id],
-    );
-    if (!rows[0]) throw new ApiError(409, "no_tenant", "tenant not found");
-    return rows[0].c;
+    const s = subscriptions;
+    const [row] = await orm(tx)
+      .update(s)
+      .set({ stripeCustomerId: sql`coalesce(${s.stripeCustomerId}, ${customer.id})`, updatedAt: sql`now()` })
+      .where(eq(s.tenantId, tenantId))
+      .returning({ customer: s.stripeCustomerId });
+    if (!row) throw new ApiError(409, "no_tenant", "tenant not found");
+    return row.customer as string;
   });
 }
 
@@ -175,10 +179,11 @@ export async function usageView(pool: PoolLike, tenantId: string, now = new Date
     const plan = effectivePlan(await readSubscription(tx), now);
     // Measured for a local install too (it is shown), but never enforced there.
     const storage = await storageUsed(tx, STORAGE_MAX_AGE_MS);
-    const { rows } = await tx.query<{ queries: number }>(`SELECT queries FROM usage_monthly WHERE tenant_id = $1 AND month = $2::date`, [
-      tenantId,
-      monthStart(now).toISOString().slice(0, 10),
-    ]);
+    const month = monthStart(now).toISOString().slice(0, 10);
+    const [counted] = await orm(tx)
+      .select({ queries: usageMonthly.queries })
+      .from(usageMonthly)
+      .where(and(eq(usageMonthly.tenantId, tenantId), eq(usageMonthly.month, month)));
     return {
       plan: plan.id,
       storage: {
@@ -189,7 +194,7 @@ export async function usageView(pool: PoolLike, tenantId: string, now = new Date
         method: "sum of pg_column_size over the tenant's rows in every tenant table (row data as stored; indexes excluded), re-measured at most every 10 minutes",
       },
       history_days: plan.historyDays,
-      queries: { used: Number(rows[0]?.queries ?? 0), limit: plan.queriesPerMonth, resets_at: nextMonthStart(now).toISOString() },
+      queries: { used: counted?.queries ?? 0, limit: plan.queriesPerMonth, resets_at: nextMonthStart(now).toISOString() },
     };
   });
 }

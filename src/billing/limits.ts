@@ -1,7 +1,10 @@
 // Plan limits enforced at the edges (sync window, storage, query quota). Every check reads the
 // subscription row in the request's own transaction, so an upgrade or downgrade applies on the
 // very next request (nothing cached).
+import { and, eq, gt, sql } from "drizzle-orm";
 import { withTenant, type PoolLike, type TenantTx } from "../db/client";
+import { orm } from "../db/orm";
+import { storageUsage, subscriptions, tenants, usageMonthly } from "../db/schema";
 import { ApiError } from "../errors";
 import { tenantTables, quoteIdent } from "../accounts/tenant-tables";
 import { effectivePlan, formatBytes, monthStart, nextMonthStart, PLANS, type Plan, type SubscriptionState } from "./plans";
@@ -16,19 +19,24 @@ export const STORAGE_MAX_AGE_MS = 10 * 60_000;
 
 export async function readSubscription(tx: TenantTx): Promise<SubscriptionState & Record<string, any>> {
   // A local install's tenant (kind 'local') reads as the local plan whatever its subscription row says.
-  const { rows } = await tx.query<any>(
-    `SELECT CASE WHEN t.kind = 'local' THEN 'local' ELSE s.plan END AS plan, s.status, s.grace_until, s.cancel_at,
-            s.current_period_end, s.stripe_customer_id, s.stripe_subscription_id, s.last_event_at
-       FROM (SELECT $1::text AS id) k
-       LEFT JOIN tenants t ON t.tenant_id = k.id
-       LEFT JOIN subscriptions s ON s.tenant_id = k.id`,
-    [tx.tenantId],
-  );
-  const r = rows[0];
-  if (!r?.plan) return { plan: "free", status: "active", grace_until: null };
-  if (!r.status) r.status = "active";
-  const d = (v: unknown) => (v ? new Date(v as string) : null);
-  return { ...r, grace_until: d(r.grace_until), cancel_at: d(r.cancel_at), current_period_end: d(r.current_period_end), last_event_at: d(r.last_event_at) };
+  const [r] = await orm(tx)
+    .select({ kind: tenants.kind, sub: subscriptions })
+    .from(tenants)
+    .leftJoin(subscriptions, eq(subscriptions.tenantId, tenants.tenantId))
+    .where(eq(tenants.tenantId, tx.tenantId));
+  const plan = r?.kind === "local" ? "local" : (r?.sub?.plan as SubscriptionState["plan"] | undefined);
+  if (!plan) return { plan: "free", status: "active", grace_until: null };
+  const s = r.sub;
+  return {
+    plan,
+    status: s?.status ?? "active",
+    grace_until: s?.graceUntil ?? null,
+    cancel_at: s?.cancelAt ?? null,
+    current_period_end: s?.currentPeriodEnd ?? null,
+    stripe_customer_id: s?.stripeCustomerId ?? null,
+    stripe_subscription_id: s?.stripeSubscriptionId ?? null,
+    last_event_at: s?.lastEventAt ?? null,
+  };
 }
 
 export async function currentPlan(tx: TenantTx, now = new Date()): Promise<Plan> {
@@ -85,33 +93,32 @@ export interface StorageMeasurement {
  */
 export async function storageUsed(tx: TenantTx, maxAgeMs: number): Promise<StorageMeasurement> {
   if (maxAgeMs > 0) {
-    const { rows } = await tx.query<{ bytes: string; by_table: any; measured_at: Date }>(
-      `SELECT bytes, by_table, measured_at FROM storage_usage WHERE tenant_id = $1 AND measured_at > now() - make_interval(secs => $2)`,
-      [tx.tenantId, maxAgeMs / 1000],
-    );
-    if (rows[0]) {
-      const byTable = typeof rows[0].by_table === "string" ? JSON.parse(rows[0].by_table) : rows[0].by_table;
-      return { bytes: Number(rows[0].bytes), byTable, measuredAt: new Date(rows[0].measured_at).toISOString() };
-    }
+    const [cached] = await orm(tx)
+      .select()
+      .from(storageUsage)
+      .where(
+        and(eq(storageUsage.tenantId, tx.tenantId), gt(storageUsage.measuredAt, sql`now() - make_interval(secs => ${maxAgeMs / 1000})`)),
+      );
+    if (cached) return { bytes: cached.bytes, byTable: cached.byTable, measuredAt: new Date(cached.measuredAt).toISOString() };
   }
   const tables = (await tenantTables(tx)).filter((t) => t !== "storage_usage" && t !== "rate_limits");
   const byTable: Record<string, number> = {};
   if (tables.length) {
     // RLS limits each scan to the tenant's rows.
-    const sql = tables
+    const scan = tables
       .map((t) => `SELECT '${t.replace(/'/g, "''")}' AS t, coalesce(sum(pg_column_size(x.*)), 0)::bigint AS b FROM ${quoteIdent(t)} x`)
       .join(" UNION ALL ");
-    const { rows } = await tx.query<{ t: string; b: string }>(sql);
+    const { rows } = await tx.query<{ t: string; b: string }>(scan);
     for (const r of rows) byTable[r.t] = Number(r.b);
   }
   const bytes = Object.values(byTable).reduce((a, b) => a + b, 0);
-  const { rows } = await tx.query<{ measured_at: Date }>(
-    `INSERT INTO storage_usage (tenant_id, bytes, by_table, measured_at) VALUES ($1, $2, $3, now())
-     ON CONFLICT (tenant_id) DO UPDATE SET bytes = EXCLUDED.bytes, by_table = EXCLUDED.by_table, measured_at = EXCLUDED.measured_at
-     RETURNING measured_at`,
-    [tx.tenantId, bytes, JSON.stringify(byTable)],
-  );
-  return { bytes, byTable, measuredAt: new Date(rows[0].measured_at).toISOString() };
+  const measurement = { bytes, byTable, measuredAt: sql`now()` };
+  const [stored] = await orm(tx)
+    .insert(storageUsage)
+    .values({ tenantId: tx.tenantId, ...measurement })
+    .onConflictDoUpdate({ target: storageUsage.tenantId, set: measurement })
+    .returning({ measuredAt: storageUsage.measuredAt });
+  return { bytes, byTable, measuredAt: new Date(stored.measuredAt).toISOString() };
 }
 
 /**
@@ -124,13 +131,12 @@ export async function storageUsed(tx: TenantTx, maxAgeMs: number): Promise<Stora
 export async function consumeQueryQuota(tx: TenantTx): Promise<void> {
   const now = new Date();
   const plan = await currentPlan(tx, now);
-  const { rows } = await tx.query<{ queries: number }>(
-    `INSERT INTO usage_monthly (tenant_id, month, queries) VALUES ($1, $2::date, 1)
-     ON CONFLICT (tenant_id, month) DO UPDATE SET queries = usage_monthly.queries + 1
-     RETURNING queries`,
-    [tx.tenantId, monthStart(now).toISOString().slice(0, 10)],
-  );
-  const used = Number(rows[0].queries);
+  const [counted] = await orm(tx)
+    .insert(usageMonthly)
+    .values({ tenantId: tx.tenantId, month: monthStart(now).toISOString().slice(0, 10), queries: 1 })
+    .onConflictDoUpdate({ target: [usageMonthly.tenantId, usageMonthly.month], set: { queries: sql`${usageMonthly.queries} + 1` } })
+    .returning({ queries: usageMonthly.queries });
+  const used = counted.queries;
   if (plan.queriesPerMonth !== null && used > plan.queriesPerMonth) {
     const reset = nextMonthStart(now);
     throw new ApiError(

@@ -5,7 +5,11 @@
 import type Stripe from "stripe";
 import type { Config } from "../config";
 import { systemRead } from "../accounts/system";
+import { eq, sql } from "drizzle-orm";
+import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import { withTenant, type PoolLike, type TenantTx } from "../db/client";
+import { orm } from "../db/orm";
+import { stripeEvents, subscriptions, tenants } from "../db/schema";
 import { log } from "../lib/log";
 import { GRACE_DAYS, type PlanId } from "./plans";
 import { stripeClient } from "./stripe";
@@ -73,22 +77,28 @@ export async function applyStripeEvent(pool: PoolLike, config: Config, event: St
   let fresh: Stripe.Subscription | undefined;
   const apply = () =>
     withTenant(pool, tenantId, async (tx) => {
-      const exists = await tx.query(`SELECT 1 FROM tenants WHERE tenant_id = $1`, [tenantId]);
-      if (!exists.rowCount) return { result: "ignored", reason: "tenant no longer exists" } as ApplyOutcome;
-      const rec = await tx.query(
-        `INSERT INTO stripe_events (tenant_id, event_id, type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1`,
-        [tenantId, event.id, event.type],
-      );
-      if (!rec.rowCount) return { result: "duplicate", tenantId } as ApplyOutcome;
-      await tx.query(`INSERT INTO subscriptions (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING`, [tenantId]);
-      const { rows } = await tx.query<{ last: string | null; sub_id: string | null }>(
-        `SELECT extract(epoch FROM last_event_at)::bigint::text AS last, stripe_subscription_id AS sub_id FROM subscriptions WHERE tenant_id = $1 FOR UPDATE`,
-        [tenantId],
-      );
-      const last = rows[0]?.last ? Number(rows[0].last) : null;
+      const db = orm(tx);
+      const exists = await db.select({ id: tenants.tenantId }).from(tenants).where(eq(tenants.tenantId, tenantId));
+      if (!exists.length) return { result: "ignored", reason: "tenant no longer exists" } as ApplyOutcome;
+      const rec = await db
+        .insert(stripeEvents)
+        .values({ tenantId, eventId: event.id, type: event.type })
+        .onConflictDoNothing()
+        .returning({ eventId: stripeEvents.eventId });
+      if (!rec.length) return { result: "duplicate", tenantId } as ApplyOutcome;
+      await db.insert(subscriptions).values({ tenantId }).onConflictDoNothing();
+      const [row] = await db
+        .select({
+          last: sql<string | null>`extract(epoch FROM ${subscriptions.lastEventAt})::bigint::text`,
+          subId: subscriptions.stripeSubscriptionId,
+        })
+        .from(subscriptions)
+        .where(eq(subscriptions.tenantId, tenantId))
+        .for("update");
+      const last = row?.last ? Number(row.last) : null;
       const tie = last !== null && event.created === last;
       const newer = last === null || event.created >= last;
-      const applied = await applyChange(tx, config, event, { newer, tie, fresh, currentSubId: rows[0]?.sub_id ?? null });
+      const applied = await applyChange(tx, config, event, { newer, tie, fresh, currentSubId: row?.subId ?? null });
       // Thrown, not returned: the event id recorded above must roll back with it.
       if (applied === "need_fresh") throw new NeedFresh();
       return { result: applied ? "applied" : "stale", tenantId } as ApplyOutcome;
@@ -115,23 +125,24 @@ interface Ctx {
 }
 
 async function applyChange(tx: TenantTx, config: Config, event: Stripe.Event, ctx: Ctx): Promise<boolean | "need_fresh"> {
-  const t = tx.tenantId;
-  const at = new Date(event.created * 1000).toISOString();
+  const s = subscriptions;
+  const update = (set: PgUpdateSetSource<typeof s>) =>
+    orm(tx)
+      .update(s)
+      .set({ ...set, updatedAt: sql`now()` })
+      .where(eq(s.tenantId, tx.tenantId));
+  const at = new Date(event.created * 1000);
   switch (event.type) {
     case "checkout.session.completed": {
-      const s = event.data.object as Stripe.Checkout.Session;
+      const session = event.data.object as Stripe.Checkout.Session;
       // Linking the ids is idempotent and order-free; the plan only moves if nothing newer was applied.
-      await tx.query(
-        `UPDATE subscriptions SET stripe_customer_id = coalesce(stripe_customer_id, $2),
-           stripe_subscription_id = coalesce($3, stripe_subscription_id), updated_at = now() WHERE tenant_id = $1`,
-        [t, idOf(s.customer), idOf(s.subscription)],
-      );
+      await update({
+        stripeCustomerId: sql`coalesce(${s.stripeCustomerId}, ${idOf(session.customer)})`,
+        stripeSubscriptionId: sql`coalesce(${idOf(session.subscription)}, ${s.stripeSubscriptionId})`,
+      });
       if (!ctx.newer) return false;
-      const plan = s.metadata?.plan === "team" ? "team" : "pro";
-      await tx.query(
-        `UPDATE subscriptions SET plan = $2, status = 'active', grace_until = NULL, cancel_at = NULL, last_event_at = $3 WHERE tenant_id = $1`,
-        [t, plan, at],
-      );
+      const plan = session.metadata?.plan === "team" ? "team" : "pro";
+      await update({ plan, status: "active", graceUntil: null, cancelAt: null, lastEventAt: at });
       return true;
     }
     case "customer.subscription.created":
@@ -147,27 +158,16 @@ async function applyChange(tx: TenantTx, config: Config, event: Stripe.Event, ct
         (sub.items?.data?.[0] as unknown as { current_period_end?: number } | undefined)?.current_period_end ??
         (sub as unknown as { current_period_end?: number }).current_period_end ??
         null;
-      const graceDefault = new Date(event.created * 1000 + GRACE_DAYS * 86_400_000).toISOString();
-      await tx.query(
-        `UPDATE subscriptions SET
-           plan = $2, status = $3,
-           stripe_subscription_id = $4, stripe_customer_id = coalesce(stripe_customer_id, $5),
-           current_period_end = $6, cancel_at = $7,
-           grace_until = CASE WHEN $3 IN ('past_due', 'unpaid') THEN coalesce(grace_until, $8::timestamptz) ELSE NULL END,
-           last_event_at = $9, updated_at = now()
-         WHERE tenant_id = $1`,
-        [
-          t,
-          ended ? "free" : planOfSubscription(sub, config),
-          status,
-          sub.id,
-          idOf(sub.customer),
-          periodEnd ? new Date(periodEnd * 1000).toISOString() : null,
-          sub.cancel_at ? new Date(sub.cancel_at * 1000).toISOString() : null,
-          graceDefault,
-          at,
-        ],
-      );
+      await update({
+        plan: ended ? "free" : planOfSubscription(sub, config),
+        status,
+        stripeSubscriptionId: sub.id,
+        stripeCustomerId: sql`coalesce(${s.stripeCustomerId}, ${idOf(sub.customer)})`,
+        currentPeriodEnd: periodEnd ? new Date(periodEnd * 1000) : null,
+        cancelAt: sub.cancel_at ? new Date(sub.cancel_at * 1000) : null,
+        graceUntil: status === "past_due" || status === "unpaid" ? graceFrom(event) : null,
+        lastEventAt: at,
+      });
       return true;
     }
     case "invoice.paid":
@@ -176,21 +176,19 @@ async function applyChange(tx: TenantTx, config: Config, event: Stripe.Event, ct
       const subId = invoiceSubscriptionId(inv);
       // An invoice of another (older) subscription of this customer does not change this one.
       if (!ctx.newer || (subId && ctx.currentSubId && subId !== ctx.currentSubId)) return false;
+      // A free plan keeps its status: an invoice does not make it paying or past due.
+      const unlessFree = (status: string) => sql`CASE WHEN ${s.plan} = 'free' THEN ${s.status} ELSE ${status} END`;
       if (event.type === "invoice.paid") {
-        await tx.query(
-          `UPDATE subscriptions SET status = CASE WHEN plan = 'free' THEN status ELSE 'active' END, grace_until = NULL,
-             last_event_at = $2, updated_at = now() WHERE tenant_id = $1`,
-          [t, at],
-        );
+        await update({ status: unlessFree("active"), graceUntil: null, lastEventAt: at });
       } else {
-        await tx.query(
-          `UPDATE subscriptions SET status = CASE WHEN plan = 'free' THEN status ELSE 'past_due' END,
-             grace_until = coalesce(grace_until, $2::timestamptz), last_event_at = $3, updated_at = now() WHERE tenant_id = $1`,
-          [t, new Date(event.created * 1000 + GRACE_DAYS * 86_400_000).toISOString(), at],
-        );
+        await update({ status: unlessFree("past_due"), graceUntil: graceFrom(event), lastEventAt: at });
       }
       return true;
     }
   }
   return false;
 }
+
+/** The grace period a payment failure starts, unless one is already running (then it is kept). */
+const graceFrom = (event: Stripe.Event) =>
+  sql`coalesce(${subscriptions.graceUntil}, ${new Date(event.created * 1000 + GRACE_DAYS * 86_400_000).toISOString()}::timestamptz)`;

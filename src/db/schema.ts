@@ -1,166 +1,14 @@
-// drizzle mirror of migrations/0002_discord.sql and 0003_accounts.sql, for typed CRUD.
-// The SQL files are the source of truth; test/foundation/schema.test.ts checks this mirror against
-// the live catalog, so a column added to one and not the other fails the build.
-import { bigint, boolean, date, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, uuid } from "drizzle-orm/pg-core";
+// drizzle declarations of the tables product code reads and writes through drizzle (src/db/orm.ts):
+// the account tables' typed CRUD. Only those: the Discord tables are written by the batched writers and
+// read by the analytics in raw SQL. The SQL migrations are the source of truth;
+// the schema test (test/foundation/schema.test.ts) checks every table here against the live catalog.
+import { bigint, boolean, date, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 const id = (name: string) => bigint(name, { mode: "bigint" });
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "string" });
+/** A timestamp product code computes with or formats (plan dates, connection times). */
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 const tenantId = () => text("tenant_id").notNull();
-
-export const servers = pgTable(
-  "servers",
-  {
-    tenantId: tenantId(),
-    id: id("id").notNull(),
-    name: text("name").notNull(),
-    icon: text("icon"),
-    ownerId: id("owner_id"),
-    memberCount: integer("member_count"),
-    description: text("description"),
-    createdAt: ts("created_at"),
-    syncedAt: ts("synced_at"),
-  },
-  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
-);
-
-export const users = pgTable(
-  "users",
-  {
-    tenantId: tenantId(),
-    id: id("id").notNull(),
-    username: text("username").notNull(),
-    discriminator: text("discriminator"),
-    globalName: text("global_name"),
-    avatar: text("avatar"),
-    isBot: boolean("is_bot").notNull().default(false),
-    isSystem: boolean("is_system").notNull().default(false),
-    isWebhook: boolean("is_webhook").notNull().default(false),
-  },
-  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
-);
-
-export const serverMembers = pgTable(
-  "server_members",
-  {
-    tenantId: tenantId(),
-    serverId: id("server_id").notNull(),
-    userId: id("user_id").notNull(),
-    nickname: text("nickname"),
-    joinedAt: ts("joined_at"),
-    roleIds: bigint("role_ids", { mode: "bigint" }).array().notNull().default([]),
-    isActive: boolean("is_active").notNull().default(true),
-  },
-  (t) => [primaryKey({ columns: [t.tenantId, t.serverId, t.userId] })],
-);
-
-export const channels = pgTable(
-  "channels",
-  {
-    tenantId: tenantId(),
-    id: id("id").notNull(),
-    serverId: id("server_id").notNull(),
-    parentId: id("parent_id"),
-    name: text("name").notNull(),
-    type: integer("type").notNull(),
-    topic: text("topic"),
-    position: integer("position"),
-    nsfw: boolean("nsfw").notNull().default(false),
-    isThread: boolean("is_thread").notNull().default(false),
-    threadArchived: boolean("thread_archived"),
-    threadArchivedAt: ts("thread_archived_at"),
-    threadLocked: boolean("thread_locked"),
-    threadOwnerId: id("thread_owner_id"),
-    threadPrivate: boolean("thread_private"),
-    createdAt: ts("created_at"),
-    readable: boolean("readable").notNull().default(true),
-  },
-  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
-);
-
-export const messages = pgTable(
-  "messages",
-  {
-    tenantId: tenantId(),
-    id: id("id").notNull(),
-    serverId: id("server_id").notNull(),
-    channelId: id("channel_id").notNull(),
-    authorId: id("author_id").notNull(),
-    content: text("content").notNull().default(""),
-    createdAt: ts("created_at").notNull(),
-    editedAt: ts("edited_at"),
-    messageType: integer("message_type").notNull().default(0),
-    isSystem: boolean("is_system").notNull().default(false),
-    flags: integer("flags").notNull().default(0),
-    replyToMessageId: id("reply_to_message_id"),
-    replyToChannelId: id("reply_to_channel_id"),
-    replyToAuthorId: id("reply_to_author_id"),
-    mentionCount: integer("mention_count").notNull().default(0),
-    roleMentionIds: bigint("role_mention_ids", { mode: "bigint" }).array().notNull().default([]),
-    mentionEveryone: boolean("mention_everyone").notNull().default(false),
-    attachmentCount: integer("attachment_count").notNull().default(0),
-    embedCount: integer("embed_count").notNull().default(0),
-    stickerCount: integer("sticker_count").notNull().default(0),
-    wordCount: integer("word_count").notNull().default(0),
-    pinned: boolean("pinned").notNull().default(false),
-    webhookId: id("webhook_id"),
-    isDeleted: boolean("is_deleted").notNull().default(false),
-    deletedAt: ts("deleted_at"),
-  },
-  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
-);
-
-export const messageMentions = pgTable(
-  "message_mentions",
-  {
-    tenantId: tenantId(),
-    messageId: id("message_id").notNull(),
-    userId: id("user_id").notNull(),
-    serverId: id("server_id").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.tenantId, t.messageId, t.userId] })],
-);
-
-export const emojis = pgTable(
-  "emojis",
-  {
-    tenantId: tenantId(),
-    key: text("key").notNull(),
-    discordId: id("discord_id"),
-    name: text("name").notNull(),
-    isCustom: boolean("is_custom").notNull(),
-    animated: boolean("animated").notNull().default(false),
-    serverId: id("server_id"),
-  },
-  (t) => [primaryKey({ columns: [t.tenantId, t.key] })],
-);
-
-export const reactions = pgTable(
-  "reactions",
-  {
-    tenantId: tenantId(),
-    messageId: id("message_id").notNull(),
-    emojiKey: text("emoji_key").notNull(),
-    userId: id("user_id").notNull(),
-    reactionType: smallint("reaction_type").notNull().default(0),
-    serverId: id("server_id").notNull(),
-    channelId: id("channel_id").notNull(),
-    messageAuthorId: id("message_author_id"),
-    messageCreatedAt: ts("message_created_at"),
-  },
-  (t) => [primaryKey({ columns: [t.tenantId, t.messageId, t.emojiKey, t.userId, t.reactionType] })],
-);
-
-export const messageReactionCounts = pgTable(
-  "message_reaction_counts",
-  {
-    tenantId: tenantId(),
-    messageId: id("message_id").notNull(),
-    emojiKey: text("emoji_key").notNull(),
-    reactionType: smallint("reaction_type").notNull(),
-    count: integer("count").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.tenantId, t.messageId, t.emojiKey, t.reactionType] })],
-);
 
 export const tenants = pgTable("tenants", {
   tenantId: text("tenant_id").primaryKey(),
@@ -169,6 +17,49 @@ export const tenants = pgTable("tenants", {
   createdAt: ts("created_at").notNull().defaultNow(),
 });
 
+export const botConnections = pgTable("bot_connections", {
+  tenantId: text("tenant_id").primaryKey(),
+  tokenCiphertext: text("token_ciphertext").notNull(),
+  keyId: text("key_id").notNull(),
+  botUserId: id("bot_user_id").notNull(),
+  botUsername: text("bot_username").notNull(),
+  guilds: jsonb("guilds").notNull().default([]),
+  connectedAt: at("connected_at").notNull().defaultNow(),
+  checkedAt: at("checked_at").notNull().defaultNow(),
+});
+
+export const subscriptions = pgTable("subscriptions", {
+  tenantId: text("tenant_id").primaryKey(),
+  plan: text("plan").notNull().default("free"),
+  status: text("status").notNull().default("active"),
+  stripeCustomerId: text("stripe_customer_id"),
+  stripeSubscriptionId: text("stripe_subscription_id"),
+  currentPeriodEnd: at("current_period_end"),
+  cancelAt: at("cancel_at"),
+  graceUntil: at("grace_until"),
+  lastEventAt: at("last_event_at"),
+  updatedAt: ts("updated_at").notNull().defaultNow(),
+});
+
+export const stripeEvents = pgTable(
+  "stripe_events",
+  {
+    tenantId: tenantId(),
+    eventId: text("event_id").notNull(),
+    type: text("type").notNull(),
+    processedAt: ts("processed_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.eventId] })],
+);
+
+export const storageUsage = pgTable("storage_usage", {
+  tenantId: text("tenant_id").primaryKey(),
+  bytes: bigint("bytes", { mode: "number" }).notNull(),
+  byTable: jsonb("by_table").$type<Record<string, number>>().notNull().default({}),
+  measuredAt: ts("measured_at").notNull().defaultNow(),
+});
+
+// sync_jobs and sync_job_channels: their CRUD moves to drizzle in the job module (src/extraction/jobs.ts).
 export const syncJobs = pgTable(
   "sync_jobs",
   {

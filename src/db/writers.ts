@@ -5,7 +5,7 @@
 // and the counts returned are the rows actually inserted or changed.
 import type { TenantTx } from "./client";
 import { cleanText } from "../lib/clean-text";
-import { cleanRows, compareIds, mergeEmojis, mergeUsers, type Rows, type TableName } from "../extraction/map";
+import { cleanRows, compareIds, mergeEmojis, mergeUsers, type Rows, type TableName } from "./rows";
 
 /** The new value of a column from the stored row (`cur`) and the incoming one (`inc`). */
 type Merge = (cur: string, inc: string) => string;

@@ -10,8 +10,8 @@ import {
   canReadPrivateArchivedThreads,
   computeChannelPermissions,
 } from "../discord";
+import { compareIds, type ChannelRow, type ReactionCountRow } from "../db/rows";
 import {
-  compareIds,
   emojiRouteParam,
   mapChannel,
   mapEmoji,
@@ -25,8 +25,6 @@ import {
   reactionCounts,
   snowflakeAt,
   snowflakeMs,
-  type ChannelRow,
-  type ReactionCountRow,
 } from "./map";
 import {
   deleteMissingReactors,

@@ -2,7 +2,7 @@
 // PostgreSQL rejects in text and jsonb ("invalid byte sequence for encoding UTF8: 0x00"), and lone
 // UTF-16 surrogates (JSON's \udXXX escapes), which have no UTF-8 form (jsonb rejects them; a text
 // driver would silently turn them into U+FFFD anyway). Pure; the mapping applies it to every row
-// (cleanRows in src/extraction/map.ts), and jsonb values holding Discord text go through cleanDeep.
+// (cleanRows in src/db/rows.ts), and jsonb values holding Discord text go through cleanDeep.
 
 // A high surrogate not followed by a low one, or a low surrogate not preceded by a high one.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;

@@ -1,5 +1,6 @@
 // Ground truth: the rows a correct full sync must produce, derived from the world by the mapping rules in
-// docs/internals.md, never by running the extractor.
+// docs/internals.md, never by running the extractor. Deliberately independent: its row shapes repeat
+// src/db/rows.ts (and `duplicates` lists the pair) on purpose, so a mistake there cannot hide here.
 import { DAY, MessageTypes, emojiKey, isSystemType, type SimChannel, type SimGuild, type SimMessage, type World } from "./model";
 import { contentVisible } from "./render";
 import { snowflakeTime } from "./snowflake";

@@ -3,7 +3,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { cleanDeep, cleanText } from "../../src/lib/clean-text";
-import { cleanRows, mapMember, mapMessages, wordCount } from "../../src/extraction/map";
+import { cleanRows } from "../../src/db/rows";
+import { mapMember, mapMessages, wordCount } from "../../src/extraction/map";
 
 // Any UTF-16 code unit, weighted towards the troublemakers.
 const unit = fc.oneof(

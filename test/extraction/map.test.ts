@@ -1,14 +1,13 @@
 // Pure mapping with hand-made Discord payloads: the cases a generated world might not pin down.
 import type { APIMessage, APIThreadChannel } from "discord-api-types/v10";
 import { describe, expect, it } from "vitest";
+import { compareIds, mergeUsers } from "../../src/db/rows";
 import {
-  compareIds,
   emojiKey,
   emojiRouteParam,
   mapChannel,
   mapMessage,
   mapReactors,
-  mergeUsers,
   parseEmojiRouteParam,
   reactionCounts,
   snowflakeAt,

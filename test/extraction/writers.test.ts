@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { ensureTenant } from "../../src/accounts/tenants";
 import { withTenant } from "../../src/db/client";
 import { upsertSql, writeRows } from "../../src/db/writers";
-import { mapMessage, type MessageRow, type UserRow } from "../../src/extraction/map";
+import type { MessageRow, UserRow } from "../../src/db/rows";
+import { mapMessage } from "../../src/extraction/map";
 import { fillReplyAuthors } from "../../src/extraction/store";
 import { freshTenant, withPool } from "./helpers";
 

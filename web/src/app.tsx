@@ -1,11 +1,11 @@
 // The shell: navigation, the shared filter bar, and the page for the current path.
-import { createContext } from "preact";
-import { useContext, useEffect, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { Link } from "./components/ui";
 import { FilterBar } from "./components/filters";
-import { getBotStatus, listJobs, type BotStatus } from "./lib/endpoints";
+import { getBotStatus, listJobs } from "./lib/endpoints";
+import { AppContext } from "./lib/app-context";
 import { useAsync } from "./lib/hooks";
-import { match, navigate, readFilters, setQuery, useLocation, type Filters } from "./lib/router";
+import { match, navigate, readFilters, setQuery, useLocation } from "./lib/router";
 import { SyncPage } from "./pages/sync";
 import { OverviewPage } from "./pages/overview";
 import { PeoplePage } from "./pages/people";
@@ -15,14 +15,6 @@ import { ChannelsPage } from "./pages/channels";
 import { SqlPage } from "./pages/sql";
 import { BillingPage } from "./pages/billing";
 
-export interface AppState {
-  bot: BotStatus | undefined;
-  botError: Error | undefined;
-  reloadBot(): void;
-  filters: Filters;
-}
-const Ctx = createContext<AppState>(null as unknown as AppState);
-export const useApp = () => useContext(Ctx);
 
 const NAV = [
   { path: "/overview", label: "Overview", icon: "◧" },
@@ -66,7 +58,7 @@ export function App() {
   }, [loc.path]);
 
   return (
-    <Ctx.Provider value={{ bot: bot.data, botError: bot.error, reloadBot: bot.reload, filters }}>
+    <AppContext.Provider value={{ bot: bot.data, botError: bot.error, reloadBot: bot.reload, filters }}>
       <a href="#main" class="skip-link">
         Skip to content
       </a>
@@ -109,7 +101,7 @@ export function App() {
           {page}
         </main>
       </div>
-    </Ctx.Provider>
+    </AppContext.Provider>
   );
 }
 

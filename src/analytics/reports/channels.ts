@@ -2,7 +2,7 @@
 import { run, dayFilter, baseParams, type ReportFilters, type Report } from "./filters";
 import type { PoolLike } from "../../db/client";
 
-export interface ChannelRow {
+export interface ChannelActivityRow {
   channel_id: string;
   name: string | null;
   is_thread: boolean;
@@ -14,9 +14,9 @@ export interface ChannelRow {
   last_day: string | null;
 }
 
-export async function channelActivity(pool: PoolLike, tenantId: string, f: ReportFilters): Promise<Report<ChannelRow[]>> {
+export async function channelActivity(pool: PoolLike, tenantId: string, f: ReportFilters): Promise<Report<ChannelActivityRow[]>> {
   return run(pool, tenantId, async (tx) => {
-    const { rows } = await tx.query<ChannelRow>(
+    const { rows } = await tx.query<ChannelActivityRow>(
       `SELECT a.channel_id::text AS channel_id, c.name, coalesce(c.is_thread, false) AS is_thread, c.parent_id::text AS parent_id,
               a.messages, a.active_users, a.replies,
               round(CASE WHEN a.messages > 0 THEN a.replies::numeric / a.messages ELSE 0 END, 4)::float8 AS reply_rate, a.last_day::text AS last_day

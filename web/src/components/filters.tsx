@@ -1,5 +1,5 @@
 // The shared filters: server, channels, date range. They live in the URL (see lib/router.ts).
-import { useApp } from "../app";
+import { useApp } from "../lib/app-context";
 import { useAsync } from "../lib/hooks";
 import { channels as channelReport } from "../lib/reports";
 import { setQuery } from "../lib/router";

@@ -5,11 +5,11 @@ import { api } from "./api";
 import type { Filters } from "./router";
 // Response types are the route schemas' own (src/api/types.ts; type-only: nothing of it is bundled).
 import type {
-  ActivityLevels, ChannelRow, Cohort, DayRow, Heatmap, InteractionKind, InteractionPair, Level, MemberDetail,
+  ActivityLevels, ChannelActivityRow, Cohort, DayRow, Heatmap, InteractionKind, InteractionPair, Level, MemberDetail,
   MembersReport, MemberSummary, ReactionsReport, ResponseTimes,
 } from "../../../src/api/types";
 export type {
-  ActivityLevels, ChannelRow, Cohort, DayRow, Heatmap, InteractionKind, InteractionPair, Level, MemberDetail,
+  ActivityLevels, ChannelActivityRow, Cohort, DayRow, Heatmap, InteractionKind, InteractionPair, Level, MemberDetail,
   MembersReport, MemberSummary, ReactionsReport, ResponseTimes,
 };
 // The levels and their order come from the one definition (pure, bundled).
@@ -45,7 +45,7 @@ export const membersPage = (f: Filters, offset: number, signal?: AbortSignal) =>
 export const memberDetail = (f: Filters, userId: string, signal?: AbortSignal) =>
   report<MemberDetail>(`members/${encodeURIComponent(userId)}`, f, { limit: 15 }, signal);
 
-export const channels = (f: Filters, signal?: AbortSignal) => report<ChannelRow[]>("channels", f, { limit: 1000 }, signal);
+export const channels = (f: Filters, signal?: AbortSignal) => report<ChannelActivityRow[]>("channels", f, { limit: 1000 }, signal);
 
 export const responseTimes = (f: Filters, signal?: AbortSignal) => report<ResponseTimes>("response-time", f, { limit: 10 }, signal);
 

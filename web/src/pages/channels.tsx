@@ -1,14 +1,14 @@
 // Channels: activity and health per channel and thread.
 import { useEffect, useMemo } from "preact/hooks";
-import { useApp } from "../app";
+import { useApp } from "../lib/app-context";
 import { Chart, loadCharts } from "../components/chart";
 import { DataTable } from "../components/table";
 import { Badge, Card, Empty, ErrorBox, Loading, PageHeader } from "../components/ui";
 import { duration, num } from "../lib/format";
 import { useAsync } from "../lib/hooks";
-import { channels, responseTimes, type ChannelRow } from "../lib/reports";
+import { channels, responseTimes, type ChannelActivityRow } from "../lib/reports";
 
-type Row = ChannelRow & { median_seconds: number | null };
+type Row = ChannelActivityRow & { median_seconds: number | null };
 
 export function ChannelsPage() {
   useEffect(() => void loadCharts(), []);

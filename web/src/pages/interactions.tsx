@@ -1,7 +1,7 @@
 // Interactions: who replies to, reacts to and mentions whom, as a force graph (communities coloured)
 // and as the top pairs. Edge kinds and the minimum weight are filters kept in the URL.
 import { useEffect, useMemo } from "preact/hooks";
-import { useApp } from "../app";
+import { useApp } from "../lib/app-context";
 import { Chart, loadCharts } from "../components/chart";
 import { DataTable } from "../components/table";
 import { Card, Empty, ErrorBox, Link, Loading, PageHeader } from "../components/ui";

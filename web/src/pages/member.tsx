@@ -1,13 +1,13 @@
 // One member: their numbers, their daily activity and the people they interact with most.
 import { useEffect, useMemo } from "preact/hooks";
-import { useApp } from "../app";
+import { useApp } from "../lib/app-context";
 import { Chart, loadCharts } from "../components/chart";
 import { DataTable } from "../components/table";
 import { Badge, Card, Empty, ErrorBox, Link, Loading, PageHeader, Stat } from "../components/ui";
 import { num } from "../lib/format";
 import { useAsync } from "../lib/hooks";
 import { memberDetail, type MemberDetail } from "../lib/reports";
-import { LEVEL_LABEL } from "./overview";
+import { LEVEL_LABEL } from "../lib/levels";
 
 type Contact = MemberDetail["contacts"][number];
 

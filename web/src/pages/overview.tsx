@@ -1,14 +1,14 @@
 // Overview: key numbers, daily activity, hour-of-week heatmap, activity-level distribution.
 import { useEffect, useMemo } from "preact/hooks";
-import { useApp } from "../app";
+import { useApp } from "../lib/app-context";
 import { Chart, loadCharts } from "../components/chart";
 import { Card, Empty, ErrorBox, Link, Loading, PageHeader, Stat } from "../components/ui";
 import { num, pct, plural } from "../lib/format";
 import { useAsync } from "../lib/hooks";
+import { LEVEL_LABEL } from "../lib/levels";
 import { activityLevels, channels, daily, heatmap, LEVELS, reactions, type ActivityLevels, type DayRow, type Heatmap } from "../lib/reports";
 
 export const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-export const LEVEL_LABEL: Record<string, string> = { power_user: "Power users", active: "Active", casual: "Casual", lurker: "Lurkers" };
 const LEVEL_COLOR: Record<string, string> = { power_user: "#7c5cff", active: "#2f9e8f", casual: "#f2a93b", lurker: "#9aa3b2" };
 
 export function OverviewPage() {

@@ -2,13 +2,13 @@
 // The members report pages by 1,000 (most active first): the first page shows at once, the next
 // ones load behind it up to MAX_ROWS, and the search covers what is loaded (said on screen).
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { useApp } from "../app";
+import { useApp } from "../lib/app-context";
 import { DataTable } from "../components/table";
 import { Badge, Card, ErrorBox, Link, Loading, PageHeader } from "../components/ui";
 import { num } from "../lib/format";
 import { LEVELS, MEMBERS_PAGE, membersPage, type MembersReport, type MemberSummary } from "../lib/reports";
 import { setQuery, useLocation } from "../lib/router";
-import { LEVEL_LABEL } from "./overview";
+import { LEVEL_LABEL } from "../lib/levels";
 
 const MAX_ROWS = 10_000;
 

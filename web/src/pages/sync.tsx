@@ -1,6 +1,6 @@
 // Sync: connect a bot, start a sync with a history window, watch it live, cancel, see past syncs.
 import { useEffect, useState } from "preact/hooks";
-import { useApp } from "../app";
+import { useApp } from "../lib/app-context";
 import { DataTable } from "../components/table";
 import { Badge, Card, Empty, ErrorBox, Link, Loading, PageHeader, ProgressBar } from "../components/ui";
 import { cancelJob, connectBot, disconnectBot, getJob, jobProgress, listJobs, startSync, TERMINAL, type Job } from "../lib/endpoints";
