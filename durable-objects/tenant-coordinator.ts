@@ -16,42 +16,19 @@
 //   The alarm also re-sends outstanding tasks of a job that made no progress for STALL_MS, and
 //   fails the job after MAX_REQUEUES such attempts, so a lost message cannot hang a job forever.
 import { DurableObject } from "cloudflare:workers";
-import { refreshAnalytics } from "../src/analytics/refresh";
-import { readConfig } from "../src/config";
 import { RateLimitState, type RateLimitObservation } from "../src/discord/rate-limit";
-import { openPool, withTenant } from "../src/db/client";
 import type { Env } from "../src/env";
+import { persistJob, refreshAfterSync } from "../src/extraction/after-sync";
+import {
+  addReport, finalState, isLiveState, jobView, logJobFinished, storedJobFacts,
+  type BeginAnswer, type ChannelProgress, type ExtractMessage, type JobFacts, type JobState, type JobView, type PlanInput,
+  type RefreshView, type ReserveAnswer, type StoredJob,
+} from "../src/extraction/job";
+import { jobProgress, startWalk, walkPage, type Walk } from "../src/extraction/progress";
 import { taskId, type JobContext, type PageResult, type Task } from "../src/extraction/tasks";
 import { log } from "../src/lib/log";
 
-import { finalState, LIVE_STATES, snowflakeMs, type ChannelProgress, type JobState, type JobView, type Trigger } from "../src/extraction/job";
-
-export type { ChannelProgress, JobState, JobView, Trigger };
-export { snowflakeMs };
-const LIVE = LIVE_STATES;
-
-/** One queue message = one page of one job. `attempt` counts DO re-sends (stall recovery), not queue retries. */
-export interface ExtractMessage {
-  tenantId: string;
-  jobId: string;
-  task: Task;
-  attempt: number;
-}
-
-export interface PlanInput {
-  jobId: string;
-  tenantId: string;
-  serverId: string;
-  trigger: Trigger;
-  syncDays: number | null;
-  fetchReactions: boolean;
-  ctx: JobContext;
-}
-
-export type BeginAnswer =
-  /** task: run this one instead (the checkpoint of a walk whose consumer died: resume there). */
-  | { run: true; ctx: JobContext; task?: Task }
-  | { run: false; reason: "unknown_job" | "job_not_live" | "task_done" };
+export type { BeginAnswer, ExtractMessage, JobView, PlanInput, ReserveAnswer };
 
 /** No progress for this long: the outstanding tasks are re-sent (then the job fails). */
 export const STALL_MS = 10 * 60_000;
@@ -62,34 +39,7 @@ const MAX_REFRESH_ATTEMPTS = 5;
 const HELD = 3;
 const SEND_CHUNK = 100; // Queue.sendBatch accepts at most 100 messages
 
-type Row = Record<string, SqlStorageValue>;
-interface JobRow extends Row {
-  job_id: string;
-  tenant_id: string;
-  server_id: string;
-  state: string;
-  trigger: string;
-  sync_days: number | null;
-  fetch_reactions: number;
-  ctx: string;
-  counts: string;
-  warnings: string;
-  errors: string;
-  pages_done: number;
-  pages_failed: number;
-  requests: number;
-  error: string | null;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  progress_at: number;
-  requeues: number;
-  persisted: number;
-  refreshed: number;
-  refresh_attempts: number;
-}
-
-export type ReserveAnswer = number | { refused: string; retryAfterMs: number };
+type JobRow = StoredJob & Record<string, SqlStorageValue>;
 
 /** A message sender; the queue in production, swappable in tests to drive pages by hand. */
 export type Dispatch = (messages: ExtractMessage[]) => Promise<void>;
@@ -128,6 +78,10 @@ export class TenantCoordinator extends DurableObject<Env> {
         job_id TEXT NOT NULL, channel_id TEXT NOT NULL, status TEXT NOT NULL, pages INTEGER NOT NULL DEFAULT 0,
         messages INTEGER NOT NULL DEFAULT 0, error TEXT, cursor_ms INTEGER, floor_ms INTEGER,
         PRIMARY KEY (job_id, channel_id));
+      -- Each channel walk's covered snowflake range (progress.ts Walk, as JSON): the progress estimate.
+      CREATE TABLE IF NOT EXISTS walks (job_id TEXT NOT NULL, channel_id TEXT NOT NULL, walk TEXT NOT NULL, PRIMARY KEY (job_id, channel_id));
+      -- The analytics refresh after the job (RefreshView, as JSON): shown on the job's view.
+      CREATE TABLE IF NOT EXISTS refreshes (job_id TEXT PRIMARY KEY, view TEXT NOT NULL);
     `);
   }
 
@@ -156,7 +110,7 @@ export class TenantCoordinator extends DurableObject<Env> {
   begin(jobId: string, tid: string): BeginAnswer {
     const job = this.job(jobId);
     if (!job) return { run: false, reason: "unknown_job" };
-    if (!LIVE.includes(job.state as JobState) || job.state === "cancelling") return { run: false, reason: "job_not_live" };
+    if (!isLive(job) || job.state === "cancelling") return { run: false, reason: "job_not_live" };
     const task = this.sql.exec<{ state: string; kind: string; channel_id: string | null }>(
       `SELECT state, kind, channel_id FROM tasks WHERE job_id = ? AND task_id = ?`, jobId, tid,
     ).toArray()[0];
@@ -164,12 +118,7 @@ export class TenantCoordinator extends DurableObject<Env> {
     if (task?.state !== "outstanding") {
       // A walk's message delivered again: its consumer died mid-walk. Resume at the walk's checkpoint
       // (the page it held), which nobody else will run.
-      const held = task?.kind === "messages"
-        ? this.sql.exec<{ task: string }>(
-            `SELECT task FROM tasks WHERE job_id = ? AND channel_id = ? AND kind = 'messages' AND state = 'outstanding' AND sent = ${HELD} LIMIT 1`,
-            jobId, task.channel_id,
-          ).toArray()[0]
-        : undefined;
+      const held = task?.kind === "messages" ? this.held(jobId, task.channel_id!) : undefined;
       if (!held) return { run: false, reason: "task_done" };
       resume = JSON.parse(held.task) as Task;
     }
@@ -196,10 +145,7 @@ export class TenantCoordinator extends DurableObject<Env> {
       accepted = true;
       const now = Date.now();
       this.sql.exec(`UPDATE tasks SET state = 'done', sent = 2 WHERE job_id = ? AND task_id = ?`, jobId, tid);
-      const counts = JSON.parse(job.counts) as Record<string, number>;
-      for (const [table, n] of Object.entries(result.written)) if (n) counts[table] = (counts[table] ?? 0) + n;
-      const warnings = JSON.parse(job.warnings) as string[];
-      for (const w of result.warnings ?? []) if (!warnings.includes(w)) warnings.push(w);
+      const { counts, warnings, issues } = addReport({ counts: JSON.parse(job.counts), warnings: JSON.parse(job.warnings) }, result);
       this.sql.exec(
         `UPDATE jobs SET counts = ?, warnings = ?, pages_done = pages_done + 1, progress_at = ?,
                 started_at = coalesce(started_at, ?), state = CASE WHEN state = 'queued' THEN 'running' ELSE state END
@@ -217,13 +163,7 @@ export class TenantCoordinator extends DurableObject<Env> {
       if (result.channelId && task.kind === "messages") {
         this.channelPage(jobId, result.channelId, result.written.messages ?? 0, result.next);
       }
-      for (const { channelId, status, reason } of [...(result.channelIssues ?? []), ...(result.channelIssue ? [result.channelIssue] : [])]) {
-        this.sql.exec(
-          `INSERT INTO channels (job_id, channel_id, status, error) VALUES (?, ?, ?, ?)
-           ON CONFLICT (job_id, channel_id) DO UPDATE SET status = excluded.status, error = excluded.error`,
-          jobId, channelId, status, reason,
-        );
-      }
+      for (const { channelId, status, reason } of issues) this.channelIssue(jobId, channelId, status, reason);
     });
     if (accepted) {
       await this.flushOutbox(jobId);
@@ -255,12 +195,7 @@ export class TenantCoordinator extends DurableObject<Env> {
       let task = read(tid);
       if (task && task.state !== "outstanding" && task.kind === "messages") {
         // A walk's message dead-lettered: the page that failed is the walk's held checkpoint.
-        const held = this.sql
-          .exec<{ task_id: string }>(
-            `SELECT task_id FROM tasks WHERE job_id = ? AND channel_id = ? AND kind = 'messages' AND state = 'outstanding' AND sent = ${HELD} LIMIT 1`,
-            jobId, task.channel_id,
-          )
-          .toArray()[0];
+        const held = this.held(jobId, task.channel_id!);
         if (held) {
           tid = held.task_id;
           task = read(tid);
@@ -277,13 +212,7 @@ export class TenantCoordinator extends DurableObject<Env> {
         JSON.stringify(errors.slice(-100)), Date.now(), jobId,
       );
       const t = JSON.parse(task.task) as Task;
-      if (t.kind === "messages") {
-        this.sql.exec(
-          `INSERT INTO channels (job_id, channel_id, status, error) VALUES (?, ?, 'failed', ?)
-           ON CONFLICT (job_id, channel_id) DO UPDATE SET status = 'failed', error = excluded.error`,
-          jobId, t.channelId, why,
-        );
-      }
+      if (t.kind === "messages") this.channelIssue(jobId, t.channelId, "failed", why);
     });
     if (recorded) await this.finishIfDone(jobId);
     return { recorded };
@@ -388,8 +317,28 @@ export class TenantCoordinator extends DurableObject<Env> {
     return this.sql.exec<JobRow>(`SELECT * FROM jobs WHERE job_id = ?`, jobId).toArray()[0];
   }
 
+  /** The walk's checkpoint: the page its consumer holds (runs itself next) for this channel. */
+  private held(jobId: string, channelId: string): { task_id: string; task: string } | undefined {
+    return this.sql
+      .exec<{ task_id: string; task: string }>(
+        `SELECT task_id, task FROM tasks WHERE job_id = ? AND channel_id = ? AND kind = 'messages' AND state = 'outstanding' AND sent = ${HELD} LIMIT 1`,
+        jobId, channelId,
+      )
+      .toArray()[0];
+  }
+
+  private channelIssue(jobId: string, channelId: string, status: "skipped" | "failed", error: string): void {
+    this.sql.exec(
+      `INSERT INTO channels (job_id, channel_id, status, error) VALUES (?, ?, ?, ?)
+       ON CONFLICT (job_id, channel_id) DO UPDATE SET status = excluded.status, error = excluded.error`,
+      jobId, channelId, status, error,
+    );
+  }
+
   /** Plans tasks the job has never seen; a task id planned before (done or not) is not planned again. */
   private addTasks(jobId: string, tasks: Task[]): void {
+    const ctx = JSON.parse(this.job(jobId)!.ctx) as JobContext;
+    const windowStartMs = ctx.windowStart ? Date.parse(ctx.windowStart) : null;
     for (const task of tasks) {
       const channelId = "channelId" in task ? task.channelId : null;
       this.sql.exec(
@@ -398,11 +347,10 @@ export class TenantCoordinator extends DurableObject<Env> {
         jobId, taskId(task), JSON.stringify(task), task.kind, channelId,
       );
       if (task.kind === "messages") {
-        // floor: where this walk stops (incremental syncs stop at stopAfter), for the estimate.
+        this.sql.exec(`INSERT INTO channels (job_id, channel_id, status) VALUES (?, ?, 'pending') ON CONFLICT DO NOTHING`, jobId, task.channelId);
         this.sql.exec(
-          `INSERT INTO channels (job_id, channel_id, status, floor_ms) VALUES (?, ?, 'pending', ?)
-           ON CONFLICT (job_id, channel_id) DO UPDATE SET floor_ms = coalesce(floor_ms, excluded.floor_ms)`,
-          jobId, task.channelId, task.stopAfter && task.stopAfter !== "0" ? snowflakeMs(task.stopAfter) : null,
+          `INSERT INTO walks (job_id, channel_id, walk) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+          jobId, task.channelId, JSON.stringify(startWalk(task, windowStartMs)),
         );
       }
     }
@@ -411,13 +359,15 @@ export class TenantCoordinator extends DurableObject<Env> {
   /** Per-channel progress after a messages page: pages, messages, the cursor (for the estimate), done. */
   private channelPage(jobId: string, channelId: string, messages: number, next: Task[]): void {
     const follow = next.find((t): t is Extract<Task, { kind: "messages" }> => t.kind === "messages" && t.channelId === channelId);
-    const cursorMs = follow?.before ? snowflakeMs(follow.before) : null;
+    const walk = this.sql.exec<{ walk: string }>(`SELECT walk FROM walks WHERE job_id = ? AND channel_id = ?`, jobId, channelId).toArray()[0];
+    if (walk) {
+      this.sql.exec(`UPDATE walks SET walk = ? WHERE job_id = ? AND channel_id = ?`, JSON.stringify(walkPage(JSON.parse(walk.walk), follow)), jobId, channelId);
+    }
     this.sql.exec(
-      `INSERT INTO channels (job_id, channel_id, status, pages, messages, cursor_ms) VALUES (?, ?, 'running', 1, ?, ?)
+      `INSERT INTO channels (job_id, channel_id, status, pages, messages) VALUES (?, ?, 'running', 1, ?)
        ON CONFLICT (job_id, channel_id) DO UPDATE SET pages = pages + 1, messages = messages + excluded.messages,
-         cursor_ms = coalesce(excluded.cursor_ms, cursor_ms),
          status = CASE WHEN status IN ('skipped', 'failed') THEN status ELSE 'running' END`,
-      jobId, channelId, messages, cursorMs,
+      jobId, channelId, messages,
     );
     const open = this.sql
       .exec<{ n: number }>(
@@ -491,20 +441,7 @@ export class TenantCoordinator extends DurableObject<Env> {
     );
     // Pending tasks are dropped; done/dead ids stay until the job is persisted for late redeliveries.
     this.sql.exec(`DELETE FROM tasks WHERE job_id = ? AND state = 'outstanding'`, jobId);
-    // The searchable per-sync summary for operators (docs/production.md, "Logs").
-    log.info("coordinator.job_finished", {
-      tenantId: job.tenant_id,
-      jobId,
-      serverId: job.server_id,
-      trigger: job.trigger,
-      state,
-      error,
-      counts: JSON.parse(job.counts),
-      pagesDone: job.pages_done,
-      pagesFailed: job.pages_failed,
-      requests: job.requests,
-      durationMs: now - (job.started_at ?? job.created_at),
-    });
+    logJobFinished(job.tenant_id, this.facts(this.job(jobId)!), now);
     await this.afterFinish(jobId, false);
     // The analytics refresh can take minutes on a big server: the alarm runs it, not the page's report.
     if (refreshed === 0) await this.ensureAlarm(0);
@@ -525,12 +462,9 @@ export class TenantCoordinator extends DurableObject<Env> {
       }
       job = this.job(jobId)!;
       if (refresh && !job.refreshed) {
-        const pool = openPool(readConfig(this.env));
-        try {
-          await refreshAnalytics(pool, job.tenant_id, job.server_id);
-        } finally {
-          await pool.end().catch(() => {});
-        }
+        await refreshAfterSync(this.env, job.tenant_id, job.server_id, (v) =>
+          this.sql.exec(`INSERT OR REPLACE INTO refreshes (job_id, view) VALUES (?, ?)`, jobId, JSON.stringify(v)),
+        );
         this.sql.exec(`UPDATE jobs SET refreshed = 1 WHERE job_id = ?`, jobId);
       }
     } catch (err) {
@@ -550,38 +484,9 @@ export class TenantCoordinator extends DurableObject<Env> {
     }
   }
 
-  /** Writes the job (and its channels) to sync_jobs / sync_job_channels. heartbeat: progress of a live job. */
   private async persist(jobId: string, heartbeat: boolean): Promise<void> {
     const job = this.job(jobId);
-    if (!job) return;
-    const view = this.view(jobId)!;
-    const pool = openPool(readConfig(this.env));
-    try {
-      await withTenant(pool, job.tenant_id, async (tx) => {
-        await tx.query(
-          `UPDATE sync_jobs SET status = $2, counts = $3::jsonb, pages_done = $4, pages_failed = $5, requests = $6,
-                  error = $7, started_at = to_timestamp($8::double precision / 1000),
-                  finished_at = to_timestamp($9::double precision / 1000), heartbeat_at = now()
-            WHERE id = $1 AND ($10::boolean = false OR status IN ('queued', 'running', 'cancelling'))`,
-          [jobId, job.state, job.counts, job.pages_done, job.pages_failed, job.requests, job.error, job.started_at,
-            job.finished_at, heartbeat],
-        );
-        if (view.channels.length > 0) {
-          await tx.query(
-            `INSERT INTO sync_job_channels (tenant_id, job_id, channel_id, status, pages, messages, error, updated_at)
-             SELECT $1, $2, x.channel_id::bigint, x.status, x.pages, x.messages, x.error, now()
-               FROM jsonb_to_recordset($3::jsonb) AS x(channel_id text, status text, pages int, messages int, error text)
-             ON CONFLICT (tenant_id, job_id, channel_id) DO UPDATE SET
-               -- "done" was written by the page that finished the walk (incremental coverage relies on it)
-               status = CASE WHEN sync_job_channels.status = 'done' THEN 'done' ELSE excluded.status END, pages = excluded.pages,
-               messages = excluded.messages, error = excluded.error, updated_at = now()`,
-            [tx.tenantId, jobId, JSON.stringify(view.channels)],
-          );
-        }
-      });
-    } finally {
-      await pool.end().catch(() => {});
-    }
+    if (job) await persistJob(this.env, job.tenant_id, this.facts(job), this.channels(jobId), heartbeat);
   }
 
   private async ensureAlarm(inMs: number): Promise<void> {
@@ -590,93 +495,48 @@ export class TenantCoordinator extends DurableObject<Env> {
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 
+  private channels(jobId: string): ChannelProgress[] {
+    return this.sql
+      .exec<{ channel_id: string; status: ChannelProgress["status"]; pages: number; messages: number; error: string | null }>(
+        `SELECT channel_id, status, pages, messages, error FROM channels WHERE job_id = ? ORDER BY channel_id`,
+        jobId,
+      )
+      .toArray()
+      .map((c) => ({ ...c }));
+  }
+
+  private facts(job: JobRow): JobFacts {
+    const refresh = this.sql.exec<{ view: string }>(`SELECT view FROM refreshes WHERE job_id = ?`, job.job_id).toArray()[0];
+    const outstanding = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM tasks WHERE job_id = ? AND state = 'outstanding'`, job.job_id).one().n;
+    return storedJobFacts(job, outstanding, refresh ? (JSON.parse(refresh.view) as RefreshView) : null);
+  }
+
   private view(jobId: string): JobView | null {
     const job = this.job(jobId);
     if (!job) return null;
-    const channels = this.sql
-      .exec<{ channel_id: string; status: string; pages: number; messages: number; error: string | null; cursor_ms: number | null; floor_ms: number | null }>(
-        `SELECT channel_id, status, pages, messages, error, cursor_ms, floor_ms FROM channels WHERE job_id = ? ORDER BY channel_id`,
+    const facts = this.facts(job);
+    const walks = this.sql.exec<{ walk: string }>(`SELECT walk FROM walks WHERE job_id = ?`, jobId).toArray().map((w) => JSON.parse(w.walk) as Walk);
+    const other = this.sql
+      .exec<{ open: number; done: number }>(
+        `SELECT coalesce(sum(state = 'outstanding'), 0) AS open, coalesce(sum(state <> 'outstanding'), 0) AS done
+           FROM tasks WHERE job_id = ? AND kind <> 'messages'`,
         jobId,
       )
-      .toArray();
-    const open = this.sql
-      .exec<{ kind: string; channel_id: string | null }>(`SELECT kind, channel_id FROM tasks WHERE job_id = ? AND state = 'outstanding'`, jobId)
-      .toArray();
-    const ctx = JSON.parse(job.ctx) as JobContext;
-    const end = job.finished_at ?? Date.now();
-    const elapsedS = job.started_at ? Math.max(0.001, (end - job.started_at) / 1000) : 0;
-    const pagesPerS = elapsedS ? job.pages_done / elapsedS : 0;
-    const requestsPerS = elapsedS ? job.requests / elapsedS : 0;
-    const left = isLive(job)
-      ? estimatePagesLeft({
-          startedAt: job.started_at ?? job.created_at,
-          windowStartMs: ctx.windowStart ? Date.parse(ctx.windowStart) : null,
-          channels: channels.map((c) => ({ channelId: c.channel_id, pages: c.pages, cursorMs: c.cursor_ms, floorMs: c.floor_ms, status: c.status })),
-          open,
-        })
-      : 0;
-    return {
-      id: job.job_id,
-      server_id: job.server_id,
-      state: job.state as JobState,
-      trigger: job.trigger as Trigger,
-      sync_days: job.sync_days,
-      window_start: ctx.windowStart,
-      fetch_reactions: job.fetch_reactions === 1,
-      created_at: new Date(job.created_at).toISOString(),
-      started_at: job.started_at ? new Date(job.started_at).toISOString() : null,
-      finished_at: job.finished_at ? new Date(job.finished_at).toISOString() : null,
-      error: job.error,
-      counts: JSON.parse(job.counts),
-      pages: { done: job.pages_done, failed: job.pages_failed, outstanding: open.length },
-      requests: job.requests,
-      rate: { pages_per_second: round2(pagesPerS), requests_per_second: round2(requestsPerS) },
-      estimated_seconds_left: !isLive(job) ? 0 : pagesPerS > 0 ? Math.ceil(left / pagesPerS) : null,
-      warnings: JSON.parse(job.warnings),
-      errors: JSON.parse(job.errors),
-      channels: channels.map((c) => ({
-        channel_id: c.channel_id,
-        status: c.status as ChannelProgress["status"],
-        pages: c.pages,
-        messages: c.messages,
-        error: c.error,
-      })),
-    };
+      .one();
+    const now = Date.now();
+    // Task rows are dropped once the job is recorded: then every page was a walk's or done.
+    const otherDone = Math.max(other.done, job.pages_done - walks.reduce((n, w) => n + w.pages, 0));
+    const progress = jobProgress({
+      walks,
+      otherDone,
+      otherOpen: other.open,
+      state: facts.state,
+      elapsedMs: job.started_at ? (job.finished_at ?? now) - job.started_at : 0,
+    });
+    return jobView(facts, this.channels(jobId), progress, now);
   }
 }
 
 function isLive(job: JobRow): boolean {
-  return LIVE.includes(job.state as JobState);
-}
-
-function round2(n: number): number {
-  return Math.round(n * 100) / 100;
-}
-
-/**
- * Pages left, estimated. A channel's messages are walked newest to oldest, so the time between the
- * job start and the page cursor, against the time back to the window start (or the channel's
- * creation, from its snowflake), is the fraction done; the pages so far scale to the rest.
- * Every other outstanding task counts as one page (their follow-ups are not knowable yet).
- */
-export function estimatePagesLeft(input: {
-  startedAt: number;
-  windowStartMs: number | null;
-  channels: { channelId: string; pages: number; cursorMs: number | null; floorMs?: number | null; status: string }[];
-  open: { kind: string; channel_id: string | null }[];
-}): number {
-  let left = input.open.filter((t) => t.kind !== "messages").length;
-  const openChannels = new Set(input.open.filter((t) => t.kind === "messages").map((t) => t.channel_id));
-  for (const c of input.channels) {
-    if (!openChannels.has(c.channelId)) continue;
-    const floor = Math.max(input.windowStartMs ?? 0, snowflakeMs(c.channelId), c.floorMs ?? 0);
-    const total = input.startedAt - floor;
-    if (c.pages === 0 || c.cursorMs === null || total <= 0) {
-      left += 1;
-      continue;
-    }
-    const done = Math.min(1, Math.max(0.01, (input.startedAt - c.cursorMs) / total));
-    left += Math.max(1, Math.round((c.pages * (1 - done)) / done));
-  }
-  return left;
+  return isLiveState(job.state);
 }

@@ -7,6 +7,7 @@ import { readConfig } from "./config";
 import { systemRead } from "./accounts/system";
 import { openPool, withTenant, type PoolLike } from "./db/client";
 import type { Env } from "./env";
+import { endJobRecord } from "./extraction/job";
 import { startSync, cancelSync } from "./extraction/jobs";
 import { log } from "./lib/log";
 
@@ -107,17 +108,11 @@ async function retryDeadJobs(env: Env, pool: PoolLike, now: Date, report: Schedu
   for (const j of dead) {
     const reason = `no heartbeat since ${new Date(j.last_seen).toISOString()}: the job's worker died`;
     try {
-      const ended = await withTenant(pool, j.tenant_id, (tx) =>
-        tx.query(
-          `UPDATE sync_jobs SET status = 'failed', error = $2, finished_at = now()
-            WHERE id = $1 AND status IN ('queued', 'running', 'cancelling')`,
-          [j.job_id, reason],
-        ),
-      );
+      const ended = await withTenant(pool, j.tenant_id, (tx) => endJobRecord(tx, j.job_id, "failed", reason));
       // Then tell the tenant's coordinator, best effort (it may be the part that died).
       await cancelSync(env, j.tenant_id, j.job_id, pool).catch(() => {});
       // One automatic retry per original job: a retry that dies too is left failed, visibly.
-      if (!ended.rowCount || j.trigger === "retry") {
+      if (!ended || j.trigger === "retry") {
         report.deadJobs.push({ tenantId: j.tenant_id, jobId: j.job_id, reason });
         continue;
       }

@@ -1,7 +1,7 @@
 // Sync progress on stderr, per phase. Phases are recognised from the Discord route of each page
-// request; rows come from runExtraction's running totals. The overall fraction and time left come
-// from pages done vs pages still queued (the queue grows as pages discover more work, so early
-// estimates are low). A TTY gets bars redrawn in place, anything else plain lines.
+// request; rows come from runExtraction's running totals. The overall fraction, pages estimated and
+// time left come from the engine's progress (progress.ts: each channel's covered snowflake time range,
+// the same function as the job view on the Sync page). A TTY gets bars redrawn in place, anything else plain lines.
 import type { ExtractionProgress } from "../extraction/run";
 
 export const PHASES = ["channels", "threads", "messages", "reactions", "members"] as const;
@@ -72,26 +72,28 @@ function bar(fraction: number, width: number): string {
   return `[${"#".repeat(full)}${"-".repeat(width - full)}]`;
 }
 
-/** Overall fraction, rate (pages/s) and time left, from pages done vs pages known. */
-export function overall(state: ProgressState, now: number): { fraction: number; rate: number; leftMs: number | null } {
+/** Overall fraction, rate (pages/s), pages left and time left: the engine's estimate, else pages queued. */
+export function overall(state: ProgressState, now: number): { fraction: number; rate: number; remaining: number; leftMs: number | null } {
   const p = state.progress;
-  // Pages left: from the snowflake-coverage estimate when the engine gives one (it grows with the
-  // work discovered), else what is queued. A stopped sync keeps its fraction: never 100%.
-  const remaining = p.pagesEstimated !== undefined ? Math.max(p.pagesEstimated - p.pagesDone, p.pagesQueued + p.inFlight) : p.pagesQueued + p.inFlight;
+  const estimated = p.pagesEstimated !== undefined;
+  const remaining = estimated ? Math.max(0, p.pagesEstimated! - p.pagesDone) : p.pagesQueued + p.inFlight;
   const total = p.pagesDone + remaining;
   const elapsed = Math.max(1, now - state.startedAt);
   const rate = (p.pagesDone / elapsed) * 1000;
+  const left = p.secondsLeft !== undefined ? (p.secondsLeft === null ? null : p.secondsLeft * 1000) : rate > 0 ? (remaining / rate) * 1000 : null;
   return {
+    // A stopped sync keeps its fraction: never 100%.
     fraction: state.finished && !state.stopped ? 1 : p.fraction ?? (total === 0 ? 0 : p.pagesDone / total),
     rate,
-    leftMs: state.finished ? 0 : rate > 0 ? (remaining / rate) * 1000 : null,
+    remaining,
+    leftMs: state.finished ? 0 : left,
   };
 }
 
 /** One line per phase, then the overall line. */
 export function renderLines(state: ProgressState, now: number, tty: boolean): string[] {
   const o = overall(state, now);
-  const remaining = state.progress.pagesQueued + state.progress.inFlight;
+  const remaining = o.remaining;
   const lines: string[] = [];
   for (const phase of PHASES) {
     const s = state.phases.get(phase)!;

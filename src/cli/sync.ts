@@ -4,6 +4,7 @@ import { OneLineError } from "../node/database";
 import { refreshAnalytics } from "../analytics/refresh";
 import { withTenant, type PoolLike } from "../db/client";
 import { DiscordClient } from "../discord";
+import { endInterruptedCliJobs } from "../extraction/job";
 import { runExtraction, type ExtractionStats } from "../extraction/run";
 import { daysArg, guildIdArg, parseArgs } from "./args";
 import { explainDiscordError, MEMBERS_INTENT_OFF, MESSAGE_CONTENT_OFF, TOKEN_REJECTED } from "./discord-errors";
@@ -160,11 +161,7 @@ async function claimServer(lock: { query: PoolLike["query"] }, pool: PoolLike, g
   const got = await lock.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtext('discord-sql cli sync'), hashtext($1)) AS ok", [guildId]);
   if (!got.rows[0]?.ok) throw new OneLineError(`another discord-sql sync of server ${guildId} is running on this database; wait for it or stop it (Ctrl+C)`);
   await withTenant(pool, LOCAL_TENANT, (tx) =>
-    tx.query(
-      `UPDATE sync_jobs SET status = 'failed', error = 'interrupted: the discord-sql process ended before the sync finished', finished_at = now()
-        WHERE server_id = $1::bigint AND trigger = 'cli' AND status IN ('queued', 'running', 'cancelling')`,
-      [guildId],
-    ),
+    endInterruptedCliJobs(tx, guildId, "interrupted: the discord-sql process ended before the sync finished"),
   );
 }
 

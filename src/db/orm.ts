@@ -4,15 +4,15 @@
 // DEFINER calls stay raw SQL on tx.query.
 import type { Client } from "@neondatabase/serverless";
 import { drizzle, type NeonDatabase } from "drizzle-orm/neon-serverless";
-import type { TenantTx } from "./client";
+import type { Queryable } from "./client";
 import * as schema from "./schema";
 
 export type Orm = NeonDatabase<typeof schema>;
 
-const instances = new WeakMap<TenantTx, Orm>();
+const instances = new WeakMap<Queryable, Orm>();
 
 /** The drizzle instance bound to this tenant transaction (one per transaction). */
-export function orm(tx: TenantTx): Orm {
+export function orm(tx: Queryable): Orm {
   let db = instances.get(tx);
   if (!db) {
     // drizzle's neon-serverless session sends query config objects ({ text, rowMode, types }); tx.query

@@ -1,7 +1,6 @@
 // Sync jobs: start, cancel, read. A job is a row in sync_jobs (history, the one-active-sync rule)
 // plus its live state in the tenant's Durable Object (pages, counts, channels, cancel flag). The
 // DO is authoritative for any job it knows; the database row is the record once the DO wrote it.
-import type { ChannelProgress, JobState, JobView, PlanInput, Trigger } from "../../durable-objects/tenant-coordinator";
 import { loadBotToken } from "../accounts/bot";
 import { checkSyncAllowed } from "../billing/limits";
 import { readConfig } from "../config";
@@ -10,6 +9,10 @@ import type { Env } from "../env";
 import { ApiError, notFound } from "../errors";
 import { log } from "../lib/log";
 import { coordinator } from "./coordinator-client";
+import {
+  endJobRecord, insertJob, isLiveState, listJobRecords, readJobChannels, readJobRecord, recordView,
+  type JobState, type JobView, type PlanInput, type Trigger,
+} from "./job";
 
 export type { JobView, JobState, Trigger };
 export type JobSummary = Omit<JobView, "channels" | "warnings" | "errors">;
@@ -24,7 +27,6 @@ export interface StartSyncOptions {
   trigger?: Trigger;
 }
 
-const ACTIVE: JobState[] = ["queued", "running", "cancelling"];
 const DAY_MS = 86_400_000;
 
 /** Runs fn with the caller's pool, or one opened (and ended) for this call (cron, scripts). */
@@ -53,24 +55,10 @@ export async function startSync(env: Env, tenantId: string, opts: StartSyncOptio
     const trigger = opts.trigger ?? "manual";
     const jobId = crypto.randomUUID();
 
-    const inserted = await withTenant(pool, tenantId, async (tx) => {
-      const { rows } = await tx.query<{ id: string }>(
-        `INSERT INTO sync_jobs (tenant_id, id, server_id, status, trigger, sync_days, fetch_reactions)
-         VALUES ($1, $2, $3::bigint, 'queued', $4, $5, $6)
-         ON CONFLICT (tenant_id, server_id) WHERE status IN ('queued', 'running', 'cancelling') DO NOTHING
-         RETURNING id`,
-        [tx.tenantId, jobId, opts.serverId, trigger, syncDays, fetchReactions],
-      );
-      if (rows.length > 0) return null;
-      const running = await tx.query<{ id: string }>(
-        `SELECT id FROM sync_jobs WHERE server_id = $1::bigint AND status IN ('queued', 'running', 'cancelling') LIMIT 1`,
-        [opts.serverId],
-      );
-      return running.rows[0]?.id ?? "unknown";
-    });
-    if (inserted !== null) {
-      throw new ApiError(409, "sync_already_running", `a sync of server ${opts.serverId} is already running (job ${inserted})`, {
-        details: { job_id: inserted },
+    const running = await withTenant(pool, tenantId, (tx) => insertJob(tx, { id: jobId, serverId: opts.serverId, trigger, syncDays, fetchReactions }));
+    if (running !== null) {
+      throw new ApiError(409, "sync_already_running", `a sync of server ${opts.serverId} is already running (job ${running.id})`, {
+        details: { job_id: running.id },
       });
     }
 
@@ -98,9 +86,7 @@ export async function startSync(env: Env, tenantId: string, opts: StartSyncOptio
     } catch (err) {
       // Never leave a queued row that nothing will run: it would block the server's next sync.
       const reason = `could not schedule the sync: ${(err as Error).message}`;
-      await withTenant(pool, tenantId, (tx) =>
-        tx.query(`UPDATE sync_jobs SET status = 'failed', error = $2, finished_at = now() WHERE id = $1`, [jobId, reason]),
-      );
+      await withTenant(pool, tenantId, (tx) => endJobRecord(tx, jobId, "failed", reason));
       log.error("extraction.plan_failed", { tenantId, jobId, message: (err as Error).message });
       throw new ApiError(503, "scheduler_unavailable", `${reason}; try again`);
     }
@@ -119,10 +105,8 @@ export async function cancelSync(env: Env, tenantId: string, jobId: string, pool
       return view;
     }
     // The DO never saw the job (scheduling failed half-way): end the row itself.
-    if (!ACTIVE.includes(row.status as JobState)) throw finished(rowView(row, []));
-    await withTenant(pool, tenantId, (tx) =>
-      tx.query(`UPDATE sync_jobs SET status = 'cancelled', finished_at = now() WHERE id = $1 AND status IN ('queued', 'running', 'cancelling')`, [jobId]),
-    );
+    if (!isLiveState(row.status)) throw finished(recordView(row, [], Date.now()));
+    await withTenant(pool, tenantId, (tx) => endJobRecord(tx, jobId, "cancelled", null));
     return (await getJob(env, tenantId, jobId, pool)) as JobView;
   });
 }
@@ -138,21 +122,8 @@ export async function getJob(env: Env, tenantId: string, jobId: string, pool?: P
     if (!row) throw notFound("job");
     const live = (await coordinator(env, tenantId).status(jobId)) as JobView | null;
     if (live) return live;
-    const channels = await withTenant(
-      pool,
-      tenantId,
-      async (tx) =>
-        (
-          await tx.query<ChannelProgress>(
-            `SELECT j.channel_id::text, c.name, j.status, j.pages, j.messages, j.error FROM sync_job_channels j
-             LEFT JOIN channels c ON c.tenant_id = j.tenant_id AND c.id = j.channel_id
-             WHERE j.job_id = $1 ORDER BY j.channel_id`,
-            [jobId],
-          )
-        ).rows,
-      { readOnly: true },
-    );
-    return rowView(row, channels);
+    const channels = await withTenant(pool, tenantId, (tx) => readJobChannels(tx, jobId), { readOnly: true });
+    return recordView(row, channels, Date.now());
   });
 }
 
@@ -164,28 +135,16 @@ export async function listJobs(
   pool?: PoolLike,
 ): Promise<{ jobs: JobSummary[]; next_before: string | null }> {
   return usingPool(env, pool, async (pool) => {
-    const rows = await withTenant(
-      pool,
-      tenantId,
-      async (tx) =>
-        (
-          await tx.query<JobRecord>(
-            `SELECT ${JOB_COLUMNS} FROM sync_jobs
-              WHERE ($1::timestamptz IS NULL OR created_at < $1::timestamptz)
-              ORDER BY created_at DESC, id DESC LIMIT $2`,
-            [page.before ?? null, page.limit + 1],
-          )
-        ).rows,
-      { readOnly: true },
-    );
+    const rows = await withTenant(pool, tenantId, (tx) => listJobRecords(tx, page.limit + 1, page.before), { readOnly: true });
     const more = rows.length > page.limit;
     const pageRows = rows.slice(0, page.limit);
-    const activeIds = pageRows.filter((r) => ACTIVE.includes(r.status as JobState)).map((r) => r.id);
+    const activeIds = pageRows.filter((r) => isLiveState(r.status)).map((r) => r.id);
     const live = activeIds.length
       ? ((await coordinator(env, tenantId).statuses(activeIds)) as Record<string, JobView>)
       : {};
-    const jobs = pageRows.map((r) => summary(live[r.id] ?? rowView(r, [])));
-    return { jobs, next_before: more ? new Date(pageRows[pageRows.length - 1].created_at).toISOString() : null };
+    const now = Date.now();
+    const jobs = pageRows.map((r) => summary(live[r.id] ?? recordView(r, [], now)));
+    return { jobs, next_before: more ? new Date(pageRows[pageRows.length - 1].createdAt).toISOString() : null };
   });
 }
 
@@ -194,64 +153,11 @@ function summary(v: JobView): JobSummary {
   return rest;
 }
 
-interface JobRecord {
-  id: string;
-  server_id: string;
-  status: string;
-  trigger: string;
-  sync_days: number | null;
-  fetch_reactions: boolean;
-  counts: Record<string, number> | string;
-  pages_done: number;
-  pages_failed: number;
-  requests: number;
-  error: string | null;
-  created_at: string | Date;
-  started_at: string | Date | null;
-  finished_at: string | Date | null;
-}
-
-const JOB_COLUMNS = `id::text, server_id::text, status, trigger, sync_days, fetch_reactions, counts, pages_done,
-  pages_failed, requests, error, created_at, started_at, finished_at`;
-
-async function readJobRow(pool: PoolLike, tenantId: string, jobId: string): Promise<JobRecord | undefined> {
+async function readJobRow(pool: PoolLike, tenantId: string, jobId: string) {
   return withTenant(
     pool,
     tenantId,
-    async (tx) => (await tx.query<JobRecord>(`SELECT ${JOB_COLUMNS} FROM sync_jobs WHERE id = $1`, [jobId])).rows[0],
+    (tx) => readJobRecord(tx, jobId),
     { readOnly: true },
   );
-}
-
-const iso = (v: string | Date | null) => (v ? new Date(v).toISOString() : null);
-
-/** A job as recorded in the database (the DO no longer holds it, or never did). */
-function rowView(r: JobRecord, channels: ChannelProgress[]): JobView {
-  const started = r.started_at ? new Date(r.started_at).getTime() : null;
-  const end = r.finished_at ? new Date(r.finished_at).getTime() : Date.now();
-  const elapsedS = started ? Math.max(0.001, (end - started) / 1000) : 0;
-  return {
-    id: r.id,
-    server_id: r.server_id,
-    state: r.status as JobState,
-    trigger: r.trigger as Trigger,
-    sync_days: r.sync_days,
-    window_start: r.sync_days === null ? null : new Date(new Date(r.created_at).getTime() - r.sync_days * DAY_MS).toISOString(),
-    fetch_reactions: r.fetch_reactions,
-    created_at: iso(r.created_at)!,
-    started_at: iso(r.started_at),
-    finished_at: iso(r.finished_at),
-    error: r.error,
-    counts: typeof r.counts === "string" ? JSON.parse(r.counts) : r.counts,
-    pages: { done: r.pages_done, failed: r.pages_failed, outstanding: 0 },
-    requests: r.requests,
-    rate: {
-      pages_per_second: elapsedS ? Math.round((r.pages_done / elapsedS) * 100) / 100 : 0,
-      requests_per_second: elapsedS ? Math.round((r.requests / elapsedS) * 100) / 100 : 0,
-    },
-    estimated_seconds_left: ACTIVE.includes(r.status as JobState) ? null : 0,
-    warnings: [],
-    errors: [],
-    channels: channels.map((c) => ({ ...c, channel_id: String(c.channel_id) })),
-  };
 }

@@ -6,8 +6,8 @@
 // both apply the same final-state rule (job.ts).
 import { taskId, type ChannelIssue, type JobContext, type PageResult, type Task, type TaskDeps } from "./tasks";
 import type { CoordinatorStub } from "./coordinator-client";
-import { finalState, type JobState } from "./job";
-import { snowflakeMs } from "./map";
+import { addReport, finalState, type JobState } from "./job";
+import { jobProgress, startWalk, walkPage, type Progress, type Walk } from "./progress";
 import { runTask as realRunTask, walkMessages, type WalkBudget } from "./page";
 
 export interface CompleteAnswer {
@@ -81,35 +81,27 @@ export class MemoryLedger implements JobLedger {
   error: string | null = null;
   /** Called after every accepted report (progress display). */
   onReport?: () => void;
-  /** Per channel walk: where its history starts and ends (snowflake time) and how far it got. */
-  private readonly walks = new Map<string, { topMs: number; floorMs: number; cursorMs: number; pages: number; done: boolean }>();
+  /** Per channel walk: its snowflake time range and how far it got (the progress estimate). */
+  private readonly walks = new Map<string, Walk>();
+  private readonly startedAt = Date.now();
 
-  /**
-   * Pages done and estimated in all: a walk's size is its covered share of its snowflake time range
-   * (newest message back to its stop point) scaled from the pages it took; other pages count one each.
-   * The estimate only grows as work is discovered; it is never "nearly done" while walks are young.
-   */
-  estimate(): { done: number; total: number; fraction: number } {
-    let done = 0;
-    let total = 0;
-    for (const [tid, t] of this.tasks) {
+  /** The job's progress, by the same function as the Durable Object's job view. */
+  progress(now = Date.now()): Progress {
+    let otherDone = 0;
+    let otherOpen = 0;
+    for (const t of this.tasks.values()) {
       if (t.task.kind === "messages") continue;
-      total++;
-      if (t.state !== "outstanding") done++;
-      void tid;
+      if (t.state === "outstanding") otherOpen++;
+      else otherDone++;
     }
-    for (const w of this.walks.values()) {
-      done += w.pages;
-      const covered = w.topMs - w.cursorMs;
-      const range = Math.max(1, w.topMs - w.floorMs);
-      total += w.done ? w.pages : w.pages === 0 || covered <= 0 ? w.pages + 1 : Math.max(w.pages + 1, Math.ceil((w.pages * range) / covered));
-    }
-    return { done, total, fraction: total ? Math.min(done / total, this.live || this.state === "cancelled" ? 0.999 : 1) : 0 };
+    return jobProgress({ walks: [...this.walks.values()], otherDone, otherOpen, state: this.state, elapsedMs: now - this.startedAt });
   }
 
   constructor(
     private readonly dispatch: (tasks: Task[]) => void,
     first: Task = { kind: "guild" },
+    /** The sync window's start: walks stop there (null: all history). */
+    private readonly windowStartMs: number | null = null,
   ) {
     this.add([first], false);
   }
@@ -129,9 +121,10 @@ export class MemoryLedger implements JobLedger {
     if (!this.live || !t || t.state !== "outstanding") return { accepted: false, live: this.live };
     t.state = "done";
     this.pagesDone++;
-    for (const [k, v] of Object.entries(result.written)) if (v) this.written[k] = (this.written[k] ?? 0) + v;
-    for (const w of result.warnings ?? []) if (!this.warnings.includes(w)) this.warnings.push(w);
-    for (const issue of [...(result.channelIssues ?? []), ...(result.channelIssue ? [result.channelIssue] : [])]) this.issues.set(issue.channelId, issue);
+    const added = addReport({ counts: this.written, warnings: this.warnings }, result);
+    Object.assign(this.written, added.counts);
+    this.warnings.splice(0, this.warnings.length, ...added.warnings);
+    for (const issue of added.issues) this.issues.set(issue.channelId, issue);
     const channelId = "channelId" in t.task ? t.task.channelId : null;
     if (t.task.kind === "messages") this.walked(t.task, result);
     this.add(result.next, held && t.task.kind === "messages" ? channelId : false);
@@ -163,17 +156,10 @@ export class MemoryLedger implements JobLedger {
   }
 
   private walked(task: Extract<Task, { kind: "messages" }>, result: PageResult): void {
-    let w = this.walks.get(task.channelId);
-    if (!w) {
-      const floorMs = Math.max(task.stopAfter ? snowflakeMs(task.stopAfter) : 0, snowflakeMs(task.channelId));
-      const topMs = task.before ? snowflakeMs(task.before) : floorMs + (task.spanMs ?? 0);
-      w = { topMs, floorMs, cursorMs: topMs, pages: 0, done: false };
-      this.walks.set(task.channelId, w);
-    }
-    w.pages++;
+    const w = this.walks.get(task.channelId);
+    if (!w) return;
     const next = result.next.find((n): n is Extract<Task, { kind: "messages" }> => n.kind === "messages" && n.channelId === task.channelId);
-    if (next?.before) w.cursorMs = Math.min(w.cursorMs, snowflakeMs(next.before));
-    else w.done = true;
+    this.walks.set(task.channelId, walkPage(w, next));
   }
 
   /** Plans tasks never seen before; `heldChannel`: that channel's next messages page stays with the caller. */
@@ -183,6 +169,7 @@ export class MemoryLedger implements JobLedger {
       const id = taskId(task);
       if (this.tasks.has(id)) continue;
       this.tasks.set(id, { task, state: "outstanding" });
+      if (task.kind === "messages" && !this.walks.has(task.channelId)) this.walks.set(task.channelId, startWalk(task, this.windowStartMs));
       if (heldChannel && task.kind === "messages" && task.channelId === heldChannel) continue;
       out.push(task);
     }

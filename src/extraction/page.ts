@@ -30,14 +30,13 @@ import {
   deleteMissingReactors,
   deleteReactionPairs,
   fillReplyAuthors,
-  markChannelsDone,
   markMissingMembers,
   markMissingMessages,
   pairKey,
-  readCoverage,
   readPendingReactions,
   readReactionCounts,
 } from "./store";
+import { markChannelsDone, readCoverage, readLastCompleteSync } from "./job";
 import type { ChannelIssue, JobContext, PageResult, Task, TaskDeps } from "./tasks";
 
 export const MESSAGES_PAGE = 100;
@@ -248,22 +247,6 @@ async function guildPage(ctx: JobContext, { discord, pool }: TaskDeps): Promise<
     }
     return { written, next, channelIssues: issues, ...rejections(rejected) };
   });
-}
-
-/**
- * When the last complete sync of this server started (a minute early, for clock skew), if its window
- * reached at least as far back as this job's: threads archived before then were listed by it.
- */
-async function readLastCompleteSync(tx: TenantTx, ctx: JobContext): Promise<string | null> {
-  const res = await tx.query<{ at: Date | string | null }>(
-    `SELECT max(COALESCE(started_at, created_at)) - interval '1 minute' AS at FROM sync_jobs
-      WHERE tenant_id = current_setting('app.current_tenant', true) AND server_id = $1::bigint AND status = 'succeeded' AND id <> $2
-        AND (sync_days IS NULL OR ($3::timestamptz IS NOT NULL
-             AND COALESCE(started_at, created_at) - make_interval(days => sync_days) <= $3::timestamptz + interval '1 minute'))`,
-    [ctx.guildId, ctx.jobId, ctx.windowStart],
-  );
-  const at = res.rows[0]?.at;
-  return at ? new Date(at).toISOString() : null;
 }
 
 // ---------------------------------------------------------------- members

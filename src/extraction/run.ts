@@ -5,6 +5,7 @@ import { ensureTenant } from "../accounts/tenants";
 import { withTenant, type PoolLike } from "../db/client";
 import { DiscordAuthError, DiscordClient, type DiscordClientOptions } from "../discord";
 import { log } from "../lib/log";
+import { insertJob, recordJob } from "./job";
 import { MemoryLedger, runLedgerTask } from "./ledger";
 import { runTask } from "./page";
 import { taskId, type ChannelIssue, type JobContext, type PageResult, type Task, type TaskDeps } from "./tasks";
@@ -36,10 +37,12 @@ export interface ExtractionOptions {
 }
 
 export interface ExtractionProgress {
-  /** Share of the estimated work done (see MemoryLedger.estimate); below 1 until the job succeeded. */
+  /** Share of the estimated work done (progress.ts jobProgress); below 1 until the job succeeded. */
   fraction?: number;
   /** Pages estimated in all (done + left), from each channel's covered snowflake time range. */
   pagesEstimated?: number;
+  /** From the observed page rate over the estimated pages left; null before any page. */
+  secondsLeft?: number | null;
   pagesDone: number;
   pagesQueued: number;
   inFlight: number;
@@ -105,10 +108,14 @@ export async function runExtraction(opts: ExtractionOptions): Promise<Extraction
     wake = null;
     w?.();
   };
-  const ledger = new MemoryLedger((tasks) => {
-    for (const t of tasks) queue.push(t);
-    signalWake();
-  });
+  const ledger = new MemoryLedger(
+    (tasks) => {
+      for (const t of tasks) queue.push(t);
+      signalWake();
+    },
+    { kind: "guild" },
+    ctx.windowStart ? Date.parse(ctx.windowStart) : null,
+  );
   let inFlight = 0;
   let fatal = null as Error | null;
   const maxAttempts = opts.maxAttempts ?? 4;
@@ -122,8 +129,11 @@ export async function runExtraction(opts: ExtractionOptions): Promise<Extraction
   opts.signal?.addEventListener("abort", onAbort, { once: true });
   const progress = () => {
     if (!opts.onProgress) return;
-    const e = ledger.estimate();
-    opts.onProgress({ fraction: e.fraction, pagesEstimated: e.total, pagesDone: ledger.pagesDone, pagesQueued: queue.size, inFlight, written: { ...ledger.written } });
+    const e = ledger.progress();
+    opts.onProgress({
+      fraction: e.fraction, pagesEstimated: e.pagesEstimated, secondsLeft: e.secondsLeft,
+      pagesDone: ledger.pagesDone, pagesQueued: queue.size, inFlight, written: { ...ledger.written },
+    });
   };
   ledger.onReport = progress;
 
@@ -213,43 +223,19 @@ async function runWithRetry(ledger: MemoryLedger, task: Task, ctx: JobContext, d
 }
 
 async function startJob(opts: ExtractionOptions, jobId: string): Promise<void> {
-  const inserted = await withTenant(opts.pool, opts.tenantId, async (tx) => {
-    const res = await tx.query(
-      `INSERT INTO sync_jobs (tenant_id, id, server_id, status, trigger, sync_days, fetch_reactions, started_at, heartbeat_at)
-       VALUES (current_setting('app.current_tenant', true), $1, $2::bigint, 'running', 'cli', $3, $4, now(), now())
-       ON CONFLICT (tenant_id, server_id) WHERE status IN ('queued', 'running', 'cancelling') DO NOTHING`,
-      [jobId, opts.guildId, opts.syncDays, opts.fetchReactions],
-    );
-    if ((res.rowCount ?? 0) > 0) return null;
-    const other = await tx.query<{ id: string; trigger: string }>(
-      `SELECT id::text, trigger FROM sync_jobs WHERE server_id = $1::bigint AND status IN ('queued', 'running', 'cancelling') LIMIT 1`,
-      [opts.guildId],
-    );
-    return other.rows[0] ?? { id: "unknown", trigger: "?" };
-  });
-  if (inserted) {
-    throw new Error(`a sync of server ${opts.guildId} is already running (job ${inserted.id}, trigger ${inserted.trigger})`);
-  }
+  const other = await withTenant(opts.pool, opts.tenantId, (tx) =>
+    insertJob(tx, { id: jobId, serverId: opts.guildId, trigger: "cli", syncDays: opts.syncDays, fetchReactions: opts.fetchReactions, running: true }),
+  );
+  if (other) throw new Error(`a sync of server ${opts.guildId} is already running (job ${other.id}, trigger ${other.trigger})`);
 }
 
 async function finishJob(opts: ExtractionOptions, stats: ExtractionStats): Promise<void> {
-  await withTenant(opts.pool, opts.tenantId, async (tx) => {
-    await tx.query(
-      `UPDATE sync_jobs SET status = $2, counts = $3::jsonb, pages_done = $4, pages_failed = $5, requests = $6,
-              error = $7, finished_at = now(), heartbeat_at = now()
-        WHERE id = $1`,
-      [stats.jobId, stats.status, JSON.stringify(stats.written), stats.pages, stats.pagesFailed, stats.requests ?? 0, stats.error],
-    );
-    if (stats.channelIssues.length > 0) {
-      await tx.query(
-        `INSERT INTO sync_job_channels (tenant_id, job_id, channel_id, status, error)
-         SELECT current_setting('app.current_tenant', true), $1, x.channel_id::bigint, x.status, x.reason
-           FROM jsonb_to_recordset($2::jsonb) AS x(channel_id text, status text, reason text)
-         ON CONFLICT (tenant_id, job_id, channel_id) DO UPDATE SET status = excluded.status, error = excluded.error, updated_at = now()`,
-        [stats.jobId, JSON.stringify(stats.channelIssues.map((i) => ({ channel_id: i.channelId, status: i.status, reason: i.reason })))],
-      );
-    }
-  });
+  const job = {
+    id: stats.jobId, state: stats.status, counts: stats.written, pagesDone: stats.pages, pagesFailed: stats.pagesFailed,
+    requests: stats.requests ?? 0, error: stats.error, startedAt: null, finishedAt: Date.now(),
+  };
+  const channels = stats.channelIssues.map((i) => ({ channel_id: i.channelId, status: i.status, error: i.reason }));
+  await withTenant(opts.pool, opts.tenantId, (tx) => recordJob(tx, job, channels, false));
 }
 
 /**

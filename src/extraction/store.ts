@@ -3,53 +3,6 @@
 import type { TenantTx } from "../db/client";
 
 /**
- * Where an incremental walk of each channel may stop. A channel counts as covered by an earlier job
- * only if that job finished walking it (sync_job_channels.status = 'done') with a window reaching
- * at least as far back as this one; everything created before that job started is then stored.
- * Returns, per channel: the newest stored message id and the start time of the covering job.
- */
-export async function readCoverage(
-  tx: TenantTx,
-  channelIds: string[],
-  windowStart: string | null,
-): Promise<Map<string, { newestId: string | null; coveredUntil: string | null }>> {
-  const out = new Map<string, { newestId: string | null; coveredUntil: string | null }>();
-  if (channelIds.length === 0) return out;
-  const res = await tx.query<{ channel_id: string; newest: string | null; covered: Date | string | null }>(
-    `SELECT c.id::text AS channel_id,
-            (SELECT max(m.id)::text FROM messages m
-              WHERE m.tenant_id = current_setting('app.current_tenant', true) AND m.channel_id = c.id) AS newest,
-            (SELECT max(COALESCE(j.started_at, j.created_at)) FROM sync_job_channels jc
-               JOIN sync_jobs j ON j.tenant_id = jc.tenant_id AND j.id = jc.job_id
-              WHERE jc.tenant_id = current_setting('app.current_tenant', true) AND jc.channel_id = c.id AND jc.status = 'done'
-                AND (j.sync_days IS NULL
-                     OR ($2::timestamptz IS NOT NULL
-                         AND COALESCE(j.started_at, j.created_at) - make_interval(days => j.sync_days) <= $2::timestamptz + interval '1 minute'))
-            ) AS covered
-       FROM unnest($1::bigint[]) AS c(id)`,
-    [channelIds, windowStart],
-  );
-  for (const r of res.rows) {
-    out.set(r.channel_id, {
-      newestId: r.newest,
-      coveredUntil: r.covered === null ? null : new Date(r.covered).toISOString(),
-    });
-  }
-  return out;
-}
-
-/** Records that this job walked these channels completely (the next sync may go incremental). */
-export async function markChannelsDone(tx: TenantTx, jobId: string, channelIds: string[]): Promise<void> {
-  if (channelIds.length === 0) return;
-  await tx.query(
-    `INSERT INTO sync_job_channels (tenant_id, job_id, channel_id, status)
-     SELECT current_setting('app.current_tenant', true), $1, c, 'done' FROM unnest($2::bigint[]) AS c
-     ON CONFLICT (tenant_id, job_id, channel_id) DO UPDATE SET status = 'done', updated_at = now()`,
-    [jobId, [...new Set(channelIds)]],
-  );
-}
-
-/**
  * Stored reaction counts of these messages, with how many reactors are stored for each pair. The
  * two differ while a who-reacted list is still being fetched (or was never fetched).
  */

@@ -63,6 +63,11 @@ describe("sync", () => {
     }
     expect(await page.getByTestId("job-state").first().textContent()).toBe("succeeded");
     expect(await bar.getAttribute("aria-valuenow")).toBe("100");
+    // The analytics refresh that follows shows its state on the page, and finishes.
+    const refresh = page.getByTestId("refresh-state");
+    await refresh.waitFor({ timeout: 30_000 });
+    await page.locator('[data-testid="refresh-state"][data-state="done"]').waitFor({ timeout: 90_000 });
+    expect(await refresh.textContent()).toMatch(/^Analytics refreshed \((incremental|full|unchanged)\)/);
     // Rows per table shown on the page are what the simulator says a correct sync stores.
     for (const table of ["messages", "reactions", "channels"]) {
       const shown = parseCount(await page.locator(`.count[data-table="${table}"] dd`).textContent());

@@ -3,7 +3,7 @@
 // stalls, rate limits) is checked without Discord.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { estimatePagesLeft, MAX_REQUEUES, STALL_MS, snowflakeMs, type TenantCoordinator } from "../../durable-objects/tenant-coordinator";
+import { MAX_REQUEUES, STALL_MS, type TenantCoordinator } from "../../durable-objects/tenant-coordinator";
 import { startSync } from "../../src/extraction/jobs";
 import { taskId, type PageResult, type Task } from "../../src/extraction/tasks";
 import { captureDispatch, freshServerId, freshTenant, jobRow, seedBot, stub, testEnv } from "./helpers";
@@ -181,25 +181,5 @@ describe("TenantCoordinator job ledger", () => {
     if (elapsed < 900) expect(granted).toBe(49);
     expect(answers.filter((a) => typeof a === "number" && a > 0).length).toBe(80 - granted);
     expect((await s.status(jobId))!.requests).toBe(granted + 1);
-  });
-});
-
-describe("estimatePagesLeft", () => {
-  it("scales a channel's pages by how far back its cursor has walked", () => {
-    const start = Date.parse("2026-01-31T00:00:00Z");
-    const windowStart = Date.parse("2026-01-01T00:00:00Z");
-    // Cursor half-way through the window after 10 pages: about 10 more.
-    const cursorMs = (start + windowStart) / 2;
-    const channel = "1100000000000000001"; // created 2023, before the window
-    expect(snowflakeMs(channel)).toBeLessThan(windowStart);
-    const left = estimatePagesLeft({
-      startedAt: start,
-      windowStartMs: windowStart,
-      channels: [{ channelId: channel, pages: 10, cursorMs, status: "running" }],
-      open: [{ kind: "messages", channel_id: channel }, { kind: "reactions", channel_id: channel }],
-    });
-    expect(left).toBe(11);
-    // A finished channel (nothing open) adds nothing.
-    expect(estimatePagesLeft({ startedAt: start, windowStartMs: windowStart, channels: [{ channelId: channel, pages: 10, cursorMs, status: "done" }], open: [] })).toBe(0);
   });
 });

@@ -60,6 +60,15 @@ describe("progress", () => {
     s.finished = true;
     expect(renderLines(s, 4000, true)[5]).toMatch(/^overall\s+\[#{20}\]\s+100%.*took 4s$/);
   });
+  it("shows the engine's estimate (covered time ranges), not pages queued, for the fraction, total and time left", () => {
+    const s = new ProgressState(0);
+    // 10 pages done, 2 queued, but the walks' covered time ranges say 40 pages in all and 90 s left.
+    s.progress = { fraction: 0.25, pagesEstimated: 40, secondsLeft: 90, pagesDone: 10, pagesQueued: 2, inFlight: 0, written: {} };
+    expect(renderLines(s, 30_000, false)[5]).toMatch(/^overall\s+25%\s+10\/40 pages\s+0\.3 pages\/s\s+~1m30s left$/);
+    s.finished = true;
+    s.stopped = true;
+    expect(renderLines(s, 30_000, false)[5]).toMatch(/^overall\s+25%/);
+  });
 });
 
 describe("message content intent detection", () => {

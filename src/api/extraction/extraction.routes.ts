@@ -29,6 +29,11 @@ const jobFields = {
   requests: z.number().int().openapi({ description: "Discord requests sent" }),
   rate: z.object({ pages_per_second: z.number(), requests_per_second: z.number() }),
   estimated_seconds_left: z.number().nullable().openapi({ description: "null while there is no rate to estimate from" }),
+  progress: z.object({ fraction: z.number(), pages_estimated: z.number().int() }).openapi({ description: "share done, from each channel's covered time range" }),
+  refresh: z
+    .object({ state: z.enum(["running", "done", "failed"]), mode: z.string().nullable(), phase: z.string().nullable(), done: z.number().int(), total: z.number().int() })
+    .nullable()
+    .openapi({ description: "the analytics refresh after the sync; null until it starts" }),
 };
 
 export const JobSummarySchema = z.object(jobFields).openapi("SyncJobSummary");

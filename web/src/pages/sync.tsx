@@ -3,7 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { useApp } from "../lib/app-context";
 import { DataTable } from "../components/table";
 import { Badge, Card, Empty, ErrorBox, Link, Loading, PageHeader, ProgressBar } from "../components/ui";
-import { cancelJob, connectBot, disconnectBot, getJob, jobProgress, listJobs, startSync, TERMINAL, type Job } from "../lib/endpoints";
+import { cancelJob, connectBot, disconnectBot, getJob, listJobs, startSync, TERMINAL, type Job } from "../lib/endpoints";
 import { dateTime, duration, num } from "../lib/format";
 import { useAsync, useInterval } from "../lib/hooks";
 import { setQuery, useLocation } from "../lib/router";
@@ -208,7 +208,7 @@ function LiveJob() {
     setError(null);
     if (jobId) getJob(jobId).then(setJob, setError);
   }, [jobId]);
-  const live = Boolean(jobId && (!job || !TERMINAL.includes(job.state)));
+  const live = Boolean(jobId && (!job || !TERMINAL.includes(job.state) || refreshPending(job)));
   useInterval(() => jobId && getJob(jobId).then((j) => (setJob(j), setError(null)), setError), 1000, live);
   if (!jobId) return null;
   if (!job) return error ? <ErrorBox error={error} title="Could not load the sync" /> : <Loading label="Loading the sync…" />;
@@ -222,7 +222,8 @@ function LiveJob() {
       setCancelling(false);
     }
   };
-  const progress = jobProgress(job);
+  // The server's estimate (snowflake-time coverage, the same function as the CLI's line).
+  const progress = job.progress.fraction;
   const counts = Object.entries(job.counts).sort((a, b) => order(a[0]) - order(b[0]));
   const issues = (job.channels ?? []).filter((c) => c.error || c.status === "failed" || c.status === "skipped");
   const notes = [...(job.warnings ?? []), ...(job.errors ?? [])];
@@ -250,6 +251,7 @@ function LiveJob() {
         </span>
       </div>
       <ProgressBar value={progress} label="Sync progress" state={job.state} />
+      <RefreshLine job={job} />
       <dl class="counts" aria-label="Rows stored per table">
         {counts.map(([table, n]) => (
           <div class="count" data-table={table}>
@@ -279,6 +281,28 @@ function LiveJob() {
       )}
       {error && <p class="muted small">Status refresh failed: {error.message} (retrying)</p>}
     </Card>
+  );
+}
+
+/** A finished sync's analytics refresh still to come or running (the Durable Object starts it right after). */
+function refreshPending(job: Job): boolean {
+  if (job.refresh) return job.refresh.state === "running";
+  const complete = job.state === "succeeded" || job.state === "partially_succeeded";
+  return complete && job.finished_at !== null && Date.now() - Date.parse(job.finished_at) < 120_000;
+}
+
+/** The analytics refresh after the sync: phase and slices done, so no silent minute. */
+function RefreshLine(props: { job: Job }) {
+  const r = props.job.refresh;
+  if (!r) return refreshPending(props.job) ? <p class="muted small" data-testid="refresh-state">Analytics refresh: starting…</p> : null;
+  const what = r.phase === "days" ? "days" : r.phase === "tables" ? "tables" : r.phase === "totals" ? "totals" : "steps";
+  const text =
+    r.state === "done" ? `Analytics refreshed${r.mode ? ` (${r.mode})` : ""}` : r.state === "failed" ? "Analytics refresh failed (retrying)" : `Analytics refresh${r.mode ? ` (${r.mode})` : ""}: ${what} ${r.done}/${r.total}`;
+  return (
+    <div class="refresh" data-testid="refresh-state" data-state={r.state}>
+      <p class="muted small" aria-live="polite">{text}</p>
+      {r.state === "running" && <ProgressBar value={r.total ? r.done / r.total : 0} label="Analytics refresh" state="running" />}
+    </div>
   );
 }
 
