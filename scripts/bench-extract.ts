@@ -182,8 +182,9 @@ async function startProduction(db: Awaited<ReturnType<typeof openNodePool>>, api
   const dir = mkdtempSync(join(tmpdir(), "bench-extract-"));
   const bridge = await startBridge(db.target);
   const port = await freePort();
-  const logFile = join(dir, "wrangler.log");
-  const out = openSync(logFile, "a");
+  mkdirSync(DEFAULT_DATA_DIR, { recursive: true });
+  const logFile = resolve(DEFAULT_DATA_DIR, "bench-extract-wrangler.log"); // kept after the run: why a job failed
+  const out = openSync(logFile, "w");
   mkdirSync(resolve("web/dist"), { recursive: true }); // wrangler.toml's assets folder (the dashboard build is not needed here)
   const child = spawnWorkerDev({
     port,
@@ -235,9 +236,17 @@ async function api(base: string, method: string, path: string, body?: unknown): 
 async function productionSync(base: string, serverId: string, fetchReactions: boolean): Promise<{ ms: number; job: JobView }> {
   const t0 = Date.now();
   const { job } = (await api(base, "POST", "/api/extraction/start", { server_id: serverId, fetch_reactions: fetchReactions })) as { job: JobView };
-  for (;;) {
+  for (let failures = 0; ; ) {
     await new Promise((r) => setTimeout(r, 200));
-    const view = ((await api(base, "GET", `/api/extraction/status/${job.id}`)) as { job: JobView }).job;
+    let view: JobView;
+    try {
+      view = ((await api(base, "GET", `/api/extraction/status/${job.id}`)) as { job: JobView }).job;
+      failures = 0;
+    } catch (err) {
+      // A loaded machine times out a database connection now and then: the job goes on, poll again.
+      if (++failures >= 20) throw err;
+      continue;
+    }
     if (!["queued", "running", "cancelling"].includes(view.state)) return { ms: Date.now() - t0, job: view };
   }
 }
