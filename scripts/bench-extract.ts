@@ -12,7 +12,9 @@
 //   npm run bench:extract                      # 3 big channels of 15-30k messages, ~60k messages
 //   npm run bench:extract -- --scale 0.1       # same shape, 10% of the messages: a quick check
 //   options: --channels 20 --messages 60 --users N --concurrency 8 --reactions --seed 42
-// Database: DATABASE_URL (migrated; run `npm run db:migrate`) when set, else an in-memory PGlite.
+// Database: DATABASE_URL (migrated; run `npm run db:migrate`) when set, else an in-memory PGlite
+// (which shares this process with the simulator: prefer PostgreSQL for figures). The Worker's log
+// and the CLI path's log lines go to .data/bench-extract-wrangler.log and .data/bench-extract.log.
 import type { PoolLike, PooledClient } from "../src/db/client";
 import { refreshAnalytics } from "../src/analytics/refresh";
 import { runExtraction, type ExtractionStats } from "../src/extraction/run";
