@@ -1,8 +1,7 @@
 // npm start: the whole product on this machine. Embedded PGlite (or DATABASE_URL), the WebSocket
 // bridge the Neon driver needs, a simulated Discord server, the dashboard build, and `wrangler dev`.
 // On the first run it connects the simulated bot and syncs its server, so the dashboard has data.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { startBridge } from "../src/node/bridge";
@@ -12,6 +11,7 @@ import { startEmbedded } from "../src/node/embedded";
 import { tenantKeyFor } from "../src/node/tenant-key";
 import { migrate } from "../src/node/migrate";
 import { startSimulatorServer } from "./lib/simulator-server";
+import { appDatabaseUrl, devEncryptionKeys, spawnWorkerDev, waitForHealth } from "./lib/worker-dev";
 
 const PORT = Number(process.env.PORT ?? 8787);
 const SIM_PORT = Number(process.env.SIMULATOR_PORT ?? 0);
@@ -50,7 +50,7 @@ runMain(async () => {
     }
     const u = new URL(url);
     target = { host: u.hostname, port: Number(u.port || 5432) };
-    appUrl = process.env.APP_DATABASE_URL ?? `postgres://discord_sql_app@${u.hostname}:${target.port}${u.pathname}`;
+    appUrl = appDatabaseUrl(url);
     log(`database: DATABASE_URL (${target.host}:${target.port}${u.pathname}), migrated`);
   } else {
     const dir = embeddedDataDir();
@@ -104,28 +104,17 @@ runMain(async () => {
     DATABASE_URL: appUrl,
     DB_WS_PROXY: `127.0.0.1:${bridge.port}`,
     DISCORD_API_BASE: process.env.DISCORD_API_BASE ?? `${sim.url}/api/v10`,
-    TOKEN_ENCRYPTION_KEYS: devEncryptionKeys(),
+    TOKEN_ENCRYPTION_KEYS: devEncryptionKeys(resolve(DEFAULT_DATA_DIR, "dev-encryption-key")),
     TENANT_CONTEXT_KEY: tenantContextKey,
   };
-  const envFile = resolve(DEFAULT_DATA_DIR, "dev.vars");
-  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
-  wrangler = spawn(
-    process.execPath,
-    [
-      resolve("node_modules/wrangler/bin/wrangler.js"),
-      "dev",
-      "--ip", "127.0.0.1",
-      "--port", String(PORT),
-      "--env-file", envFile,
-      "--persist-to", resolve(DEFAULT_DATA_DIR, "wrangler"),
-      "--show-interactive-dev-session=false",
-      "--log-level", process.env.WRANGLER_LOG ?? "warn",
-      // The cron is triggered by this script (below), so wrangler's "not triggered" warning is moot.
-      "--test-scheduled",
-    ],
-    // No request.cf download from workers.cloudflare.com (offline installs logged ENOTFOUND stacks).
-    { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
-  );
+  wrangler = spawnWorkerDev({
+    port: PORT,
+    vars,
+    envFile: resolve(DEFAULT_DATA_DIR, "dev.vars"),
+    persistTo: resolve(DEFAULT_DATA_DIR, "wrangler"),
+    // The cron is triggered by this script (below), so wrangler's "not triggered" warning is moot.
+    testScheduled: true,
+  });
   wrangler.on("exit", (code) => void stop(code ?? 1));
 
   const base = `http://127.0.0.1:${PORT}`;
@@ -147,29 +136,6 @@ runMain(async () => {
 
 function log(line: string) {
   console.log(`[discord-sql] ${line}`);
-}
-
-/** A development-only AES key, generated once per data folder. Production keys come from `wrangler secret`. */
-function devEncryptionKeys(): string {
-  const file = resolve(DEFAULT_DATA_DIR, "dev-encryption-key");
-  if (!existsSync(file)) writeFileSync(file, `dev1:${randomBytes(32).toString("base64")}`, { mode: 0o600 });
-  return readFileSync(file, "utf8").trim();
-}
-
-async function waitForHealth(base: string): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  let last = "";
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`${base}/api/health`);
-      if (res.ok) return;
-      last = `${res.status} ${await res.text()}`;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new OneLineError(`the Worker did not become healthy within 90 s: ${last}`);
 }
 
 /** The simulated server of this data folder: generated once, with options overridable by env. */

@@ -13,6 +13,7 @@ import { parseSimulatorArgs } from "../src/simulator/index";
 import { DEFAULT_DATA_DIR, OneLineError, connectUrl, runMain } from "../src/node/database";
 import { startEmbedded } from "../src/node/embedded";
 import { startSimulatorServer } from "./lib/simulator-server";
+import { appDatabaseUrl } from "./lib/worker-dev";
 
 const TABLES = ["servers", "channels", "users", "server_members", "messages", "message_mentions", "emojis", "reactions", "message_reaction_counts"] as const;
 
@@ -70,7 +71,9 @@ function parseArgs(argv: string[]): Args {
 }
 
 /** A pg Pool on DATABASE_URL, or one on an in-memory embedded PGlite (as the application role). */
-export async function openNodePool(concurrency: number): Promise<{ pool: PoolLike; kind: string; close(): Promise<void> }> {
+export async function openNodePool(
+  concurrency: number,
+): Promise<{ pool: PoolLike; kind: string; close(): Promise<void>; target: { host: string; port: number; appUrl: string } }> {
   const url = process.env.DATABASE_URL;
   if (url) {
     const probe = await connectUrl(url);
@@ -79,7 +82,9 @@ export async function openNodePool(concurrency: number): Promise<{ pool: PoolLik
     if (!ok.rows[0].ok) throw new OneLineError("DATABASE_URL has no discord-sql schema: run `npm run db:migrate` first");
     const pool = new pg.Pool({ connectionString: url, max: concurrency + 2 });
     pool.on("error", () => {});
-    return { pool: withTenantKey(pool as unknown as PoolLike, key as string), kind: "postgresql (DATABASE_URL)", close: () => pool.end() };
+    const u = new URL(url);
+    const target = { host: u.hostname, port: Number(u.port || 5432), appUrl: appDatabaseUrl(url) };
+    return { pool: withTenantKey(pool as unknown as PoolLike, key as string), kind: "postgresql (DATABASE_URL)", close: () => pool.end(), target };
   }
   const embedded = await startEmbedded({});
   const pool = new pg.Pool({ connectionString: `postgres://discord_sql_app@127.0.0.1:${embedded.port}/postgres`, max: concurrency + 2 });
@@ -87,6 +92,7 @@ export async function openNodePool(concurrency: number): Promise<{ pool: PoolLik
   return {
     pool: withTenantKey(pool as unknown as PoolLike, embedded.tenantContextKey),
     kind: "embedded PGlite (in memory)",
+    target: { host: "127.0.0.1", port: embedded.port, appUrl: `postgres://discord_sql_app@127.0.0.1:${embedded.port}/postgres` },
     close: async () => {
       await pool.end();
       await embedded.close();
@@ -165,7 +171,7 @@ async function main() {
 }
 
 /** Sends console output (the structured logs) to a file while the sync runs; returns the undo. */
-function captureLogs(file: string, counts: { lines: number; warnings: number }): () => void {
+export function captureLogs(file: string, counts: { lines: number; warnings: number }): () => void {
   const saved = { log: console.log, info: console.info, warn: console.warn, error: console.error, debug: console.debug };
   const write = (warning: boolean) => (...args: unknown[]) => {
     counts.lines++;

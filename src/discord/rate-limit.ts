@@ -48,6 +48,12 @@ export interface RateLimitOptions {
   discoveryPollMs: number;
   /** A granted request never observed (caller crashed) stops counting after this. */
   staleAfterMs: number;
+  /**
+   * Until a route's channel (or other top-level resource) has its own bucket state, assume this many
+   * requests per window for it: Discord limits message pages per route and channel (~5/s).
+   */
+  assumedRouteLimit: number;
+  assumedRouteWindowMs: number;
 }
 
 export const defaultRateLimitOptions: RateLimitOptions = {
@@ -58,6 +64,8 @@ export const defaultRateLimitOptions: RateLimitOptions = {
   invalidSafetyMargin: 1000,
   discoveryPollMs: 50,
   staleAfterMs: 30_000,
+  assumedRouteLimit: 5,
+  assumedRouteWindowMs: 1000,
 };
 
 interface BucketState {
@@ -71,6 +79,21 @@ interface BucketState {
   windowMs: number;
   /** Grant times of requests not yet observed. */
   inFlight: number[];
+}
+
+/**
+ * A limit learned from 429s for a route and its top-level resource: at most `limit` requests held
+ * per `windowMs`, a request holding its slot from its grant until one window after its answer.
+ */
+export interface LearnedLimit {
+  limit: number;
+  windowMs: number;
+}
+
+/** Requests of one route + resource: grant times in flight, answer times within the last window. */
+interface RouteUse {
+  inFlight: number[];
+  answered: number[];
 }
 
 export interface RateLimitSnapshot {
@@ -92,6 +115,10 @@ export interface RateLimitSnapshot {
   discovering: Record<string, number>;
   /** [second, count] of invalid answers, oldest first. */
   invalid: [number, number][];
+  /** `${template}|${major}` and `${template}` -> what 429s taught (absent in older snapshots). */
+  learned?: Record<string, LearnedLimit>;
+  /** `${template}|${major}` -> its requests (absent in older snapshots). */
+  use?: Record<string, RouteUse>;
 }
 
 const SWEEP_EVERY_MS = 5_000;
@@ -112,6 +139,11 @@ export class RateLimitState {
   private pauses: Record<string, number> = {};
   private discovering: Record<string, number> = {};
   private invalid: [number, number][] = [];
+  // Bucket headers can claim far more than is enforced (discord-api-docs #5646, #8161: an outer
+  // 50,000 bucket on message pages until the 429 shows the real 5): what a 429 teaches is kept per
+  // route + top-level resource, and per route for resources not seen yet, whatever hash comes next.
+  private learned: Record<string, LearnedLimit> = {};
+  private use: Record<string, RouteUse> = {};
   private lastSweep = 0;
 
   constructor(options: Partial<RateLimitOptions> = {}) {
@@ -156,14 +188,24 @@ export class RateLimitState {
       if (bucket) {
         this.dropStale(bucket, now);
         if (now >= bucket.resetAt) {
-          // The window rolled over without a response telling us: assume a fresh one.
-          bucket.remaining = bucket.limit;
+          // The window rolled over without a response telling us: assume a fresh one, in which the
+          // requests still in flight may be counted (they reach the server after its reset).
+          bucket.remaining = Math.max(0, bucket.limit - bucket.inFlight.length);
           bucket.resetAt = now + (bucket.windowMs || 1000);
           bucket.resetEpoch = null;
         }
         if (bucket.remaining <= 0) wait = Math.max(wait, bucket.resetAt - now);
       }
     }
+
+    // What 429s taught, or (before this resource has bucket state) the assumed per-channel limit.
+    const resource = `${template}|${major}`;
+    const rule =
+      this.learned[resource] ??
+      this.learned[template] ??
+      (major && hash !== undefined && hash !== null && !bucket ? { limit: o.assumedRouteLimit, windowMs: o.assumedRouteWindowMs } : null);
+    const use = this.use[resource];
+    if (rule && use) wait = Math.max(wait, heldWait(use, rule, now, o.discoveryPollMs));
 
     // At most globalLimit requests in flight or answered within the last globalWindowMs.
     const held = this.globalInFlight.length + this.global.length;
@@ -175,6 +217,7 @@ export class RateLimitState {
     if (wait > 0) return Math.ceil(wait);
 
     this.globalInFlight.push(now);
+    (this.use[resource] ??= { inFlight: [], answered: [] }).inFlight.push(now);
     if (hash === undefined) this.discovering[template] = now;
     if (bucket) {
       bucket.remaining--;
@@ -190,6 +233,11 @@ export class RateLimitState {
     // The answer's arrival is the latest moment the server can have counted the request.
     this.globalInFlight.shift();
     this.global.push(now);
+    const use = this.use[`${template}|${major}`];
+    if (use) {
+      use.inFlight.shift();
+      use.answered.push(now);
+    }
 
     const shared = obs.scope === "shared";
     if (obs.status === 401 || obs.status === 403 || (obs.status === 429 && !shared)) this.countInvalid(now);
@@ -198,7 +246,7 @@ export class RateLimitState {
     const known = this.routes[template];
     if (obs.bucket) {
       this.routes[template] = obs.bucket;
-      bucket = this.learn(`${obs.bucket}:${major}`, obs, now);
+      bucket = this.learn(`${obs.bucket}:${major}`, obs, now, use?.inFlight ?? []);
     } else if (known) {
       bucket = this.buckets[`${known}:${major}`];
       bucket?.inFlight.shift();
@@ -214,6 +262,7 @@ export class RateLimitState {
       } else {
         const key = `${template}|${major}`;
         this.pauses[key] = Math.max(this.pauses[key] ?? 0, now + retryMs);
+        this.learnFrom429(template, major, obs, retryMs, now);
         if (bucket) {
           bucket.remaining = 0;
           bucket.resetAt = Math.max(bucket.resetAt, now + retryMs);
@@ -235,6 +284,8 @@ export class RateLimitState {
       pauses: { ...this.pauses },
       discovering: { ...this.discovering },
       invalid: this.invalid.map(([s, c]) => [s, c]),
+      learned: structuredClone(this.learned),
+      use: structuredClone(this.use),
     };
   }
 
@@ -251,10 +302,13 @@ export class RateLimitState {
     s.pauses = { ...snapshot.pauses };
     s.discovering = { ...snapshot.discovering };
     s.invalid = snapshot.invalid.map(([a, b]) => [a, b]);
+    s.learned = structuredClone(snapshot.learned ?? {});
+    s.use = structuredClone(snapshot.use ?? {});
     return s;
   }
 
-  private learn(key: string, obs: RateLimitObservation, now: number): BucketState {
+  /** `inFlight`: this resource's other requests in flight (a new bucket counts them as held). */
+  private learn(key: string, obs: RateLimitObservation, now: number, inFlight: number[]): BucketState {
     let b = this.buckets[key];
     if (b) {
       this.dropStale(b, now);
@@ -263,7 +317,7 @@ export class RateLimitState {
     const resetAfterMs =
       obs.resetAfter != null ? obs.resetAfter * 1000 : obs.reset != null ? Math.max(0, obs.reset * 1000 - now) : null;
     if (!b) {
-      b = { limit: 1, remaining: 1, resetAt: now, resetEpoch: null, windowMs: 0, inFlight: [] };
+      b = { limit: 1, remaining: 1, resetAt: now, resetEpoch: null, windowMs: 0, inFlight: [...inFlight] };
       this.buckets[key] = b;
     }
     if (obs.limit != null && obs.limit > 0) b.limit = obs.limit;
@@ -281,6 +335,36 @@ export class RateLimitState {
       b.resetEpoch = reset;
     }
     return b;
+  }
+
+  /** The limit in force for a route + resource (tests, the benchmark's notes). */
+  learnedLimit(routeKey: string): LearnedLimit | null {
+    const { template, major } = splitRouteKey(routeKey);
+    return this.learned[`${template}|${major}`] ?? this.learned[template] ?? null;
+  }
+
+  /**
+   * A route 429 (user or shared scope): the n requests held in the last window (this one included)
+   * were too many for a window that lasts until the retry ends. So at most n - 1 per that longer
+   * window: slower than what 429'd, whatever the headers claimed. Every 429 only tightens the rule.
+   * The route-wide rule starts other channels at it instead of each paying its own 429.
+   */
+  private learnFrom429(template: string, major: string, obs: RateLimitObservation, retryMs: number, now: number): void {
+    const key = `${template}|${major}`;
+    const before = this.learned[key] ?? this.learned[template];
+    const windowMs = Math.max(before?.windowMs ?? this.options.assumedRouteWindowMs, 1);
+    const use = this.use[key] ?? { inFlight: [], answered: [] };
+    const recent = use.answered.filter((t) => t > now - windowMs);
+    const held = recent.length + use.inFlight.length; // the 429 itself is among the answers
+    const oldest = Math.min(recent[0] ?? now, use.inFlight[0] ?? now);
+    let next: LearnedLimit = { limit: Math.max(1, held - 1), windowMs: Math.max(windowMs, now - oldest + retryMs) };
+    // The 429's own headers name the bucket really hit (its limit and reset are then trustworthy).
+    if (obs.limit != null && obs.limit > 0) next.limit = Math.min(next.limit, obs.limit);
+    if (obs.resetAfter != null && obs.resetAfter > 0) next.windowMs = Math.max(next.windowMs, obs.resetAfter * 1000);
+    if (before) next = { limit: Math.min(before.limit, next.limit), windowMs: Math.max(before.windowMs, next.windowMs) };
+    this.learned[key] = next;
+    const route = this.learned[template];
+    this.learned[template] = route ? { limit: Math.min(route.limit, next.limit), windowMs: Math.max(route.windowMs, next.windowMs) } : { ...next };
   }
 
   private countInvalid(now: number): void {
@@ -336,6 +420,12 @@ export class RateLimitState {
       if (now - b.resetAt > 10 * 60_000 && b.inFlight.length === 0) delete this.buckets[key];
     }
     for (const [key, until] of Object.entries(this.pauses)) if (until <= now) delete this.pauses[key];
+    for (const [key, u] of Object.entries(this.use)) {
+      const keep = Math.max(this.learned[key]?.windowMs ?? 0, this.learned[key.split("|")[0]]?.windowMs ?? 0, o.assumedRouteWindowMs);
+      while (u.answered.length && u.answered[0] <= now - keep) u.answered.shift();
+      while (u.inFlight.length && u.inFlight[0] <= now - o.staleAfterMs) u.inFlight.shift();
+      if (!u.inFlight.length && !u.answered.length) delete this.use[key];
+    }
     for (const [key, since] of Object.entries(this.discovering)) if (now - since >= o.staleAfterMs) delete this.discovering[key];
   }
 
@@ -343,6 +433,15 @@ export class RateLimitState {
   private dropStale(b: BucketState, now: number): void {
     while (b.inFlight.length && b.inFlight[0] <= now - this.options.staleAfterMs) b.inFlight.shift();
   }
+}
+
+/** 0 when the rule has room for one more request, else ms until an answer leaves its window. */
+function heldWait(use: RouteUse, rule: LearnedLimit, now: number, pollMs: number): number {
+  const answered = use.answered.filter((t) => t > now - rule.windowMs);
+  const held = use.inFlight.length + answered.length;
+  if (held < rule.limit) return 0;
+  const leaving = held - rule.limit + 1;
+  return leaving <= answered.length ? answered[leaving - 1] + rule.windowMs - now : pollMs;
 }
 
 function retryAfterMs(obs: RateLimitObservation): number {

@@ -21,8 +21,13 @@ import { runTask as realRunTask } from "./page";
 import { taskId, type Task } from "./tasks";
 
 export const TOKEN_REVOKED = "Discord token invalid or revoked";
-/** Tasks run at once per batch (every message of a batch: a walk holds its slot for a while). */
-export const CONCURRENCY = 10;
+/**
+ * Tasks run at once per batch. A batch ends with its slowest walk, and the next batch waits for it
+ * (wrangler dev delivers a queue's batches one at a time), so the batch runs every walk it holds at
+ * once: Discord's 5/s per channel needs >= 10 channels walking to fill the 50/s global window, and
+ * the rate limiter (not this number) keeps the requests inside both.
+ */
+export const CONCURRENCY = 50;
 /** A walk's budget per delivery: long enough that queue hops are rare, short enough to share consumers. */
 export const WALK_PAGES = 100;
 export const WALK_MS = 30_000;

@@ -79,7 +79,7 @@ describe("throughput: queue consumer + DO vs in-process baseline", () => {
         row("baseline: in-process loop", pagesA, requestsA, msA),
         row("consumer + tenant DO", viewB.pages.done, requestsB, msB),
         `ratio (DO path time / baseline): ${(msB / msA).toFixed(2)}x   world: ${JSON.stringify(WORLD)}`,
-        `rerun: npx vitest run test/extraction-workers/throughput.test.ts`,
+        `rerun: npm run bench:workers`,
       ].join("\n"),
     );
   }, 300_000);

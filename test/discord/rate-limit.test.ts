@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { observationFrom, RateLimitState, type RateLimitObservation } from "../../src/discord";
 import { RateLimiter as SimulatorLimiter, resolveRateLimits } from "../../src/simulator/ratelimit";
@@ -85,6 +86,79 @@ describe("RateLimitState", () => {
     expect(run.okPerSecond).toBeLessThanOrEqual(50);
   });
 
+  it("misleading bucket headers: the first 429s teach a slower limit per channel, and later windows do not 429", () => {
+    const run = simulate({ seconds: 30, workers: 16, seed: 11, channels: 4, bucket: "messages", mislead: true });
+    // Headers claim 50,000 left: only 429s can teach the real 5 per second per channel.
+    expect(run.rateLimited).toBeGreaterThan(0);
+    expect(run.limitedAt.every((ms) => ms < 5000)).toBe(true);
+    expect(run.rateLimited).toBeLessThanOrEqual(8);
+    const learned = run.state.learnedLimit("GET /channels/1000/messages")!;
+    expect(learned.limit / (learned.windowMs / 1000)).toBeLessThanOrEqual(5);
+    // Learned slower, not stalled: each request holds its slot one window after its answer (<= 1.32 s),
+    // and a channel's next page waits for the one before it (one caller per request).
+    expect(run.okPerSecond).toBeGreaterThan((4 * learned.limit) / (learned.windowMs / 1000 + 0.32) * 0.8);
+    // A channel never seen before starts at the learned rule instead of paying its own 429.
+    const s = RateLimitState.fromJSON(JSON.parse(JSON.stringify(run.state)));
+    const fresh = s.learnedLimit("GET /channels/77/messages")!;
+    expect(fresh.limit / (fresh.windowMs / 1000)).toBeLessThanOrEqual(5);
+  });
+
+  it("a 429 only tightens what was learned: fewer requests per longer window, from what was held", () => {
+    const s = new RateLimitState();
+    const t = T0;
+    s.reserve(MSG, t);
+    s.observe(MSG, ok("outer", 50000, 49000, 100000, t / 1000 + 100000), t + 10);
+    for (let i = 0; i < 6; i++) expect(s.reserve(MSG, t + 20 + i)).toBe(0);
+    for (let i = 0; i < 5; i++) s.observe(MSG, ok("outer", 50000, 48999 - i, 100000, t / 1000 + 100000), t + 40 + i);
+    s.observe(MSG, { status: 429, scope: "user", retryAfter: 0.9 }, t + 50);
+    // 7 held in the last second (the 429 included): at most 6 per max(1 s, 30 ms since the oldest + 900 ms retry).
+    expect(s.learnedLimit(MSG)).toEqual({ limit: 6, windowMs: 1000 });
+    s.reserve(MSG, t + 1000);
+    s.observe(MSG, { status: 429, scope: "shared", retryAfter: 2 }, t + 1010);
+    const after = s.learnedLimit(MSG)!;
+    expect(after.limit).toBeLessThanOrEqual(6);
+    expect(after.windowMs).toBeGreaterThanOrEqual(2000);
+    // A global 429 teaches nothing about the route.
+    s.observe(MSG, { status: 429, global: true, scope: "global", retryAfter: 1 }, t + 3000);
+    expect(s.learnedLimit(MSG)).toEqual(after);
+  });
+
+  it("until a channel's bucket is known, assumes 5 held per window for it", () => {
+    const s = new RateLimitState();
+    s.reserve(MSG, T0);
+    s.observe(MSG, ok("m", 5, 4, 1, T0 / 1000 + 1), T0 + 10);
+    // Channel 2 has no bucket state yet: at most 5 go before answers come back.
+    let granted = 0;
+    for (let i = 0; i < 10; i++) if (s.reserve(MSG2, T0 + 20) === 0) granted++;
+    expect(granted).toBe(5);
+  });
+
+  it("sends no 429 on message pages of many channels under the simulator's limits, and keeps the global window", () => {
+    const run = simulate({ seconds: 20, workers: 24, seed: 3, channels: 30, bucket: "messages" });
+    expect(run.rateLimited).toBe(0);
+    expect(run.okPerSecond).toBeGreaterThan(50 / 1.32);
+    expect(run.okPerSecond).toBeLessThanOrEqual(50);
+  });
+
+  it("property: any latency seed, caller and channel count: no global 429, route 429s only while learning", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 2 ** 30 }),
+        fc.integer({ min: 1, max: 32 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.boolean(),
+        (seed, workers, channels, mislead) => {
+          const run = simulate({ seconds: 8, workers, seed, channels, bucket: "messages", mislead });
+          expect(run.globalLimited).toBe(0);
+          if (!mislead) expect(run.rateLimited).toBe(0);
+          else expect(run.limitedAt.filter((ms) => ms >= 4000)).toEqual([]);
+          expect(run.okPerSecond).toBeLessThanOrEqual(50);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
   it("a global 429 pauses every route; a per-route 429 pauses only its bucket", () => {
     const s = new RateLimitState();
     s.reserve(MSG, T0);
@@ -151,26 +225,33 @@ describe("RateLimitState", () => {
 
 /**
  * Virtual-time run of `workers` callers sharing one RateLimitState against the simulator's limiter
- * (Discord's 50/s global window starting at the first request; per-channel reaction buckets of 5/s).
+ * (Discord's 50/s global window starting at the first request; per-channel buckets, 5/s by default).
  * Deterministic (seeded): each request reaches the server 0-300 ms after its grant and is answered
  * 1-20 ms later; every wait ends 0-40 ms late, as timers do on a loaded machine.
+ * `mislead`: 200s carry an outer bucket's headers (50,000 left, as Discord's message pages do), so
+ * only 429s tell the real limit.
  */
-function simulate(opts: { seconds: number; workers: number; seed: number }) {
+function simulate(opts: { seconds: number; workers: number; seed: number; channels?: number; bucket?: "reactions" | "messages"; mislead?: boolean }) {
   let seed = opts.seed;
   const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
-  const server = new SimulatorLimiter(resolveRateLimits(true));
+  const limits = resolveRateLimits({ buckets: { messages: { limit: 5, windowMs: 1000 } } as never });
+  const server = new SimulatorLimiter(limits);
   const state = new RateLimitState();
   const end = T0 + opts.seconds * 1000;
   const events: { at: number; run: () => void }[] = [];
   const at = (t: number, run: () => void) => events.push({ at: t, run });
+  const bucket = opts.bucket ?? "reactions";
+  const channels = opts.channels ?? 20;
   let ok = 0;
   let rateLimited = 0;
+  let globalLimited = 0;
+  const limitedAt: number[] = [];
   let n = 0;
   // One caller's loop: reserve (waiting as told) -> reaches the server -> answered -> next request.
   const request = (t: number) => {
     if (t >= end) return;
-    const channel = String(1000 + (n++ % 20));
-    const route = `GET /channels/${channel}/messages/:id/reactions/:emoji`;
+    const channel = String(1000 + (n++ % channels));
+    const route = bucket === "messages" ? `GET /channels/${channel}/messages` : `GET /channels/${channel}/messages/:id/reactions/:emoji`;
     const reserve = (t: number) => {
       const wait = state.reserve(route, t);
       if (wait > 0) {
@@ -179,13 +260,25 @@ function simulate(opts: { seconds: number; workers: number; seed: number }) {
       }
       const arrived = t + Math.floor(rand() * 300);
       at(arrived, () => {
-        const d = server.check("token", "reactions", channel, arrived);
+        const d = server.check("token", bucket, channel, arrived);
         const answered = arrived + 1 + Math.floor(rand() * 20);
         at(answered, () => {
           const body = d.ok ? undefined : { retry_after: d.retryAfter, global: d.scope === "global" };
-          state.observe(route, observationFrom(d.ok ? 200 : 429, new Headers(d.headers), body), answered);
+          const headers = new Headers(d.headers);
+          if (d.ok && opts.mislead) {
+            headers.set("X-RateLimit-Bucket", "outer");
+            headers.set("X-RateLimit-Limit", "50000");
+            headers.set("X-RateLimit-Remaining", "49000");
+            headers.set("X-RateLimit-Reset-After", "100000");
+            headers.set("X-RateLimit-Reset", String(answered / 1000 + 100_000));
+          }
+          state.observe(route, observationFrom(d.ok ? 200 : 429, headers, body), answered);
           if (d.ok) ok++;
-          else rateLimited++;
+          else {
+            rateLimited++;
+            limitedAt.push(answered - T0);
+            if (d.scope === "global") globalLimited++;
+          }
           request(answered);
         });
       });
@@ -198,5 +291,5 @@ function simulate(opts: { seconds: number; workers: number; seed: number }) {
     for (let j = 1; j < events.length; j++) if (events[j].at < events[i].at) i = j;
     events.splice(i, 1)[0].run();
   }
-  return { ok, rateLimited, okPerSecond: ok / opts.seconds };
+  return { ok, rateLimited, globalLimited, limitedAt, okPerSecond: ok / opts.seconds, state };
 }
