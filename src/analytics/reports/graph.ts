@@ -97,12 +97,13 @@ export function betweenness(edges: Edge[]): Map<string, number> {
       for (const { v: w, len } of adj[v]) {
         const alt = dist[v] + len;
         if (done[w]) continue;
-        if (alt < dist[w] - EPS * Math.max(1, dist[w])) {
+        const tol = Number.isFinite(dist[w]) ? EPS * Math.max(1, dist[w]) : 0;
+        if (alt < dist[w] - tol) {
           dist[w] = alt;
           sigma[w] = sigma[v];
           preds[w] = [v];
           heap.push(alt, w);
-        } else if (Math.abs(alt - dist[w]) <= EPS * Math.max(1, dist[w])) {
+        } else if (Math.abs(alt - dist[w]) <= tol) {
           sigma[w] += sigma[v];
           preds[w].push(v);
         }
