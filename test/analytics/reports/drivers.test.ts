@@ -104,5 +104,5 @@ describe("drivers report", () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as any;
     expect(body).toMatchObject({ report: "drivers", server_id: w.sim.guildId, source: "base", data: { gap_minutes: 45, rows: [] } });
-  });
+  }, 120_000); // the Worker's first request sets up its app and pool
 });
