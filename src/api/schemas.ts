@@ -130,3 +130,18 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   429: "Rate limited (Retry-After)",
   502: "An upstream service failed",
 };
+
+// ---------------------------------------------------------------- contract checks
+
+/** True when A and B are assignable both ways (the same shape for every caller). */
+export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+/**
+ * Compile-time: the schema's output is exactly the domain type T, so a response schema cannot drift
+ * from what the domain returns. `shapeOf<DayRow>()(z.object({...}))` fails to type-check on any
+ * missing, extra or differently typed field and returns the schema unchanged.
+ */
+export const shapeOf =
+  <T>() =>
+  <S extends z.ZodType>(schema: S & (Same<z.output<S>, T> extends true ? unknown : { "schema does not match the domain type": [z.output<S>, T] })): S =>
+    schema;

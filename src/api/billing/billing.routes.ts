@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { errorResponses } from "../schemas";
 
 
-const Limits = z
+export const PlanLimitsSchema = z
   .object({
     storage_bytes: z.number().nullable().openapi({ description: "null: unlimited" }),
     history_days: z.number().nullable().openapi({ description: "null: unlimited" }),
@@ -16,7 +16,7 @@ export const SubscriptionSchema = z
     plan: z.enum(["free", "pro", "team", "local"]).openapi({ description: "local: a local install (no plans, no limits, no billing)" }),
     effective_plan: z.enum(["free", "pro", "team", "local"]).openapi({ description: "The plan whose limits apply now" }),
     status: z.string(),
-    limits: Limits,
+    limits: PlanLimitsSchema,
     current_period_end: z.string().nullable(),
     cancel_at: z.string().nullable(),
     grace_until: z.string().nullable(),
@@ -35,7 +35,7 @@ export const SubscriptionSchema = z
       .nullable()
       .openapi({ description: "Set when the paid limits end (or ended): what changes and when. Nothing is deleted." }),
     plans: z
-      .array(z.object({ id: z.string(), name: z.string(), price_usd_monthly: z.number(), limits: Limits }))
+      .array(z.object({ id: z.string(), name: z.string(), price_usd_monthly: z.number(), limits: PlanLimitsSchema }))
       .openapi({ description: "Plans on sale; empty for a local install" }),
   })
   .openapi("Subscription");

@@ -1,7 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { errorResponses } from "../schemas";
+import type { BotStatus, GuildSummary } from "../../accounts/bot";
+import { errorResponses, shapeOf } from "../schemas";
 
-const GuildSchema = z
+const GuildSchema = shapeOf<GuildSummary>()(
+  z
   .object({
     id: z.string(),
     name: z.string(),
@@ -12,9 +14,11 @@ const GuildSchema = z
     members_intent: z.boolean().nullable().openapi({ description: "false: the member list is refused (Server Members intent off)" }),
     note: z.string().optional(),
   })
-  .openapi("BotGuild");
+  .openapi("BotGuild"),
+);
 
-export const BotStatusSchema = z
+export const BotStatusSchema = shapeOf<BotStatus>()(
+  z
   .object({
     connected: z.boolean(),
     bot: z.object({ id: z.string(), username: z.string() }).optional(),
@@ -22,8 +26,8 @@ export const BotStatusSchema = z
     connected_at: z.string().optional(),
     checked_at: z.string().optional(),
   })
-  .openapi("BotStatus");
-
+  .openapi("BotStatus"),
+);
 
 export const connect = createRoute({
   method: "post",

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_SQL_CHARS } from "../../analytics/sql-guard";
 import { errorResponses, text } from "../schemas";
+import { QueryResultSchema, RelationSchema, SchemaTableSchema } from "./query.schemas";
 
 
 export const ExecuteBody = z.object({
@@ -17,19 +18,6 @@ export const ExecuteBody = z.object({
     .openapi({ description: "Values for $1, $2 ... in sql" }),
 });
 
-const ColumnSchema = z.object({ name: z.string(), type: z.string().openapi({ description: "PostgreSQL type name" }), typeOid: z.number() });
-
-export const QueryResultSchema = z
-  .object({
-    columns: z.array(ColumnSchema),
-    rows: z.array(z.array(z.unknown())),
-    rowCount: z.number(),
-    truncated: z.boolean().openapi({ description: "true: more rows existed than the 10,000-row (or byte) cap" }),
-    truncatedBy: z.enum(["rows", "bytes"]).optional(),
-    elapsedMs: z.number(),
-  })
-  .openapi("QueryResult");
-
 export const execute = createRoute({
   method: "post",
   path: "/api/query/execute",
@@ -43,12 +31,6 @@ export const execute = createRoute({
     },
     ...errorResponses(400, 429),
   },
-});
-
-const RelationSchema = z.object({
-  name: z.string(),
-  kind: z.enum(["table", "precomputed"]),
-  description: z.string(),
 });
 
 export const tables = createRoute({
@@ -69,13 +51,7 @@ export const schema = createRoute({
       description: "Schema",
       content: {
         "application/json": {
-          schema: z.object({
-            tables: z.array(
-              RelationSchema.extend({
-                columns: z.array(z.object({ name: z.string(), type: z.string(), nullable: z.boolean(), description: z.string().optional() })),
-              }),
-            ),
-          }),
+          schema: z.object({ tables: z.array(SchemaTableSchema) }),
         },
       },
     },

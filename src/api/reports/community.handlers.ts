@@ -1,25 +1,26 @@
+import type { RouteHandler } from "@hono/zod-openapi";
 import * as reports from "../../analytics/reports";
-import { pool } from "../../lib/app";
-import { filters, reply, type H } from "./reports.handlers";
+import { pool, type AppEnv } from "../../lib/app";
+import { envelope, filters } from "./reports.handlers";
+import type * as r from "./community.routes";
 
-export const driversHandler: H = async (c) => {
+export const driversHandler: RouteHandler<typeof r.drivers, AppEnv> = async (c) => {
   const q = c.req.valid("query");
-  return reply(c, "drivers", q.server_id, await reports.drivers(pool(c), c.get("tenantId"), filters(q), q.gap_minutes));
+  return c.json(envelope("drivers", q.server_id, await reports.drivers(pool(c), c.get("tenantId"), filters(q), q.gap_minutes)), 200);
 };
-export const influenceHandler: H = async (c) => {
+export const influenceHandler: RouteHandler<typeof r.influence, AppEnv> = async (c) => {
   const q = c.req.valid("query");
-  return reply(c, "influence", q.server_id, await reports.influence(pool(c), c.get("tenantId"), filters(q), q.max_edges));
+  return c.json(envelope("influence", q.server_id, await reports.influence(pool(c), c.get("tenantId"), filters(q), q.max_edges)), 200);
 };
-export const bridgingHandler: H = async (c) => {
+export const bridgingHandler: RouteHandler<typeof r.bridging, AppEnv> = async (c) => {
   const q = c.req.valid("query");
-  return reply(c, "bridging", q.server_id, await reports.bridging(pool(c), c.get("tenantId"), filters(q), q.max_edges));
+  return c.json(envelope("bridging", q.server_id, await reports.bridging(pool(c), c.get("tenantId"), filters(q), q.max_edges)), 200);
 };
-export const newcomersHandler: H = async (c) => {
+export const newcomersHandler: RouteHandler<typeof r.newcomers, AppEnv> = async (c) => {
   const q = c.req.valid("query");
-  return reply(c, "newcomers", q.server_id, await reports.newcomers(pool(c), c.get("tenantId"), filters(q)));
+  return c.json(envelope("newcomers", q.server_id, await reports.newcomers(pool(c), c.get("tenantId"), filters(q))), 200);
 };
-export const memberGrowthHandler: H = async (c) => {
+export const memberGrowthHandler: RouteHandler<typeof r.memberGrowth, AppEnv> = async (c) => {
   const q = c.req.valid("query");
-  return reply(c, "member-growth", q.server_id, await reports.memberGrowth(pool(c), c.get("tenantId"), filters(q)));
+  return c.json(envelope("member-growth", q.server_id, await reports.memberGrowth(pool(c), c.get("tenantId"), filters(q))), 200);
 };
-

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { BASIS_DAYS, MAX_THRESHOLD } from "../../analytics/levels";
-import { errorSchema } from "../../lib/openapi";
+import { errorResponses } from "../schemas";
 import { timeZone } from "../reports/reports.routes";
 
 const perMonth = z.number().int().min(1).max(MAX_THRESHOLD);
@@ -25,9 +25,7 @@ const UpdateSchema = z
   .strict()
   .openapi("AnalyticsSettingsUpdate");
 
-const errors = Object.fromEntries(
-  [400, 401].map((c) => [c, { description: "Error", content: { "application/json": { schema: errorSchema } } }]),
-);
+const errors = errorResponses(400, 401);
 
 export const getAnalyticsSettings = createRoute({
   method: "get",

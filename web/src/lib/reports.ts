@@ -3,11 +3,11 @@
 // filters: server_id, channels (comma list), from/to (UTC days), include_bots.
 import { api } from "./api";
 import type { Filters } from "./router";
-// Response types come from the server's own report code (type-only: nothing of it is bundled).
+// Response types are the route schemas' own (src/api/types.ts; type-only: nothing of it is bundled).
 import type {
   ActivityLevels, ChannelRow, Cohort, DayRow, Heatmap, InteractionKind, InteractionPair, Level, MemberDetail,
   MembersReport, MemberSummary, ReactionsReport, ResponseTimes,
-} from "../../../src/analytics/reports";
+} from "../../../src/api/types";
 export type {
   ActivityLevels, ChannelRow, Cohort, DayRow, Heatmap, InteractionKind, InteractionPair, Level, MemberDetail,
   MembersReport, MemberSummary, ReactionsReport, ResponseTimes,

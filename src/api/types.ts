@@ -1,0 +1,33 @@
+// The API's response shapes as TypeScript types, inferred from the route schemas (the one contract).
+// The dashboard imports them type-only from here: nothing of the server is bundled, and a schema
+// change shows up as a type error in the pages that read it.
+import type { z } from "@hono/zod-openapi";
+import type { PlanLimitsSchema, SubscriptionSchema, UsageSchema } from "./billing/billing.routes";
+import type { BotStatusSchema } from "./bot/bot.routes";
+import type { QueryResultSchema, SchemaTableSchema } from "./query/query.schemas";
+import type { interactions } from "./reports/reports.routes";
+import type * as R from "./reports/reports.schemas";
+
+export type BotStatus = z.output<typeof BotStatusSchema>;
+export type Guild = NonNullable<BotStatus["guilds"]>[number];
+
+export type QueryResult = z.output<typeof QueryResultSchema>;
+export type SchemaTable = z.output<typeof SchemaTableSchema>;
+
+export type PlanLimits = z.output<typeof PlanLimitsSchema>;
+export type Subscription = z.output<typeof SubscriptionSchema>;
+export type Usage = z.output<typeof UsageSchema>;
+
+export type Level = z.output<typeof R.LevelSchema>;
+export type InteractionPair = z.output<typeof R.InteractionPairsSchema>[number];
+export type InteractionKind = z.output<typeof interactions.request.query>["kind"];
+export type ActivityLevels = z.output<typeof R.ActivityLevelsSchema>;
+export type MemberSummary = z.output<typeof R.MemberSummarySchema>;
+export type MembersReport = z.output<typeof R.MembersReportSchema>;
+export type DayRow = z.output<typeof R.DailySchema>[number];
+export type Heatmap = z.output<typeof R.HeatmapSchema>;
+export type ReactionsReport = z.output<typeof R.ReactionsSchema>;
+export type ChannelRow = z.output<typeof R.ChannelsSchema>[number];
+export type ResponseTimes = z.output<typeof R.ResponseTimesSchema>;
+export type Cohort = z.output<typeof R.RetentionSchema>[number];
+export type MemberDetail = z.output<typeof R.MemberDetailSchema>;
