@@ -2,7 +2,7 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import * as reports from "../../analytics/reports";
 import { pool, type AppEnv } from "../../lib/app";
 import { envelope, filters } from "./reports.handlers";
-import type * as r from "./community.routes";
+import type * as r from "./reports.routes";
 
 export const driversHandler: RouteHandler<typeof r.drivers, AppEnv> = async (c) => {
   const q = c.req.valid("query");

@@ -2,7 +2,6 @@ import { createRouter } from "../../lib/app";
 import * as h from "./reports.handlers";
 import * as r from "./reports.routes";
 import * as ch from "./community.handlers";
-import * as cr from "./community.routes";
 
 export const reportsRouter = createRouter()
   .openapi(r.interactions, h.interactionsHandler)
@@ -15,8 +14,8 @@ export const reportsRouter = createRouter()
   .openapi(r.retention, h.retentionHandler)
   .openapi(r.members, h.membersHandler)
   .openapi(r.member, h.memberHandler)
-  .openapi(cr.drivers, ch.driversHandler)
-  .openapi(cr.influence, ch.influenceHandler)
-  .openapi(cr.bridging, ch.bridgingHandler)
-  .openapi(cr.newcomers, ch.newcomersHandler)
-  .openapi(cr.memberGrowth, ch.memberGrowthHandler);
+  .openapi(r.drivers, ch.driversHandler)
+  .openapi(r.influence, ch.influenceHandler)
+  .openapi(r.bridging, ch.bridgingHandler)
+  .openapi(r.newcomers, ch.newcomersHandler)
+  .openapi(r.memberGrowth, ch.memberGrowthHandler);

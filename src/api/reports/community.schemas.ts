@@ -1,15 +1,18 @@
-// Routes of the "who drives conversations" and newcomer reports, with their data schemas checked
-// against the reports' types (shapeOf, the pattern of reports.schemas.ts).
+// Data schemas of the "who drives conversations" and newcomer reports, checked against the reports'
+// types (shapeOf, the pattern of reports.schemas.ts); their routes are in reports.routes.ts.
 import { z } from "@hono/zod-openapi";
 import type * as reports from "../../analytics/reports";
-import { reportRoute } from "./reports.routes";
 import { queryInt, shapeOf } from "../schemas";
 import { DEFAULT_EDGES, MAX_EDGES } from "../../analytics/reports/influence";
 import { DEFAULT_GAP_MINUTES } from "../../analytics/reports/drivers";
 
 const member = { user_id: z.string(), name: z.string().nullable() };
-const maxEdges = {
+export const maxEdges = {
   max_edges: queryInt(1, MAX_EDGES).default(DEFAULT_EDGES).openapi({ description: `Heaviest interaction pairs the graph keeps (at most ${MAX_EDGES})` }),
+};
+
+export const gapMinutes = {
+  gap_minutes: queryInt(1, 1440).default(DEFAULT_GAP_MINUTES).openapi({ description: "Minutes of silence in a channel after which a message starts a conversation" }),
 };
 
 export const DriversData = shapeOf<reports.Drivers>()(z.object({
@@ -18,12 +21,6 @@ export const DriversData = shapeOf<reports.Drivers>()(z.object({
   conversations: z.number().int(),
   rows: z.array(z.object({ ...member, conversations: z.number().int(), replies: z.number().int(), responders: z.number().int() })),
 }).openapi("Drivers"));
-export const drivers = reportRoute(
-  "/api/reports/drivers",
-  "Who drives conversations: conversations started (after a quiet gap, or a new thread), replies drawn, distinct responders",
-  DriversData,
-  { gap_minutes: queryInt(1, 1440).default(DEFAULT_GAP_MINUTES).openapi({ description: "Minutes of silence in a channel after which a message starts a conversation" }) },
-);
 
 export const InfluenceData = shapeOf<reports.Influence>()(z.object({
   damping: z.number(),
@@ -33,12 +30,6 @@ export const InfluenceData = shapeOf<reports.Influence>()(z.object({
   truncated: z.boolean(),
   rows: z.array(z.object({ ...member, pagerank: z.number(), weight_in: z.number(), weight_out: z.number() })),
 }).openapi("Influence"));
-export const influence = reportRoute(
-  "/api/reports/influence",
-  "Influence: weighted PageRank over who replies to and reacts to whom",
-  InfluenceData,
-  maxEdges,
-);
 
 export const BridgingData = shapeOf<reports.Bridging>()(z.object({
   members: z.number().int(),
@@ -46,12 +37,6 @@ export const BridgingData = shapeOf<reports.Bridging>()(z.object({
   truncated: z.boolean(),
   rows: z.array(z.object({ ...member, betweenness: z.number(), neighbours: z.number().int() })),
 }).openapi("Bridging"));
-export const bridging = reportRoute(
-  "/api/reports/bridging",
-  "Bridging: betweenness centrality of members on the undirected weighted interaction network",
-  BridgingData,
-  maxEdges,
-);
 
 const group = z.object({ members: z.number().int(), retained: z.number().int() });
 export const NewcomersData = shapeOf<reports.Newcomers>()(z.object({
@@ -72,11 +57,6 @@ export const NewcomersData = shapeOf<reports.Newcomers>()(z.object({
     }),
   ),
 }).openapi("Newcomers"));
-export const newcomers = reportRoute(
-  "/api/reports/newcomers",
-  "Members who joined in the range: who posted, who got a reply and how fast, retention in weeks 4-5 by whether they got a reply",
-  NewcomersData,
-);
 
 export const MemberGrowthData = shapeOf<reports.MemberGrowth>()(z.object({
   time_zone: z.string(),
@@ -84,8 +64,3 @@ export const MemberGrowthData = shapeOf<reports.MemberGrowth>()(z.object({
   departed_undated: z.number().int(),
   days: z.array(z.object({ day: z.string(), joins: z.number().int(), first_messages: z.number().int() })),
 }).openapi("MemberGrowth"));
-export const memberGrowth = reportRoute(
-  "/api/reports/member-growth",
-  "Joins and first messages after joining per day (zero-filled, in the view's time zone); leaves are not dated",
-  MemberGrowthData,
-);
