@@ -8,12 +8,12 @@ import type * as r from "./reports.routes";
 import type { ReportQuery } from "./reports.routes";
 
 /** The validated query (days, ids and from <= to checked by the route schema) as report filters. */
-function filters(q: z.output<typeof ReportQuery>): reports.ReportFilters {
+export function filters(q: z.output<typeof ReportQuery>): reports.ReportFilters {
   return { serverId: q.server_id, channels: q.channels, from: q.from, to: q.to, includeBots: q.include_bots, limit: q.limit, tz: q.tz };
 }
 
 /** The report envelope; `data` is typed by the route's response schema. */
-function envelope<T>(name: string, serverId: string, r: reports.Report<T>) {
+export function envelope<T>(name: string, serverId: string, r: reports.Report<T>) {
   return { report: name, server_id: serverId, source: r.source, data: r.data };
 }
 

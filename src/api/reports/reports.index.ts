@@ -1,6 +1,7 @@
 import { createRouter } from "../../lib/app";
 import * as h from "./reports.handlers";
 import * as r from "./reports.routes";
+import * as ch from "./community.handlers";
 
 export const reportsRouter = createRouter()
   .openapi(r.interactions, h.interactionsHandler)
@@ -12,4 +13,9 @@ export const reportsRouter = createRouter()
   .openapi(r.responseTime, h.responseTimeHandler)
   .openapi(r.retention, h.retentionHandler)
   .openapi(r.members, h.membersHandler)
-  .openapi(r.member, h.memberHandler);
+  .openapi(r.member, h.memberHandler)
+  .openapi(r.drivers, ch.driversHandler)
+  .openapi(r.influence, ch.influenceHandler)
+  .openapi(r.bridging, ch.bridgingHandler)
+  .openapi(r.newcomers, ch.newcomersHandler)
+  .openapi(r.memberGrowth, ch.memberGrowthHandler);

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { isTimeZone } from "../../analytics/settings";
 import { reportBody, ActivityLevelsSchema, ChannelsSchema, DailySchema, HeatmapSchema, InteractionPairsSchema, MemberDetailSchema,
   MembersReportSchema, ReactionsSchema, ResponseTimesSchema, RetentionSchema } from "./reports.schemas";
+import * as c from "./community.schemas";
 import { checkDayRange, dayRangeFields, errorResponses, pageOffset, queryBool, queryInt, snowflake, snowflakeList } from "../schemas";
 
 export const timeZone = z.string().max(64).refine(isTimeZone, "must be an IANA time zone such as Europe/Paris or UTC");
@@ -74,4 +75,38 @@ export const member = reportRoute(
   MemberDetailSchema,
   {},
   z.object({ user_id: snowflake.openapi({ param: { name: "user_id", in: "path" } }) }),
+);
+
+// Who drives conversations, and newcomers (data schemas in community.schemas.ts).
+export const drivers = reportRoute(
+  "/api/reports/drivers",
+  "Who drives conversations: conversations started (after a quiet gap, or a new thread), replies drawn, distinct responders",
+  c.DriversData,
+  c.gapMinutes,
+);
+
+export const influence = reportRoute(
+  "/api/reports/influence",
+  "Influence: weighted PageRank over who replies to and reacts to whom",
+  c.InfluenceData,
+  c.maxEdges,
+);
+
+export const bridging = reportRoute(
+  "/api/reports/bridging",
+  "Bridging: betweenness centrality of members on the undirected weighted interaction network",
+  c.BridgingData,
+  c.maxEdges,
+);
+
+export const newcomers = reportRoute(
+  "/api/reports/newcomers",
+  "Members who joined in the range: who posted, who got a reply and how fast, retention in weeks 4-5 by whether they got a reply",
+  c.NewcomersData,
+);
+
+export const memberGrowth = reportRoute(
+  "/api/reports/member-growth",
+  "Joins and first messages after joining per day (zero-filled, in the view's time zone); leaves are not dated",
+  c.MemberGrowthData,
 );

@@ -82,6 +82,11 @@ describe("report responses", () => {
     ["retention", "", routes.retention],
     ["members", "", routes.members],
     ["interactions", "&from=2026-11-01", routes.interactions],
+    ["drivers", "", routes.drivers],
+    ["influence", "", routes.influence],
+    ["bridging", "", routes.bridging],
+    ["newcomers", "&from=2026-10-01", routes.newcomers],
+    ["member-growth", "", routes.memberGrowth],
   ];
 
   it.each(cases)("%s%s parses with its route's response schema", async (name, extra, route) => {
