@@ -47,7 +47,7 @@ export const memberDetail = (f: Filters, userId: string, signal?: AbortSignal) =
 
 export const channels = (f: Filters, signal?: AbortSignal) => report<ChannelRow[]>("channels", f, { limit: 1000 }, signal);
 
-export const responseTimes = (f: Filters, signal?: AbortSignal) => report<ResponseTimes>("response-time", f, { limit: 10 }, signal);
+export const responseTimes = (f: Filters, signal?: AbortSignal, limit = 10) => report<ResponseTimes>("response-time", f, { limit }, signal);
 
 export const reactions = (f: Filters, limit: number, signal?: AbortSignal) => report<ReactionsReport>("reactions", f, { limit }, signal);
 
