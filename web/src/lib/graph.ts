@@ -119,8 +119,19 @@ export function layoutGraph(ids: string[], edges: { source: string; target: stri
   const y = ids.map((_, i) => 0.5 + 0.4 * Math.sin((2 * Math.PI * i) / Math.max(1, n)));
   const k = Math.sqrt(1 / Math.max(1, n)); // ideal distance in a unit area
   const maxW = Math.max(1, ...edges.map((e) => e.weight));
-  const links = edges.filter((e) => index.has(e.source) && index.has(e.target) && e.source !== e.target)
-    .map((e) => [index.get(e.source)!, index.get(e.target)!, 0.5 + e.weight / maxW] as const);
+  const inside = edges.filter((e) => index.has(e.source) && index.has(e.target) && e.source !== e.target);
+  const degree = new Array<number>(n).fill(0);
+  for (const e of inside) {
+    degree[index.get(e.source)!]++;
+    degree[index.get(e.target)!]++;
+  }
+  const meanDegree = Math.max(1, degree.reduce((s, d) => s + d, 0) / Math.max(1, n));
+  // Pull scaled down between hubs: otherwise every hub collapses onto the centre with its labels.
+  const links = inside.map((e) => {
+    const a = index.get(e.source)!;
+    const b = index.get(e.target)!;
+    return [a, b, ((0.5 + e.weight / maxW) * meanDegree) / Math.sqrt(Math.max(1, degree[a] * degree[b]))] as const;
+  });
   let temp = 0.1;
   for (let it = 0; it < iterations; it++) {
     const dx = new Array<number>(n).fill(0);
@@ -142,8 +153,8 @@ export function layoutGraph(ids: string[], edges: { source: string; target: stri
     }
     for (let i = 0; i < n; i++) {
       // Gravity towards the centre keeps loose members from drifting away.
-      dx[i] += (0.5 - x[i]) * 0.05 * n * k;
-      dy[i] += (0.5 - y[i]) * 0.05 * n * k;
+      dx[i] += (0.5 - x[i]) * 2 * k;
+      dy[i] += (0.5 - y[i]) * 2 * k;
       const d = Math.hypot(dx[i], dy[i]);
       if (d > 0) {
         x[i] += (dx[i] / d) * Math.min(d, temp);
@@ -151,6 +162,23 @@ export function layoutGraph(ids: string[], edges: { source: string; target: stri
       }
     }
     temp = Math.max(0.002, temp * 0.985);
+  }
+  // Then no two nodes closer than a label's room: strongly tied hubs would otherwise sit on each other.
+  const span = Math.max(1e-6, Math.max(...x) - Math.min(...x), Math.max(...y) - Math.min(...y));
+  const room = (0.7 * span) / Math.sqrt(Math.max(1, n));
+  for (let round = 0; round < 50; round++) {
+    let moved = false;
+    for (let i = 0; i < n; i++)
+      for (let j = i + 1; j < n; j++) {
+        const ddx = x[i] - x[j] || 1e-6 * (i - j);
+        const ddy = y[i] - y[j];
+        const d = Math.hypot(ddx, ddy);
+        if (d >= room) continue;
+        const push = (room - d) / 2 / Math.max(1e-6, d);
+        x[i] += ddx * push; y[i] += ddy * push; x[j] -= ddx * push; y[j] -= ddy * push;
+        moved = true;
+      }
+    if (!moved) break;
   }
   return new Map(ids.map((id, i) => [id, [x[i], y[i]]]));
 }
