@@ -121,6 +121,54 @@ export const REPORTS: Record<string, { about: string; run: Run }> = {
       return { data, sections: [{ title: "retention cohorts", columns, rows: data.map((c) => [c.week, c.size, ...c.retained]) }] };
     },
   },
+  drivers: {
+    about: "who drives conversations: conversations started (a message after 30 minutes of quiet in its channel, or a new thread), replies drawn, distinct responders",
+    run: async (pool, f) => {
+      const { data } = await reports.drivers(pool, LOCAL_TENANT, f);
+      return { data, sections: [table(`conversation starters (${plural(data.conversations, "conversation")}, gap ${data.gap_minutes} min)`, data.rows)] };
+    },
+  },
+  influence: {
+    about: "influence: weighted PageRank (damping 0.85) over who replies to and reacts to whom",
+    run: async (pool, f) => {
+      const { data } = await reports.influence(pool, LOCAL_TENANT, f);
+      const rows = data.rows.map((r) => ({ ...r, pagerank: r.pagerank.toFixed(4) }));
+      return { data, sections: [table(`influence (${plural(data.members, "member")}, ${plural(data.edges, "edge")}${data.truncated ? ", heaviest only" : ""})`, rows)] };
+    },
+  },
+  bridging: {
+    about: "bridging: members on the shortest paths between others in the reply and reaction network (betweenness, 0..1)",
+    run: async (pool, f) => {
+      const { data } = await reports.bridging(pool, LOCAL_TENANT, f);
+      const rows = data.rows.map((r) => ({ ...r, betweenness: r.betweenness.toFixed(4) }));
+      return { data, sections: [table(`bridging (${plural(data.members, "member")}, ${plural(data.edges, "edge")}${data.truncated ? ", heaviest only" : ""})`, rows)] };
+    },
+  },
+  newcomers: {
+    about: "members who joined in the range: who posted, who got a reply and how fast, still posting 4 weeks later (weeks 4-5) by whether they got a reply",
+    run: async (pool, f) => {
+      const { data } = await reports.newcomers(pool, LOCAL_TENANT, f);
+      const r = data.retention;
+      const frac = (g: reports.RetentionGroup) => (g.members ? `${g.retained}/${g.members}` : "–");
+      return {
+        data,
+        sections: [
+          table("newcomers", [{ joined: data.joined, posted: data.posted, got_reply: data.got_reply, median_wait: duration(data.median_reply_seconds) }]),
+          table("retained in weeks 4-5 (of those whose weeks 4-5 were synced)", [
+            { got_reply: frac(r.got_reply), posted_no_reply: frac(r.posted_no_reply), never_posted: frac(r.never_posted) },
+          ]),
+          table("members", data.rows.map(({ reply_seconds, ...m }) => ({ ...m, reply_wait: duration(reply_seconds) }))),
+        ],
+      };
+    },
+  },
+  "member-growth": {
+    about: "joins and first messages after joining per day (leaves are not dated: the count of members who left is shown)",
+    run: async (pool, f) => {
+      const { data } = await reports.memberGrowth(pool, LOCAL_TENANT, f);
+      return { data, sections: [table(`member growth (${data.time_zone}); left, date unknown: ${data.departed_undated}`, data.days)] };
+    },
+  },
 };
 
 function pairs(kind: reports.InteractionKind, about: string): { about: string; run: Run } {

@@ -1,5 +1,5 @@
-// Report: retention cohorts.
-import { run, viewContext, dayGrain, baseParams, HUMAN, type ReportFilters, type Report } from "./filters";
+// Report: retention cohorts, in weeks (Monday to Sunday) of the view's time zone.
+import { run, viewContext, dayGrain, baseParams, timeFilter, HUMAN, type ReportFilters, type Report } from "./filters";
 import type { PoolLike } from "../../db/client";
 
 export interface Cohort {
@@ -14,9 +14,9 @@ export interface Cohort {
 
 export async function retention(pool: PoolLike, tenantId: string, f: ReportFilters, weeks = 8): Promise<Report<Cohort[]>> {
   return run(pool, tenantId, async (tx) => {
-    const { history } = await viewContext(tx, f);
+    const { history, tz } = await viewContext(tx, f);
     const cohorts = (rows: CohortRow[]) => cohortsWithin(rows, weeks, history);
-    if (!f.channels?.length) {
+    if (!f.channels?.length && tz === "UTC") {
       // Whole server: the cohorts are precomputed (retention_weeks); the range only picks cohort weeks.
       const { rows } = await tx.query<{ week: string; k: number; users: number }>(
         `SELECT r.week::text AS week, r.k, r.users FROM retention_weeks r
@@ -27,17 +27,22 @@ export async function retention(pool: PoolLike, tenantId: string, f: ReportFilte
       return { source: "precomputed", data: cohorts(rows.map((r) => (r.k === 0 ? { week: r.week, size: r.users, k: null, retained: null } : { week: r.week, size: 0, k: r.k, retained: r.users }))) };
     }
     const all = { ...f, from: undefined, to: undefined };
-    const params = [...(await baseParams(tx, all)), !!f.includeBots, f.from ?? null, f.to ?? null, weeks];
+    const params = [...(await baseParams(tx, all)), !!f.includeBots, f.from ?? null, f.to ?? null, weeks, tz];
     const g = dayGrain(all, "d");
+    // The precomputed grains have UTC days; weeks in another zone come from the messages themselves.
+    const posts = tz === "UTC"
+      ? `SELECT d.user_id, date_trunc('week', d.day)::date AS week FROM ${g.table} d
+         WHERE ${g.where} AND d.messages > 0 AND ($6 OR NOT d.is_bot) GROUP BY 1, 2`
+      : `SELECT m.author_id AS user_id, date_trunc('week', m.created_at AT TIME ZONE $10)::date AS week FROM messages m
+         LEFT JOIN users u ON u.tenant_id = $1 AND u.id = m.author_id
+         WHERE ${timeFilter("m", "created_at")} AND NOT m.is_system AND NOT m.is_deleted
+           AND ($6 OR (m.webhook_id IS NULL AND ${HUMAN})) GROUP BY 1, 2`;
     const { rows } = await tx.query<{ week: string; size: number; k: number | null; retained: number | null }>(
-      `WITH posts AS (
-         SELECT d.user_id, date_trunc('week', d.day)::date AS week FROM ${g.table} d
-         WHERE ${g.where} AND d.messages > 0 AND ($6 OR NOT d.is_bot) GROUP BY 1, 2
-       ), starts AS (
+      `WITH posts AS (${posts}), starts AS (
          SELECT user_id, min(week) AS week FROM (
            SELECT user_id, week FROM posts
            UNION ALL
-           SELECT sm.user_id, date_trunc('week', sm.joined_at AT TIME ZONE 'UTC')::date FROM server_members sm
+           SELECT sm.user_id, date_trunc('week', sm.joined_at AT TIME ZONE $10)::date FROM server_members sm
            LEFT JOIN users u ON u.tenant_id = $1 AND u.id = sm.user_id
            WHERE sm.tenant_id = $1 AND sm.server_id = $2::bigint AND sm.joined_at IS NOT NULL AND ($6 OR (${HUMAN}))
          ) x GROUP BY user_id
@@ -53,7 +58,7 @@ export async function retention(pool: PoolLike, tenantId: string, f: ReportFilte
        GROUP BY c.week, p.week`,
       params,
     );
-    return { source: "precomputed", data: cohorts(rows) };
+    return { source: tz === "UTC" ? "precomputed" : "base", data: cohorts(rows) };
   });
 }
 

@@ -18,16 +18,16 @@ type Filters = {
 };
 
 /** The validated query (days, ids and from <= to checked by the route schema) as report filters. */
-function filters(q: Filters): reports.ReportFilters {
+export function filters(q: Filters): reports.ReportFilters {
   return { serverId: q.server_id, channels: q.channels, from: q.from, to: q.to, includeBots: q.include_bots, limit: q.limit, tz: q.tz };
 }
 
-function reply(c: Context<AppEnv>, name: string, serverId: string, r: reports.Report<unknown>) {
+export function reply(c: Context<AppEnv>, name: string, serverId: string, r: reports.Report<unknown>) {
   return c.json({ report: name, server_id: serverId, source: r.source, data: r.data }, 200);
 }
 
 // Handlers are typed loosely on purpose: each validated query is read through c.req.valid("query").
-type H = (c: Context<AppEnv> & { req: { valid(t: "query"): any; valid(t: "param"): any } }) => Promise<Response>;
+export type H = (c: Context<AppEnv> & { req: { valid(t: "query"): any; valid(t: "param"): any } }) => Promise<Response>;
 
 export const interactionsHandler: H = async (c) => {
   const q = c.req.valid("query");

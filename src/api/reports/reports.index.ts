@@ -1,6 +1,8 @@
 import { createRouter } from "../../lib/app";
 import * as h from "./reports.handlers";
 import * as r from "./reports.routes";
+import * as ch from "./community.handlers";
+import * as cr from "./community.routes";
 
 // Casts: the handlers share one loose type (see reports.handlers.ts); validation still runs per route.
 export const reportsRouter = createRouter()
@@ -13,4 +15,9 @@ export const reportsRouter = createRouter()
   .openapi(r.responseTime, h.responseTimeHandler as never)
   .openapi(r.retention, h.retentionHandler as never)
   .openapi(r.members, h.membersHandler as never)
-  .openapi(r.member, h.memberHandler as never);
+  .openapi(r.member, h.memberHandler as never)
+  .openapi(cr.drivers, ch.driversHandler as never)
+  .openapi(cr.influence, ch.influenceHandler as never)
+  .openapi(cr.bridging, ch.bridgingHandler as never)
+  .openapi(cr.newcomers, ch.newcomersHandler as never)
+  .openapi(cr.memberGrowth, ch.memberGrowthHandler as never);

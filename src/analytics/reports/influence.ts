@@ -1,0 +1,73 @@
+// Report: influence (PageRank over the reply + reaction network). The network is the interaction
+// pairs report (precomputed all-time pairs; base tables under a date or channel filter), bounded to
+// the heaviest edges so the TypeScript pass stays small.
+import { interactionPairs, type InteractionPair } from "./interactions";
+import { compareIds, DAMPING, pageRank, type Edge } from "./graph";
+import type { ReportFilters, Report } from "./filters";
+import type { PoolLike } from "../../db/client";
+
+export const DEFAULT_EDGES = 2000;
+export const MAX_EDGES = 5000;
+
+export interface InteractionGraph {
+  /** Directed edges replier/reactor -> author, weight = replies + reactions. */
+  edges: Edge[];
+  names: Map<string, string | null>;
+  /** More pairs existed than the bound: the lightest were left out. */
+  truncated: boolean;
+  source: "precomputed" | "base";
+}
+
+/** The heaviest `maxEdges` directed pairs of the reply and reaction networks, summed per pair. */
+export async function interactionGraph(pool: PoolLike, tenantId: string, f: ReportFilters, maxEdges = DEFAULT_EDGES): Promise<InteractionGraph> {
+  const q = { ...f, limit: maxEdges + 1 };
+  const [replies, reactions] = await Promise.all([interactionPairs(pool, tenantId, "reply", q), interactionPairs(pool, tenantId, "reaction", q)]);
+  const names = new Map<string, string | null>();
+  const weights = new Map<string, Edge>();
+  const add = (p: InteractionPair) => {
+    names.set(p.from_user_id, p.from_name);
+    names.set(p.to_user_id, p.to_name);
+    const key = `${p.from_user_id}>${p.to_user_id}`;
+    const e = weights.get(key) ?? { from: p.from_user_id, to: p.to_user_id, weight: 0 };
+    e.weight += p.count;
+    weights.set(key, e);
+  };
+  replies.data.forEach(add);
+  reactions.data.forEach(add);
+  const all = [...weights.values()].sort((a, b) => b.weight - a.weight || compareIds(a.from, b.from) || compareIds(a.to, b.to));
+  const truncated = all.length > maxEdges || replies.data.length > maxEdges || reactions.data.length > maxEdges;
+  return { edges: all.slice(0, maxEdges), names, truncated, source: replies.source };
+}
+
+export interface InfluenceRow {
+  user_id: string;
+  name: string | null;
+  pagerank: number;
+  /** Replies and reactions received / given within the edges used. */
+  weight_in: number;
+  weight_out: number;
+}
+
+export interface Influence {
+  damping: number;
+  iterations: number;
+  members: number;
+  edges: number;
+  truncated: boolean;
+  rows: InfluenceRow[];
+}
+
+export async function influence(pool: PoolLike, tenantId: string, f: ReportFilters, maxEdges = DEFAULT_EDGES): Promise<Report<Influence>> {
+  const g = await interactionGraph(pool, tenantId, f, maxEdges);
+  const { rank, iterations } = pageRank(g.edges);
+  const wIn = new Map<string, number>(), wOut = new Map<string, number>();
+  for (const e of g.edges) {
+    wIn.set(e.to, (wIn.get(e.to) ?? 0) + e.weight);
+    wOut.set(e.from, (wOut.get(e.from) ?? 0) + e.weight);
+  }
+  const rows = [...rank.entries()]
+    .map(([id, pr]) => ({ user_id: id, name: g.names.get(id) ?? null, pagerank: pr, weight_in: wIn.get(id) ?? 0, weight_out: wOut.get(id) ?? 0 }))
+    .sort((a, b) => b.pagerank - a.pagerank || compareIds(a.user_id, b.user_id))
+    .slice(0, f.limit ?? 50);
+  return { source: g.source, data: { damping: DAMPING, iterations, members: rank.size, edges: g.edges.length, truncated: g.truncated, rows } };
+}

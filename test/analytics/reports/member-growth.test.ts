@@ -1,0 +1,98 @@
+// Member growth per day and retention cohorts, in the view's time zone, against the simulator's world:
+// every day present, joins and first messages after joining as the world has them, and a time zone
+// that moves members across a day and a cohort-week boundary.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as reports from "../../../src/analytics/reports";
+import { daysOf } from "../../../src/analytics/levels";
+import { openWorld, type World } from "./world";
+
+const FAR_EAST = "Pacific/Kiritimati"; // UTC+14: most times fall on the next day
+let w: World;
+let first: string, last: string;
+beforeAll(async () => {
+  w = await openWorld({ users: 160, channels: 3, messages: 700, days: 60, seed: 47 }, 62);
+  const days = w.rows.messages.filter((m: any) => !m.is_system).map((m: any) => m.created_at.slice(0, 10)).sort();
+  first = days[0];
+  last = days.at(-1);
+}, 300_000);
+afterAll(async () => {
+  await w?.pool.end();
+});
+
+const dayIn = (tz: string, t: number) => new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" }).format(t);
+
+/** Independent: joins and first messages after joining, per day in tz. */
+function expectedGrowth(tz: string, from: string, to: string) {
+  const live = w.rows.messages.filter((m: any) => !m.is_system);
+  const joins = new Map<string, number>(), firsts = new Map<string, number>();
+  const historyStart = Date.parse(`${first}T00:00:00Z`);
+  for (const sm of w.rows.serverMembers) {
+    if (!w.human(sm.user_id)) continue;
+    const joined = Date.parse(sm.joined_at);
+    const jd = dayIn(tz, joined);
+    joins.set(jd, (joins.get(jd) ?? 0) + 1);
+    if (joined < historyStart) continue;
+    const own = live.filter((m: any) => m.author_id === sm.user_id && Date.parse(m.created_at) >= joined).map((m: any) => Date.parse(m.created_at));
+    if (!own.length) continue;
+    const fd = dayIn(tz, Math.min(...own));
+    firsts.set(fd, (firsts.get(fd) ?? 0) + 1);
+  }
+  return daysOf(from, to).map((day) => ({ day, joins: joins.get(day) ?? 0, first_messages: firsts.get(day) ?? 0 }));
+}
+
+/** Independent: cohort sizes (week of first post or join, in tz, Monday weeks). */
+function expectedCohortOf(tz: string): Map<string, string> {
+  const monday = (day: string) => {
+    const t = Date.parse(`${day}T00:00:00Z`);
+    return new Date(t - ((new Date(t).getUTCDay() + 6) % 7) * 86_400_000).toISOString().slice(0, 10);
+  };
+  const start = new Map<string, string>();
+  const note = (user: string, t: number) => {
+    const wk = monday(dayIn(tz, t));
+    if (!start.has(user) || wk < start.get(user)!) start.set(user, wk);
+  };
+  for (const m of w.messages()) note(m.author_id, Date.parse(m.created_at));
+  for (const sm of w.rows.serverMembers) if (w.human(sm.user_id)) note(sm.user_id, Date.parse(sm.joined_at));
+  return start;
+}
+
+describe("member growth", () => {
+  it("every day of the range, joins and first messages as in the world, in UTC and UTC+14", async () => {
+    for (const tz of ["UTC", FAR_EAST]) {
+      const r = await reports.memberGrowth(w.pool, w.tenant, { serverId: w.sim.guildId, from: first, to: last, tz });
+      const expected = expectedGrowth(tz, first, last);
+      expect(r.data.days).toEqual(expected);
+      expect(expected.reduce((a, d) => a + d.joins, 0)).toBeGreaterThan(0);
+      expect(expected.reduce((a, d) => a + d.first_messages, 0)).toBeGreaterThan(0);
+      expect(r.data.leaves_recorded).toBe(false);
+    }
+    const utc = await reports.memberGrowth(w.pool, w.tenant, { serverId: w.sim.guildId, from: first, to: last, tz: "UTC" });
+    const east = await reports.memberGrowth(w.pool, w.tenant, { serverId: w.sim.guildId, from: first, to: last, tz: FAR_EAST });
+    expect(east.data.days).not.toEqual(utc.data.days);
+  });
+
+  it("tenant isolation: the other tenant's joins under the same server id are not counted", async () => {
+    const t0 = w.rows.messages[0].created_at.slice(0, 10);
+    const theirs = await reports.memberGrowth(w.pool, w.other.tenant, { serverId: w.sim.guildId, from: t0, to: t0, tz: "UTC" });
+    // Both joined at t0 and first posted an hour later.
+    expect(theirs.data.days).toEqual([{ day: t0, joins: 2, first_messages: 2 }]);
+    const mine = await reports.memberGrowth(w.pool, w.tenant, { serverId: w.sim.guildId, from: t0, to: t0, tz: "UTC" });
+    expect(mine.data.days).toEqual(expectedGrowth("UTC", t0, t0));
+  });
+});
+
+describe("retention cohorts in the view's time zone", () => {
+  it("cohort sizes equal the world's in UTC and UTC+14, and the zone moves members across a week boundary", async () => {
+    const utc = expectedCohortOf("UTC"), east = expectedCohortOf(FAR_EAST);
+    const moved = [...utc.keys()].filter((u) => utc.get(u) !== east.get(u));
+    expect(moved.length).toBeGreaterThan(0);
+    for (const [tz, cohortOf] of [["UTC", utc], [FAR_EAST, east]] as const) {
+      const r = await reports.retention(w.pool, w.tenant, { serverId: w.sim.guildId, tz });
+      expect(r.source).toBe(tz === "UTC" ? "precomputed" : "base");
+      const sizes = new Map<string, number>();
+      for (const wk of cohortOf.values()) sizes.set(wk, (sizes.get(wk) ?? 0) + 1);
+      for (const c of r.data) expect([c.week, c.size]).toEqual([c.week, sizes.get(c.week)]);
+      expect(r.data.length).toBeGreaterThan(2);
+    }
+  });
+});
