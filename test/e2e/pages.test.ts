@@ -54,6 +54,7 @@ describe("every page at both sizes", () => {
       ["conversations", `/conversations?server=${guildId}`, 2],
       ["reactions", `/reactions?server=${guildId}`, 1],
       ["retention", `/retention?server=${guildId}`, 1],
+      ["community", `/community?server=${guildId}`, 0],
       ["sql", "/sql", 0],
       ["sync", "/sync", 0],
       ["billing", "/billing", 0],
@@ -133,6 +134,33 @@ describe("answers that were hidden", () => {
     const people = new Set(pairs.filter((p: any) => p.from_user_id !== p.to_user_id).flatMap((p: any) => [p.from_user_id, p.to_user_id]));
     expect(nodes.length).toBe(Math.min(40, people.size));
     for (const n of nodes) expect(people.has(n.id)).toBe(true);
+  });
+
+  it("Community: drivers beside their influence and bridging, newcomers and member growth, as the reports say", async () => {
+    const [d, inf, br, nc, growth] = await Promise.all(["drivers", "influence", "bridging", "newcomers", "member-growth"].map((r) => report(r, "&limit=100")));
+    await page.goto(`/community?server=${guildId}`);
+    const table = page.getByTestId("drivers-table");
+    await table.waitFor();
+    const rows = table.locator("tbody tr");
+    expect(await rows.count()).toBe(Math.min(25, d.rows.length));
+    expect(d.rows.length).toBeGreaterThan(0);
+    // The top driver's row: their counts, and their PageRank and betweenness from the other two reports.
+    const top = [...d.rows].sort((a: any, b: any) => b.conversations - a.conversations)[0];
+    const cells = await rows.first().locator("td").allTextContents();
+    expect(parseCount(cells[1])).toBe(top.conversations);
+    const rank = inf.rows.find((r: any) => r.user_id === top.user_id)?.pagerank;
+    const between = br.rows.find((r: any) => r.user_id === top.user_id)?.betweenness;
+    expect(cells[4]).toBe(rank === undefined ? "–" : rank.toFixed(3));
+    expect(cells[5]).toBe(between === undefined ? "–" : between.toFixed(3));
+    if (nc.joined > 0) {
+      expect(parseCount(await page.getByTestId("stat-joined").locator("[data-value]").textContent())).toBe(nc.joined);
+      expect(parseCount(await page.getByTestId("stat-newcomers-replied").locator("[data-value]").textContent())).toBe(nc.got_reply);
+    }
+    if (growth.days.length) {
+      const [joins] = await chartData(page, "chart-growth");
+      expect(joins.map(Number)).toEqual(growth.days.map((x: any) => x.joins));
+    }
+    expect(await page.getByTestId("growth-leaves").textContent()).toContain(`${growth.departed_undated}`);
   });
 
   it("empty ranges say so on the new pages", async () => {

@@ -15,6 +15,7 @@ import { ChannelsPage } from "./pages/channels";
 import { ChannelPage } from "./pages/channel";
 import { ConversationsPage } from "./pages/conversations";
 import { RetentionPage } from "./pages/retention";
+import { CommunityPage } from "./pages/community";
 import { ReactionsPage } from "./pages/reactions";
 import { SqlPage } from "./pages/sql";
 import { BillingPage } from "./pages/billing";
@@ -36,12 +37,13 @@ const NAV = [
   { path: "/conversations", label: "Conversations", icon: "↩" },
   { path: "/reactions", label: "Reactions", icon: "☆" },
   { path: "/retention", label: "Retention", icon: "▤" },
+  { path: "/community", label: "Community", icon: "✦" },
   { path: "/sql", label: "SQL", icon: "⌘" },
   { path: "/sync", label: "Sync", icon: "⟳" },
   { path: "/billing", label: "Billing", icon: "$" },
 ];
 
-const FILTERED = ["/overview", "/people", "/interactions", "/channels", "/conversations", "/reactions", "/retention"];
+const FILTERED = ["/overview", "/people", "/interactions", "/channels", "/conversations", "/reactions", "/retention", "/community"];
 
 export function App() {
   const loc = useLocation();
@@ -131,6 +133,7 @@ function route(path: string) {
   if (path.startsWith("/conversations")) return <ConversationsPage />;
   if (path.startsWith("/reactions")) return <ReactionsPage />;
   if (path.startsWith("/retention")) return <RetentionPage />;
+  if (path.startsWith("/community")) return <CommunityPage />;
   if (path.startsWith("/sql")) return <SqlPage />;
   if (path.startsWith("/sync")) return <SyncPage />;
   if (path.startsWith("/billing")) return <BillingPage />;
