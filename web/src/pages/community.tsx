@@ -85,9 +85,9 @@ function NewcomersCard({ nc }: { nc: Newcomers }) {
   const option = useMemo(
     () => ({
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-      grid: { left: 8, right: 24, top: 24, bottom: 40, containLabel: true },
+      grid: { left: 56, right: 24, top: 36, bottom: 40 },
       xAxis: { type: "category", name: "Newcomers who…", nameLocation: "middle", nameGap: 26, data: groups.map((g) => g.label) },
-      yAxis: { type: "value", name: "Retained at 4 weeks (%)", max: 100 },
+      yAxis: { type: "value", name: "Retained at 4 weeks (%)", nameTextStyle: { align: "left" }, max: 100 },
       series: [
         {
           type: "bar",
