@@ -26,10 +26,12 @@ export async function newPage(browser: Browser, viewport: { width: number; heigh
   return page;
 }
 
+/** Where screenshots go: test-results/screenshots, or SCREENSHOT_DIR (`npm run screenshots`: docs/screenshots). */
 export async function screenshot(page: Page, name: string): Promise<string> {
-  mkdirSync("test-results/screenshots", { recursive: true });
+  const dir = process.env.SCREENSHOT_DIR ?? "test-results/screenshots";
+  mkdirSync(dir, { recursive: true });
   const vp = page.viewportSize()!;
-  const path = `test-results/screenshots/${name}-${vp.width}x${vp.height}.png`;
+  const path = `${dir}/${name}-${vp.width}x${vp.height}.png`;
   await page.screenshot({ path, fullPage: true });
   return path;
 }
@@ -124,4 +126,38 @@ export async function tabThrough(page: Page, max = 300): Promise<{ stops: { tag:
       .map((el) => `${el.tagName.toLowerCase()} "${(el.getAttribute("aria-label") ?? el.textContent ?? "").trim().slice(0, 40)}"`),
   );
   return { stops, unreached };
+}
+
+/** Waits until every chart on the page has drawn (and at least `min` of them exist). */
+export async function chartsReady(page: Page, min = 0): Promise<void> {
+  await page.waitForFunction(
+    (n) => {
+      const charts = [...document.querySelectorAll<HTMLElement>("[data-ready]")];
+      return charts.length >= n && charts.every((e) => e.dataset.ready === "true");
+    },
+    min,
+    { timeout: 60_000 },
+  );
+}
+
+/** Connects the simulated bot and syncs its server through the API; fails naming the job's errors. */
+export async function syncWorld(world: { token: string; guilds: { id: string }[] }, syncDays = 30): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    if ((await fetch(`${baseUrl()}/api/bot/status`).catch(() => null))?.ok) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await fetch(`${baseUrl()}/api/bot/disconnect`, { method: "DELETE" });
+  const json = { "Content-Type": "application/json" };
+  await api("/api/bot/connect", { method: "POST", headers: json, body: JSON.stringify({ token: world.token }) });
+  const body = JSON.stringify({ server_id: world.guilds[0].id, sync_days: syncDays, fetch_reactions: true });
+  const { job } = await api("/api/extraction/start", { method: "POST", headers: json, body });
+  for (let i = 0; i < 800; i++) {
+    const s = await api(`/api/extraction/status/${job.id}`);
+    if (["succeeded", "partially_succeeded", "failed", "cancelled"].includes(s.job.state)) {
+      if (s.job.state !== "succeeded") throw new Error(`sync ${s.job.state}: ${JSON.stringify({ error: s.job.error, errors: s.job.errors })}`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error("sync did not end in 400 s");
 }

@@ -12,6 +12,11 @@ import { PeoplePage } from "./pages/people";
 import { MemberPage } from "./pages/member";
 import { InteractionsPage } from "./pages/interactions";
 import { ChannelsPage } from "./pages/channels";
+import { ChannelPage } from "./pages/channel";
+import { ConversationsPage } from "./pages/conversations";
+import { RetentionPage } from "./pages/retention";
+import { CommunityPage } from "./pages/community";
+import { ReactionsPage } from "./pages/reactions";
 import { SqlPage } from "./pages/sql";
 import { BillingPage } from "./pages/billing";
 
@@ -21,12 +26,16 @@ const NAV = [
   { path: "/people", label: "People", icon: "☺" },
   { path: "/interactions", label: "Interactions", icon: "⋈" },
   { path: "/channels", label: "Channels", icon: "#" },
+  { path: "/conversations", label: "Conversations", icon: "↩" },
+  { path: "/reactions", label: "Reactions", icon: "☆" },
+  { path: "/retention", label: "Retention", icon: "▤" },
+  { path: "/community", label: "Community", icon: "✦" },
   { path: "/sql", label: "SQL", icon: "⌘" },
   { path: "/sync", label: "Sync", icon: "⟳" },
   { path: "/billing", label: "Billing", icon: "$" },
 ];
 
-const FILTERED = ["/overview", "/people", "/interactions", "/channels"];
+const FILTERED = ["/overview", "/people", "/interactions", "/channels", "/conversations", "/reactions", "/retention", "/community"];
 
 export function App() {
   const loc = useLocation();
@@ -111,7 +120,12 @@ function route(path: string) {
   if ((m = match("/people/:id", path))) return <MemberPage userId={m.id} />;
   if (path.startsWith("/people")) return <PeoplePage />;
   if (path.startsWith("/interactions")) return <InteractionsPage />;
+  if ((m = match("/channels/:id", path))) return <ChannelPage channelId={m.id} />;
   if (path.startsWith("/channels")) return <ChannelsPage />;
+  if (path.startsWith("/conversations")) return <ConversationsPage />;
+  if (path.startsWith("/reactions")) return <ReactionsPage />;
+  if (path.startsWith("/retention")) return <RetentionPage />;
+  if (path.startsWith("/community")) return <CommunityPage />;
   if (path.startsWith("/sql")) return <SqlPage />;
   if (path.startsWith("/sync")) return <SyncPage />;
   if (path.startsWith("/billing")) return <BillingPage />;

@@ -1,6 +1,9 @@
 // A chart slot: ECharts is loaded on first use (its own chunk), so pages without charts stay light.
 // `data-ready` flips once the chart has rendered: the end-to-end tests and timing rely on it.
+// Every chart carries one "Download PNG" button (ECharts getDataURL); the instance is kept on the
+// element as `__echarts` so the end-to-end tests can read what was drawn.
 import { useEffect, useRef, useState } from "preact/hooks";
+import { download } from "../lib/csv";
 import { useMediaQuery } from "../lib/hooks";
 
 type ECharts = import("../charts/echarts").ECharts;
@@ -11,7 +14,20 @@ export function loadCharts() {
   return (charts ??= import("../charts/echarts"));
 }
 
-export function Chart(props: { option: Record<string, unknown>; label: string; height?: number; testid?: string; onClickItem?: (data: unknown) => void }) {
+/** "Daily activity" -> "daily-activity": file names of exports. */
+export function fileSlug(label: string): string {
+  return label.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 60) || "export";
+}
+
+export function Chart(props: {
+  option: Record<string, unknown>;
+  label: string;
+  height?: number;
+  testid?: string;
+  onClickItem?: (data: unknown) => void;
+  /** File name (without .png) of the PNG export; default: from the label. */
+  name?: string;
+}) {
   const el = useRef<HTMLDivElement>(null);
   const chart = useRef<ECharts | null>(null);
   const [ready, setReady] = useState(false);
@@ -28,6 +44,7 @@ export function Chart(props: { option: Record<string, unknown>; label: string; h
         if (disposed || !el.current) return;
         const c = m.init(el.current, dark ? "dark" : undefined);
         chart.current = c;
+        (el.current as HTMLDivElement & { __echarts?: ECharts }).__echarts = c;
         c.on("finished", () => setReady(true));
         c.on("click", (p: { data?: unknown }) => clickRef.current?.(p.data));
         c.setOption({ backgroundColor: "transparent", ...props.option });
@@ -48,16 +65,31 @@ export function Chart(props: { option: Record<string, unknown>; label: string; h
     chart.current?.setOption({ backgroundColor: "transparent", ...props.option }, { notMerge: true });
   }, [props.option]);
 
+  const savePng = async () => {
+    const c = chart.current;
+    if (!c) return;
+    // An opaque background: a transparent PNG is unreadable in most image viewers.
+    const url = c.getDataURL({ type: "png", pixelRatio: 2, backgroundColor: dark ? "#1b1d23" : "#ffffff" });
+    download(`${props.name ?? fileSlug(props.label)}.png`, await (await fetch(url)).blob(), "image/png");
+  };
+
   if (failed) return <p class="error-box" role="alert">Chart failed to load: {failed}</p>;
   return (
-    <div
-      ref={el}
-      class="chart"
-      role="img"
-      aria-label={props.label}
-      data-testid={props.testid}
-      data-ready={ready ? "true" : "false"}
-      style={{ height: `${props.height ?? 280}px` }}
-    />
+    <figure class="chart-figure">
+      <div
+        ref={el}
+        class="chart"
+        role="img"
+        aria-label={props.label}
+        data-testid={props.testid}
+        data-ready={ready ? "true" : "false"}
+        style={{ height: `${props.height ?? 280}px` }}
+      />
+      <figcaption class="export-row">
+        <button type="button" class="btn small ghost" onClick={savePng} disabled={!ready} aria-label={`Download PNG: ${props.label}`}>
+          PNG
+        </button>
+      </figcaption>
+    </figure>
   );
 }

@@ -1,7 +1,11 @@
 // A sortable table: header buttons toggle the order (aria-sort tells screen readers), numbers align right.
+// Every table carries one "Download CSV" button: all rows in the shown order, raw values (not the
+// rendered text), through the one CSV writer (formula-safe).
 import type { ComponentChildren } from "preact";
 import { useMemo, useState } from "preact/hooks";
+import { download, toCsv } from "../lib/csv";
 import { sortRows, type SortDir } from "../lib/sort";
+import { fileSlug } from "./chart";
 
 export interface Column<T> {
   key: string;
@@ -19,6 +23,8 @@ export function DataTable<T>(props: {
   limit?: number;
   rowKey?: (row: T, i: number) => string;
   testid?: string;
+  /** File name (without .csv) of the CSV export; default: from the caption. */
+  name?: string;
 }) {
   const [sort, setSort] = useState<{ key: string; dir: SortDir } | undefined>(props.initialSort);
   const sorted = useMemo(() => {
@@ -28,6 +34,9 @@ export function DataTable<T>(props: {
     return sortRows(props.rows, col.get ?? ((r) => (r as Record<string, unknown>)[col.key]), sort.dir);
   }, [props.rows, sort, props.columns]);
   const shown = props.limit ? sorted.slice(0, props.limit) : sorted;
+  const value = (c: Column<T>, r: T) => (c.get ? c.get(r) : (r as Record<string, unknown>)[c.key]);
+  const saveCsv = () =>
+    download(`${props.name ?? fileSlug(props.caption)}.csv`, toCsv(props.columns.map((c) => c.label), sorted.map((r) => props.columns.map((c) => value(c, r)))));
   const toggle = (c: Column<T>) =>
     setSort((s) => (s?.key === c.key ? { key: c.key, dir: s.dir === "asc" ? "desc" : "asc" } : { key: c.key, dir: c.numeric ? "desc" : "asc" }));
   return (
@@ -56,17 +65,22 @@ export function DataTable<T>(props: {
           {shown.map((r, i) => (
             <tr key={props.rowKey ? props.rowKey(r, i) : i}>
               {props.columns.map((c) => (
-                <td class={c.numeric ? "num" : undefined}>{c.render ? c.render(r) : formatCell(c.get ? c.get(r) : (r as Record<string, unknown>)[c.key])}</td>
+                <td class={c.numeric ? "num" : undefined}>{c.render ? c.render(r) : formatCell(value(c, r))}</td>
               ))}
             </tr>
           ))}
         </tbody>
       </table>
-      {props.limit && sorted.length > props.limit && (
-        <p class="muted small table-more">
-          Showing {props.limit} of {sorted.length}
-        </p>
-      )}
+      <div class="export-row">
+        {props.limit && sorted.length > props.limit && (
+          <p class="muted small table-more">
+            Showing {props.limit} of {sorted.length}
+          </p>
+        )}
+        <button type="button" class="btn small ghost" onClick={saveCsv} disabled={!sorted.length} aria-label={`Download CSV: ${props.caption}`}>
+          CSV
+        </button>
+      </div>
     </div>
   );
 }

@@ -39,12 +39,13 @@ export function Card(props: { title?: string; children: ComponentChildren; class
   );
 }
 
-export function Stat(props: { label: string; value: string; hint?: string; testid?: string }) {
+export function Stat(props: { label: string; value: string; hint?: string; testid?: string; compare?: string }) {
   return (
     <div class="stat" data-testid={props.testid}>
       <div class="stat-label">{props.label}</div>
       <div class="stat-value" data-value>{props.value}</div>
       {props.hint && <div class="stat-hint">{props.hint}</div>}
+      {props.compare && <div class="compare" data-compare>{props.compare}</div>}
     </div>
   );
 }

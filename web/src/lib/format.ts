@@ -28,6 +28,7 @@ export function bytes(n: number | null | undefined): string {
 }
 
 // Durations and plurals are shared with the CLI (one implementation).
+import { plural } from "../../../src/lib/format";
 export { duration, plural } from "../../../src/lib/format";
 
 export function dateTime(iso: string | null | undefined): string {
@@ -39,4 +40,20 @@ export function dateTime(iso: string | null | undefined): string {
 
 export function day(iso: string): string {
   return iso.slice(0, 10);
+}
+
+/** The window of the same length just before from..to (UTC days, inclusive). */
+export function previousWindow(from: string, to: string): { from: string; to: string } {
+  const dayMs = 86_400_000;
+  const a = Date.parse(`${from}T00:00:00Z`);
+  const b = Date.parse(`${to}T00:00:00Z`);
+  const iso = (t: number) => new Date(t).toISOString().slice(0, 10);
+  return { from: iso(a - (b - a) - dayMs), to: iso(a - dayMs) };
+}
+
+/** "previous 7 days: 120 (+25%)": a current number beside the same-length window before it. */
+export function versus(current: number, previous: number | undefined, days: number): string | undefined {
+  if (previous === undefined) return undefined;
+  const change = previous ? ` (${current >= previous ? "+" : "−"}${Math.round((100 * Math.abs(current - previous)) / previous)}%)` : "";
+  return `previous ${plural(days, "day")}: ${num(previous)}${change}`;
 }

@@ -24,7 +24,11 @@ export interface GraphEdge {
   byKind: Partial<Record<EdgeKind, number>>;
 }
 
-export function buildGraph(pairs: Pair[], opts: { kinds: EdgeKind[]; minWeight: number }): { nodes: GraphNode[]; edges: GraphEdge[] } {
+/**
+ * Pairs into a weighted graph. `maxNodes` keeps the members with the most interaction weight (ties by
+ * id) and the edges among them: a graph that opens readable instead of a hairball.
+ */
+export function buildGraph(pairs: Pair[], opts: { kinds: EdgeKind[]; minWeight: number; maxNodes?: number }): { nodes: GraphNode[]; edges: GraphEdge[] } {
   const edges = new Map<string, GraphEdge>();
   const names = new Map<string, string>();
   for (const p of pairs) {
@@ -37,11 +41,16 @@ export function buildGraph(pairs: Pair[], opts: { kinds: EdgeKind[]; minWeight: 
     e.byKind[p.kind] = (e.byKind[p.kind] ?? 0) + p.count;
     edges.set(key, e);
   }
-  const kept = [...edges.values()].filter((e) => e.weight >= opts.minWeight);
+  let kept = [...edges.values()].filter((e) => e.weight >= opts.minWeight);
   const weight = new Map<string, number>();
   for (const e of kept) {
     weight.set(e.source, (weight.get(e.source) ?? 0) + e.weight);
     weight.set(e.target, (weight.get(e.target) ?? 0) + e.weight);
+  }
+  if (opts.maxNodes !== undefined && weight.size > opts.maxNodes) {
+    const top = new Set([...weight.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, opts.maxNodes).map(([id]) => id));
+    kept = kept.filter((e) => top.has(e.source) && top.has(e.target));
+    for (const id of [...weight.keys()]) if (!top.has(id)) weight.delete(id);
   }
   const ids = [...weight.keys()].sort();
   const community = communities(ids, kept);
@@ -97,4 +106,89 @@ export function communities(ids: string[], edges: { source: string; target: stri
   const order = [...size.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([l]) => l);
   const index = new Map(order.map((l, i) => [l, i]));
   return new Map(ids.map((id) => [id, index.get(label.get(id)!)!]));
+}
+
+/**
+ * A force-directed layout (Fruchterman-Reingold), deterministic: nodes start on a circle in id order.
+ * Positions are in a unit box; the chart fits that box inside its card, so no node is ever clipped.
+ */
+export function layoutGraph(ids: string[], edges: { source: string; target: string; weight: number }[], iterations = 300): Map<string, [number, number]> {
+  const n = ids.length;
+  const index = new Map(ids.map((id, i) => [id, i]));
+  const x = ids.map((_, i) => 0.5 + 0.4 * Math.cos((2 * Math.PI * i) / Math.max(1, n)));
+  const y = ids.map((_, i) => 0.5 + 0.4 * Math.sin((2 * Math.PI * i) / Math.max(1, n)));
+  const k = Math.sqrt(1 / Math.max(1, n)); // ideal distance in a unit area
+  const maxW = Math.max(1, ...edges.map((e) => e.weight));
+  const inside = edges.filter((e) => index.has(e.source) && index.has(e.target) && e.source !== e.target);
+  const degree = new Array<number>(n).fill(0);
+  for (const e of inside) {
+    degree[index.get(e.source)!]++;
+    degree[index.get(e.target)!]++;
+  }
+  const meanDegree = Math.max(1, degree.reduce((s, d) => s + d, 0) / Math.max(1, n));
+  // Pull scaled down between hubs: otherwise every hub collapses onto the centre with its labels.
+  const links = inside.map((e) => {
+    const a = index.get(e.source)!;
+    const b = index.get(e.target)!;
+    return [a, b, ((0.5 + e.weight / maxW) * meanDegree) / Math.sqrt(Math.max(1, degree[a] * degree[b]))] as const;
+  });
+  let temp = 0.1;
+  for (let it = 0; it < iterations; it++) {
+    const dx = new Array<number>(n).fill(0);
+    const dy = new Array<number>(n).fill(0);
+    for (let i = 0; i < n; i++)
+      for (let j = i + 1; j < n; j++) {
+        const ddx = x[i] - x[j] || 1e-6 * (i - j);
+        const ddy = y[i] - y[j];
+        const d2 = Math.max(1e-6, ddx * ddx + ddy * ddy);
+        const f = (k * k) / d2; // repulsion k²/d, along the unit vector
+        dx[i] += ddx * f; dy[i] += ddy * f; dx[j] -= ddx * f; dy[j] -= ddy * f;
+      }
+    for (const [a, b, w] of links) {
+      const ddx = x[a] - x[b];
+      const ddy = y[a] - y[b];
+      const d = Math.max(1e-6, Math.hypot(ddx, ddy));
+      const f = (w * d) / k; // attraction d²/k, along the unit vector
+      dx[a] -= ddx * f; dy[a] -= ddy * f; dx[b] += ddx * f; dy[b] += ddy * f;
+    }
+    for (let i = 0; i < n; i++) {
+      // Gravity towards the centre keeps loose members from drifting away.
+      dx[i] += (0.5 - x[i]) * 2 * k;
+      dy[i] += (0.5 - y[i]) * 2 * k;
+      const d = Math.hypot(dx[i], dy[i]);
+      if (d > 0) {
+        x[i] += (dx[i] / d) * Math.min(d, temp);
+        y[i] += (dy[i] / d) * Math.min(d, temp);
+      }
+    }
+    temp = Math.max(0.002, temp * 0.985);
+  }
+  // Then no two nodes closer than a label's room: strongly tied hubs would otherwise sit on each other.
+  const span = Math.max(1e-6, Math.max(...x) - Math.min(...x), Math.max(...y) - Math.min(...y));
+  const room = (0.7 * span) / Math.sqrt(Math.max(1, n));
+  for (let round = 0; round < 50; round++) {
+    let moved = false;
+    for (let i = 0; i < n; i++)
+      for (let j = i + 1; j < n; j++) {
+        const ddx = x[i] - x[j] || 1e-6 * (i - j);
+        const ddy = y[i] - y[j];
+        const d = Math.hypot(ddx, ddy);
+        if (d >= room) continue;
+        const push = (room - d) / 2 / Math.max(1e-6, d);
+        x[i] += ddx * push; y[i] += ddy * push; x[j] -= ddx * push; y[j] -= ddy * push;
+        moved = true;
+      }
+    if (!moved) break;
+  }
+  return new Map(ids.map((id, i) => [id, [x[i], y[i]]]));
+}
+
+/** A member and everyone they interact with (either direction). */
+export function neighbourhood(id: string, edges: { source: string; target: string }[]): Set<string> {
+  const out = new Set([id]);
+  for (const e of edges) {
+    if (e.source === id) out.add(e.target);
+    if (e.target === id) out.add(e.source);
+  }
+  return out;
 }

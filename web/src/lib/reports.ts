@@ -6,11 +6,11 @@ import type { Filters } from "./router";
 // Response types are the route schemas' own (src/api/types.ts; type-only: nothing of it is bundled).
 import type {
   ActivityLevels, ChannelActivityRow, Cohort, DayRow, Heatmap, InteractionKind, InteractionPair, Level, MemberDetail,
-  MembersReport, MemberSummary, ReactionsReport, ResponseTimes,
+  MembersReport, MemberSummary, ReactionsReport, ResponseTimes, Drivers, Influence, Bridging, Newcomers, MemberGrowth,
 } from "../../../src/api/types";
 export type {
   ActivityLevels, ChannelActivityRow, Cohort, DayRow, Heatmap, InteractionKind, InteractionPair, Level, MemberDetail,
-  MembersReport, MemberSummary, ReactionsReport, ResponseTimes,
+  MembersReport, MemberSummary, ReactionsReport, ResponseTimes, Drivers, Influence, Bridging, Newcomers, MemberGrowth,
 };
 // The levels and their order come from the one definition (pure, bundled).
 export { LEVELS } from "../../../src/analytics/levels";
@@ -47,7 +47,7 @@ export const memberDetail = (f: Filters, userId: string, signal?: AbortSignal) =
 
 export const channels = (f: Filters, signal?: AbortSignal) => report<ChannelActivityRow[]>("channels", f, { limit: 1000 }, signal);
 
-export const responseTimes = (f: Filters, signal?: AbortSignal) => report<ResponseTimes>("response-time", f, { limit: 10 }, signal);
+export const responseTimes = (f: Filters, signal?: AbortSignal, limit = 10) => report<ResponseTimes>("response-time", f, { limit }, signal);
 
 export const reactions = (f: Filters, limit: number, signal?: AbortSignal) => report<ReactionsReport>("reactions", f, { limit }, signal);
 
@@ -55,3 +55,10 @@ export const interactions = (f: Filters, kind: InteractionKind, limit: number, s
   report<InteractionPair[]>("interactions", f, { kind, limit }, signal);
 
 export const retention = (f: Filters, weeks: number, signal?: AbortSignal) => report<Cohort[]>("retention", f, { weeks }, signal);
+
+// Who drives conversations, influence, bridging, newcomers and member growth (src/api/reports/community.routes.ts).
+export const drivers = (f: Filters, signal?: AbortSignal) => report<Drivers>("drivers", f, { limit: 100 }, signal);
+export const influence = (f: Filters, signal?: AbortSignal) => report<Influence>("influence", f, { limit: 100 }, signal);
+export const bridging = (f: Filters, signal?: AbortSignal) => report<Bridging>("bridging", f, { limit: 100 }, signal);
+export const newcomers = (f: Filters, signal?: AbortSignal) => report<Newcomers>("newcomers", f, { limit: 1000 }, signal);
+export const memberGrowth = (f: Filters, signal?: AbortSignal) => report<MemberGrowth>("member-growth", f, {}, signal);

@@ -3,7 +3,7 @@ import { useEffect, useMemo } from "preact/hooks";
 import { useApp } from "../lib/app-context";
 import { Chart, loadCharts } from "../components/chart";
 import { DataTable } from "../components/table";
-import { Badge, Card, Empty, ErrorBox, Loading, PageHeader } from "../components/ui";
+import { Badge, Card, Empty, ErrorBox, Link, Loading, PageHeader } from "../components/ui";
 import { duration, num } from "../lib/format";
 import { useAsync } from "../lib/hooks";
 import { channels, responseTimes, type ChannelActivityRow } from "../lib/reports";
@@ -26,9 +26,9 @@ export function ChannelsPage() {
   const option = useMemo(
     () => ({
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-      grid: { left: 8, right: 24, top: 8, bottom: 24, containLabel: true },
-      xAxis: { type: "value", minInterval: 1 },
-      yAxis: { type: "category", data: busiest.map((c) => (c.is_thread ? `↳ ${c.name ?? c.channel_id}` : `# ${c.name ?? c.channel_id}`)), axisLabel: { width: 140, overflow: "truncate" } },
+      grid: { left: 8, right: 24, top: 24, bottom: 40, containLabel: true },
+      xAxis: { type: "value", name: "Messages", nameLocation: "middle", nameGap: 26, minInterval: 1 },
+      yAxis: { type: "category", name: "Channel", data: busiest.map((c) => (c.is_thread ? `↳ ${c.name ?? c.channel_id}` : `# ${c.name ?? c.channel_id}`)), axisLabel: { width: 140, overflow: "truncate" } },
       series: [{ type: "bar", name: "Messages", data: busiest.map((c) => c.messages), itemStyle: { color: "#5865f2" } }],
     }),
     [busiest],
@@ -62,7 +62,7 @@ export function ChannelsPage() {
                   render: (c) => (
                     <span>
                       {c.is_thread ? "↳ " : "# "}
-                      {c.name ?? c.channel_id} {c.is_thread && <Badge kind="muted">thread</Badge>}
+                      <Link href={`/channels/${c.channel_id}`}>{c.name ?? c.channel_id}</Link> {c.is_thread && <Badge kind="muted">thread</Badge>}
                     </span>
                   ),
                 },

@@ -2,9 +2,11 @@
 // and as the top pairs. Edge kinds and the minimum weight are filters kept in the URL.
 import { useEffect, useMemo } from "preact/hooks";
 import { useApp } from "../lib/app-context";
-import { Chart, loadCharts } from "../components/chart";
+import { loadCharts } from "../components/chart";
+import { InteractionGraph, MAX_GRAPH_NODES } from "../components/graph";
 import { DataTable } from "../components/table";
 import { Card, Empty, ErrorBox, Link, Loading, PageHeader } from "../components/ui";
+import { plural } from "../lib/format";
 import { buildGraph, type EdgeKind, type Pair } from "../lib/graph";
 import { useAsync } from "../lib/hooks";
 import { interactions, type InteractionKind } from "../lib/reports";
@@ -15,9 +17,8 @@ const KINDS: { kind: EdgeKind; api: InteractionKind; label: string }[] = [
   { kind: "reactions", api: "reaction", label: "Reactions" },
   { kind: "mentions", api: "mention", label: "Mentions" },
 ];
-/** Top pairs per kind drawn in the graph: enough for the structure, few enough to stay readable. */
+/** Top pairs per kind fetched: enough to find the most connected members and their ties. */
 const PAIRS_PER_KIND = 300;
-const PALETTE = ["#5865f2", "#2f9e8f", "#f2a93b", "#e5484d", "#7c5cff", "#3b9ee5", "#c2410c", "#16a34a", "#db2777", "#64748b"];
 
 export function InteractionsPage() {
   useEffect(() => void loadCharts(), []);
@@ -39,53 +40,20 @@ export function InteractionsPage() {
     },
     [JSON.stringify(filters)],
   );
-  const graph = useMemo(() => buildGraph(data.data ?? [], { kinds, minWeight }), [data.data, kinds.join(), minWeight]);
-  const option = useMemo(() => {
-    const maxNode = Math.max(1, ...graph.nodes.map((n) => n.weight));
-    const maxEdge = Math.max(1, ...graph.edges.map((e) => e.weight));
-    const nCommunities = Math.max(1, ...graph.nodes.map((n) => n.community + 1));
-    return {
-      tooltip: {
-        formatter: (p: { dataType: string; data: any }) =>
-          p.dataType === "edge"
-            ? `${p.data.sourceName} → ${p.data.targetName}<br/>${Object.entries(p.data.byKind as Record<string, number>).map(([k, v]) => `${k}: ${v}`).join("<br/>")}`
-            : `${p.data.name}<br/>${p.data.value} interactions · community ${p.data.category + 1}`,
-      },
-      legend: [{ data: Array.from({ length: Math.min(nCommunities, 10) }, (_, i) => `Community ${i + 1}`), bottom: 0, type: "scroll" }],
-      series: [
-        {
-          type: "graph",
-          layout: "force",
-          roam: true,
-          draggable: true,
-          edgeSymbol: ["none", "arrow"],
-          edgeSymbolSize: 6,
-          categories: Array.from({ length: nCommunities }, (_, i) => ({ name: `Community ${i + 1}`, itemStyle: { color: PALETTE[i % PALETTE.length] } })),
-          // No layout animation: the layout is computed up front, so the graph appears settled at once.
-          force: { repulsion: 140, edgeLength: [40, 160], gravity: 0.08, layoutAnimation: false },
-          label: { show: graph.nodes.length <= 60, position: "right", fontSize: 11 },
-          lineStyle: { color: "source", curveness: 0.15, opacity: 0.6 },
-          emphasis: { focus: "adjacency", lineStyle: { width: 4 } },
-          data: graph.nodes.map((n) => ({ id: n.id, name: n.name, value: n.weight, category: n.community, symbolSize: 8 + 28 * Math.sqrt(n.weight / maxNode) })),
-          links: graph.edges.map((e) => {
-            const names = new Map(graph.nodes.map((n) => [n.id, n.name]));
-            return { source: e.source, target: e.target, value: e.weight, byKind: e.byKind, sourceName: names.get(e.source), targetName: names.get(e.target), lineStyle: { width: 0.5 + 4 * (e.weight / maxEdge) } };
-          }),
-        },
-      ],
-    };
-  }, [graph]);
+  // The chart shows the top members (readable); the pairs table below lists every pair of the filter.
+  const all = useMemo(() => buildGraph(data.data ?? [], { kinds, minWeight }), [data.data, kinds.join(), minWeight]);
+  const graph = useMemo(() => buildGraph(data.data ?? [], { kinds, minWeight, maxNodes: MAX_GRAPH_NODES }), [data.data, kinds.join(), minWeight]);
   const top = useMemo(() => {
-    const names = new Map(graph.nodes.map((n) => [n.id, n.name]));
-    return graph.edges.map((e) => ({ fromId: e.source, toId: e.target, from: names.get(e.source) ?? e.source, to: names.get(e.target) ?? e.target, ...e.byKind, total: e.weight }));
-  }, [graph]);
+    const names = new Map(all.nodes.map((n) => [n.id, n.name]));
+    return all.edges.map((e) => ({ fromId: e.source, toId: e.target, from: names.get(e.source) ?? e.source, to: names.get(e.target) ?? e.target, ...e.byKind, total: e.weight }));
+  }, [all]);
   const toggleKind = (k: EdgeKind, on: boolean) => {
     const next = KINDS.map((x) => x.kind).filter((x) => (x === k ? on : kinds.includes(x)));
     setQuery({ kinds: next.join(",") || "replies" });
   };
   return (
     <>
-      <PageHeader title="Interactions" subtitle="Who replies to, reacts to and mentions whom. Drag to explore; hover for counts." />
+      <PageHeader title="Interactions" subtitle="Who replies to, reacts to and mentions whom. The graph shows the most connected members; find one to highlight their neighbourhood." />
       <Card>
         <form class="row wrap" aria-label="Graph filters" onSubmit={(e) => e.preventDefault()}>
           <fieldset class="inline-set">
@@ -102,7 +70,8 @@ export function InteractionsPage() {
             <input aria-label="Minimum weight" type="number" min={1} step={1} value={minWeight} onChange={(e) => setQuery({ min: (e.target as HTMLInputElement).value })} />
           </label>
           <p class="muted small" aria-live="polite">
-            {graph.nodes.length} people · {graph.edges.length} links
+            {plural(all.nodes.length, "person", "people")} · {plural(all.edges.length, "link")}
+            {all.nodes.length > graph.nodes.length && ` · the graph shows the ${graph.nodes.length} with the most interactions`}
           </p>
         </form>
         {data.error ? (
@@ -112,7 +81,7 @@ export function InteractionsPage() {
         ) : graph.nodes.length === 0 ? (
           <Empty>No interactions with at least {minWeight} occurrences. Lower the minimum weight.</Empty>
         ) : (
-          <Chart option={option} label={`Interaction graph: ${graph.nodes.length} people, ${graph.edges.length} links`} testid="chart-graph" height={520} />
+          <InteractionGraph graph={graph} label="Interaction graph" testid="chart-graph" />
         )}
       </Card>
       <Card title="Top pairs" id="pairs">

@@ -18,9 +18,9 @@ export function MemberPage(props: { userId: string }) {
   const option = useMemo(
     () => ({
       tooltip: { trigger: "axis" },
-      grid: { left: 40, right: 16, top: 16, bottom: 32 },
-      xAxis: { type: "category", data: data.data?.daily.map((d) => d.day) ?? [] },
-      yAxis: { type: "value", minInterval: 1 },
+      grid: { left: 48, right: 16, top: 32, bottom: 44 },
+      xAxis: { type: "category", name: "Day", nameLocation: "middle", nameGap: 28, data: data.data?.daily.map((d) => d.day) ?? [] },
+      yAxis: { type: "value", name: "Messages per day", minInterval: 1 },
       series: [{ type: "bar", name: "Messages", data: data.data?.daily.map((d) => d.messages) ?? [], itemStyle: { color: "#5865f2" } }],
     }),
     [data.data],

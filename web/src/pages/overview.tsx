@@ -3,13 +3,32 @@ import { useEffect, useMemo } from "preact/hooks";
 import { useApp } from "../lib/app-context";
 import { Chart, loadCharts } from "../components/chart";
 import { Card, Empty, ErrorBox, Link, Loading, PageHeader, Stat } from "../components/ui";
-import { num, pct, plural } from "../lib/format";
+import { num, pct, plural, previousWindow, versus } from "../lib/format";
 import { useAsync } from "../lib/hooks";
 import { LEVEL_LABEL } from "../lib/levels";
 import { activityLevels, channels, daily, heatmap, LEVELS, reactions, type ActivityLevels, type DayRow, type Heatmap } from "../lib/reports";
 
 export const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const LEVEL_COLOR: Record<string, string> = { power_user: "#7c5cff", active: "#2f9e8f", casual: "#f2a93b", lurker: "#9aa3b2" };
+
+/** Daily messages (bars) and active members (line): Overview and the channel page. */
+export function dailyOption(days: DayRow[]) {
+  return {
+    tooltip: { trigger: "axis" },
+    legend: { data: ["Messages", "Active members"], bottom: 0 },
+    grid: { left: 56, right: 56, top: 32, bottom: 64 },
+    xAxis: { type: "category", name: "Day", nameLocation: "middle", nameGap: 28, data: days.map((d) => d.day) },
+    yAxis: [
+      { type: "value", name: "Messages per day", minInterval: 1 },
+      { type: "value", name: "Members posting", minInterval: 1, splitLine: { show: false } },
+    ],
+    dataZoom: days.length > 60 ? [{ type: "inside" }, { type: "slider", height: 16, bottom: 24 }] : [],
+    series: [
+      { name: "Messages", type: "bar", data: days.map((d) => d.messages), itemStyle: { color: "#5865f2" } },
+      { name: "Active members", type: "line", yAxisIndex: 1, smooth: true, data: days.map((d) => d.active_users), itemStyle: { color: "#2f9e8f" } },
+    ],
+  };
+}
 
 export function OverviewPage() {
   useEffect(() => void loadCharts(), []);
@@ -36,6 +55,23 @@ export function OverviewPage() {
     },
     [key],
   );
+  // The same-length window just before this one, loaded after the current numbers (never delays them).
+  const win = data.data?.levels;
+  const prev = useAsync(
+    async (signal) => {
+      if (!win?.from || !win.to || !filters.server) return null;
+      const pf = { ...filters, ...previousWindow(win.from, win.to) };
+      const [levels, chans, reacts] = await Promise.all([activityLevels(pf, signal), channels(pf, signal), reactions(pf, 1000, signal)]);
+      const people = Object.values(levels.counts).reduce((s, n) => s + n, 0);
+      return {
+        messages: levels.messages,
+        posted: people - levels.counts.lurker,
+        replies: chans.reduce((s, c) => s + c.replies, 0),
+        reactions: reacts.emojis.reduce((s, e) => s + e.count, 0),
+      };
+    },
+    [key, win?.from, win?.to],
+  );
   // Without a server there is nothing to show; with one (even after the bot left) its data is shown.
   if (!filters.server && bot && !bot.guilds?.length) {
     return (
@@ -55,13 +91,15 @@ export function OverviewPage() {
       ) : !data.data ? (
         <Loading label="Loading the overview…" />
       ) : (
-        <OverviewBody {...data.data} />
+        <OverviewBody {...data.data} previous={prev.data ?? undefined} />
       )}
     </>
   );
 }
 
-function OverviewBody(props: { daily: DayRow[]; heat: Heatmap; levels: ActivityLevels; replies: number; reactions: number }) {
+type Totals = { messages: number; posted: number; replies: number; reactions: number };
+
+function OverviewBody(props: { daily: DayRow[]; heat: Heatmap; levels: ActivityLevels; replies: number; reactions: number; previous?: Totals }) {
   // Every card counts from the same activity-levels answer (one definition of the levels, one window).
   const totals = useMemo(() => {
     const people = Object.values(props.levels.counts).reduce((s, n) => s + n, 0);
@@ -71,25 +109,9 @@ function OverviewBody(props: { daily: DayRow[]; heat: Heatmap; levels: ActivityL
   const busiest = props.heat.busiest;
   const tz = props.heat.time_zone;
   const empty = totals.messages === 0;
+  const vs = (k: keyof Totals, current: number) => versus(current, props.previous?.[k], props.levels.days);
 
-  const dailyOption = useMemo(
-    () => ({
-      tooltip: { trigger: "axis" },
-      legend: { data: ["Messages", "Active members"], bottom: 0 },
-      grid: { left: 48, right: 48, top: 16, bottom: 56 },
-      xAxis: { type: "category", name: "Day", nameLocation: "middle", nameGap: 28, data: props.daily.map((d) => d.day) },
-      yAxis: [
-        { type: "value", name: "Messages", minInterval: 1 },
-        { type: "value", name: "Members", minInterval: 1, splitLine: { show: false } },
-      ],
-      dataZoom: props.daily.length > 60 ? [{ type: "inside" }, { type: "slider", height: 16, bottom: 24 }] : [],
-      series: [
-        { name: "Messages", type: "bar", data: props.daily.map((d) => d.messages), itemStyle: { color: "#5865f2" } },
-        { name: "Active members", type: "line", yAxisIndex: 1, smooth: true, data: props.daily.map((d) => d.active_users), itemStyle: { color: "#2f9e8f" } },
-      ],
-    }),
-    [props.daily],
-  );
+  const daily = useMemo(() => dailyOption(props.daily), [props.daily]);
 
   const heatOption = useMemo(() => {
     const max = Math.max(1, ...props.heat.cells.flat());
@@ -97,10 +119,23 @@ function OverviewBody(props: { daily: DayRow[]; heat: Heatmap; levels: ActivityL
     const order = [1, 2, 3, 4, 5, 6, 0];
     return {
       tooltip: { formatter: (p: { data: [number, number, number] }) => `${DAYS[order[p.data[1]]]} ${p.data[0]}:00 ${props.heat.time_zone}: ${plural(p.data[2], "message")}` },
-      grid: { left: 44, right: 12, top: 8, bottom: 56 },
-      xAxis: { type: "category", data: Array.from({ length: 24 }, (_, h) => String(h)), splitArea: { show: true } },
-      yAxis: { type: "category", data: order.map((d) => DAYS[d]), inverse: true, splitArea: { show: true } },
-      visualMap: { min: 0, max, calculable: false, text: [`${max} messages`, "0"], orient: "horizontal", left: "center", bottom: 0, itemHeight: 120, inRange: { color: ["#eef0ff", "#5865f2", "#2b1f7a"] } },
+      grid: { left: 44, right: 12, top: 24, bottom: 96 },
+      xAxis: { type: "category", name: `Hour of day (${props.heat.time_zone})`, nameLocation: "middle", nameGap: 26, data: Array.from({ length: 24 }, (_, h) => String(h)), splitArea: { show: true } },
+      yAxis: { type: "category", name: "Weekday", data: order.map((d) => DAYS[d]), inverse: true, splitArea: { show: true } },
+      // A stepped scale: every band carries its range of messages per hour.
+      visualMap: {
+        type: "piecewise",
+        min: 0,
+        max,
+        splitNumber: Math.min(5, max),
+        orient: "horizontal",
+        left: "center",
+        bottom: 0,
+        itemGap: 6,
+        text: ["messages per hour", ""],
+        formatter: (lo: number, hi: number) => `${Math.round(lo)}–${Math.round(hi)}`,
+        inRange: { color: ["#eef0ff", "#5865f2", "#2b1f7a"] },
+      },
       series: [
         {
           type: "heatmap",
@@ -132,11 +167,11 @@ function OverviewBody(props: { daily: DayRow[]; heat: Heatmap; levels: ActivityL
   return (
     <>
       <div class="stats" aria-label="Key numbers">
-        <Stat label="Messages" value={num(totals.messages)} testid="stat-messages" />
-        <Stat label="Members who posted" value={num(totals.posted)} hint={`of ${plural(totals.people, "person", "people")}`} testid="stat-active" />
+        <Stat label="Messages" value={num(totals.messages)} testid="stat-messages" compare={vs("messages", totals.messages)} />
+        <Stat label="Members who posted" value={num(totals.posted)} hint={`of ${plural(totals.people, "person", "people")}`} testid="stat-active" compare={vs("posted", totals.posted)} />
         <Stat label="Lurkers" value={empty ? "–" : pct(totals.lurkers, totals.people)} hint={empty ? "no messages in this range" : `${num(totals.lurkers)} posted nothing`} testid="stat-lurkers" />
-        <Stat label="Replies" value={num(props.replies)} hint={totals.messages ? `${pct(props.replies, totals.messages)} of messages` : undefined} testid="stat-replies" />
-        <Stat label="Reactions" value={num(props.reactions)} testid="stat-reactions" />
+        <Stat label="Replies" value={num(props.replies)} hint={totals.messages ? `${pct(props.replies, totals.messages)} of messages` : undefined} testid="stat-replies" compare={vs("replies", props.replies)} />
+        <Stat label="Reactions" value={num(props.reactions)} testid="stat-reactions" compare={vs("reactions", props.reactions)} />
         <Stat
           label="Busiest hour"
           value={busiest ? `${DAYS[busiest.dow]} ${String(busiest.hour).padStart(2, "0")}:00` : "–"}
@@ -146,10 +181,10 @@ function OverviewBody(props: { daily: DayRow[]; heat: Heatmap; levels: ActivityL
       </div>
       <div class="grid-2">
         <Card title="Daily activity" class="span-2" id="daily">
-          {!empty ? <Chart option={dailyOption} label={`Daily messages and active members over ${props.daily.length} days`} testid="chart-daily" /> : <Empty>No messages in this range.</Empty>}
+          {!empty ? <Chart option={daily} label={`Daily messages and active members over ${props.daily.length} days`} testid="chart-daily" /> : <Empty>No messages in this range.</Empty>}
         </Card>
         <Card title={`When people talk (hour of week, ${tz})`} id="heatmap">
-          {!empty ? <Chart option={heatOption} label={`Messages by weekday and hour, ${tz}`} testid="chart-heatmap" height={300} /> : <Empty>No messages in this range.</Empty>}
+          {!empty ? <Chart option={heatOption} label={`Messages by weekday and hour, ${tz}`} testid="chart-heatmap" height={340} /> : <Empty>No messages in this range.</Empty>}
         </Card>
         <Card title={props.levels.from ? `Who posts (${props.levels.from} to ${props.levels.to})` : "Who posts"} id="levels">
           {!empty ? <Chart option={levelOption} label="Members by activity level" testid="chart-levels" height={300} /> : <Empty>No messages in this range.</Empty>}

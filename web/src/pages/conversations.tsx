@@ -1,0 +1,101 @@
+// Conversations: how fast questions get a first reply (overall and per channel) and who starts
+// conversations versus who answers them (the response-time report).
+import { useEffect, useMemo } from "preact/hooks";
+import { useApp } from "../lib/app-context";
+import { Chart, loadCharts } from "../components/chart";
+import { DataTable } from "../components/table";
+import { Card, Empty, ErrorBox, Link, Loading, PageHeader, Stat } from "../components/ui";
+import { duration, num, plural } from "../lib/format";
+import { useAsync } from "../lib/hooks";
+import { responseTimes, type ResponseTimes } from "../lib/reports";
+
+export function ConversationsPage() {
+  useEffect(() => void loadCharts(), []);
+  const { filters } = useApp();
+  const data = useAsync(async (signal) => (filters.server ? responseTimes(filters, signal, 50) : null), [JSON.stringify(filters)]);
+  return (
+    <>
+      <PageHeader title="Conversations" subtitle="How fast people get a first reply, and who starts conversations versus who answers." />
+      {data.error ? (
+        <ErrorBox error={data.error} onRetry={data.reload} />
+      ) : !data.data ? (
+        <Loading label="Loading conversations…" />
+      ) : data.data.replied_messages === 0 && data.data.starters.length === 0 ? (
+        <Empty>No replies in this range.</Empty>
+      ) : (
+        <ConversationsBody rt={data.data} />
+      )}
+    </>
+  );
+}
+
+function ConversationsBody({ rt }: { rt: ResponseTimes }) {
+  const channels = useMemo(() => [...rt.by_channel].sort((a, b) => a.median_seconds - b.median_seconds), [rt]);
+  // Minutes on the axis: seconds are too fine and hours too coarse for a first reply.
+  const channelOption = useMemo(
+    () => ({
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: (p: { name: string; value: number; dataIndex: number }[]) =>
+        `${p[0].name}<br/>median first reply: ${duration(channels[p[0].dataIndex].median_seconds)}<br/>${plural(channels[p[0].dataIndex].replied_messages, "replied message")}` },
+      grid: { left: 8, right: 24, top: 8, bottom: 40, containLabel: true },
+      xAxis: { type: "value", name: "Median time to first reply (minutes)", nameLocation: "middle", nameGap: 26 },
+      yAxis: { type: "category", name: "Channel", data: channels.map((c) => `# ${c.name ?? c.channel_id}`), axisLabel: { width: 140, overflow: "truncate" } },
+      series: [{ type: "bar", name: "Median (minutes)", data: channels.map((c) => Math.round(c.median_seconds / 6) / 10), itemStyle: { color: "#2f9e8f" } }],
+    }),
+    [channels],
+  );
+  const people = useMemo(() => rt.starters.slice(0, 15).reverse(), [rt]);
+  const starterOption = useMemo(
+    () => ({
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      legend: { data: ["Conversations started", "First responses"], bottom: 0 },
+      grid: { left: 8, right: 24, top: 8, bottom: 60, containLabel: true },
+      xAxis: { type: "value", name: "Messages", nameLocation: "middle", nameGap: 26, minInterval: 1 },
+      yAxis: { type: "category", name: "Member", data: people.map((p) => p.name ?? p.user_id), axisLabel: { width: 120, overflow: "truncate" } },
+      series: [
+        { type: "bar", name: "Conversations started", stack: "s", data: people.map((p) => p.conversations_started), itemStyle: { color: "#5865f2" } },
+        { type: "bar", name: "First responses", stack: "s", data: people.map((p) => p.first_responses), itemStyle: { color: "#f2a93b" } },
+      ],
+    }),
+    [people],
+  );
+  return (
+    <>
+      <div class="stats" aria-label="Response times">
+        <Stat label="Messages that got a reply" value={num(rt.replied_messages)} testid="stat-replied" />
+        <Stat label="Median first reply" value={duration(rt.median_seconds)} hint="half of the replies came faster" testid="stat-median" />
+        <Stat label="90th percentile" value={duration(rt.p90_seconds)} hint="9 in 10 replies came faster" testid="stat-p90" />
+      </div>
+      <div class="grid-2">
+        <Card title="Time to first reply per channel" id="rt-channels">
+          {channels.length ? (
+            <Chart option={channelOption} label="Median time to first reply per channel, in minutes" testid="chart-rt-channels" height={Math.max(200, 26 * channels.length + 70)} />
+          ) : (
+            <Empty>No replies in this range.</Empty>
+          )}
+        </Card>
+        <Card title="Starters and responders" id="starters">
+          {people.length ? (
+            <Chart option={starterOption} label="Conversations started and first responses per member, top 15" testid="chart-starters" height={Math.max(220, 26 * people.length + 90)} />
+          ) : (
+            <Empty>No conversations in this range.</Empty>
+          )}
+        </Card>
+        <Card title="Per member" class="span-2" id="starters-table">
+          <DataTable
+            caption="Conversation starters and responders"
+            testid="starters-table"
+            rows={rt.starters}
+            rowKey={(r) => r.user_id}
+            initialSort={{ key: "conversations_started", dir: "desc" }}
+            columns={[
+              { key: "name", label: "Member", get: (r) => r.name ?? r.user_id, render: (r) => <Link href={`/people/${r.user_id}`}>{r.name ?? r.user_id}</Link> },
+              { key: "conversations_started", label: "Messages that got a reply", numeric: true },
+              { key: "first_responses", label: "First responses given", numeric: true },
+              { key: "replies_given", label: "Replies given", numeric: true },
+            ]}
+          />
+        </Card>
+      </div>
+    </>
+  );
+}
