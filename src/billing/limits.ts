@@ -14,9 +14,12 @@ export interface SyncAllowance {
 /** A storage measurement older than this is taken again before it is enforced. */
 export const STORAGE_MAX_AGE_MS = 10 * 60_000;
 
-export async function readSubscription(tx: TenantTx): Promise<SubscriptionState & Record<string, any>> {
+/** The subscription columns as read; the Stripe ids are null (or absent) until the first checkout. */
+type SubscriptionRow = SubscriptionState & { stripe_customer_id?: string; [column: string]: unknown };
+
+export async function readSubscription(tx: TenantTx): Promise<SubscriptionRow> {
   // A local install's tenant (kind 'local') reads as the local plan whatever its subscription row says.
-  const { rows } = await tx.query<any>(
+  const { rows } = await tx.query<SubscriptionRow>(
     `SELECT CASE WHEN t.kind = 'local' THEN 'local' ELSE s.plan END AS plan, s.status, s.grace_until, s.cancel_at,
             s.current_period_end, s.stripe_customer_id, s.stripe_subscription_id, s.last_event_at
        FROM (SELECT $1::text AS id) k
@@ -85,7 +88,7 @@ export interface StorageMeasurement {
  */
 export async function storageUsed(tx: TenantTx, maxAgeMs: number): Promise<StorageMeasurement> {
   if (maxAgeMs > 0) {
-    const { rows } = await tx.query<{ bytes: string; by_table: any; measured_at: Date }>(
+    const { rows } = await tx.query<{ bytes: string; by_table: string | Record<string, number>; measured_at: Date }>(
       `SELECT bytes, by_table, measured_at FROM storage_usage WHERE tenant_id = $1 AND measured_at > now() - make_interval(secs => $2)`,
       [tx.tenantId, maxAgeMs / 1000],
     );

@@ -157,7 +157,10 @@ describe("RateLimitState", () => {
  */
 function simulate(opts: { seconds: number; workers: number; seed: number }) {
   let seed = opts.seed;
-  const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  const rand = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
   const server = new SimulatorLimiter(resolveRateLimits(true));
   const state = new RateLimitState();
   const end = T0 + opts.seconds * 1000;

@@ -46,7 +46,8 @@ export function App() {
   useEffect(() => {
     if (filters.server || !bot.data?.guilds?.length) return;
     const guilds = bot.data.guilds;
-    listJobs()
+    // The fallback covers a failed job list; nothing is left to report.
+    void listJobs()
       .then((jobs) => jobs.find((j) => guilds.some((g) => g.id === j.server_id))?.server_id)
       .catch(() => undefined)
       .then((id) => {
@@ -114,9 +115,9 @@ export function App() {
 }
 
 function route(path: string) {
-  let m: Record<string, string> | null;
   if (path.startsWith("/overview")) return <OverviewPage />;
-  if ((m = match("/people/:id", path))) return <MemberPage userId={m.id} />;
+  const member = match("/people/:id", path);
+  if (member) return <MemberPage userId={member.id} />;
   if (path.startsWith("/people")) return <PeoplePage />;
   if (path.startsWith("/interactions")) return <InteractionsPage />;
   if (path.startsWith("/channels")) return <ChannelsPage />;

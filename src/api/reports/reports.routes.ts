@@ -18,7 +18,7 @@ const errors = errorResponses(400, 404);
 
 const ReportBody = z.object({ report: z.string(), server_id: z.string(), source: z.enum(["precomputed", "base"]), data: z.unknown() }).openapi("Report");
 
-function reportRoute<P extends string>(path: P, summary: string, extra: z.ZodRawShape = {}, params?: z.ZodObject<any>) {
+function reportRoute<P extends string>(path: P, summary: string, extra: z.ZodRawShape = {}, params?: z.ZodObject<z.ZodRawShape>) {
   return createRoute({
     method: "get",
     path,

@@ -8,7 +8,8 @@ type ECharts = import("../charts/echarts").ECharts;
 let charts: Promise<typeof import("../charts/echarts")> | undefined;
 /** Starts downloading ECharts; pages with charts call it on mount so it loads while their data does. */
 export function loadCharts() {
-  return (charts ??= import("../charts/echarts"));
+  charts ??= import("../charts/echarts");
+  return charts;
 }
 
 export function Chart(props: { option: Record<string, unknown>; label: string; height?: number; testid?: string; onClickItem?: (data: unknown) => void }) {

@@ -46,7 +46,11 @@ export function InteractionsPage() {
     const nCommunities = Math.max(1, ...graph.nodes.map((n) => n.community + 1));
     return {
       tooltip: {
-        formatter: (p: { dataType: string; data: any }) =>
+        // An edge's data or a node's, as the series below give them.
+        formatter: (p: {
+          dataType: string;
+          data: { sourceName: string; targetName: string; byKind: Record<string, number>; name: string; value: number; category: number };
+        }) =>
           p.dataType === "edge"
             ? `${p.data.sourceName} → ${p.data.targetName}<br/>${Object.entries(p.data.byKind as Record<string, number>).map(([k, v]) => `${k}: ${v}`).join("<br/>")}`
             : `${p.data.name}<br/>${p.data.value} interactions · community ${p.data.category + 1}`,

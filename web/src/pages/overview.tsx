@@ -131,7 +131,7 @@ function OverviewBody(props: { daily: DayRow[]; heat: Heatmap; levels: ActivityL
 
   return (
     <>
-      <div class="stats" aria-label="Key numbers">
+      <section class="stats" aria-label="Key numbers">
         <Stat label="Messages" value={num(totals.messages)} testid="stat-messages" />
         <Stat label="Members who posted" value={num(totals.posted)} hint={`of ${plural(totals.people, "person", "people")}`} testid="stat-active" />
         <Stat label="Lurkers" value={empty ? "–" : pct(totals.lurkers, totals.people)} hint={empty ? "no messages in this range" : `${num(totals.lurkers)} posted nothing`} testid="stat-lurkers" />
@@ -143,7 +143,7 @@ function OverviewBody(props: { daily: DayRow[]; heat: Heatmap; levels: ActivityL
           hint={busiest ? `${tz} · ${plural(busiest.messages, "message")}` : undefined}
           testid="stat-busiest"
         />
-      </div>
+      </section>
       <div class="grid-2">
         <Card title="Daily activity" class="span-2" id="daily">
           {!empty ? <Chart option={dailyOption} label={`Daily messages and active members over ${props.daily.length} days`} testid="chart-daily" /> : <Empty>No messages in this range.</Empty>}
@@ -162,7 +162,8 @@ function OverviewBody(props: { daily: DayRow[]; heat: Heatmap; levels: ActivityL
             ))}
           </ul>
           <p class="muted small" data-testid="level-rule">
-            Over {plural(props.levels.days, "day")}: lurker, no message; casual, at least 1; active, more than {num(props.levels.scaled.active)};
+            Over {plural(props.levels.days, "day")}: lurker, no message; casual, at least 1; active, more than {num(props.levels.scaled.active)}
+            {"; "}
             power user, more than {num(props.levels.scaled.power)} ({num(props.levels.thresholds.active)} and {num(props.levels.thresholds.power)} per 30 days).
           </p>
         </Card>

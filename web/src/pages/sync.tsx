@@ -209,7 +209,16 @@ function LiveJob() {
     if (jobId) getJob(jobId).then(setJob, setError);
   }, [jobId]);
   const live = Boolean(jobId && (!job || !TERMINAL.includes(job.state)));
-  useInterval(() => jobId && getJob(jobId).then((j) => (setJob(j), setError(null)), setError), 1000, live);
+  useInterval(
+    () =>
+      jobId &&
+      getJob(jobId).then((j) => {
+        setJob(j);
+        setError(null);
+      }, setError),
+    1000,
+    live,
+  );
   if (!jobId) return null;
   if (!job) return error ? <ErrorBox error={error} title="Could not load the sync" /> : <Loading label="Loading the sync…" />;
   const cancel = async () => {
