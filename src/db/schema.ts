@@ -1,5 +1,5 @@
 // drizzle mirror of migrations/0002_discord.sql and 0003_accounts.sql, for typed CRUD.
-// The SQL files are the source of truth; test/foundation/schema.test.ts checks this mirror against
+// The SQL files are the source of truth; test/db/schema.test.ts checks this mirror against
 // the live catalog, so a column added to one and not the other fails the build.
 import { bigint, boolean, date, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, uuid } from "drizzle-orm/pg-core";
 

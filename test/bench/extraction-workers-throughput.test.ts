@@ -9,7 +9,7 @@ import { startSync } from "../../src/extraction/jobs";
 import { runTask } from "../../src/extraction/page";
 import { taskId, type JobContext, type Task } from "../../src/extraction/tasks";
 import { openPool } from "../../src/db/client";
-import { captureDispatch, config, envFor, freshTenant, pump, seedBot, simInstance, storedRows, stub } from "../extraction-workers/helpers";
+import { captureDispatch, config, envFor, freshTenant, pump, seedBot, simInstance, storedRows, stub } from "../extraction/queue-helpers";
 
 const WORLD = { seed: 5, users: 20, channels: 3, messages: 200, days: 5, rateLimits: false };
 
@@ -79,7 +79,7 @@ describe("throughput: queue consumer + DO vs in-process baseline", () => {
         row("baseline: in-process loop", pagesA, requestsA, msA),
         row("consumer + tenant DO", viewB.pages.done, requestsB, msB),
         `ratio (DO path time / baseline): ${(msB / msA).toFixed(2)}x   world: ${JSON.stringify(WORLD)}`,
-        `rerun: npx vitest run test/extraction-workers/throughput.test.ts`,
+        `rerun: npm run bench:workers`,
       ].join("\n"),
     );
   }, 300_000);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulatorServer } from "../../scripts/lib/simulator-server";
 import { daysOf, levelOf, LEVELS, type Level } from "../../src/analytics/levels";
 import { REPORTS } from "../../src/cli/report";
-import { freshServerDatabase, ROOT, tempDir, type RunResult } from "./helpers";
+import { freshServerDatabase, ROOT, tempDir, type RunResult } from "../node/helpers";
 
 const T = { power: 150, active: 40 };
 let server: Awaited<ReturnType<typeof startSimulatorServer>>;

@@ -6,7 +6,7 @@ import { withTenant } from "../../src/db/client";
 import { upsertSql, writeRows } from "../../src/db/writers";
 import { mapMessage, type MessageRow, type UserRow } from "../../src/extraction/map";
 import { fillReplyAuthors } from "../../src/extraction/store";
-import { freshTenant, withPool } from "./helpers";
+import { freshTenant, withPool } from "../extraction/helpers";
 
 const G = "1000000000000000001";
 
