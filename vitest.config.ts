@@ -28,7 +28,15 @@ export default defineConfig({
     globalSetup: ["./test/global-setup.ts"],
     // Benchmarks print tables and never assert speed; they run apart: `npm run bench:workers`.
     include: process.env.VITEST_BENCH ? ["test/bench/**/*.test.ts"] : ["test/**/*.test.ts"],
-    exclude: ["test/e2e/**", "test/node/**", "node_modules/**", ...(process.env.VITEST_BENCH ? [] : ["test/bench/**"])],
+    // The file name picks the runtime: *.node.test.ts run in Node (vitest.node.config.ts), test/e2e/ in a browser.
+    // test/node/**/*.test.ts stays Node's too, for tests written before the rename.
+    exclude: [
+      "test/e2e/**",
+      "test/**/*.node.test.ts",
+      "test/node/**",
+      "node_modules/**",
+      ...(process.env.VITEST_BENCH ? [] : ["test/bench/**"]),
+    ],
     // discord-api-types is CommonJS re-exporting its files; workerd's module loader sees its enums
     // (ChannelType, PermissionFlagsBits) as undefined unless it is pre-bundled.
     deps: { optimizer: { ssr: { enabled: true, include: ["discord-api-types/v10"] } } },

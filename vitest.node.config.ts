@@ -22,7 +22,8 @@ export default defineConfig({
   test: {
     name: "node",
     environment: "node",
-    include: ["test/node/**/*.test.ts"],
+    // The test of src/x/y.ts that needs Node is test/x/y.node.test.ts (test/node/ holds src/node/'s and older ones).
+    include: ["test/**/*.node.test.ts", "test/node/**/*.test.ts"],
     // libpg-query is inlined so its .wasm import goes through the plugin above, not Node's loader.
     server: { deps: { inline: ["libpg-query"] } },
     // Log lines of passing tests are noise; a failing test shows its own.

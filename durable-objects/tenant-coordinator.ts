@@ -141,7 +141,7 @@ export class TenantCoordinator extends DurableObject<Env> {
       const task = this.sql
         .exec<{ state: string; kind: string }>(`SELECT state, kind FROM tasks WHERE job_id = ? AND task_id = ?`, jobId, tid)
         .toArray()[0];
-      if (!task || task.state !== "outstanding") return;
+      if (task?.state !== "outstanding") return;
       accepted = true;
       const now = Date.now();
       this.sql.exec(`UPDATE tasks SET state = 'done', sent = 2 WHERE job_id = ? AND task_id = ?`, jobId, tid);
@@ -201,7 +201,7 @@ export class TenantCoordinator extends DurableObject<Env> {
           task = read(tid);
         }
       }
-      if (!task || task.state !== "outstanding") return;
+      if (task?.state !== "outstanding") return;
       recorded = true;
       const why = task.last_error && !reason.includes(task.last_error) ? `${reason} (last error: ${task.last_error})` : reason;
       this.sql.exec(`UPDATE tasks SET state = 'dead', sent = 2 WHERE job_id = ? AND task_id = ?`, jobId, tid);

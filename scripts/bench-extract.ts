@@ -146,13 +146,13 @@ const pct = (xs: number[], p: number) => {
 async function naiveSync(base: string, token: string, guildId: string, channelIds: string[]) {
   let requests = 0;
   let limited = 0;
-  const get = async (path: string): Promise<any> => {
+  const get = async <T = unknown>(path: string): Promise<T> => {
     for (;;) {
       requests++;
       const res = await fetch(`${base}${path}`, { headers: { Authorization: `Bot ${token}` } });
       if (res.status === 429) {
         limited++;
-        const body: any = await res.json().catch(() => ({}));
+        const body = (await res.json().catch(() => ({}))) as { retry_after?: number };
         await new Promise((r) => setTimeout(r, 1000 * (Number(body.retry_after) || 1)));
         continue;
       }
@@ -169,7 +169,7 @@ async function naiveSync(base: string, token: string, guildId: string, channelId
     while (next < cursors.length) {
       const c = cursors[next++];
       for (;;) {
-        const page: { id: string }[] = await get(`/channels/${c.id}/messages?limit=100${c.before ? `&before=${c.before}` : ""}`);
+        const page = await get<{ id: string }[]>(`/channels/${c.id}/messages?limit=100${c.before ? `&before=${c.before}` : ""}`);
         if (page.length < 100) break;
         c.before = page.map((m) => m.id).reduce((x, y) => (BigInt(x) < BigInt(y) ? x : y));
       }
@@ -278,7 +278,7 @@ async function main() {
   const guild = api.world.guilds[0];
   // A few big channels among many small ones and their threads: the shape of real servers.
   const texts = storedMessages(api.world, guild, null).filter((r) => r.channel.type === 0 && !r.channel.thread).map((r) => r.channel.id);
-  BIG_CHANNELS.forEach((n, i) => texts[i] && api.control.mutate({ op: "addMessages", channelId: texts[i], count: Math.max(100, Math.round(n * args.scale)) } as never));
+  BIG_CHANNELS.forEach((n, i) => void (texts[i] && api.control.mutate({ op: "addMessages", channelId: texts[i], count: Math.max(100, Math.round(n * args.scale)) } as never)));
   const minimum = minimumRequests(api.world, args.fetchReactions);
   const read = storedMessages(api.world, guild, null);
   const biggestPages = Math.max(...read.map((r) => Math.ceil(r.messages.length / 100)));

@@ -119,7 +119,10 @@ async function main() {
   const run = async (label: string, opts: { full?: boolean } = {}): Promise<RefreshResult> => {
     let last: RefreshProgress | undefined;
     let updates = 0;
-    const r = await refreshAnalytics(pool, TENANT, SERVER, { ...opts, onProgress: (p) => ((last = p), updates++) });
+    const r = await refreshAnalytics(pool, TENANT, SERVER, { ...opts, onProgress: (p) => {
+      last = p;
+      updates++;
+    } });
     progressLines.push(`  ${label}: ${updates} progress updates, last ${last ? `${last.phase} ${last.done}/${last.total}` : "-"}`);
     return r;
   };

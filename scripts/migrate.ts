@@ -18,7 +18,7 @@ async function installKeyFromEnv(db: SqlSession): Promise<void> {
 
 runMain(async () => {
   const url = process.env.DATABASE_URL;
-  let result;
+  let result: Awaited<ReturnType<typeof migrate>>;
   if (url) {
     const client = await connectUrl(url);
     try {

@@ -80,7 +80,7 @@ async function runBench() {
   });
   const server = await startSimulatorServer({ port: 0, rateLimits: false, seed: opts.seed, users: 50, channels: 1, messages: 10 });
   const hub = server.hub.instance()!;
-  (hub as any).control.reset({ ...opts, rateLimits: false });
+  hub.control.reset({ ...opts, rateLimits: false });
   const w2 = hub.world;
   const ch2 = [...w2.guilds[0].channels.values()].find((c) => c.name === "general")!;
   const h2 = { Authorization: `Bot ${w2.tokens[0].token}` };

@@ -74,7 +74,7 @@ export async function runScheduled(env: Env, now = new Date()): Promise<Schedule
 }
 
 async function startDueSyncs(env: Env, pool: PoolLike, now: Date, report: ScheduledReport) {
-  const rows = await systemRead<any>(
+  const rows = await systemRead<Omit<SyncCandidate, "grace_until" | "last_created_at"> & { grace_until: Date | string | null; last_created_at: Date | string }>(
     pool,
     `SELECT tenant_id, plan, status, grace_until, server_id::text AS server_id, sync_days, fetch_reactions, last_created_at, active
        FROM discord_sql_sync_candidates()`,
@@ -99,7 +99,15 @@ async function startDueSyncs(env: Env, pool: PoolLike, now: Date, report: Schedu
 
 async function retryDeadJobs(env: Env, pool: PoolLike, now: Date, report: ScheduledReport) {
   const before = new Date(now.getTime() - DEAD_JOB_AFTER_MS).toISOString();
-  const dead = await systemRead<any>(
+  const dead = await systemRead<{
+    tenant_id: string;
+    job_id: string;
+    server_id: string;
+    last_seen: Date | string;
+    sync_days: number | null;
+    fetch_reactions: boolean;
+    trigger: string;
+  }>(
     pool,
     `SELECT tenant_id, job_id::text AS job_id, server_id::text AS server_id, last_seen, sync_days, fetch_reactions, trigger
        FROM discord_sql_stalled_jobs($1)`,

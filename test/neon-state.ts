@@ -6,7 +6,7 @@
 // PGlite is left as migrated: it runs PostgreSQL in single-user mode, whose session always
 // authenticates as the bootstrap superuser, so any role that may call set_config can set
 // session_authorization back to that superuser. There the revocation is a wall of its own (and
-// test/foundation/identity.test.ts attacks the signed context as the app role, which keeps set_config).
+// test/db/identity.test.ts attacks the signed context as the app role, which keeps set_config).
 export const REVOKED_BY_0020 = [
   "set_config", "query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema", "cursor_to_xml", "cursor_to_xmlschema",
   "table_to_xml", "table_to_xmlschema", "table_to_xml_and_xmlschema", "schema_to_xml", "schema_to_xmlschema",

@@ -52,7 +52,9 @@ async function handle(hub: SimulatorHub, req: IncomingMessage, res: ServerRespon
   const body = chunks.length && req.method !== "GET" && req.method !== "HEAD" ? Buffer.concat(chunks) : undefined;
   const response = await hub.fetch(new Request(`http://127.0.0.1${req.url ?? "/"}`, { method: req.method, headers, body }));
   const out: Record<string, string> = {};
-  response.headers.forEach((v, k) => (out[k] = v));
+  response.headers.forEach((v, k) => {
+    out[k] = v;
+  });
   res.writeHead(response.status, out);
   res.end(Buffer.from(await response.arrayBuffer()));
 }

@@ -146,7 +146,7 @@ export async function runTenantQuery(
     let failure: unknown;
     try {
       // Query config object (not text): array rows keep duplicate column names apart.
-      const res = await (tx.query as unknown as (config: object) => Promise<any>)({ text: wrapped, values, rowMode: "array", types: queryTypes });
+      const res = await (tx.query as unknown as (config: object) => Promise<NonNullable<typeof result>>)({ text: wrapped, values, rowMode: "array", types: queryTypes });
       result = { rows: res.rows, fields: res.fields };
     } catch (err) {
       failure = err;

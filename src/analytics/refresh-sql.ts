@@ -1,7 +1,7 @@
 // The SQL that derives the analytics tables of one (tenant, server) from the base tables. Each
 // statement is written once and scoped two ways: the whole server (a full refresh) or a set of
 // (server, day) slices / members / pairs / cohorts (an incremental refresh), so both give the same
-// rows by construction; test/analytics/refresh-incremental.test.ts checks it on random histories.
+// rows by construction; test/analytics/refresh.test.ts checks it on random histories.
 // Parameters: $1 tenant, $2 server, then the scope's arrays from $3.
 
 /** Whole server, or the UTC days in $3::date[] ('-infinity': reactions on a message of unknown time). */

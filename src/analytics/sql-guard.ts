@@ -153,6 +153,27 @@ function describe(kind: string): string {
   return kind.replace(/Stmt$/, "").replace(/([a-z])([A-Z])/g, "$1 $2").toUpperCase() || kind;
 }
 
+/** A node of libpg-query's JSON parse tree: the fields the guard reads by name; the rest it walks generically. */
+interface PgNode {
+  [field: string]: unknown;
+  location?: number;
+  kind?: string;
+  op?: string;
+  String?: { sval?: string };
+  name?: PgNode[];
+  fields?: PgNode[];
+  names?: PgNode[];
+  funcname?: PgNode[];
+  typeName?: PgNode;
+  schemaname?: string;
+  relname?: string;
+  catalogname?: string;
+  withClause?: { ctes?: PgNode[]; recursive?: boolean };
+  CommonTableExpr?: PgNode;
+  ctename?: string;
+  ctequery?: PgNode;
+}
+
 class Walker {
   constructor(private readonly sql: string) {}
 
@@ -187,55 +208,62 @@ class Walker {
 
   node(wrapped: Record<string, unknown>, ctes: Set<string>, depth: number, loc: number): void {
     const type = Object.keys(wrapped)[0];
-    const n = (wrapped[type] ?? {}) as Record<string, any>;
+    const n = (wrapped[type] ?? {}) as PgNode;
     const at = typeof n.location === "number" && n.location >= 0 ? n.location : loc;
     switch (type) {
       case "SelectStmt":
-        return this.select(n, ctes, depth, at);
+        this.select(n, ctes, depth, at);
+        return;
       case "RangeVar":
-        return this.rangeVar(n, ctes, at);
+        this.rangeVar(n, ctes, at);
+        return;
       case "ColumnRef": {
-        const fields = (n.fields ?? []) as Record<string, any>[];
-        const last = fields.at(-1)?.String?.sval as string | undefined;
+        const fields = n.fields ?? [];
+        const last = fields.at(-1)?.String?.sval;
         if (last && SYSTEM_COLUMNS.has(last.toLowerCase())) this.refuse(`system column "${last}" is not available`, at);
         return;
       }
       case "FuncCall":
-        return this.funcCall(n, ctes, depth, at);
+        this.funcCall(n, ctes, depth, at);
+        return;
       case "A_Expr": {
-        if (!A_EXPR_KINDS.has(n.kind)) this.refuse(`expression kind ${n.kind} is not allowed`, at);
-        const names = ((n.name ?? []) as Record<string, any>[]).map((x) => x.String?.sval as string);
+        if (!A_EXPR_KINDS.has(n.kind as string)) this.refuse(`expression kind ${n.kind} is not allowed`, at);
+        const names = (n.name ?? []).map((x) => x.String?.sval as string);
         const op = names.at(-1) ?? "";
         if (names.length > 2 || (names.length === 2 && names[0] !== "pg_catalog")) this.refuse(`operator ${names.join(".")} is not allowed`, at);
         if (!OPERATORS.has(op)) this.refuse(`operator ${op} is not allowed`, at);
-        return this.fields(n, ctes, depth, at, ["name"]);
+        this.fields(n, ctes, depth, at, ["name"]);
+        return;
       }
       case "TypeCast":
         this.typeName(n.typeName, at);
-        return this.fields(n, ctes, depth, at, ["typeName"]);
+        this.fields(n, ctes, depth, at, ["typeName"]);
+        return;
       case "SQLValueFunction":
-        if (!VALUE_FUNCTIONS.has(n.op)) this.refuse(`${String(n.op).replace("SVFOP_", "")} is not available`, at);
+        if (!VALUE_FUNCTIONS.has(n.op as string)) this.refuse(`${String(n.op).replace("SVFOP_", "")} is not available`, at);
         return;
       case "ColumnDef":
         this.typeName(n.typeName, at);
-        return this.fields(n, ctes, depth, at, ["typeName"]);
+        this.fields(n, ctes, depth, at, ["typeName"]);
+        return;
       default:
         if (!PLAIN_NODES.has(type)) this.refuse(`${describe(type)} is not allowed in a query`, at);
-        return this.fields(n, ctes, depth, at, []);
+        this.fields(n, ctes, depth, at, []);
+        return;
     }
   }
 
-  private select(n: Record<string, any>, outer: Set<string>, depth: number, at: number): void {
+  private select(n: PgNode, outer: Set<string>, depth: number, at: number): void {
     if (n.intoClause) this.refuse("SELECT INTO is not allowed", at);
     if (n.lockingClause) this.refuse("FOR UPDATE / FOR SHARE is not allowed", at);
     let scope = outer;
-    const with_ = n.withClause as { ctes?: Record<string, any>[]; recursive?: boolean } | undefined;
+    const with_ = n.withClause;
     if (with_) {
-      const ctes = (with_.ctes ?? []).map((c) => c.CommonTableExpr as Record<string, any>);
+      const ctes = (with_.ctes ?? []).map((c) => c.CommonTableExpr as PgNode);
       const names = ctes.map((c) => String(c.ctename));
       ctes.forEach((cte, i) => {
         const cteAt = typeof cte.location === "number" ? cte.location : at;
-        const query = cte.ctequery as Record<string, unknown>;
+        const query = cte.ctequery as PgNode;
         const qtype = Object.keys(query ?? {})[0];
         if (qtype !== "SelectStmt") this.refuse(`WITH ${names[i]} must be a SELECT (got ${describe(qtype ?? "nothing")})`, cteAt);
         if (cte.search_clause || cte.cycle_clause) this.fields(cte, outer, depth, cteAt, ["ctequery"]);
@@ -247,8 +275,8 @@ class Walker {
     this.fields(n, scope, depth, at, ["withClause"]);
   }
 
-  private rangeVar(n: Record<string, any>, ctes: Set<string>, at: number): void {
-    const schema = n.schemaname as string | undefined;
+  private rangeVar(n: PgNode, ctes: Set<string>, at: number): void {
+    const schema = n.schemaname;
     const name = String(n.relname);
     if (n.catalogname) this.refuse(`relation ${n.catalogname}.${schema}.${name} is not available`, at);
     if (!schema && ctes.has(name)) return;
@@ -258,8 +286,8 @@ class Walker {
     }
   }
 
-  private funcCall(n: Record<string, any>, ctes: Set<string>, depth: number, at: number): void {
-    const names = ((n.funcname ?? []) as Record<string, any>[]).map((x) => String(x.String?.sval));
+  private funcCall(n: PgNode, ctes: Set<string>, depth: number, at: number): void {
+    const names = (n.funcname ?? []).map((x) => String(x.String?.sval));
     const name = names.at(-1) ?? "";
     const qualified = names.join(".");
     if (names.length > 2 || (names.length === 2 && names[0] !== "pg_catalog")) this.refuse(`function ${qualified} is not allowed`, at);
@@ -267,8 +295,8 @@ class Walker {
     this.fields(n, ctes, depth, at, ["funcname"]);
   }
 
-  private typeName(t: Record<string, any> | undefined, at: number): void {
-    const names = ((t?.names ?? []) as Record<string, any>[]).map((x) => String(x.String?.sval));
+  private typeName(t: PgNode | undefined, at: number): void {
+    const names = (t?.names ?? []).map((x) => String(x.String?.sval));
     const name = names.at(-1) ?? "";
     if (names.length > 2 || (names.length === 2 && names[0] !== "pg_catalog") || !TYPES.has(name)) {
       this.refuse(`type ${names.join(".")} is not allowed`, typeof t?.location === "number" ? t.location : at);

@@ -47,8 +47,14 @@ function invoiceSubscriptionId(inv: Stripe.Invoice): string | null {
 
 /** Who the event is about: our checkout metadata first (we set it), else the customer we recorded. */
 async function resolveTenant(pool: PoolLike, event: Stripe.Event): Promise<string | null> {
-  const obj = event.data.object as unknown as Record<string, any>;
-  let customer: string | null = idOf(obj.customer);
+  const obj = event.data.object as unknown as {
+    id: string;
+    customer?: string | { id: string } | null;
+    subscription?: string | { id: string } | null;
+    client_reference_id?: string | null;
+    metadata?: { tenant_id?: string } | null;
+  };
+  const customer: string | null = idOf(obj.customer);
   let subscription: string | null = null;
   let claimed: string | null = null;
   if (event.type === "checkout.session.completed") {

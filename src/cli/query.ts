@@ -58,7 +58,7 @@ export async function queryCommand(argv: string[], io: { stdout: NodeJS.WriteStr
 
 async function guardedQuery(pool: PoolLike, sql: string, format: OutputFormat, io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<number> {
   await ensureTenant(pool, LOCAL_TENANT, "local");
-  let result;
+  let result: Awaited<ReturnType<typeof runTenantQuery>>;
   try {
     result = await runTenantQuery(pool, LOCAL_TENANT, sql, [], { limits: CLI_LIMITS });
   } catch (err) {

@@ -14,7 +14,7 @@ export interface QueryResultLike<R> {
 
 /** What a connection offers; both @neondatabase/serverless and node-postgres satisfy it. */
 export interface Queryable {
-  query<R = Record<string, any>>(text: string, params?: unknown[]): Promise<QueryResultLike<R>>;
+  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<QueryResultLike<R>>;
 }
 export interface PooledClient extends Queryable {
   release(err?: boolean | Error): void;

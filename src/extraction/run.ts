@@ -8,7 +8,7 @@ import { log } from "../lib/log";
 import { insertJob, recordJob } from "./job";
 import { MemoryLedger, runLedgerTask } from "./ledger";
 import { runTask } from "./page";
-import { taskId, type ChannelIssue, type JobContext, type PageResult, type Task, type TaskDeps } from "./tasks";
+import { taskId, type ChannelIssue, type JobContext, type Task, type TaskDeps } from "./tasks";
 
 const DAY_MS = 86_400_000;
 
@@ -263,7 +263,10 @@ export class TaskQueue {
   push(task: Task): void {
     const name = TaskQueue.laneOf(task);
     let lane = this.lanes.get(name);
-    if (!lane) this.lanes.set(name, (lane = { tasks: [], inFlight: 0 }));
+    if (!lane) {
+      lane = { tasks: [], inFlight: 0 };
+      this.lanes.set(name, lane);
+    }
     if (task.kind === "messages") lane.tasks.unshift(task);
     else lane.tasks.push(task);
     this.size++;

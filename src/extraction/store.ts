@@ -23,7 +23,10 @@ export async function readReactionCounts(
   );
   for (const r of res.rows) {
     let m = out.get(r.message_id);
-    if (!m) out.set(r.message_id, (m = new Map()));
+    if (!m) {
+      m = new Map();
+      out.set(r.message_id, m);
+    }
     m.set(pairKey(r.emoji_key, r.reaction_type), { count: Number(r.count), users: Number(r.users) });
   }
   return out;

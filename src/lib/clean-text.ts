@@ -7,6 +7,7 @@
 // A high surrogate not followed by a low one, or a low surrogate not preceded by a high one.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 // Quick test: anything that could need cleaning (valid surrogate pairs, e.g. emoji, match too).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is the character PostgreSQL text refuses, so it is what we look for.
 const SUSPECT = /[\u0000\uD800-\uDFFF]/;
 
 /**
@@ -35,7 +36,10 @@ export function cleanDeep<T>(value: T): { value: T; cleaned: number } {
       let out: unknown[] | null = null;
       v.forEach((item, i) => {
         const c = walk(item);
-        if (c !== item) (out ??= [...v])[i] = c;
+        if (c !== item) {
+          out ??= [...v];
+          out[i] = c;
+        }
       });
       return out ?? v;
     }
@@ -49,7 +53,10 @@ export function cleanDeep<T>(value: T): { value: T; cleaned: number } {
           out ??= { ...(v as Record<string, unknown>) };
           delete out[k];
         }
-        if (c !== item || ck !== k) (out ??= { ...(v as Record<string, unknown>) })[ck] = c;
+        if (c !== item || ck !== k) {
+          out ??= { ...(v as Record<string, unknown>) };
+          out[ck] = c;
+        }
       }
       return out ?? v;
     }

@@ -44,10 +44,22 @@ export async function startBridge(target: { host: string; port: number }, port =
       }
     });
     tcp.on("data", (data) => ws.readyState === ws.OPEN && ws.send(data));
-    tcp.on("close", () => (debug("tcp close"), ws.close()));
-    tcp.on("error", (e) => (debug("tcp error", e.message), ws.terminate()));
-    ws.on("close", (code) => (debug("ws close", code), tcp.destroy()));
-    ws.on("error", (e) => (debug("ws error", e.message), tcp.destroy()));
+    tcp.on("close", () => {
+      debug("tcp close");
+      ws.close();
+    });
+    tcp.on("error", (e) => {
+      debug("tcp error", e.message);
+      ws.terminate();
+    });
+    ws.on("close", (code) => {
+      debug("ws close", code);
+      tcp.destroy();
+    });
+    ws.on("error", (e) => {
+      debug("ws error", e.message);
+      tcp.destroy();
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

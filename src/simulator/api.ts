@@ -56,7 +56,7 @@ class HttpError extends Error {
     readonly status: number,
     readonly body: unknown,
   ) {
-    super(typeof body === "object" && body && "message" in body ? String((body as any).message) : String(status));
+    super(typeof body === "object" && body && "message" in body ? String((body as { message: unknown }).message) : String(status));
   }
 }
 
@@ -137,7 +137,7 @@ function sortedMemberIds(g: SimGuild): string[] {
 
 function guildFor(world: World, id: string): SimGuild {
   const g = world.guilds.find((x) => x.id === id);
-  if (!g || !g.members.has(world.bot.id)) throw unknownGuild();
+  if (!g?.members.has(world.bot.id)) throw unknownGuild();
   return g;
 }
 

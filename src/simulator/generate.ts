@@ -41,8 +41,8 @@ export function resolveOptions(partial: Partial<WorldOptions> = {}): WorldOption
     text: "plain",
     unstorable: 0,
   };
-  for (const [k, v] of Object.entries(partial)) if (v !== undefined) (o as any)[k] = v;
-  if (typeof o.now !== "number") o.now = new Date(o.now as any).getTime();
+  for (const [k, v] of Object.entries(partial)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
+  if (typeof o.now !== "number") o.now = new Date(o.now as string).getTime();
   const positive: (keyof WorldOptions)[] = ["users", "channels", "days", "guilds"];
   for (const k of positive) {
     if (!Number.isInteger(o[k]) || (o[k] as number) < 1) throw new RangeError(`${k} must be a positive integer`);
@@ -138,7 +138,10 @@ function generateGuild(world: World, g: number, mint: SnowflakeMint): SimGuild {
   const createdTs = now - 400 * DAY - g * 7 * DAY;
   const guildId = mint.at(createdTs).id;
   let t = createdTs + 1000;
-  const nextId = () => mint.at((t += 1000)).id;
+  const nextId = () => {
+    t += 1000;
+    return mint.at(t).id;
+  };
 
   // Roles: @everyone shares the guild id.
   const role = (id: string, name: string, perms: bigint, position: number, extra: Partial<APIRole> = {}): APIRole => ({
@@ -582,7 +585,9 @@ function addThread(ctx: Ctx, parent: SimChannel, kind: ThreadKind, perThread: nu
     botJoined: isPrivate ? rng.chance(0.5) : false,
     memberIds: pool,
   });
-  times.forEach((ts, i) => ch.messages.push(newMessage(ctx, ch, ts, i === 0 ? ownerId : isPrivate ? rng.pick(pool) : ctx.authors.pick(rng).id, 0)));
+  times.forEach((ts, i) => {
+    ch.messages.push(newMessage(ctx, ch, ts, i === 0 ? ownerId : isPrivate ? rng.pick(pool) : ctx.authors.pick(rng).id, 0));
+  });
   const last = ch.messages.at(-1)?.ts ?? createdTs;
   if (archived) ch.thread!.archiveTs = Math.min(last + DAY, ctx.hi);
 }

@@ -92,7 +92,10 @@ export function mutate(world: World, m: Mutation, clock: () => number): Record<s
       if (m.op === "addReaction") {
         const userId = m.userId ?? new WeightedPicker(humans(world, guild), () => 1).pick(rng).id;
         if (!world.users.has(userId)) throw new MutationError(`unknown user ${userId}`);
-        if (!reaction) msg.reactions.push((reaction = { emoji, normal: [], burst: [], burstColors: [] }));
+        if (!reaction) {
+          reaction = { emoji, normal: [], burst: [], burstColors: [] };
+          msg.reactions.push(reaction);
+        }
         const list = type === 1 ? reaction.burst : reaction.normal;
         if (!list.includes(userId)) list.push(userId);
         list.sort(compareIds);

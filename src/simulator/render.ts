@@ -1,6 +1,7 @@
 // Compact simulator records -> discord-api-types v10 payloads, as Discord serves them.
 import type {
   APIChannel,
+  APIEmbed,
   APIGuild,
   APIGuildMember,
   APIMessage,
@@ -91,7 +92,7 @@ export function renderMessage(world: World, guild: SimGuild, m: SimMessage, dept
           };
         })
       : [],
-    embeds: visible ? Array.from({ length: m.embeds }, () => ({ type: "link" as any, url: "https://example.com/", title: "Example" })) : [],
+    embeds: visible ? Array.from({ length: m.embeds }, () => ({ type: "link" as APIEmbed["type"], url: "https://example.com/", title: "Example" })) : [],
     pinned: m.pinned,
     flags: m.flags,
     components: [],
@@ -117,7 +118,7 @@ export function renderMessage(world: World, guild: SimGuild, m: SimMessage, dept
   return out;
 }
 
-export function renderChannel(world: World, guild: SimGuild, ch: SimChannel): APIChannel {
+export function renderChannel(_world: World, guild: SimGuild, ch: SimChannel): APIChannel {
   const last = ch.messages.at(-1)?.id ?? null;
   if (ch.thread) {
     const t = ch.thread;
@@ -146,7 +147,7 @@ export function renderChannel(world: World, guild: SimGuild, ch: SimChannel): AP
     } as unknown as APIThreadChannel;
     return out;
   }
-  const base: any = {
+  const base = {
     id: ch.id,
     type: ch.type,
     guild_id: guild.id,
@@ -159,9 +160,9 @@ export function renderChannel(world: World, guild: SimGuild, ch: SimChannel): AP
   };
   switch (ch.type) {
     case ChannelType.GuildCategory:
-      return base;
+      return base as unknown as APIChannel;
     case ChannelType.GuildVoice:
-      return { ...base, bitrate: 64000, user_limit: 0, rtc_region: null, last_message_id: last, rate_limit_per_user: 0 };
+      return { ...base, bitrate: 64000, user_limit: 0, rtc_region: null, last_message_id: last, rate_limit_per_user: 0 } as unknown as APIChannel;
     case ChannelType.GuildForum:
     case ChannelType.GuildMedia: {
       let lastPost: string | null = null;
@@ -177,15 +178,15 @@ export function renderChannel(world: World, guild: SimGuild, ch: SimChannel): AP
         default_thread_rate_limit_per_user: 0,
         default_sort_order: null,
         default_forum_layout: 0,
-      };
+      } as unknown as APIChannel;
     }
     default:
-      return { ...base, topic: ch.topic, last_message_id: last, rate_limit_per_user: 0, default_auto_archive_duration: 1440 };
+      return { ...base, topic: ch.topic, last_message_id: last, rate_limit_per_user: 0, default_auto_archive_duration: 1440 } as unknown as APIChannel;
   }
 }
 
 export function renderGuild(world: World, guild: SimGuild, withCounts: boolean): APIGuild {
-  const out: any = {
+  const out: Record<string, unknown> = {
     id: guild.id,
     name: guild.name,
     icon: guild.icon,
@@ -228,7 +229,7 @@ export function renderGuild(world: World, guild: SimGuild, withCounts: boolean):
     out.approximate_presence_count = Math.round(guild.members.size * 0.2);
   }
   void world;
-  return out as APIGuild;
+  return out as unknown as APIGuild;
 }
 
 export function renderMember(world: World, guild: SimGuild, userId: string): APIGuildMember {

@@ -245,7 +245,7 @@ describe("readable channels", () => {
     await ensureTenant(pool, tenant, "user", "channels");
     const status = await connectBot(pool, { ...readConfig(env), DISCORD_API_BASE: sim.api }, tenant, sim.token);
     const g = status.guilds!.find((x) => x.id === sim.guildId)!;
-    // The same rule test/node/cli.test.ts holds `guilds` to.
+    // The same rule test/cli/main.node.test.ts holds `guilds` to.
     const channels = sim.summary.guilds[0].channels.filter((c: any) => c.type !== 4 && !("archived" in c));
     expect({ total: g.channels_total, readable: g.channels_readable }).toEqual({ total: channels.length, readable: channels.filter((c: any) => c.readable).length });
     expect(g.channels_readable).toBeLessThan(g.channels_total!);

@@ -9,7 +9,7 @@ import { startSync } from "../../src/extraction/jobs";
 import { runTask } from "../../src/extraction/page";
 import { taskId, type JobContext, type Task } from "../../src/extraction/tasks";
 import { openPool } from "../../src/db/client";
-import { captureDispatch, config, envFor, freshTenant, pump, seedBot, simInstance, storedRows, stub } from "../extraction-workers/helpers";
+import { captureDispatch, config, envFor, freshTenant, pump, seedBot, simInstance, storedRows, stub } from "../extraction/queue-helpers";
 
 const WORLD = { seed: 5, users: 20, channels: 3, messages: 200, days: 5, rateLimits: false };
 

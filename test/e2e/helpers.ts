@@ -94,7 +94,7 @@ export async function focusableWithoutName(page: Page): Promise<string[]> {
 export async function tabThrough(page: Page, max = 300): Promise<{ stops: { tag: string; text: string; visibleFocus: boolean }[]; unreached: string[] }> {
   await page.evaluate(() => {
     (document.activeElement as HTMLElement | null)?.blur();
-    document.querySelectorAll("[data-e2e-reached]").forEach((e) => e.removeAttribute("data-e2e-reached"));
+    for (const e of document.querySelectorAll("[data-e2e-reached]")) e.removeAttribute("data-e2e-reached");
   });
   const stops: { tag: string; text: string; visibleFocus: boolean }[] = [];
   for (let i = 0; i < max; i++) {

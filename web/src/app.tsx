@@ -47,7 +47,8 @@ export function App() {
   useEffect(() => {
     if (filters.server || !bot.data?.guilds?.length) return;
     const guilds = bot.data.guilds;
-    listJobs()
+    // The fallback covers a failed job list; nothing is left to report.
+    void listJobs()
       .then((jobs) => jobs.find((j) => guilds.some((g) => g.id === j.server_id))?.server_id)
       .catch(() => undefined)
       .then((id) => {
@@ -115,12 +116,13 @@ export function App() {
 }
 
 function route(path: string) {
-  let m: Record<string, string> | null;
   if (path.startsWith("/overview")) return <OverviewPage />;
-  if ((m = match("/people/:id", path))) return <MemberPage userId={m.id} />;
+  const member = match("/people/:id", path);
+  if (member) return <MemberPage userId={member.id} />;
   if (path.startsWith("/people")) return <PeoplePage />;
   if (path.startsWith("/interactions")) return <InteractionsPage />;
-  if ((m = match("/channels/:id", path))) return <ChannelPage channelId={m.id} />;
+  const channel = match("/channels/:id", path);
+  if (channel) return <ChannelPage channelId={channel.id} />;
   if (path.startsWith("/channels")) return <ChannelsPage />;
   if (path.startsWith("/conversations")) return <ConversationsPage />;
   if (path.startsWith("/reactions")) return <ReactionsPage />;

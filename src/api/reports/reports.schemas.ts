@@ -108,7 +108,7 @@ export const ReactionsSchema = shapeOf<reports.ReactionsReport>()(
     .openapi("ReactionsReport"),
 );
 
-export const ChannelsSchema = shapeOf<reports.ChannelRow[]>()(
+export const ChannelsSchema = shapeOf<reports.ChannelActivityRow[]>()(
   z.array(
     z
       .object({

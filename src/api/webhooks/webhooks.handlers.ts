@@ -54,7 +54,7 @@ function displayName(type: string, data: Record<string, unknown>): string | unde
 export async function stripeWebhook(c: AppContext) {
   const cfg = config(c);
   const body = await c.req.text();
-  let event;
+  let event: Awaited<ReturnType<typeof verifyStripeEvent>>;
   try {
     event = await verifyStripeEvent(cfg, body, c.req.header("stripe-signature"));
   } catch (err) {

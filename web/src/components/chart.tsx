@@ -11,7 +11,8 @@ type ECharts = import("../charts/echarts").ECharts;
 let charts: Promise<typeof import("../charts/echarts")> | undefined;
 /** Starts downloading ECharts; pages with charts call it on mount so it loads while their data does. */
 export function loadCharts() {
-  return (charts ??= import("../charts/echarts"));
+  charts ??= import("../charts/echarts");
+  return charts;
 }
 
 /** "Daily activity" -> "daily-activity": file names of exports. */

@@ -40,6 +40,9 @@ export function DataTable<T>(props: {
   const toggle = (c: Column<T>) =>
     setSort((s) => (s?.key === c.key ? { key: c.key, dir: s.dir === "asc" ? "desc" : "asc" } : { key: c.key, dir: c.numeric ? "desc" : "asc" }));
   return (
+    // A scrollable region must take keyboard focus so it can be scrolled without a mouse.
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: see above
+    // biome-ignore lint/a11y/useSemanticElements: <section> would need the same role and label; the div keeps the CSS simple
     <div class="table-wrap" tabIndex={0} role="region" aria-label={props.caption}>
       <table class="data" data-testid={props.testid}>
         <caption class="sr-only">{props.caption}</caption>

@@ -3,7 +3,9 @@
 import { useEffect, useState } from "preact/hooks";
 
 const listeners = new Set<() => void>();
-const emit = () => listeners.forEach((l) => l());
+const emit = () => {
+  for (const l of listeners) l();
+};
 if (typeof window !== "undefined") window.addEventListener("popstate", emit);
 
 export function navigate(to: string, opts: { replace?: boolean } = {}): void {

@@ -48,7 +48,12 @@ export function PeoplePage() {
     <>
       <PageHeader title="People" subtitle={state.total !== null ? `${num(state.total)} people: members and anyone who posted` : undefined} />
       <Card>
-        <form class="row wrap" role="search" onSubmit={(e) => (e.preventDefault(), setQuery({ q: text }))}>
+        {/* biome-ignore lint/a11y/useSemanticElements: the form is the search landmark; a <search> wrapper would only add an element */}
+        <form class="row wrap" role="search" onSubmit={(e) => {
+            e.preventDefault();
+            setQuery({ q: text });
+          }}
+        >
           <label class="field grow">
             <span>Search members</span>
             <input aria-label="Search members"

@@ -106,7 +106,11 @@ export function SqlPage() {
             {editorFailed ? (
               <label class="field">
                 <span>SQL query</span>
-                <textarea aria-label="SQL query" rows={10} class="mono" value={draft} onInput={(e) => ((sqlRef.current = (e.target as HTMLTextAreaElement).value), setDraft(sqlRef.current))} />
+                <textarea aria-label="SQL query" rows={10} class="mono" value={draft} onInput={(e) => {
+                    sqlRef.current = (e.target as HTMLTextAreaElement).value;
+                    setDraft(sqlRef.current);
+                  }}
+                />
               </label>
             ) : (
               <>
@@ -224,7 +228,7 @@ function QueryError(props: { error: Error; sql: string; onJump: (pos: number) =>
       <p>{e.message}</p>
       {where && (
         <>
-          <pre class="caret" aria-label={`Error at line ${where.line}, column ${where.col}`}>
+          <pre class="caret" title={`Error at line ${where.line}, column ${where.col}`}>
             {where.text}
             {"\n"}
             {" ".repeat(Math.max(0, where.col - 1))}^

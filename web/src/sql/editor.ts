@@ -30,6 +30,11 @@ export function createSqlEditor(
   parent: HTMLElement,
   opts: { doc: string; schema: Record<string, string[]>; onRun: () => void; onChange: (doc: string) => void; label: string },
 ): SqlEditor {
+  // A handled key: CodeMirror stops looking for another binding.
+  const runShortcut = () => {
+    opts.onRun();
+    return true;
+  };
   const view = new EditorView({
     parent,
     state: EditorState.create({
@@ -48,8 +53,8 @@ export function createSqlEditor(
         placeholder("SELECT … (Ctrl+Enter to run)"),
         Prec.highest(
           keymap.of([
-            { key: "Mod-Enter", run: () => (opts.onRun(), true) },
-            { key: "Shift-Enter", run: () => (opts.onRun(), true) },
+            { key: "Mod-Enter", run: runShortcut },
+            { key: "Shift-Enter", run: runShortcut },
           ]),
         ),
         keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, ...completionKeymap]),

@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../src/index";
+import worker from "../../../src/index";
 
 describe("GET /api/health", () => {
   it("reports the database reachable and the schema version", async () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { startSync } from "../../src/extraction/jobs";
 import { DurableLedger, MemoryLedger, type JobLedger } from "../../src/extraction/ledger";
 import { taskId, type PageResult, type Task } from "../../src/extraction/tasks";
-import { captureDispatch, freshServerId, freshTenant, seedBot, stub, testEnv } from "./helpers";
+import { captureDispatch, freshServerId, freshTenant, seedBot, stub, testEnv } from "./queue-helpers";
 
 interface Harness {
   ledger: JobLedger;

@@ -19,7 +19,7 @@ import {
   storedRows,
   stub,
   withPool,
-} from "./helpers";
+} from "./queue-helpers";
 
 const WORLD = { users: 12, channels: 2, messages: 30, days: 5 };
 let n = 0;

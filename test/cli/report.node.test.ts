@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulatorServer } from "../../scripts/lib/simulator-server";
 import { daysOf, levelOf, LEVELS, type Level } from "../../src/analytics/levels";
 import { REPORTS } from "../../src/cli/report";
-import { freshServerDatabase, ROOT, tempDir, type RunResult } from "./helpers";
+import { freshServerDatabase, ROOT, tempDir, type RunResult } from "../node/helpers";
 
 const T = { power: 150, active: 40 };
 let server: Awaited<ReturnType<typeof startSimulatorServer>>;
@@ -126,7 +126,9 @@ describe("discord-sql report", () => {
     for (const r of rows.slice(1)) {
       const week = Date.parse(`${r[0]}T00:00:00Z`);
       expect(week).toBeGreaterThan(firstMs - 7 * 86_400_000);
-      r.slice(2).forEach((cell, i) => expect(cell === "", `${r[0]} w${i + 1}`).toBe(week + 7 * (i + 1) * 86_400_000 > lastMs));
+      r.slice(2).forEach((cell, i) => {
+        expect(cell === "", `${r[0]} w${i + 1}`).toBe(week + 7 * (i + 1) * 86_400_000 > lastMs);
+      });
     }
     // --list: every description whole.
     for (const r of Object.values(REPORTS)) expect(list.stdout).toContain(r.about);

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { cancelSync, listJobs, startSync } from "../../src/extraction/jobs";
 import { ApiError } from "../../src/errors";
 import { withTenant } from "../../src/db/client";
-import { captureDispatch, config, freshServerId, freshTenant, restoreDispatch, seedBot, testEnv, withPool } from "./helpers";
+import { captureDispatch, config, freshServerId, freshTenant, restoreDispatch, seedBot, testEnv, withPool } from "./queue-helpers";
 
 const api = (path: string, init?: RequestInit) => exports.default.fetch(`http://localhost${path}`, init);
 const post = (path: string, body?: unknown) =>

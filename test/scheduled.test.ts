@@ -2,14 +2,14 @@
 import { env } from "cloudflare:workers";
 import { createExecutionContext, createScheduledController } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { saveBotToken } from "../../src/accounts/bot";
-import { ensureTenant } from "../../src/accounts/tenants";
-import { readConfig } from "../../src/config";
-import { withTenant, type PoolLike } from "../../src/db/client";
-import { DEFAULT_TOKEN } from "../../src/simulator/generate";
-import worker from "../../src/index";
-import { dueSyncs, runScheduled, type SyncCandidate } from "../../src/scheduled";
-import { testPool, uniqueId } from "./helpers";
+import { saveBotToken } from "../src/accounts/bot";
+import { ensureTenant } from "../src/accounts/tenants";
+import { readConfig } from "../src/config";
+import { withTenant, type PoolLike } from "../src/db/client";
+import { DEFAULT_TOKEN } from "../src/simulator/generate";
+import worker from "../src/index";
+import { dueSyncs, runScheduled, type SyncCandidate } from "../src/scheduled";
+import { testPool, uniqueId } from "./accounts/helpers";
 
 const HOUR = 3_600_000;
 let guildId: string;

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { MAX_REQUEUES, STALL_MS, type TenantCoordinator } from "../../durable-objects/tenant-coordinator";
 import { startSync } from "../../src/extraction/jobs";
 import { taskId, type PageResult, type Task } from "../../src/extraction/tasks";
-import { captureDispatch, freshServerId, freshTenant, jobRow, seedBot, stub, testEnv } from "./helpers";
+import { captureDispatch, freshServerId, freshTenant, jobRow, seedBot, stub, testEnv } from "../extraction/queue-helpers";
 
 const C1 = "1100000000000000001";
 const C2 = "1100000000000000002";

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { withTenant } from "../../src/db/client";
 import { startSync } from "../../src/extraction/jobs";
-import { captureDispatch, envFor, expectedKeys, freshTenant, pump, seedBot, simInstance, storedRows, stub, withPool } from "./helpers";
+import { captureDispatch, envFor, expectedKeys, freshTenant, pump, seedBot, simInstance, storedRows, stub, withPool } from "./queue-helpers";
 
 describe("queue consumer on real text", () => {
   it("stores every message of a wild-text server cleaned; the one unstorable message is skipped and named", async () => {

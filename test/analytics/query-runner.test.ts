@@ -279,7 +279,7 @@ describe("each wall alone (guard skipped: test-only path)", () => {
   it("role: set_config, dynamic SQL, sleeping, locking and account tables are denied", async () => {
     // On PostgreSQL the test database is in Neon's state (test/neon-state.ts): no superuser could revoke
     // these pg_catalog functions, so they run, and must be harmless (the identity RLS trusts is signed,
-    // see test/foundation/identity.test.ts). PGlite migrates as a superuser: there they are denied.
+    // see test/db/identity.test.ts). PGlite migrates as a superuser: there they are denied.
     const neonState = realPg;
     for (const sql of [
       `SELECT set_config('app.current_tenant', '${B_ID()}', true)`,

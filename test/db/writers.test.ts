@@ -7,7 +7,7 @@ import { upsertSql, writeRows } from "../../src/db/writers";
 import type { MessageRow, UserRow } from "../../src/db/rows";
 import { mapMessage } from "../../src/extraction/map";
 import { fillReplyAuthors } from "../../src/extraction/store";
-import { freshTenant, withPool } from "./helpers";
+import { freshTenant, withPool } from "../extraction/helpers";
 
 const G = "1000000000000000001";
 

@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { withTenant } from "../../src/db/client";
-import { bearer, call, clerkEnv, clerkKeys, DASHBOARD, ISSUER, sessionToken, testPool, uniqueId, type ClerkKeys } from "./helpers";
+import { bearer, call, clerkEnv, clerkKeys, DASHBOARD, ISSUER, sessionToken, testPool, uniqueId, type ClerkKeys } from "../accounts/helpers";
 
 let keys: ClerkKeys;
 let E: Record<string, unknown>;

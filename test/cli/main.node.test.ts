@@ -12,7 +12,7 @@ import { startSimulatorServer } from "../../scripts/lib/simulator-server";
 import { readTenantKey } from "../../src/node/tenant-key";
 import { withTenant, withTenantKey, type PoolLike } from "../../src/db/client";
 import { MEMBERS_INTENT_OFF, MESSAGE_CONTENT_OFF, TOKEN_REJECTED } from "../../src/cli/discord-errors";
-import { freshServerDatabase, npmRun, ROOT, tempDir, type RunResult } from "./helpers";
+import { freshServerDatabase, npmRun, ROOT, tempDir, type RunResult } from "../node/helpers";
 
 type Sim = Awaited<ReturnType<typeof startSimulatorServer>>;
 let server: Sim;

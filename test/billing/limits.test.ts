@@ -4,7 +4,7 @@ import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ensureTenant } from "../../src/accounts/tenants";
 import { checkSyncAllowed, consumeQueryQuota } from "../../src/billing/limits";
 import { withTenant, type PoolLike } from "../../src/db/client";
-import { bearer, call, clerkEnv, clerkKeys, sessionToken, standinUrl, stripeSignature, testPool, uniqueId, type ClerkKeys } from "./helpers";
+import { bearer, call, clerkEnv, clerkKeys, sessionToken, standinUrl, stripeSignature, testPool, uniqueId, type ClerkKeys } from "../accounts/helpers";
 
 let keys: ClerkKeys;
 let E: Record<string, unknown>;
