@@ -223,6 +223,7 @@ async function startProduction(db: Awaited<ReturnType<typeof openNodePool>>, api
   return { base, stop, logFile };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the bench reads its own API's JSON loosely
 async function api(base: string, method: string, path: string, body?: unknown): Promise<any> {
   const res = await fetch(`${base}${path}`, {
     method,

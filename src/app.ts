@@ -40,9 +40,15 @@ export function createApp() {
   // registered by then); only the server URL differs between requests.
   let doc: ReturnType<typeof app.getOpenAPI31Document> | undefined;
   let page: string | undefined;
-  const document = () => (doc ??= app.getOpenAPI31Document({ openapi: "3.1.0", info: API_INFO }));
+  const document = () => {
+    if (!doc) doc = app.getOpenAPI31Document({ openapi: "3.1.0", info: API_INFO });
+    return doc;
+  };
   app.get("/api/openapi.json", (c) => c.json({ ...document(), servers: [{ url: new URL(c.req.url).origin }] }));
-  app.get("/api/docs", (c) => c.html((page ??= renderApiDocs(document()))));
+  app.get("/api/docs", (c) => {
+    if (!page) page = renderApiDocs(document());
+    return c.html(page);
+  });
 
   // Everything else under /api belongs to a tenant.
   app.use("/api/*", requireTenant);

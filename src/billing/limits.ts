@@ -17,6 +17,7 @@ export interface SyncAllowance {
 /** A storage measurement older than this is taken again before it is enforced. */
 export const STORAGE_MAX_AGE_MS = 10 * 60_000;
 
+// biome-ignore lint/suspicious/noExplicitAny: the row carries the subscription columns beside the state
 export async function readSubscription(tx: TenantTx): Promise<SubscriptionState & Record<string, any>> {
   // A local install's tenant (kind 'local') reads as the local plan whatever its subscription row says.
   const [r] = await orm(tx)

@@ -217,7 +217,8 @@ export class RateLimitState {
     if (wait > 0) return Math.ceil(wait);
 
     this.globalInFlight.push(now);
-    (this.use[resource] ??= { inFlight: [], answered: [] }).inFlight.push(now);
+    if (!this.use[resource]) this.use[resource] = { inFlight: [], answered: [] };
+    this.use[resource].inFlight.push(now);
     if (hash === undefined) this.discovering[template] = now;
     if (bucket) {
       bucket.remaining--;

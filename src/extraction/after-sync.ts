@@ -27,7 +27,10 @@ export async function refreshAfterSync(env: Env, tenantId: string, serverId: str
   try {
     await withPool(env, (pool) =>
       refreshAnalytics(pool, tenantId, serverId, {
-        onProgress: (p) => show((last = { state: "running", mode: p.mode, phase: p.phase, done: p.done, total: p.total })),
+        onProgress: (p) => {
+          last = { state: "running", mode: p.mode, phase: p.phase, done: p.done, total: p.total };
+          show(last);
+        },
       }),
     );
     show({ ...last, state: "done", done: last.total });

@@ -233,7 +233,10 @@ describe("RateLimitState", () => {
  */
 function simulate(opts: { seconds: number; workers: number; seed: number; channels?: number; bucket?: "reactions" | "messages"; mislead?: boolean }) {
   let seed = opts.seed;
-  const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  const rand = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
   const limits = resolveRateLimits({ buckets: { messages: { limit: 5, windowMs: 1000 } } as never });
   const server = new SimulatorLimiter(limits);
   const state = new RateLimitState();

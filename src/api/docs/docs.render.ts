@@ -1,5 +1,6 @@
 // The API reference page (/api/docs): plain HTML rendered on the server from the OpenAPI document,
 // so it needs no CDN and no script (the CSP allows none from elsewhere).
+// biome-ignore lint/suspicious/noExplicitAny: walks an arbitrary OpenAPI document
 type Json = Record<string, any>;
 
 const esc = (s: unknown) =>

@@ -34,6 +34,7 @@ export function InteractionGraph(props: { graph: { nodes: GraphNode[]; edges: Gr
     const faded = (id: string) => !!near && !near.has(id);
     return {
       tooltip: {
+        // biome-ignore lint/suspicious/noExplicitAny: ECharts hands node and edge data of either shape
         formatter: (p: { dataType: string; data: any }) =>
           p.dataType === "edge"
             ? `${p.data.sourceName} → ${p.data.targetName}<br/>${Object.entries(p.data.byKind as Record<string, number>).map(([k, v]) => `${k}: ${v}`).join("<br/>")}`

@@ -52,12 +52,12 @@ export function ChannelPage(props: { channelId: string }) {
         <Loading label="Loading the channel…" />
       ) : (
         <>
-          <div class="stats" aria-label="Channel numbers">
+          <section class="stats" aria-label="Channel numbers">
             <Stat label="Messages" value={num(messages)} hint={d.threads.length ? `with ${plural(d.threads.length, "thread")}` : undefined} testid="stat-channel-messages" />
             <Stat label="Members who posted" value={num(posters.length)} testid="stat-channel-posters" />
             <Stat label="Replies" value={num((d.channel?.replies ?? 0) + d.threads.reduce((s, t) => s + t.replies, 0))} testid="stat-channel-replies" />
             <Stat label="Median first reply" value={duration(d.rt.median_seconds)} testid="stat-channel-median" />
-          </div>
+          </section>
           <div class="grid-2">
             <Card title="Activity over time" class="span-2" id="channel-daily">
               {messages ? <Chart option={activity} label={`Daily messages and active members in # ${name}`} testid="chart-channel-daily" /> : <Empty>No messages in this range.</Empty>}

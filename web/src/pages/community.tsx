@@ -103,12 +103,12 @@ function NewcomersCard({ nc }: { nc: Newcomers }) {
   if (!nc.joined) return <Empty>No member joined in this range.</Empty>;
   return (
     <>
-      <div class="stats" aria-label="Newcomers">
+      <section class="stats" aria-label="Newcomers">
         <Stat label="Joined" value={num(nc.joined)} testid="stat-joined" />
         <Stat label="Posted" value={num(nc.posted)} hint={pct(nc.posted, nc.joined)} testid="stat-newcomers-posted" />
         <Stat label="Got a reply" value={num(nc.got_reply)} hint={nc.posted ? `${pct(nc.got_reply, nc.posted)} of those who posted` : undefined} testid="stat-newcomers-replied" />
         <Stat label="Median wait for that reply" value={duration(nc.median_reply_seconds)} testid="stat-newcomers-wait" />
-      </div>
+      </section>
       <Chart option={option} label="Newcomers retained at 4 weeks, by whether they got a reply, in percent" testid="chart-newcomers" height={260} />
     </>
   );

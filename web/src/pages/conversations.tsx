@@ -60,11 +60,11 @@ function ConversationsBody({ rt }: { rt: ResponseTimes }) {
   );
   return (
     <>
-      <div class="stats" aria-label="Response times">
+      <section class="stats" aria-label="Response times">
         <Stat label="Messages that got a reply" value={num(rt.replied_messages)} testid="stat-replied" />
         <Stat label="Median first reply" value={duration(rt.median_seconds)} hint="half of the replies came faster" testid="stat-median" />
         <Stat label="90th percentile" value={duration(rt.p90_seconds)} hint="9 in 10 replies came faster" testid="stat-p90" />
-      </div>
+      </section>
       <div class="grid-2">
         <Card title="Time to first reply per channel" id="rt-channels">
           {channels.length ? (

@@ -166,7 +166,7 @@ function OverviewBody(props: { daily: DayRow[]; heat: Heatmap; levels: ActivityL
 
   return (
     <>
-      <div class="stats" aria-label="Key numbers">
+      <section class="stats" aria-label="Key numbers">
         <Stat label="Messages" value={num(totals.messages)} testid="stat-messages" compare={vs("messages", totals.messages)} />
         <Stat label="Members who posted" value={num(totals.posted)} hint={`of ${plural(totals.people, "person", "people")}`} testid="stat-active" compare={vs("posted", totals.posted)} />
         <Stat label="Lurkers" value={empty ? "–" : pct(totals.lurkers, totals.people)} hint={empty ? "no messages in this range" : `${num(totals.lurkers)} posted nothing`} testid="stat-lurkers" />
@@ -178,7 +178,7 @@ function OverviewBody(props: { daily: DayRow[]; heat: Heatmap; levels: ActivityL
           hint={busiest ? `${tz} · ${plural(busiest.messages, "message")}` : undefined}
           testid="stat-busiest"
         />
-      </div>
+      </section>
       <div class="grid-2">
         <Card title="Daily activity" class="span-2" id="daily">
           {!empty ? <Chart option={daily} label={`Daily messages and active members over ${props.daily.length} days`} testid="chart-daily" /> : <Empty>No messages in this range.</Empty>}
