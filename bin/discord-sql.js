@@ -19,10 +19,21 @@ if (!existsSync(tsx)) {
 
 // wasm-register: `.wasm` imports as compiled modules, so `query` runs the Worker's own SQL guard.
 const wasm = join(root, "src", "node", "wasm-register.mjs");
-const child = spawn(node, ["--import", pathToFileURL(wasm).href, "--import", pathToFileURL(tsx).href, join(root, "src", "cli", "main.ts"), ...process.argv.slice(2)], {
-  stdio: "inherit",
-  env: process.env,
-});
+const child = spawn(
+  node,
+  [
+    "--import",
+    pathToFileURL(wasm).href,
+    "--import",
+    pathToFileURL(tsx).href,
+    join(root, "src", "cli", "main.ts"),
+    ...process.argv.slice(2),
+  ],
+  {
+    stdio: "inherit",
+    env: process.env,
+  },
+);
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   // A lone `kill -INT <launcher>` must be passed on. A terminal Ctrl+C reaches both processes, so the
   // child sees it twice in a row: it treats two SIGINTs within a second as one.

@@ -20,9 +20,22 @@ import { RateLimitState, type RateLimitObservation } from "../src/discord/rate-l
 import type { Env } from "../src/env";
 import { persistJob, refreshAfterSync } from "../src/extraction/after-sync";
 import {
-  addReport, finalState, isLiveState, jobView, logJobFinished, storedJobFacts,
-  type BeginAnswer, type ChannelProgress, type ExtractMessage, type JobFacts, type JobState, type JobView, type PlanInput,
-  type RefreshView, type ReserveAnswer, type StoredJob,
+  addReport,
+  finalState,
+  isLiveState,
+  jobView,
+  logJobFinished,
+  storedJobFacts,
+  type BeginAnswer,
+  type ChannelProgress,
+  type ExtractMessage,
+  type JobFacts,
+  type JobState,
+  type JobView,
+  type PlanInput,
+  type RefreshView,
+  type ReserveAnswer,
+  type StoredJob,
 } from "../src/extraction/job";
 import { jobProgress, startWalk, walkPage, type Walk } from "../src/extraction/progress";
 import { taskId, type JobContext, type PageResult, type Task } from "../src/extraction/tasks";
@@ -95,8 +108,15 @@ export class TenantCoordinator extends DurableObject<Env> {
         this.sql.exec(
           `INSERT INTO jobs (job_id, tenant_id, server_id, state, trigger, sync_days, fetch_reactions, ctx, created_at, progress_at)
            VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
-          input.jobId, input.tenantId, input.serverId, input.trigger, input.syncDays, input.fetchReactions ? 1 : 0,
-          JSON.stringify(input.ctx), now, now,
+          input.jobId,
+          input.tenantId,
+          input.serverId,
+          input.trigger,
+          input.syncDays,
+          input.fetchReactions ? 1 : 0,
+          JSON.stringify(input.ctx),
+          now,
+          now,
         );
         this.addTasks(input.jobId, [{ kind: "guild" }]);
       });
@@ -111,9 +131,13 @@ export class TenantCoordinator extends DurableObject<Env> {
     const job = this.job(jobId);
     if (!job) return { run: false, reason: "unknown_job" };
     if (!isLive(job) || job.state === "cancelling") return { run: false, reason: "job_not_live" };
-    const task = this.sql.exec<{ state: string; kind: string; channel_id: string | null }>(
-      `SELECT state, kind, channel_id FROM tasks WHERE job_id = ? AND task_id = ?`, jobId, tid,
-    ).toArray()[0];
+    const task = this.sql
+      .exec<{ state: string; kind: string; channel_id: string | null }>(
+        `SELECT state, kind, channel_id FROM tasks WHERE job_id = ? AND task_id = ?`,
+        jobId,
+        tid,
+      )
+      .toArray()[0];
     let resume: Task | undefined;
     if (task?.state !== "outstanding") {
       // A walk's message delivered again: its consumer died mid-walk. Resume at the walk's checkpoint
@@ -150,13 +174,22 @@ export class TenantCoordinator extends DurableObject<Env> {
         `UPDATE jobs SET counts = ?, warnings = ?, pages_done = pages_done + 1, progress_at = ?,
                 started_at = coalesce(started_at, ?), state = CASE WHEN state = 'queued' THEN 'running' ELSE state END
          WHERE job_id = ?`,
-        JSON.stringify(counts), JSON.stringify(warnings), now, now, jobId,
+        JSON.stringify(counts),
+        JSON.stringify(warnings),
+        now,
+        now,
+        jobId,
       );
       this.addTasks(jobId, result.next);
       if (held && task.kind === "messages") {
         // The walk goes on with its next page itself: recorded (a crash resumes there), not sent.
         for (const t of result.next) {
-          if (t.kind === "messages") this.sql.exec(`UPDATE tasks SET sent = ${HELD} WHERE job_id = ? AND task_id = ? AND state = 'outstanding' AND sent = 0`, jobId, taskId(t));
+          if (t.kind === "messages")
+            this.sql.exec(
+              `UPDATE tasks SET sent = ${HELD} WHERE job_id = ? AND task_id = ? AND state = 'outstanding' AND sent = 0`,
+              jobId,
+              taskId(t),
+            );
         }
       }
       // Channel progress counts the walk of its history (messages pages), not its reaction pages.
@@ -189,7 +222,9 @@ export class TenantCoordinator extends DurableObject<Env> {
       const read = (id: string) =>
         this.sql
           .exec<{ task_id: string; state: string; task: string; kind: string; channel_id: string | null; last_error: string | null }>(
-            `SELECT task_id, state, task, kind, channel_id, last_error FROM tasks WHERE job_id = ? AND task_id = ?`, jobId, id,
+            `SELECT task_id, state, task, kind, channel_id, last_error FROM tasks WHERE job_id = ? AND task_id = ?`,
+            jobId,
+            id,
           )
           .toArray()[0];
       let task = read(tid);
@@ -209,7 +244,9 @@ export class TenantCoordinator extends DurableObject<Env> {
       errors.push(`page ${tid}: ${why}`);
       this.sql.exec(
         `UPDATE jobs SET errors = ?, pages_failed = pages_failed + 1, progress_at = ? WHERE job_id = ?`,
-        JSON.stringify(errors.slice(-100)), Date.now(), jobId,
+        JSON.stringify(errors.slice(-100)),
+        Date.now(),
+        jobId,
       );
       const t = JSON.parse(task.task) as Task;
       if (t.kind === "messages") this.channelIssue(jobId, t.channelId, "failed", why);
@@ -279,7 +316,9 @@ export class TenantCoordinator extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const now = Date.now();
-    const jobs = this.sql.exec<JobRow>(`SELECT * FROM jobs WHERE state IN ('queued', 'running', 'cancelling') OR persisted = 0 OR refreshed = 0`).toArray();
+    const jobs = this.sql
+      .exec<JobRow>(`SELECT * FROM jobs WHERE state IN ('queued', 'running', 'cancelling') OR persisted = 0 OR refreshed = 0`)
+      .toArray();
     for (const job of jobs) {
       try {
         if (isLive(job)) {
@@ -294,14 +333,20 @@ export class TenantCoordinator extends DurableObject<Env> {
       }
     }
     const pending = this.sql
-      .exec<{ n: number }>(`SELECT count(*) AS n FROM jobs WHERE state IN ('queued', 'running', 'cancelling') OR persisted = 0 OR refreshed = 0`)
+      .exec<{ n: number }>(
+        `SELECT count(*) AS n FROM jobs WHERE state IN ('queued', 'running', 'cancelling') OR persisted = 0 OR refreshed = 0`,
+      )
       .one().n;
     if (pending > 0) await this.ctx.storage.setAlarm(Date.now() + ALARM_EVERY_MS);
   }
 
   private async recoverStall(job: JobRow): Promise<void> {
     if (job.requeues >= MAX_REQUEUES) {
-      await this.finish(job.job_id, "failed", `stalled: no page finished for ${Math.round(STALL_MS / 60_000)} minutes after ${MAX_REQUEUES} re-sends`);
+      await this.finish(
+        job.job_id,
+        "failed",
+        `stalled: no page finished for ${Math.round(STALL_MS / 60_000)} minutes after ${MAX_REQUEUES} re-sends`,
+      );
       return;
     }
     // Re-send whatever is outstanding; a copy still in the queue is deduped by begin()/complete().
@@ -322,7 +367,8 @@ export class TenantCoordinator extends DurableObject<Env> {
     return this.sql
       .exec<{ task_id: string; task: string }>(
         `SELECT task_id, task FROM tasks WHERE job_id = ? AND channel_id = ? AND kind = 'messages' AND state = 'outstanding' AND sent = ${HELD} LIMIT 1`,
-        jobId, channelId,
+        jobId,
+        channelId,
       )
       .toArray()[0];
   }
@@ -331,7 +377,10 @@ export class TenantCoordinator extends DurableObject<Env> {
     this.sql.exec(
       `INSERT INTO channels (job_id, channel_id, status, error) VALUES (?, ?, ?, ?)
        ON CONFLICT (job_id, channel_id) DO UPDATE SET status = excluded.status, error = excluded.error`,
-      jobId, channelId, status, error,
+      jobId,
+      channelId,
+      status,
+      error,
     );
   }
 
@@ -344,13 +393,23 @@ export class TenantCoordinator extends DurableObject<Env> {
       this.sql.exec(
         `INSERT INTO tasks (job_id, task_id, task, kind, channel_id, state, sent) VALUES (?, ?, ?, ?, ?, 'outstanding', 0)
          ON CONFLICT (job_id, task_id) DO NOTHING`,
-        jobId, taskId(task), JSON.stringify(task), task.kind, channelId,
+        jobId,
+        taskId(task),
+        JSON.stringify(task),
+        task.kind,
+        channelId,
       );
       if (task.kind === "messages") {
-        this.sql.exec(`INSERT INTO channels (job_id, channel_id, status) VALUES (?, ?, 'pending') ON CONFLICT DO NOTHING`, jobId, task.channelId);
+        this.sql.exec(
+          `INSERT INTO channels (job_id, channel_id, status) VALUES (?, ?, 'pending') ON CONFLICT DO NOTHING`,
+          jobId,
+          task.channelId,
+        );
         this.sql.exec(
           `INSERT INTO walks (job_id, channel_id, walk) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-          jobId, task.channelId, JSON.stringify(startWalk(task, windowStartMs)),
+          jobId,
+          task.channelId,
+          JSON.stringify(startWalk(task, windowStartMs)),
         );
       }
     }
@@ -359,20 +418,30 @@ export class TenantCoordinator extends DurableObject<Env> {
   /** Per-channel progress after a messages page: pages, messages, the cursor (for the estimate), done. */
   private channelPage(jobId: string, channelId: string, messages: number, next: Task[]): void {
     const follow = next.find((t): t is Extract<Task, { kind: "messages" }> => t.kind === "messages" && t.channelId === channelId);
-    const walk = this.sql.exec<{ walk: string }>(`SELECT walk FROM walks WHERE job_id = ? AND channel_id = ?`, jobId, channelId).toArray()[0];
+    const walk = this.sql
+      .exec<{ walk: string }>(`SELECT walk FROM walks WHERE job_id = ? AND channel_id = ?`, jobId, channelId)
+      .toArray()[0];
     if (walk) {
-      this.sql.exec(`UPDATE walks SET walk = ? WHERE job_id = ? AND channel_id = ?`, JSON.stringify(walkPage(JSON.parse(walk.walk), follow)), jobId, channelId);
+      this.sql.exec(
+        `UPDATE walks SET walk = ? WHERE job_id = ? AND channel_id = ?`,
+        JSON.stringify(walkPage(JSON.parse(walk.walk), follow)),
+        jobId,
+        channelId,
+      );
     }
     this.sql.exec(
       `INSERT INTO channels (job_id, channel_id, status, pages, messages) VALUES (?, ?, 'running', 1, ?)
        ON CONFLICT (job_id, channel_id) DO UPDATE SET pages = pages + 1, messages = messages + excluded.messages,
          status = CASE WHEN status IN ('skipped', 'failed') THEN status ELSE 'running' END`,
-      jobId, channelId, messages,
+      jobId,
+      channelId,
+      messages,
     );
     const open = this.sql
       .exec<{ n: number }>(
         `SELECT count(*) AS n FROM tasks WHERE job_id = ? AND channel_id = ? AND kind = 'messages' AND state = 'outstanding'`,
-        jobId, channelId,
+        jobId,
+        channelId,
       )
       .one().n;
     if (open === 0) {
@@ -398,9 +467,7 @@ export class TenantCoordinator extends DurableObject<Env> {
       const ids = rows.map((r) => r.task_id);
       this.markSent(jobId, ids, 1);
       try {
-        await this.dispatch(
-          rows.map((r) => ({ tenantId: job.tenant_id, jobId, task: JSON.parse(r.task) as Task, attempt: r.attempt })),
-        );
+        await this.dispatch(rows.map((r) => ({ tenantId: job.tenant_id, jobId, task: JSON.parse(r.task) as Task, attempt: r.attempt })));
         this.markSent(jobId, ids, 2);
       } catch (err) {
         this.markSent(jobId, ids, 0);
@@ -414,7 +481,9 @@ export class TenantCoordinator extends DurableObject<Env> {
   private markSent(jobId: string, ids: string[], sent: 0 | 1 | 2): void {
     this.sql.exec(
       `UPDATE tasks SET sent = ? WHERE job_id = ? AND state = 'outstanding' AND task_id IN (SELECT value FROM json_each(?))`,
-      sent, jobId, JSON.stringify(ids),
+      sent,
+      jobId,
+      JSON.stringify(ids),
     );
   }
 
@@ -424,9 +493,15 @@ export class TenantCoordinator extends DurableObject<Env> {
     const open = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM tasks WHERE job_id = ? AND state = 'outstanding'`, jobId).one().n;
     if (open > 0) return;
     const failedChannels = this.sql
-      .exec<{ channel_id: string; error: string | null }>(`SELECT channel_id, error FROM channels WHERE job_id = ? AND status = 'failed'`, jobId)
+      .exec<{ channel_id: string; error: string | null }>(
+        `SELECT channel_id, error FROM channels WHERE job_id = ? AND status = 'failed'`,
+        jobId,
+      )
       .toArray();
-    const end = finalState({ pagesFailed: job.pages_failed, failedChannels: failedChannels.map((c) => ({ channelId: c.channel_id, error: c.error })) });
+    const end = finalState({
+      pagesFailed: job.pages_failed,
+      failedChannels: failedChannels.map((c) => ({ channelId: c.channel_id, error: c.error })),
+    });
     await this.finish(jobId, end.state, end.error);
   }
 
@@ -437,7 +512,12 @@ export class TenantCoordinator extends DurableObject<Env> {
     const refreshed = state === "succeeded" || state === "partially_succeeded" ? 0 : 1;
     this.sql.exec(
       `UPDATE jobs SET state = ?, error = ?, finished_at = ?, progress_at = ?, persisted = 0, refreshed = ? WHERE job_id = ?`,
-      state, error, now, now, refreshed, jobId,
+      state,
+      error,
+      now,
+      now,
+      refreshed,
+      jobId,
     );
     // Pending tasks are dropped; done/dead ids stay until the job is persisted for late redeliveries.
     this.sql.exec(`DELETE FROM tasks WHERE job_id = ? AND state = 'outstanding'`, jobId);
@@ -507,7 +587,9 @@ export class TenantCoordinator extends DurableObject<Env> {
 
   private facts(job: JobRow): JobFacts {
     const refresh = this.sql.exec<{ view: string }>(`SELECT view FROM refreshes WHERE job_id = ?`, job.job_id).toArray()[0];
-    const outstanding = this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM tasks WHERE job_id = ? AND state = 'outstanding'`, job.job_id).one().n;
+    const outstanding = this.sql
+      .exec<{ n: number }>(`SELECT count(*) AS n FROM tasks WHERE job_id = ? AND state = 'outstanding'`, job.job_id)
+      .one().n;
     return storedJobFacts(job, outstanding, refresh ? (JSON.parse(refresh.view) as RefreshView) : null);
   }
 
@@ -515,7 +597,10 @@ export class TenantCoordinator extends DurableObject<Env> {
     const job = this.job(jobId);
     if (!job) return null;
     const facts = this.facts(job);
-    const walks = this.sql.exec<{ walk: string }>(`SELECT walk FROM walks WHERE job_id = ?`, jobId).toArray().map((w) => JSON.parse(w.walk) as Walk);
+    const walks = this.sql
+      .exec<{ walk: string }>(`SELECT walk FROM walks WHERE job_id = ?`, jobId)
+      .toArray()
+      .map((w) => JSON.parse(w.walk) as Walk);
     const other = this.sql
       .exec<{ open: number; done: number }>(
         `SELECT coalesce(sum(state = 'outstanding'), 0) AS open, coalesce(sum(state <> 'outstanding'), 0) AS done

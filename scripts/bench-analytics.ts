@@ -28,7 +28,14 @@ const REFRESH_BIG = args.includes("--refresh") || FRESH;
 const SCALE = args.includes("--scale") ? Number(args[args.indexOf("--scale") + 1]) : 1;
 if (!(SCALE > 0 && SCALE <= 1)) throw new Error("--scale takes a number in (0, 1]");
 const sized = (n: number) => Math.max(1000, Math.round(n * SCALE));
-const BIG: BenchSize = { messages: sized(1_000_000), members: sized(50_000), reactions: sized(300_000), mentions: sized(100_000), channels: 40, days: 180 };
+const BIG: BenchSize = {
+  messages: sized(1_000_000),
+  members: sized(50_000),
+  reactions: sized(300_000),
+  mentions: sized(100_000),
+  channels: 40,
+  days: 180,
+};
 const DB_SUFFIX = SCALE === 1 ? "" : `_s${String(SCALE).replace(".", "_")}`;
 const SMALL: BenchSize = { messages: 2_000, members: 200, reactions: 600, mentions: 200, channels: 5, days: 60 };
 
@@ -118,7 +125,11 @@ async function main() {
   const started = Date.now();
   const bigDb = `discord_sql_bench${DB_SUFFIX}`;
   const smallDb = `discord_sql_bench_small${DB_SUFFIX}`;
-  const bigKey = await ensureDatabase(bigDb, [["bench_big", BIG], ["bench_big2", BIG], ["bench_small", SMALL]]);
+  const bigKey = await ensureDatabase(bigDb, [
+    ["bench_big", BIG],
+    ["bench_big2", BIG],
+    ["bench_small", SMALL],
+  ]);
   const smallKey = await ensureDatabase(smallDb, [["bench_small", SMALL]]);
   const appPool = new pg.Pool({ connectionString: url(bigDb, "discord_sql_app"), max: 2 });
   const smallPool = new pg.Pool({ connectionString: url(smallDb, "discord_sql_app"), max: 2 });
@@ -133,13 +144,18 @@ async function main() {
     const recorded = await withTenant(
       pool,
       t,
-      async (tx) => (await tx.query<{ duration_ms: number }>("SELECT duration_ms FROM analytics_refreshes WHERE server_id = $1", [SERVER])).rows[0]?.duration_ms,
+      async (tx) =>
+        (await tx.query<{ duration_ms: number }>("SELECT duration_ms FROM analytics_refreshes WHERE server_id = $1", [SERVER])).rows[0]
+          ?.duration_ms,
       { readOnly: true },
     );
     bigRefresh.push(recorded !== undefined && !REFRESH_BIG ? recorded : (await refreshAnalytics(pool, t, SERVER)).durationMs);
   }
   const smallWith = await time(() => refreshAnalytics(pool, "bench_small", SERVER), 7);
-  const smallWithout = await time(() => refreshAnalytics(withTenantKey(smallPool as unknown as PoolLike, smallKey), "bench_small", SERVER), 7);
+  const smallWithout = await time(
+    () => refreshAnalytics(withTenantKey(smallPool as unknown as PoolLike, smallKey), "bench_small", SERVER),
+    7,
+  );
 
   const f = { serverId: SERVER };
   const range = { from: "2026-10-31", to: "2026-11-29" };
@@ -219,7 +235,9 @@ async function main() {
   const openOld = await time(async () => {
     const c = await appPool.connect();
     try {
-      await c.query("BEGIN READ ONLY; SET LOCAL ROLE discord_sql_app; SELECT set_config('app.current_tenant', 'bench_big', true), set_config('statement_timeout', '25000', true)");
+      await c.query(
+        "BEGIN READ ONLY; SET LOCAL ROLE discord_sql_app; SELECT set_config('app.current_tenant', 'bench_big', true), set_config('statement_timeout', '25000', true)",
+      );
       await c.query("SELECT 1");
       await c.query("COMMIT");
     } finally {
@@ -229,14 +247,26 @@ async function main() {
   await owner.end();
   const sizes = await new pg.Client({ connectionString: url(bigDb) });
   await sizes.connect();
-  const sz = (
-    await sizes.query(`SELECT tenant_id, count(*) AS messages FROM messages GROUP BY 1 ORDER BY 1`)
-  ).rows.map((r) => `${r.tenant_id}=${r.messages}`);
-  const rz = (await sizes.query(`SELECT tenant_id, count(*) AS n FROM reactions GROUP BY 1 ORDER BY 1`)).rows.map((r) => `${r.tenant_id}=${r.n}`);
-  const mz = (await sizes.query(`SELECT tenant_id, count(*) AS n FROM server_members GROUP BY 1 ORDER BY 1`)).rows.map((r) => `${r.tenant_id}=${r.n}`);
+  const sz = (await sizes.query(`SELECT tenant_id, count(*) AS messages FROM messages GROUP BY 1 ORDER BY 1`)).rows.map(
+    (r) => `${r.tenant_id}=${r.messages}`,
+  );
+  const rz = (await sizes.query(`SELECT tenant_id, count(*) AS n FROM reactions GROUP BY 1 ORDER BY 1`)).rows.map(
+    (r) => `${r.tenant_id}=${r.n}`,
+  );
+  const mz = (await sizes.query(`SELECT tenant_id, count(*) AS n FROM server_members GROUP BY 1 ORDER BY 1`)).rows.map(
+    (r) => `${r.tenant_id}=${r.n}`,
+  );
   await sizes.end();
 
-  const header = ["report (tenant bench_big)", "p50 ms", "p95 ms", "original query p50 ms", "speed-up", "member_daily p50 ms", "vs member_daily"];
+  const header = [
+    "report (tenant bench_big)",
+    "p50 ms",
+    "p95 ms",
+    "original query p50 ms",
+    "speed-up",
+    "member_daily p50 ms",
+    "vs member_daily",
+  ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   console.log(`\nbench:analytics  (${RUNS} runs after 2 warm-ups; PostgreSQL ${ADMIN.replace(/\/\/[^@]*@/, "//")})`);
@@ -255,14 +285,24 @@ async function main() {
   console.log(pWidths.map((w) => "-".repeat(w)).join("  "));
   for (const r of policyRows) console.log(pLine(r));
   console.log(`geometric mean of signed / old: ${geo.toFixed(2)}`);
-  console.log(`tenant transaction with one SELECT 1 (50 runs): withTenant signed p50 ${pct(openSigned, 50).toFixed(2)} ms vs old single round trip p50 ${pct(openOld, 50).toFixed(2)} ms`);
+  console.log(
+    `tenant transaction with one SELECT 1 (50 runs): withTenant signed p50 ${pct(openSigned, 50).toFixed(2)} ms vs old single round trip p50 ${pct(openOld, 50).toFixed(2)} ms`,
+  );
   console.log(`\nrefresh (per tenant+server slice):`);
-  console.log(`  big tenant 1 / 2 (${BIG.messages} messages each): ${bigRefresh.map((x) => (x / 1000).toFixed(1) + " s").join(" / ")}` +
-    `  <- what every refresh would cost with whole (materialized-view) refreshes: ${((bigRefresh[0] + bigRefresh[1]) / 1000).toFixed(1)} s + small`);
-  console.log(`  small tenant (${SMALL.messages} messages) beside the big ones: p50 ${pct(smallWith, 50).toFixed(1)} ms, p95 ${pct(smallWith, 95).toFixed(1)} ms`);
-  console.log(`  small tenant alone in its database:                p50 ${pct(smallWithout, 50).toFixed(1)} ms, p95 ${pct(smallWithout, 95).toFixed(1)} ms` +
-    `  (ratio ${(pct(smallWith, 50) / pct(smallWithout, 50)).toFixed(2)})`);
-  console.log(`\nrerun: npm run bench:analytics${SCALE === 1 ? "" : ` -- --scale ${SCALE}`}   (-- --refresh re-times the big refreshes, -- --fresh regenerates; total ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  console.log(
+    `  big tenant 1 / 2 (${BIG.messages} messages each): ${bigRefresh.map((x) => (x / 1000).toFixed(1) + " s").join(" / ")}` +
+      `  <- what every refresh would cost with whole (materialized-view) refreshes: ${((bigRefresh[0] + bigRefresh[1]) / 1000).toFixed(1)} s + small`,
+  );
+  console.log(
+    `  small tenant (${SMALL.messages} messages) beside the big ones: p50 ${pct(smallWith, 50).toFixed(1)} ms, p95 ${pct(smallWith, 95).toFixed(1)} ms`,
+  );
+  console.log(
+    `  small tenant alone in its database:                p50 ${pct(smallWithout, 50).toFixed(1)} ms, p95 ${pct(smallWithout, 95).toFixed(1)} ms` +
+      `  (ratio ${(pct(smallWith, 50) / pct(smallWithout, 50)).toFixed(2)})`,
+  );
+  console.log(
+    `\nrerun: npm run bench:analytics${SCALE === 1 ? "" : ` -- --scale ${SCALE}`}   (-- --refresh re-times the big refreshes, -- --fresh regenerates; total ${((Date.now() - started) / 1000).toFixed(0)} s)`,
+  );
   await appPool.end();
   await smallPool.end();
 }

@@ -83,10 +83,11 @@ function minimumRequests(world: World, fetchReactions: boolean): Record<string, 
   for (const { messages: list } of read) {
     if (list.length) messages += Math.ceil(list.length / 100);
     if (!fetchReactions) continue;
-    for (const m of list) for (const r of m.reactions) {
-      if (r.normal.length) reactions += pages(r.normal.length, 100);
-      if (r.burst.length) reactions += pages(r.burst.length, 100);
-    }
+    for (const m of list)
+      for (const r of m.reactions) {
+        if (r.normal.length) reactions += pages(r.normal.length, 100);
+        if (r.burst.length) reactions += pages(r.burst.length, 100);
+      }
   }
   // Thread lists: the active list once, then the archived lists of every readable parent channel.
   let threads = 1;
@@ -238,7 +239,9 @@ async function api(base: string, method: string, path: string, body?: unknown): 
 /** A sync through the API, polled until the job ends (the analytics refresh runs after, in the DO's alarm). */
 async function productionSync(base: string, serverId: string, fetchReactions: boolean): Promise<{ ms: number; job: JobView }> {
   const t0 = Date.now();
-  const { job } = (await api(base, "POST", "/api/extraction/start", { server_id: serverId, fetch_reactions: fetchReactions })) as { job: JobView };
+  const { job } = (await api(base, "POST", "/api/extraction/start", { server_id: serverId, fetch_reactions: fetchReactions })) as {
+    job: JobView;
+  };
   for (let failures = 0; ; ) {
     await new Promise((r) => setTimeout(r, 200));
     let view: JobView;
@@ -271,15 +274,28 @@ async function main() {
   const users = args.users ?? Math.max(50, Math.round(500 * args.scale));
   const t0 = Date.now();
   const sim = await startSimulatorServer({
-    port: 0, users, channels: args.channels, messages: perChannel, days: 30, seed: args.seed,
+    port: 0,
+    users,
+    channels: args.channels,
+    messages: perChannel,
+    days: 30,
+    seed: args.seed,
     rateLimits: { globalPerSecond: GLOBAL_PER_SECOND, buckets: { messages: { limit: CHANNEL_PER_SECOND, windowMs: 1000 } } as never },
   });
   const api = sim.hub.instance()!;
   const summary = api.control.summary() as { token: string; now: number; guilds: { id: string }[] };
   const guild = api.world.guilds[0];
   // A few big channels among many small ones and their threads: the shape of real servers.
-  const texts = storedMessages(api.world, guild, null).filter((r) => r.channel.type === 0 && !r.channel.thread).map((r) => r.channel.id);
-  BIG_CHANNELS.forEach((n, i) => void (texts[i] && api.control.mutate({ op: "addMessages", channelId: texts[i], count: Math.max(100, Math.round(n * args.scale)) } as never)));
+  const texts = storedMessages(api.world, guild, null)
+    .filter((r) => r.channel.type === 0 && !r.channel.thread)
+    .map((r) => r.channel.id);
+  BIG_CHANNELS.forEach(
+    (n, i) =>
+      void (
+        texts[i] &&
+        api.control.mutate({ op: "addMessages", channelId: texts[i], count: Math.max(100, Math.round(n * args.scale)) } as never)
+      ),
+  );
   const minimum = minimumRequests(api.world, args.fetchReactions);
   const read = storedMessages(api.world, guild, null);
   const biggestPages = Math.max(...read.map((r) => Math.ceil(r.messages.length / 100)));
@@ -289,7 +305,9 @@ async function main() {
   console.log(
     `world: ${read.length} channels and threads, ${expected.counts.messages} messages (biggest ${biggestPages} pages), ${users} users; generated in ${Date.now() - t0} ms`,
   );
-  console.log(`minimum requests ${minimum.total}; ideal ${idealS.toFixed(1)} s = max(${minimum.total}/${GLOBAL_PER_SECOND}, ${biggestPages}/${CHANNEL_PER_SECOND})`);
+  console.log(
+    `minimum requests ${minimum.total}; ideal ${idealS.toFixed(1)} s = max(${minimum.total}/${GLOBAL_PER_SECOND}, ${biggestPages}/${CHANNEL_PER_SECOND})`,
+  );
   const db = await openNodePool(args.concurrency);
   const { pool, m } = instrument(db.pool);
   const tenantId = `bench_${Date.now().toString(36)}`;
@@ -298,8 +316,12 @@ async function main() {
   const rows: string[][] = [];
   const pathRow = (name: string, ms: number, requests: number, limited: number, note: string) =>
     rows.push([
-      name, `${(ms / 1000).toFixed(1)} s`, `${((100 * idealS) / (ms / 1000)).toFixed(0)}%`,
-      ((1000 * limited) / Math.max(1, requests)).toFixed(2), (requests / minimum.total).toFixed(3), note,
+      name,
+      `${(ms / 1000).toFixed(1)} s`,
+      `${((100 * idealS) / (ms / 1000)).toFixed(0)}%`,
+      ((1000 * limited) / Math.max(1, requests)).toFixed(2),
+      (requests / minimum.total).toFixed(3),
+      note,
     ]);
   const simCounts = () => {
     const st = api.control.stats();
@@ -316,8 +338,14 @@ async function main() {
     const sync = () =>
       runExtraction({
         discord: { token: summary.token, baseUrl },
-        pool, tenantId, guildId, syncDays: null, fetchReactions: args.fetchReactions,
-        concurrency: args.concurrency, now: summary.now, rescanMs: RESCAN_MS,
+        pool,
+        tenantId,
+        guildId,
+        syncDays: null,
+        fetchReactions: args.fetchReactions,
+        concurrency: args.concurrency,
+        now: summary.now,
+        rescanMs: RESCAN_MS,
       });
     const timed = async <T>(fn: () => Promise<T>) => {
       const s0 = Date.now();
@@ -370,7 +398,9 @@ async function main() {
     console.log("");
     console.log(head.map((h, i) => (i < w.length ? h.padEnd(w[i]) : h)).join(" "));
     for (const r of rows) console.log(r.map((c, i) => (i < w.length ? c.padEnd(w[i]) : c)).join(" "));
-    console.log(`\nvs naive: production ${(naive.ms / p1.ms).toFixed(2)}x faster, CLI ${(naive.ms / first.durationMs).toFixed(2)}x faster (goal >= 2x)`);
+    console.log(
+      `\nvs naive: production ${(naive.ms / p1.ms).toFixed(2)}x faster, CLI ${(naive.ms / first.durationMs).toFixed(2)}x faster (goal >= 2x)`,
+    );
     const resync = (name: string, requests: number, syncMs: number, refreshMs: number | null, firstMs: number) =>
       console.log(
         `unchanged re-sync, ${name}: ${requests} requests, minimum ${resyncMinimum} (guild, channels, members, thread lists): ` +
@@ -384,7 +414,9 @@ async function main() {
       `refresh after +1% new messages (${added}): ${refresh3.ms} ms (${refresh3.v.mode}, ${refresh3.v.days} days) vs full ${refreshFull.ms} ms = ` +
         `${((100 * refresh3.ms) / Math.max(1, refreshFull.ms)).toFixed(1)}% (goal <= 5%)`,
     );
-    console.log(`db: ${db.kind}; CLI path ${m.transactions} transactions, p50/p95 ${pct(m.txMs, 50).toFixed(1)}/${pct(m.txMs, 95).toFixed(1)} ms`);
+    console.log(
+      `db: ${db.kind}; CLI path ${m.transactions} transactions, p50/p95 ${pct(m.txMs, 50).toFixed(1)}/${pct(m.txMs, 95).toFixed(1)} ms`,
+    );
     const argv = process.argv.slice(2).join(" ");
     console.log(`rerun: ${process.env.DATABASE_URL ? "DATABASE_URL=... " : ""}npm run bench:extract${argv ? ` -- ${argv}` : ""}`);
   } finally {

@@ -22,7 +22,14 @@ const args = process.argv.slice(2);
 const arg = (name: string, dflt: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
 const FRESH = args.includes("--fresh");
 const MESSAGES = arg("--messages", 290_000);
-const S: BenchSize = { messages: MESSAGES, members: Math.round(MESSAGES / 20), reactions: Math.round(MESSAGES * 0.3), mentions: Math.round(MESSAGES * 0.1), channels: 40, days: 365 };
+const S: BenchSize = {
+  messages: MESSAGES,
+  members: Math.round(MESSAGES / 20),
+  reactions: Math.round(MESSAGES * 0.3),
+  mentions: Math.round(MESSAGES * 0.1),
+  channels: 40,
+  days: 365,
+};
 const DB = "discord_sql_bench_refresh";
 const TENANT = "bench_refresh";
 const OTHER = "bench_refresh_other";
@@ -36,8 +43,12 @@ async function ensureDatabase(): Promise<void> {
   if (exists && !fresh) {
     const c = new pg.Client({ connectionString: url(DB) });
     await c.connect();
-    const n = await c.query("SELECT count(*)::int AS n FROM messages WHERE tenant_id = $1 AND id <= $2", [TENANT, MESSAGES]).catch(() => ({ rows: [{ n: -1 }] }));
-    const extra = await c.query("SELECT count(*)::int AS n FROM messages WHERE tenant_id = $1", [TENANT]).catch(() => ({ rows: [{ n: -1 }] }));
+    const n = await c
+      .query("SELECT count(*)::int AS n FROM messages WHERE tenant_id = $1 AND id <= $2", [TENANT, MESSAGES])
+      .catch(() => ({ rows: [{ n: -1 }] }));
+    const extra = await c
+      .query("SELECT count(*)::int AS n FROM messages WHERE tenant_id = $1", [TENANT])
+      .catch(() => ({ rows: [{ n: -1 }] }));
     await c.end();
     fresh = n.rows[0].n !== MESSAGES || extra.rows[0].n !== MESSAGES;
   }
@@ -50,7 +61,12 @@ async function ensureDatabase(): Promise<void> {
   if (fresh) {
     const t0 = Date.now();
     await generateTenant(owner, TENANT, S);
-    await generateTenant(owner, OTHER, { ...S, messages: Math.round(S.messages / 10), reactions: Math.round(S.reactions / 10), mentions: Math.round(S.mentions / 10) });
+    await generateTenant(owner, OTHER, {
+      ...S,
+      messages: Math.round(S.messages / 10),
+      reactions: Math.round(S.reactions / 10),
+      mentions: Math.round(S.mentions / 10),
+    });
     await owner.query("ANALYZE");
     console.error(`generated ${S.messages} messages (+10% for a second tenant) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
@@ -72,19 +88,45 @@ function page(firstId: number, n: number, ch: number, at0: number, seed: number)
     const reply = i > 0 && rnd(i + 0.5) < 0.3 ? msgs[Math.floor(rnd(i + 0.7) * i)] : undefined;
     const at = new Date(at0 + i * 1000).toISOString();
     msgs.push({
-      id: String(id), server_id: SERVER, channel_id: String(1000 + ch), author_id: authorId, content: `new ${id}`, created_at: at,
-      edited_at: null, message_type: reply ? 19 : 0, is_system: false, flags: 0, reply_to_message_id: reply ? reply.id : null,
-      reply_to_channel_id: reply ? String(1000 + ch) : null, reply_to_author_id: reply ? reply.author_id : null, mention_count: 0,
-      role_mention_ids: [], mention_everyone: false, attachment_count: 0, embed_count: 0, sticker_count: 0, word_count: 2,
-      pinned: false, webhook_id: null, is_deleted: false, deleted_at: null,
+      id: String(id),
+      server_id: SERVER,
+      channel_id: String(1000 + ch),
+      author_id: authorId,
+      content: `new ${id}`,
+      created_at: at,
+      edited_at: null,
+      message_type: reply ? 19 : 0,
+      is_system: false,
+      flags: 0,
+      reply_to_message_id: reply ? reply.id : null,
+      reply_to_channel_id: reply ? String(1000 + ch) : null,
+      reply_to_author_id: reply ? reply.author_id : null,
+      mention_count: 0,
+      role_mention_ids: [],
+      mention_everyone: false,
+      attachment_count: 0,
+      embed_count: 0,
+      sticker_count: 0,
+      word_count: 2,
+      pinned: false,
+      webhook_id: null,
+      is_deleted: false,
+      deleted_at: null,
     });
     if (rnd(i + 0.3) < 0.3) {
       reactions.push({
-        message_id: String(id), emoji_key: "👍", user_id: String(1 + Math.floor(S.members * rnd(i + 0.9) ** 2)), reaction_type: 0,
-        server_id: SERVER, channel_id: String(1000 + ch), message_author_id: authorId, message_created_at: at,
+        message_id: String(id),
+        emoji_key: "👍",
+        user_id: String(1 + Math.floor(S.members * rnd(i + 0.9) ** 2)),
+        reaction_type: 0,
+        server_id: SERVER,
+        channel_id: String(1000 + ch),
+        message_author_id: authorId,
+        message_created_at: at,
       });
     }
-    if (rnd(i + 0.4) < 0.1) mentions.push({ message_id: String(id), user_id: String(1 + Math.floor(S.members * rnd(i + 0.2))), server_id: SERVER });
+    if (rnd(i + 0.4) < 0.1)
+      mentions.push({ message_id: String(id), user_id: String(1 + Math.floor(S.members * rnd(i + 0.2))), server_id: SERVER });
   }
   return { messages: msgs, reactions, message_mentions: mentions } as unknown as Rows;
 }
@@ -119,10 +161,13 @@ async function main() {
   const run = async (label: string, opts: { full?: boolean } = {}): Promise<RefreshResult> => {
     let last: RefreshProgress | undefined;
     let updates = 0;
-    const r = await refreshAnalytics(pool, TENANT, SERVER, { ...opts, onProgress: (p) => {
-      last = p;
-      updates++;
-    } });
+    const r = await refreshAnalytics(pool, TENANT, SERVER, {
+      ...opts,
+      onProgress: (p) => {
+        last = p;
+        updates++;
+      },
+    });
     progressLines.push(`  ${label}: ${updates} progress updates, last ${last ? `${last.phase} ${last.done}/${last.total}` : "-"}`);
     return r;
   };
@@ -170,9 +215,20 @@ async function main() {
   await owner.query("DELETE FROM analytics_refreshes WHERE tenant_id = $1", [TENANT]);
 
   const base = fullAgain.durationMs;
-  console.log(`\nbench:refresh  (PostgreSQL ${ADMIN.replace(/\/\/[^@]*@/, "//")}, tenant ${TENANT}: ${MESSAGES} messages, ${S.reactions} reactions, ${S.members} members, ${S.days} days; a second tenant of 10% beside it)\n`);
+  console.log(
+    `\nbench:refresh  (PostgreSQL ${ADMIN.replace(/\/\/[^@]*@/, "//")}, tenant ${TENANT}: ${MESSAGES} messages, ${S.reactions} reactions, ${S.members} members, ${S.days} days; a second tenant of 10% beside it)\n`,
+  );
   const header = ["refresh", "mode", "ms", "vs full", "days", "members", "cohorts", "pairs"];
-  const table = rows.map(([name, r]) => [name, r.mode, String(r.durationMs), `${((100 * r.durationMs) / base).toFixed(2)}%`, String(r.days), String(r.members), String(r.cohorts), String(r.pairs)]);
+  const table = rows.map(([name, r]) => [
+    name,
+    r.mode,
+    String(r.durationMs),
+    `${((100 * r.durationMs) / base).toFixed(2)}%`,
+    String(r.days),
+    String(r.members),
+    String(r.cohorts),
+    String(r.pairs),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   console.log(line(header));
@@ -180,9 +236,13 @@ async function main() {
   for (const r of table) console.log(line(r));
   console.log(`\nprogress reported:\n${progressLines.filter((l, i, a) => a.indexOf(l) === i).join("\n")}`);
   console.log(`\nchange recording on ingestion (${pagesN} messages as pages of 100 + ~30% reactions + ~10% mentions, writeRows):`);
-  console.log(`  triggers off: ${ingestOff.toFixed(0)} ms   triggers on: ${ingestOn2.toFixed(0)} ms   ratio ${(ingestOn2 / ingestOff).toFixed(3)}` +
-    `   (the +1% pages above: ${ingestOn.toFixed(0)} ms)`);
-  console.log(`\nrerun: npm run bench:refresh   (-- --messages N sets the scale, -- --fresh regenerates; total ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  console.log(
+    `  triggers off: ${ingestOff.toFixed(0)} ms   triggers on: ${ingestOn2.toFixed(0)} ms   ratio ${(ingestOn2 / ingestOff).toFixed(3)}` +
+      `   (the +1% pages above: ${ingestOn.toFixed(0)} ms)`,
+  );
+  console.log(
+    `\nrerun: npm run bench:refresh   (-- --messages N sets the scale, -- --fresh regenerates; total ${((Date.now() - started) / 1000).toFixed(0)} s)`,
+  );
   await owner.end();
   await appPool.end();
 }

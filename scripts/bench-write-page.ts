@@ -16,7 +16,13 @@ function page(n: number, opts: { bad?: boolean; dirty?: boolean } = {}) {
   return Array.from({ length: 100 }, (_, i) => ({
     id: String(1300000000000000000n + BigInt(n * 100 + i)),
     channel_id: "1200000000000000001",
-    author: { id: String(1100000000000000000n + BigInt(i % 20)), username: `user${i % 20}`, discriminator: "0", global_name: null, avatar: null },
+    author: {
+      id: String(1100000000000000000n + BigInt(i % 20)),
+      username: `user${i % 20}`,
+      discriminator: "0",
+      global_name: null,
+      avatar: null,
+    },
     content: `page ${n} message ${i} with a few words${opts.dirty && i % 3 === 0 ? " \u0000 \uD83D" : ""}`,
     timestamp: "2026-11-20T10:00:00.000000+00:00",
     edited_timestamp: opts.bad && i === 50 ? "2026-02-30T10:00:00.000000+00:00" : null,

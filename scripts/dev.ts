@@ -152,7 +152,14 @@ function simulatorOptions() {
     };
     writeFileSync(file, JSON.stringify(options, null, 2));
   }
-  return JSON.parse(readFileSync(file, "utf8")) as { seed: number; users: number; channels: number; messages: number; days: number; now: number };
+  return JSON.parse(readFileSync(file, "utf8")) as {
+    seed: number;
+    users: number;
+    channels: number;
+    messages: number;
+    days: number;
+    now: number;
+  };
 }
 
 /**
@@ -190,7 +197,10 @@ async function reportWhenDone(base: string, jobId: string): Promise<void> {
     if (["queued", "running", "cancelling"].includes(job.state)) continue;
     const counts = job.counts ?? {};
     const rows = Object.values(counts).reduce((a, b) => a + (Number(b) || 0), 0);
-    const detail = ["messages", "reactions", "users", "channels"].filter((k) => counts[k]).map((k) => `${counts[k]} ${k}`).join(", ");
+    const detail = ["messages", "reactions", "users", "channels"]
+      .filter((k) => counts[k])
+      .map((k) => `${counts[k]} ${k}`)
+      .join(", ");
     const seconds = Math.round((Date.now() - started) / 1000);
     if (job.state === "succeeded" || job.state === "partially_succeeded") {
       log(`first sync ${job.state.replace("_", " ")} in ${seconds} s: ${rows} rows stored (${detail}). Open http://localhost:${PORT}`);
@@ -219,6 +229,8 @@ async function firstRunSync(base: string, sim: { botToken: string; guildId: stri
   });
   if (!start.ok) throw new Error(`start: ${start.status} ${await start.text()}`);
   const { job } = (await start.json()) as { job: { id: string } };
-  log(`first run: connected the simulated bot and started a sync of the last ${FIRST_SYNC_DAYS} days of server ${sim.guildId} (the dashboard shows its progress)`);
+  log(
+    `first run: connected the simulated bot and started a sync of the last ${FIRST_SYNC_DAYS} days of server ${sim.guildId} (the dashboard shows its progress)`,
+  );
   return job.id;
 }

@@ -14,9 +14,15 @@ async function main() {
   const config = readConfig({ ...process.env, APP_ENV: process.env.APP_ENV ?? "production" });
   if (!config.DATABASE_URL) throw new Error("DATABASE_URL is not set");
   const newest = (await sealKeys(config))[0].id;
-  const pool = withTenantKey(new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 }) as unknown as PoolLike, config.TENANT_CONTEXT_KEY);
+  const pool = withTenantKey(
+    new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 }) as unknown as PoolLike,
+    config.TENANT_CONTEXT_KEY,
+  );
   try {
-    const sealed = await systemRead<{ tenant_id: string; key_id: string }>(pool, "SELECT tenant_id, key_id FROM discord_sql_sealed_tokens()");
+    const sealed = await systemRead<{ tenant_id: string; key_id: string }>(
+      pool,
+      "SELECT tenant_id, key_id FROM discord_sql_sealed_tokens()",
+    );
     const stale = sealed.filter((s) => s.key_id !== newest);
     let done = 0;
     const failed: string[] = [];
@@ -27,8 +33,12 @@ async function main() {
         failed.push(`${s.tenant_id}: ${(err as Error).message}`);
       }
     }
-    const left = (await systemRead<{ key_id: string }>(pool, "SELECT key_id FROM discord_sql_sealed_tokens()")).filter((s) => s.key_id !== newest).length;
-    console.log(`newest key: ${newest}\ntokens stored: ${sealed.length}\nre-sealed now: ${done}\nfailed: ${failed.length}\nleft on old keys: ${left}`);
+    const left = (await systemRead<{ key_id: string }>(pool, "SELECT key_id FROM discord_sql_sealed_tokens()")).filter(
+      (s) => s.key_id !== newest,
+    ).length;
+    console.log(
+      `newest key: ${newest}\ntokens stored: ${sealed.length}\nre-sealed now: ${done}\nfailed: ${failed.length}\nleft on old keys: ${left}`,
+    );
     for (const f of failed) console.log(`  ${f}`);
     if (failed.length) process.exitCode = 1;
   } finally {

@@ -4,10 +4,14 @@ import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 
 const dir = resolve(process.env.SCREENSHOT_DIR ?? "docs/screenshots");
-const run = spawnSync(resolve("node_modules/.bin/vitest"), ["run", "-c", "vitest.e2e.config.ts", "test/e2e/pages.test.ts", "-t", "every page at both sizes|opens readable"], {
-  stdio: "inherit",
-  env: { ...process.env, SCREENSHOT_DIR: dir },
-});
+const run = spawnSync(
+  resolve("node_modules/.bin/vitest"),
+  ["run", "-c", "vitest.e2e.config.ts", "test/e2e/pages.test.ts", "-t", "every page at both sizes|opens readable"],
+  {
+    stdio: "inherit",
+    env: { ...process.env, SCREENSHOT_DIR: dir },
+  },
+);
 if (run.status !== 0) {
   console.error(`screenshots: the pages test failed (exit ${run.status}); see above`);
   process.exit(run.status ?? 1);

@@ -67,14 +67,21 @@ async function runBench() {
   const api = createSimulatorApi(world, { rateLimits: false });
   const headers = { Authorization: `Bot ${world.tokens[0].token}` };
   const pages = 200;
-  const befores = Array.from({ length: pages }, (_, i) => channel.messages[Math.floor(((i + 1) * channel.messages.length) / (pages + 1))].id);
+  const befores = Array.from(
+    { length: pages },
+    (_, i) => channel.messages[Math.floor(((i + 1) * channel.messages.length) / (pages + 1))].id,
+  );
   const served = await time(async () => {
-    for (const b of befores) await (await api.fetch(new Request(`http://x/api/v10/channels/${channel.id}/messages?limit=100&before=${b}`, { headers }))).text();
+    for (const b of befores)
+      await (await api.fetch(new Request(`http://x/api/v10/channels/${channel.id}/messages?limit=100&before=${b}`, { headers }))).text();
   });
   // Baseline: the same pages by a linear scan over the channel, rendered and serialised, without the index.
   const linear = await time(() => {
     for (const b of befores) {
-      const page = channel.messages.filter((m) => m.idn < BigInt(b)).slice(-100).reverse();
+      const page = channel.messages
+        .filter((m) => m.idn < BigInt(b))
+        .slice(-100)
+        .reverse();
       JSON.stringify(page.map((m) => renderMessage(world, guild, m)));
     }
   });

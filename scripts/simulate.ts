@@ -15,7 +15,17 @@ import { startEmbedded } from "../src/node/embedded";
 import { startSimulatorServer } from "./lib/simulator-server";
 import { appDatabaseUrl } from "./lib/worker-dev";
 
-const TABLES = ["servers", "channels", "users", "server_members", "messages", "message_mentions", "emojis", "reactions", "message_reaction_counts"] as const;
+const TABLES = [
+  "servers",
+  "channels",
+  "users",
+  "server_members",
+  "messages",
+  "message_mentions",
+  "emojis",
+  "reactions",
+  "message_reaction_counts",
+] as const;
 
 interface Args {
   world: ReturnType<typeof parseSimulatorArgs>["options"];
@@ -84,7 +94,12 @@ export async function openNodePool(
     pool.on("error", () => {});
     const u = new URL(url);
     const target = { host: u.hostname, port: Number(u.port || 5432), appUrl: appDatabaseUrl(url) };
-    return { pool: withTenantKey(pool as unknown as PoolLike, key as string), kind: "postgresql (DATABASE_URL)", close: () => pool.end(), target };
+    return {
+      pool: withTenantKey(pool as unknown as PoolLike, key as string),
+      kind: "postgresql (DATABASE_URL)",
+      close: () => pool.end(),
+      target,
+    };
   }
   const embedded = await startEmbedded({});
   const pool = new pg.Pool({ connectionString: `postgres://discord_sql_app@127.0.0.1:${embedded.port}/postgres`, max: concurrency + 2 });
@@ -101,14 +116,19 @@ export async function openNodePool(
 }
 
 async function storedCounts(pool: PoolLike, tenant: string): Promise<Record<string, number>> {
-  return withTenant(pool, tenant, async (tx) => {
-    const out: Record<string, number> = {};
-    for (const t of TABLES) {
-      const where = t === "messages" ? " WHERE NOT is_deleted" : t === "server_members" ? " WHERE is_active" : "";
-      out[t] = (await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${t}${where}`)).rows[0].n;
-    }
-    return out;
-  }, { readOnly: true });
+  return withTenant(
+    pool,
+    tenant,
+    async (tx) => {
+      const out: Record<string, number> = {};
+      for (const t of TABLES) {
+        const where = t === "messages" ? " WHERE NOT is_deleted" : t === "server_members" ? " WHERE is_active" : "";
+        out[t] = (await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${t}${where}`)).rows[0].n;
+      }
+      return out;
+    },
+    { readOnly: true },
+  );
 }
 
 async function main() {
@@ -123,7 +143,9 @@ async function main() {
   try {
     console.log(
       `world generated in ${generatedMs} ms; database ${db.kind} ready in ${Date.now() - t1} ms; Discord simulator ${sim.url} ` +
-        (args.rateLimits ? "(Discord's rate limits: 50 requests/s global, per-route buckets, 429 with Retry-After)" : "(rate limits off: --no-rate-limits)"),
+        (args.rateLimits
+          ? "(Discord's rate limits: 50 requests/s global, per-route buckets, 429 with Retry-After)"
+          : "(rate limits off: --no-rate-limits)"),
     );
     console.log("syncing...");
     // Structured log lines (JSON, for operators) would land in the middle of the table: they go to a file.
@@ -149,8 +171,11 @@ async function main() {
     const stored = await storedCounts(db.pool, args.tenant);
     const rows = TABLES.map((t) => [t, expected[t], stored[t], expected[t] === stored[t] ? "ok" : "DIFFERENT"] as const);
     const w = [24, 10, 10, 10];
-    const line = (cells: readonly (string | number)[]) => cells.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join("  ");
-    console.log(`\nserver ${summary.guilds[0].name} (${summary.guilds[0].id}), sync window ${args.syncDays} days, reactions ${args.fetchReactions ? "on" : "off"}\n`);
+    const line = (cells: readonly (string | number)[]) =>
+      cells.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join("  ");
+    console.log(
+      `\nserver ${summary.guilds[0].name} (${summary.guilds[0].id}), sync window ${args.syncDays} days, reactions ${args.fetchReactions ? "on" : "off"}\n`,
+    );
     console.log(line(["table", "generated", "stored", ""]));
     console.log("-".repeat(60));
     for (const r of rows) console.log(line(r));
@@ -173,16 +198,18 @@ async function main() {
 /** Sends console output (the structured logs) to a file while the sync runs; returns the undo. */
 export function captureLogs(file: string, counts: { lines: number; warnings: number }): () => void {
   const saved = { log: console.log, info: console.info, warn: console.warn, error: console.error, debug: console.debug };
-  const write = (warning: boolean) => (...args: unknown[]) => {
-    counts.lines++;
-    if (warning) counts.warnings++;
-    try {
-      mkdirSync(DEFAULT_DATA_DIR, { recursive: true });
-      appendFileSync(file, args.map((a) => (typeof a === "string" ? a : String(a))).join(" ") + "\n");
-    } catch {
-      // no writable data folder: the lines are dropped, the counts still say they happened
-    }
-  };
+  const write =
+    (warning: boolean) =>
+    (...args: unknown[]) => {
+      counts.lines++;
+      if (warning) counts.warnings++;
+      try {
+        mkdirSync(DEFAULT_DATA_DIR, { recursive: true });
+        appendFileSync(file, args.map((a) => (typeof a === "string" ? a : String(a))).join(" ") + "\n");
+      } catch {
+        // no writable data folder: the lines are dropped, the counts still say they happened
+      }
+    };
   console.log = console.info = console.debug = write(false);
   console.warn = console.error = write(true);
   return () => Object.assign(console, saved);

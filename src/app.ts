@@ -30,7 +30,15 @@ export function createApp() {
   });
 
   // CORS for the dashboard's origin only (preflights answered before sign-in is checked).
-  app.use("/api/*", cors({ origin: (o, c) => (dashboardOrigins(c.env).includes(o) ? o : null), allowHeaders: ["Authorization", "Content-Type"], allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"], maxAge: 600 }));
+  app.use(
+    "/api/*",
+    cors({
+      origin: (o, c) => (dashboardOrigins(c.env).includes(o) ? o : null),
+      allowHeaders: ["Authorization", "Content-Type"],
+      allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+      maxAge: 600,
+    }),
+  );
 
   // Public routes first: registered before requireTenant, they answer without a tenant.
   app.route("/", healthRouter);
@@ -73,7 +81,10 @@ const API_INFO = { title: "discord-sql API", version: "1.0.0", description: "Dis
 
 function dashboardOrigins(env: object): string[] {
   try {
-    return (readConfig(env).DASHBOARD_ORIGIN ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+    return (readConfig(env).DASHBOARD_ORIGIN ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
   } catch {
     return [];
   }

@@ -28,7 +28,10 @@ export const configSchema = z.object({
    * 64 hex characters: signs each transaction's tenant context, which Row-Level Security verifies in
    * the database (migration 0040). The same key must be installed there (docs/production.md).
    */
-  TENANT_CONTEXT_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters (openssl rand -hex 32)").optional(),
+  TENANT_CONTEXT_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, "must be 64 hex characters (openssl rand -hex 32)")
+    .optional(),
   /** Comma-separated `id:base64key` pairs, newest first: the first seals, all can open. */
   TOKEN_ENCRYPTION_KEYS: optional,
   STRIPE_SECRET_KEY: optional,

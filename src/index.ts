@@ -12,6 +12,5 @@ export default {
   fetch: app.fetch,
   scheduled,
   // Extraction pages; the dead-letter queue is named "<main queue>-dlq" (wrangler.toml).
-  queue: (batch, env, ctx) =>
-    batch.queue.endsWith("-dlq") ? handleDeadLetterBatch(batch, env, ctx) : handleExtractBatch(batch, env, ctx),
+  queue: (batch, env, ctx) => (batch.queue.endsWith("-dlq") ? handleDeadLetterBatch(batch, env, ctx) : handleExtractBatch(batch, env, ctx)),
 } satisfies ExportedHandler<Env>;

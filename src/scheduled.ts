@@ -30,7 +30,10 @@ export interface SyncCandidate {
 }
 
 /** Pure: which candidates are due now, oldest first, with the window their plan allows. */
-export function dueSyncs(candidates: SyncCandidate[], now: Date): { tenantId: string; serverId: string; syncDays: number | null; fetchReactions: boolean }[] {
+export function dueSyncs(
+  candidates: SyncCandidate[],
+  now: Date,
+): { tenantId: string; serverId: string; syncDays: number | null; fetchReactions: boolean }[] {
   return candidates
     .filter((c) => !c.active)
     .map((c) => ({ c, plan: effectivePlan({ plan: c.plan, status: c.status, grace_until: c.grace_until }, now) }))
@@ -66,7 +69,12 @@ export async function runScheduled(env: Env, now = new Date()): Promise<Schedule
       log.error("cron.analytics_failed", { message: (err as Error).message });
       report.analytics = { error: (err as Error).message };
     }
-    log.info("cron.done", { started: report.started.length, skipped: report.skipped.length, deadJobs: report.deadJobs.length, analytics: report.analytics });
+    log.info("cron.done", {
+      started: report.started.length,
+      skipped: report.skipped.length,
+      deadJobs: report.deadJobs.length,
+      analytics: report.analytics,
+    });
     return report;
   } finally {
     await pool.end().catch(() => {});
@@ -74,7 +82,9 @@ export async function runScheduled(env: Env, now = new Date()): Promise<Schedule
 }
 
 async function startDueSyncs(env: Env, pool: PoolLike, now: Date, report: ScheduledReport) {
-  const rows = await systemRead<Omit<SyncCandidate, "grace_until" | "last_created_at"> & { grace_until: Date | string | null; last_created_at: Date | string }>(
+  const rows = await systemRead<
+    Omit<SyncCandidate, "grace_until" | "last_created_at"> & { grace_until: Date | string | null; last_created_at: Date | string }
+  >(
     pool,
     `SELECT tenant_id, plan, status, grace_until, server_id::text AS server_id, sync_days, fetch_reactions, last_created_at, active
        FROM discord_sql_sync_candidates()`,
@@ -86,7 +96,12 @@ async function startDueSyncs(env: Env, pool: PoolLike, now: Date, report: Schedu
   }));
   for (const due of dueSyncs(candidates, now).slice(0, MAX_STARTS_PER_RUN)) {
     try {
-      const job = await startSync(env, due.tenantId, { serverId: due.serverId, syncDays: due.syncDays, fetchReactions: due.fetchReactions, trigger: "schedule" }, pool);
+      const job = await startSync(
+        env,
+        due.tenantId,
+        { serverId: due.serverId, syncDays: due.syncDays, fetchReactions: due.fetchReactions, trigger: "schedule" },
+        pool,
+      );
       report.started.push({ tenantId: due.tenantId, serverId: due.serverId, jobId: job.id, trigger: "schedule" });
     } catch (err) {
       // One tenant's refusal (plan limit, bot gone, sync already running) never stops the others.
@@ -124,7 +139,12 @@ async function retryDeadJobs(env: Env, pool: PoolLike, now: Date, report: Schedu
         report.deadJobs.push({ tenantId: j.tenant_id, jobId: j.job_id, reason });
         continue;
       }
-      const job = await startSync(env, j.tenant_id, { serverId: j.server_id, syncDays: j.sync_days, fetchReactions: j.fetch_reactions, trigger: "retry" }, pool);
+      const job = await startSync(
+        env,
+        j.tenant_id,
+        { serverId: j.server_id, syncDays: j.sync_days, fetchReactions: j.fetch_reactions, trigger: "retry" },
+        pool,
+      );
       report.deadJobs.push({ tenantId: j.tenant_id, jobId: j.job_id, retriedAs: job.id });
       report.started.push({ tenantId: j.tenant_id, serverId: j.server_id, jobId: job.id, trigger: "retry" });
     } catch (err) {

@@ -15,11 +15,16 @@ const HOUR = 3_600_000;
 let guildId: string;
 
 beforeAll(async () => {
-  const res = await fetch(`${(env as Record<string, unknown>).DISCORD_API_BASE as string}/users/@me/guilds`, { headers: { Authorization: `Bot ${DEFAULT_TOKEN}` } });
+  const res = await fetch(`${(env as Record<string, unknown>).DISCORD_API_BASE as string}/users/@me/guilds`, {
+    headers: { Authorization: `Bot ${DEFAULT_TOKEN}` },
+  });
   guildId = ((await res.json()) as { id: string }[])[0].id;
 });
 
-async function tenantWithSync(pool: PoolLike, o: { plan?: "free" | "pro" | "team"; ago: number; status?: string; heartbeatAgo?: number; bot?: boolean; trigger?: string }) {
+async function tenantWithSync(
+  pool: PoolLike,
+  o: { plan?: "free" | "pro" | "team"; ago: number; status?: string; heartbeatAgo?: number; bot?: boolean; trigger?: string },
+) {
   const t = uniqueId("cron");
   await ensureTenant(pool, t, "user");
   if (o.bot !== false) await saveBotToken(pool, readConfig(env), t, DEFAULT_TOKEN, { id: "1", username: "sim" });
@@ -29,24 +34,53 @@ async function tenantWithSync(pool: PoolLike, o: { plan?: "free" | "pro" | "team
     await tx.query(
       `INSERT INTO sync_jobs (tenant_id, id, server_id, status, trigger, sync_days, created_at, heartbeat_at)
        VALUES ($1, $2, $3::bigint, $4, $5, 7, $6, $7)`,
-      [t, job, guildId, o.status ?? "succeeded", o.trigger ?? "manual", new Date(Date.now() - o.ago).toISOString(),
-       o.heartbeatAgo === undefined ? null : new Date(Date.now() - o.heartbeatAgo).toISOString()],
+      [
+        t,
+        job,
+        guildId,
+        o.status ?? "succeeded",
+        o.trigger ?? "manual",
+        new Date(Date.now() - o.ago).toISOString(),
+        o.heartbeatAgo === undefined ? null : new Date(Date.now() - o.heartbeatAgo).toISOString(),
+      ],
     );
   });
   return { tenant: t, job };
 }
 
 const jobsOf = (pool: PoolLike, t: string) =>
-  withTenant(pool, t, async (tx) => (await tx.query<any>(`SELECT id, status, trigger, sync_days, error FROM sync_jobs ORDER BY created_at`)).rows);
+  withTenant(
+    pool,
+    t,
+    async (tx) => (await tx.query<any>(`SELECT id, status, trigger, sync_days, error FROM sync_jobs ORDER BY created_at`)).rows,
+  );
 
 describe("dueSyncs (pure)", () => {
   const c = (plan: SyncCandidate["plan"], agoMs: number, extra: Partial<SyncCandidate> = {}): SyncCandidate => ({
-    tenant_id: `t_${plan}_${agoMs}`, plan, status: "active", grace_until: null, server_id: "1", sync_days: 400,
-    fetch_reactions: true, last_created_at: new Date(Date.now() - agoMs), active: false, ...extra,
+    tenant_id: `t_${plan}_${agoMs}`,
+    plan,
+    status: "active",
+    grace_until: null,
+    server_id: "1",
+    sync_days: 400,
+    fetch_reactions: true,
+    last_created_at: new Date(Date.now() - agoMs),
+    active: false,
+    ...extra,
   });
   it("hourly for Pro and Team, daily for Free, never while a sync runs; windows clipped to the plan", () => {
     const now = new Date();
-    const due = dueSyncs([c("free", 2 * HOUR), c("free", 25 * HOUR), c("pro", 30 * 60_000), c("pro", 2 * HOUR), c("team", 2 * HOUR, { active: true }), c("team", 3 * HOUR)], now);
+    const due = dueSyncs(
+      [
+        c("free", 2 * HOUR),
+        c("free", 25 * HOUR),
+        c("pro", 30 * 60_000),
+        c("pro", 2 * HOUR),
+        c("team", 2 * HOUR, { active: true }),
+        c("team", 3 * HOUR),
+      ],
+      now,
+    );
     expect(due.map((d) => d.tenantId).sort()).toEqual([`t_free_${25 * HOUR}`, `t_pro_${2 * HOUR}`, `t_team_${3 * HOUR}`].sort());
     expect(due.find((d) => d.tenantId.startsWith("t_free"))!.syncDays).toBe(30);
     expect(due.find((d) => d.tenantId.startsWith("t_pro"))!.syncDays).toBe(365);
@@ -65,7 +99,13 @@ describe("runScheduled", () => {
       const proDue = await tenantWithSync(pool, { plan: "pro", ago: 2 * HOUR });
       const noBot = await tenantWithSync(pool, { plan: "team", ago: 5 * HOUR, bot: false });
       const dead = await tenantWithSync(pool, { plan: "pro", ago: 3 * HOUR, status: "running", heartbeatAgo: 2 * HOUR });
-      const deadRetry = await tenantWithSync(pool, { plan: "pro", ago: 3 * HOUR, status: "running", heartbeatAgo: 2 * HOUR, trigger: "retry" });
+      const deadRetry = await tenantWithSync(pool, {
+        plan: "pro",
+        ago: 3 * HOUR,
+        status: "running",
+        heartbeatAgo: 2 * HOUR,
+        trigger: "retry",
+      });
 
       const report = await runScheduled(env as any);
       const started = (t: string) => report.started.filter((s) => s.tenantId === t);
@@ -91,7 +131,8 @@ describe("runScheduled", () => {
 
       // A second run right away starts nothing new for these tenants (one sync per server at a time, cadence).
       const again = await runScheduled(env as any);
-      for (const t of [freeDue, proDue, freeRecent, noBot, dead]) expect(again.started.filter((s) => s.tenantId === t.tenant)).toHaveLength(0);
+      for (const t of [freeDue, proDue, freeRecent, noBot, dead])
+        expect(again.started.filter((s) => s.tenantId === t.tenant)).toHaveLength(0);
     } finally {
       await pool.end();
     }

@@ -37,10 +37,13 @@ export async function generateTenant(db: pg.Client, tenant: string, s: BenchSize
   // A reply answers one of the 50 messages before it, picked by hash (not the same one for a whole block),
   // so first_replies has a realistic number of replied messages.
   const target = (i: string) => `greatest(1, ${i} - 1 - (hashint8(${i} * 17) & 2147483647) % 50)`;
-  const created = (i: string) => `(timestamptz '2026-11-29 00:00:00+00' - interval '${s.days} days' + (${i}::float8 / ${s.messages}) * interval '${s.days} days')`;
+  const created = (i: string) =>
+    `(timestamptz '2026-11-29 00:00:00+00' - interval '${s.days} days' + (${i}::float8 / ${s.messages}) * interval '${s.days} days')`;
   await db.query("BEGIN");
   await db.query(`SELECT set_config('app.current_tenant', $1, true)`, [tenant]);
-  await db.query(`INSERT INTO servers (tenant_id, id, name, synced_at) VALUES ($1, ${SERVER}, 'bench', now()) ON CONFLICT DO NOTHING`, [tenant]);
+  await db.query(`INSERT INTO servers (tenant_id, id, name, synced_at) VALUES ($1, ${SERVER}, 'bench', now()) ON CONFLICT DO NOTHING`, [
+    tenant,
+  ]);
   await db.query(
     `INSERT INTO users (tenant_id, id, username, is_bot) SELECT $1, g, 'user' || g, g % 997 = 0 FROM generate_series(1, ${s.members}) g ON CONFLICT DO NOTHING`,
     [tenant],

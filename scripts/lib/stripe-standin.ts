@@ -108,10 +108,17 @@ export async function startStripeStandin(opts: { port?: number } = {}): Promise<
     const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 
     if (req.method === "POST" && path === "/v1/customers") {
-      return answer({ id: id("cus"), object: "customer", email: params.email ?? null, metadata: metadataOf(params), created: Math.floor(Date.now() / 1000) });
+      return answer({
+        id: id("cus"),
+        object: "customer",
+        email: params.email ?? null,
+        metadata: metadataOf(params),
+        created: Math.floor(Date.now() / 1000),
+      });
     }
     if (req.method === "POST" && path === "/v1/checkout/sessions") {
-      if (!params["line_items[0][price]"]) return stripeError(res, 400, "invalid_request_error", "Missing required param: line_items[0][price].");
+      if (!params["line_items[0][price]"])
+        return stripeError(res, 400, "invalid_request_error", "Missing required param: line_items[0][price].");
       const sid = id("cs_test");
       return answer({
         id: sid,
@@ -129,7 +136,13 @@ export async function startStripeStandin(opts: { port?: number } = {}): Promise<
     if (req.method === "POST" && path === "/v1/billing_portal/sessions") {
       if (!params.customer) return stripeError(res, 400, "invalid_request_error", "Missing required param: customer.");
       const pid = id("bps");
-      return answer({ id: pid, object: "billing_portal.session", customer: params.customer, return_url: params.return_url, url: `${base}/portal/${pid}` });
+      return answer({
+        id: pid,
+        object: "billing_portal.session",
+        customer: params.customer,
+        return_url: params.return_url,
+        url: `${base}/portal/${pid}`,
+      });
     }
     const sub = /^\/v1\/subscriptions\/([^/]+)$/.exec(path);
     if (req.method === "GET" && sub) {

@@ -22,18 +22,29 @@ export interface WorkerDevOptions {
 
 /** Starts `wrangler dev`; the caller stops the child (SIGTERM) and may wait for health. */
 export function spawnWorkerDev(opts: WorkerDevOptions): ChildProcess {
-  writeFileSync(opts.envFile, Object.entries(opts.vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
+  writeFileSync(
+    opts.envFile,
+    Object.entries(opts.vars)
+      .map(([k, v]) => `${k}=${v}`)
+      .join("\n") + "\n",
+    { mode: 0o600 },
+  );
   return spawn(
     process.execPath,
     [
       resolve("node_modules/wrangler/bin/wrangler.js"),
       "dev",
-      "--ip", "127.0.0.1",
-      "--port", String(opts.port),
-      "--env-file", opts.envFile,
-      "--persist-to", opts.persistTo,
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(opts.port),
+      "--env-file",
+      opts.envFile,
+      "--persist-to",
+      opts.persistTo,
       "--show-interactive-dev-session=false",
-      "--log-level", process.env.WRANGLER_LOG ?? "warn",
+      "--log-level",
+      process.env.WRANGLER_LOG ?? "warn",
       ...(opts.testScheduled ? ["--test-scheduled"] : []),
     ],
     // No request.cf download from workers.cloudflare.com (offline installs logged ENOTFOUND stacks).

@@ -65,7 +65,13 @@ export async function applyClerkDelivery(pool: PoolLike, d: ClerkDelivery): Prom
     await ensureTenantIn(tx, d.type === "user.created" ? "user" : "organization", d.name);
     return { action: "tenant_created", tenantId: d.subjectId };
   });
-  log.info("accounts.clerk_event", { svixId: d.svixId, type: d.type, tenantId: d.subjectId, occurredAt: d.occurredAt.toISOString(), action: out.action });
+  log.info("accounts.clerk_event", {
+    svixId: d.svixId,
+    type: d.type,
+    tenantId: d.subjectId,
+    occurredAt: d.occurredAt.toISOString(),
+    action: out.action,
+  });
   return out;
 }
 

@@ -34,7 +34,8 @@ export function sealKeys(config: Config): Promise<SealKey[]> {
     if (!devWarned) {
       devWarned = true;
       log.warn("accounts.dev_encryption_key", {
-        message: "TOKEN_ENCRYPTION_KEYS is not set: bot tokens are sealed with a fixed development-only key (AUTH_MODE=local). Never use this in production.",
+        message:
+          "TOKEN_ENCRYPTION_KEYS is not set: bot tokens are sealed with a fixed development-only key (AUTH_MODE=local). Never use this in production.",
       });
     }
     return cached(`dev:${config.LOCAL_TENANT_ID}`, () => devKeys(config.LOCAL_TENANT_ID));
@@ -59,17 +60,22 @@ async function devKeys(localTenant: string): Promise<SealKey[]> {
 
 export async function parseKeys(spec: string): Promise<SealKey[]> {
   const keys: SealKey[] = [];
-  for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const colon = part.indexOf(":");
     const id = colon > 0 ? part.slice(0, colon) : "";
-    if (!KEY_ID.test(id)) throw new ConfigError("TOKEN_ENCRYPTION_KEYS: each entry must be id:base64key (id of letters, digits, _.-)", "TOKEN_ENCRYPTION_KEYS");
+    if (!KEY_ID.test(id))
+      throw new ConfigError("TOKEN_ENCRYPTION_KEYS: each entry must be id:base64key (id of letters, digits, _.-)", "TOKEN_ENCRYPTION_KEYS");
     let raw: Uint8Array;
     try {
       raw = fromBase64(part.slice(colon + 1));
     } catch {
       throw new ConfigError(`TOKEN_ENCRYPTION_KEYS: key ${id} is not valid base64`, "TOKEN_ENCRYPTION_KEYS");
     }
-    if (raw.length !== 32) throw new ConfigError(`TOKEN_ENCRYPTION_KEYS: key ${id} must be 32 bytes (AES-256), got ${raw.length}`, "TOKEN_ENCRYPTION_KEYS");
+    if (raw.length !== 32)
+      throw new ConfigError(`TOKEN_ENCRYPTION_KEYS: key ${id} must be 32 bytes (AES-256), got ${raw.length}`, "TOKEN_ENCRYPTION_KEYS");
     if (keys.some((k) => k.id === id)) throw new ConfigError(`TOKEN_ENCRYPTION_KEYS: key id ${id} appears twice`, "TOKEN_ENCRYPTION_KEYS");
     keys.push({ id, key: await importAes(raw) });
   }

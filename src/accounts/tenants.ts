@@ -16,7 +16,10 @@ export async function ensureTenant(pool: PoolLike, tenantId: string, kind: Tenan
 /** ensureTenant inside a transaction the caller already holds for this tenant. */
 export async function ensureTenantIn(tx: TenantTx, kind: TenantKind, name?: string): Promise<void> {
   const db = orm(tx);
-  await db.insert(tenants).values({ tenantId: tx.tenantId, kind, name: name ?? null }).onConflictDoNothing();
+  await db
+    .insert(tenants)
+    .values({ tenantId: tx.tenantId, kind, name: name ?? null })
+    .onConflictDoNothing();
   await db.insert(subscriptions).values({ tenantId: tx.tenantId }).onConflictDoNothing();
 }
 

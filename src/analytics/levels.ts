@@ -67,7 +67,10 @@ export interface Window {
  * The window a report covers: the given days, and where one is missing the server's synced history
  * (its first or last day with data). null when neither is known (nothing synced, no dates given).
  */
-export function resolveWindow(given: { from?: string; to?: string }, history: { first: string | null; last: string | null }): Window | null {
+export function resolveWindow(
+  given: { from?: string; to?: string },
+  history: { first: string | null; last: string | null },
+): Window | null {
   const from = given.from ?? (history.first && (!given.to || history.first <= given.to) ? history.first : given.to);
   const to = given.to ?? (history.last && (!from || history.last >= from) ? history.last : from);
   if (!from || !to) return null;

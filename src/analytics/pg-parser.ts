@@ -118,7 +118,10 @@ export async function parseUtf8(bytes: Uint8Array, sql: string): Promise<ParseRe
       const messagePtr = m.getValue(errorPtr, "i32");
       const cursor = m.getValue(errorPtr + 16, "i32");
       // The parser's cursor counts bytes from 1; callers want a character offset from 0.
-      throw new PgSyntaxError(messagePtr ? m.UTF8ToString(messagePtr) : "syntax error", cursor > 0 ? byteToCharOffset(sql, cursor - 1) : undefined);
+      throw new PgSyntaxError(
+        messagePtr ? m.UTF8ToString(messagePtr) : "syntax error",
+        cursor > 0 ? byteToCharOffset(sql, cursor - 1) : undefined,
+      );
     }
     if (!treePtr) throw new ParserFailure("SQL parser returned no tree");
     return JSON.parse(m.UTF8ToString(treePtr));

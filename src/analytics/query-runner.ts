@@ -146,14 +146,22 @@ export async function runTenantQuery(
     let failure: unknown;
     try {
       // Query config object (not text): array rows keep duplicate column names apart.
-      const res = await (tx.query as unknown as (config: object) => Promise<NonNullable<typeof result>>)({ text: wrapped, values, rowMode: "array", types: queryTypes });
+      const res = await (tx.query as unknown as (config: object) => Promise<NonNullable<typeof result>>)({
+        text: wrapped,
+        values,
+        rowMode: "array",
+        types: queryTypes,
+      });
       result = { rows: res.rows, fields: res.fields };
     } catch (err) {
       failure = err;
     }
     await tx.query("ROLLBACK TO SAVEPOINT tenant_sql");
     const fields = result?.fields ?? [];
-    await resolveTypeNames(tx, fields.map((f) => f.dataTypeID));
+    await resolveTypeNames(
+      tx,
+      fields.map((f) => f.dataTypeID),
+    );
     return { result, failure };
   });
 
@@ -250,5 +258,8 @@ function databaseError(err: unknown, prefixLength: number, offset: number): ApiE
 /** RFC 4180: CRLF line ends, fields with comma, quote or line break quoted, quotes doubled. */
 /** The result as CSV (RFC 4180), columns by name. */
 export function resultCsv(columns: QueryColumn[], rows: unknown[][]): string {
-  return toCsv(columns.map((c) => c.name), rows);
+  return toCsv(
+    columns.map((c) => c.name),
+    rows,
+  );
 }

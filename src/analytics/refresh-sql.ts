@@ -88,10 +88,7 @@ export function memberDailySql(scope: DayScope): string {
 }
 
 export function dailyStatsSql(scope: DayScope): string {
-  const joinsFrom =
-    scope === "all"
-      ? "server_members sm"
-      : "server_members sm JOIN days d ON sm.joined_at >= d.lo AND sm.joined_at < d.hi";
+  const joinsFrom = scope === "all" ? "server_members sm" : "server_members sm JOIN days d ON sm.joined_at >= d.lo AND sm.joined_at < d.hi";
   return `INSERT INTO daily_stats (tenant_id, server_id, channel_id, day, messages, active_users, replies, reactions_given, joins)
      ${withDays(scope)}
      SELECT $1, $2::bigint, d.channel_id, d.day, d.messages, d.active_users, d.replies, d.reactions_given, 0
@@ -198,7 +195,15 @@ export function deleteWeeksSql(): string {
   return "DELETE FROM member_weeks WHERE tenant_id = $1 AND server_id = $2::bigint AND week = ANY($3::date[])";
 }
 
-const SUMS = ["messages", "replies_given", "replies_received", "reactions_given", "reactions_received", "mentions_given", "mentions_received"];
+const SUMS = [
+  "messages",
+  "replies_given",
+  "replies_received",
+  "reactions_given",
+  "reactions_received",
+  "mentions_given",
+  "mentions_received",
+];
 
 /**
  * member_totals follow their day slices by difference: the old rows of the days in $3::date[] are
@@ -344,8 +349,17 @@ export function deleteDaysSql(table: DayTable): string {
 
 /** Every table a (tenant, server) slice owns (derived state included). */
 export const SLICE_TABLES = [
-  "user_interactions", "interactions_daily", "daily_stats", "member_daily", "member_days", "member_totals",
-  "member_weeks", "member_cohorts", "retention_weeks", "hourly_stats", "first_replies",
+  "user_interactions",
+  "interactions_daily",
+  "daily_stats",
+  "member_daily",
+  "member_days",
+  "member_totals",
+  "member_weeks",
+  "member_cohorts",
+  "retention_weeks",
+  "hourly_stats",
+  "first_replies",
 ] as const;
 
 /** A full rebuild, in dependency order. */

@@ -91,9 +91,12 @@ export async function refreshAnalytics(
   serverId: string,
   opts: RefreshOptions = {},
 ): Promise<RefreshResult> {
-  if (!SNOWFLAKE.test(serverId)) throw new ApiError(400, "invalid_request", "server_id must be a Discord snowflake", { field: "server_id" });
+  if (!SNOWFLAKE.test(serverId))
+    throw new ApiError(400, "invalid_request", "server_id must be a Discord snowflake", { field: "server_id" });
   const started = Date.now();
-  const out = await withTenant(pool, tenantId, (tx) => refreshServer(timed(tx, opts.onStatement), serverId, opts), { timeoutMs: REFRESH_TIMEOUT_MS });
+  const out = await withTenant(pool, tenantId, (tx) => refreshServer(timed(tx, opts.onStatement), serverId, opts), {
+    timeoutMs: REFRESH_TIMEOUT_MS,
+  });
   const result: RefreshResult = { tenantId, serverId, durationMs: Date.now() - started, ...out };
   log.info("analytics.refreshed", { ...result });
   return result;

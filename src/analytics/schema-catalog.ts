@@ -18,7 +18,10 @@ export const RELATION_DOCS: Record<string, RelationDoc> = {
   },
   channels: {
     description: "Channels, categories, threads and forum posts. A thread has is_thread and its parent channel in parent_id.",
-    columns: { type: "Discord channel type (0 text, 2 voice, 4 category, 5 announcement, 11/12 threads, 15 forum)", readable: "false: the bot could not read it" },
+    columns: {
+      type: "Discord channel type (0 text, 2 voice, 4 category, 5 announcement, 11/12 threads, 15 forum)",
+      readable: "false: the bot could not read it",
+    },
   },
   messages: {
     description: "Messages in the sync window. Replies carry reply_to_message_id / reply_to_author_id.",
@@ -33,11 +36,19 @@ export const RELATION_DOCS: Record<string, RelationDoc> = {
   emojis: { description: "Custom emojis by snowflake and unicode emojis by their text (key)." },
   reactions: {
     description: "Who reacted to which message with which emoji. reaction_type 0 normal, 1 super (burst).",
-    columns: { message_author_id: "author of the reacted message", message_created_at: "time of the reacted message (Discord gives no reaction time)" },
+    columns: {
+      message_author_id: "author of the reacted message",
+      message_created_at: "time of the reacted message (Discord gives no reaction time)",
+    },
   },
   user_interactions: {
     description: "Precomputed: who replies to, reacts to and mentions whom, per server, all time (refreshed after each sync).",
-    columns: { kind: "reply | reaction | mention", from_user_id: "who acted", to_user_id: "who was replied to / reacted to / mentioned", involves_bot: "either side is a bot or webhook" },
+    columns: {
+      kind: "reply | reaction | mention",
+      from_user_id: "who acted",
+      to_user_id: "who was replied to / reacted to / mentioned",
+      involves_bot: "either side is a bot or webhook",
+    },
   },
   daily_stats: {
     description: "Precomputed: per server, channel and UTC day (channel_id 0 = whole server), humans only.",
@@ -53,7 +64,8 @@ export const RELATION_DOCS: Record<string, RelationDoc> = {
     description: "Precomputed: per server and member, all time: the member_days columns summed, with the first and last day they posted.",
   },
   retention_weeks: {
-    description: "Precomputed: weekly cohorts per server (week joined or first posted); k = 0 is the cohort size, k >= 1 members who posted k weeks later.",
+    description:
+      "Precomputed: weekly cohorts per server (week joined or first posted); k = 0 is the cohort size, k >= 1 members who posted k weeks later.",
   },
   hourly_stats: { description: "Precomputed: messages per server, channel and UTC hour (human_messages leaves bots and webhooks out)." },
   first_replies: {

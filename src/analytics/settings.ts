@@ -51,7 +51,10 @@ export async function updateSettings(
   patch: { thresholds?: Partial<LevelThresholds>; time_zone?: string },
 ): Promise<AnalyticsSettings> {
   if (patch.time_zone !== undefined && !isTimeZone(patch.time_zone)) {
-    throw new InvalidSettingError("time_zone", `time_zone must be an IANA time zone such as "Europe/Paris" or "UTC", got ${JSON.stringify(patch.time_zone)}`);
+    throw new InvalidSettingError(
+      "time_zone",
+      `time_zone must be an IANA time zone such as "Europe/Paris" or "UTC", got ${JSON.stringify(patch.time_zone)}`,
+    );
   }
   return withTenant(pool, tenantId, async (tx) => {
     const now = await readSettings(tx);
@@ -62,8 +65,11 @@ export async function updateSettings(
     const bad = checkThresholds(next.thresholds);
     if (bad) throw new InvalidSettingError(bad.field, bad.message);
     // The database must know the zone too (its tz data can differ from the runtime's).
-    const known = await tx.query<{ ok: boolean }>("SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1) AS ok", [next.time_zone]);
-    if (!known.rows[0]?.ok) throw new InvalidSettingError("time_zone", `time_zone ${JSON.stringify(next.time_zone)} is not known to the database`);
+    const known = await tx.query<{ ok: boolean }>("SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1) AS ok", [
+      next.time_zone,
+    ]);
+    if (!known.rows[0]?.ok)
+      throw new InvalidSettingError("time_zone", `time_zone ${JSON.stringify(next.time_zone)} is not known to the database`);
     await tx.query(
       `INSERT INTO analytics_settings (tenant_id, level_power, level_active, time_zone, updated_at)
        VALUES ($1, $2, $3, $4, now())

@@ -75,7 +75,9 @@ const FUNCTIONS = new Set(
 // query_to_xml & co, and everything that is not listed above.
 
 const OPERATORS = new Set(
-  `= <> != < > <= >= + - * / % ^ || ~~ !~~ ~~* !~~* ~ ~* !~ !~* @> <@ && -> ->> #> #>> ? ?| ?& |/ ||/ @ & | # << >> @@ <-> #-`.split(/\s+/).concat(["BETWEEN", "NOT BETWEEN", "BETWEEN SYMMETRIC", "NOT BETWEEN SYMMETRIC"]),
+  `= <> != < > <= >= + - * / % ^ || ~~ !~~ ~~* !~~* ~ ~* !~ !~* @> <@ && -> ->> #> #>> ? ?| ?& |/ ||/ @ & | # << >> @@ <-> #-`
+    .split(/\s+/)
+    .concat(["BETWEEN", "NOT BETWEEN", "BETWEEN SYMMETRIC", "NOT BETWEEN SYMMETRIC"]),
 );
 
 const TYPES = new Set(
@@ -88,21 +90,69 @@ const SYSTEM_COLUMNS = new Set(["ctid", "xmin", "xmax", "cmin", "cmax", "tableoi
 
 // Date/time keywords parse to SQLValueFunction; the user/role/schema ones leak server identity.
 const VALUE_FUNCTIONS = new Set([
-  "SVFOP_CURRENT_DATE", "SVFOP_CURRENT_TIME", "SVFOP_CURRENT_TIME_N", "SVFOP_CURRENT_TIMESTAMP",
-  "SVFOP_CURRENT_TIMESTAMP_N", "SVFOP_LOCALTIME", "SVFOP_LOCALTIME_N", "SVFOP_LOCALTIMESTAMP", "SVFOP_LOCALTIMESTAMP_N",
+  "SVFOP_CURRENT_DATE",
+  "SVFOP_CURRENT_TIME",
+  "SVFOP_CURRENT_TIME_N",
+  "SVFOP_CURRENT_TIMESTAMP",
+  "SVFOP_CURRENT_TIMESTAMP_N",
+  "SVFOP_LOCALTIME",
+  "SVFOP_LOCALTIME_N",
+  "SVFOP_LOCALTIMESTAMP",
+  "SVFOP_LOCALTIMESTAMP_N",
 ]);
 
 const A_EXPR_KINDS = new Set([
-  "AEXPR_OP", "AEXPR_OP_ANY", "AEXPR_OP_ALL", "AEXPR_DISTINCT", "AEXPR_NOT_DISTINCT", "AEXPR_NULLIF", "AEXPR_IN",
-  "AEXPR_LIKE", "AEXPR_ILIKE", "AEXPR_SIMILAR", "AEXPR_BETWEEN", "AEXPR_NOT_BETWEEN", "AEXPR_BETWEEN_SYM", "AEXPR_NOT_BETWEEN_SYM",
+  "AEXPR_OP",
+  "AEXPR_OP_ANY",
+  "AEXPR_OP_ALL",
+  "AEXPR_DISTINCT",
+  "AEXPR_NOT_DISTINCT",
+  "AEXPR_NULLIF",
+  "AEXPR_IN",
+  "AEXPR_LIKE",
+  "AEXPR_ILIKE",
+  "AEXPR_SIMILAR",
+  "AEXPR_BETWEEN",
+  "AEXPR_NOT_BETWEEN",
+  "AEXPR_BETWEEN_SYM",
+  "AEXPR_NOT_BETWEEN_SYM",
 ]);
 
 // Node types that carry no behaviour of their own; their children are still walked.
 const PLAIN_NODES = new Set([
-  "ResTarget", "A_Const", "Integer", "Float", "Boolean", "String", "BitString", "A_Star", "Alias", "SortBy", "WindowDef",
-  "BoolExpr", "NullTest", "BooleanTest", "CaseExpr", "CaseWhen", "CoalesceExpr", "MinMaxExpr", "RowExpr", "A_ArrayExpr",
-  "A_Indirection", "A_Indices", "ParamRef", "GroupingSet", "List", "JoinExpr", "RangeSubselect", "SubLink", "CollateClause",
-  "RangeFunction", "ColumnDef", "NamedArgExpr", "GroupingFunc",
+  "ResTarget",
+  "A_Const",
+  "Integer",
+  "Float",
+  "Boolean",
+  "String",
+  "BitString",
+  "A_Star",
+  "Alias",
+  "SortBy",
+  "WindowDef",
+  "BoolExpr",
+  "NullTest",
+  "BooleanTest",
+  "CaseExpr",
+  "CaseWhen",
+  "CoalesceExpr",
+  "MinMaxExpr",
+  "RowExpr",
+  "A_ArrayExpr",
+  "A_Indirection",
+  "A_Indices",
+  "ParamRef",
+  "GroupingSet",
+  "List",
+  "JoinExpr",
+  "RangeSubselect",
+  "SubLink",
+  "CollateClause",
+  "RangeFunction",
+  "ColumnDef",
+  "NamedArgExpr",
+  "GroupingFunc",
 ]);
 
 /** Checks `sql` and returns the one statement to run, or throws SqlRefused. */
@@ -113,17 +163,23 @@ export async function guardSql(sql: string): Promise<GuardedSql> {
   assertWellFormed(sql);
   const depth = lexicalDepth(sql, MAX_EXPRESSION_DEPTH);
   if (depth.depth > MAX_EXPRESSION_DEPTH) {
-    throw new SqlRefused(`expression nested too deeply (more than ${MAX_EXPRESSION_DEPTH} levels of parentheses, CASE or chained operators)`, depth.at, "too_deep");
+    throw new SqlRefused(
+      `expression nested too deeply (more than ${MAX_EXPRESSION_DEPTH} levels of parentheses, CASE or chained operators)`,
+      depth.at,
+      "too_deep",
+    );
   }
   const bytes = new TextEncoder().encode(sql);
   // Well-formed text round-trips exactly; this proves it for the very bytes the parser gets.
-  if (new TextDecoder("utf-8", { fatal: true }).decode(bytes) !== sql) throw new SqlRefused("sql is not well-formed Unicode text", 0, "invalid_text");
+  if (new TextDecoder("utf-8", { fatal: true }).decode(bytes) !== sql)
+    throw new SqlRefused("sql is not well-formed Unicode text", 0, "invalid_text");
   let tree: Awaited<ReturnType<typeof parseUtf8>>;
   try {
     tree = await parseUtf8(bytes, sql);
   } catch (err) {
     if (err instanceof PgSyntaxError) throw new SqlRefused(err.message, err.position, "syntax_error");
-    if (err instanceof ParserFailure) throw new SqlRefused("the SQL parser could not handle this query: simplify it", undefined, "parser_failure");
+    if (err instanceof ParserFailure)
+      throw new SqlRefused("the SQL parser could not handle this query: simplify it", undefined, "parser_failure");
     throw err;
   }
   const stmts = tree.stmts ?? [];
@@ -135,7 +191,13 @@ export async function guardSql(sql: string): Promise<GuardedSql> {
   // stmt_len 0 means "to the end of the text the parser read", which is all of `bytes` (no NUL).
   const end = stmt_len ? stmt_location + stmt_len : bytes.length;
   const decode = (from: number, to: number) => new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(from, to));
-  if (stmt_location < 0 || end > bytes.length || end <= stmt_location || !onlyTrivia(decode(0, stmt_location)) || !onlyTrivia(decode(end, bytes.length))) {
+  if (
+    stmt_location < 0 ||
+    end > bytes.length ||
+    end <= stmt_location ||
+    !onlyTrivia(decode(0, stmt_location)) ||
+    !onlyTrivia(decode(end, bytes.length))
+  ) {
     throw new SqlRefused("the parse does not account for the whole query text", byteToCharOffset(sql, Math.max(0, end)));
   }
   const statement = decode(stmt_location, end);
@@ -150,7 +212,12 @@ export async function guardSql(sql: string): Promise<GuardedSql> {
 }
 
 function describe(kind: string): string {
-  return kind.replace(/Stmt$/, "").replace(/([a-z])([A-Z])/g, "$1 $2").toUpperCase() || kind;
+  return (
+    kind
+      .replace(/Stmt$/, "")
+      .replace(/([a-z])([A-Z])/g, "$1 $2")
+      .toUpperCase() || kind
+  );
 }
 
 /** A node of libpg-query's JSON parse tree: the fields the guard reads by name; the rest it walks generically. */
@@ -230,7 +297,8 @@ class Walker {
         if (!A_EXPR_KINDS.has(n.kind as string)) this.refuse(`expression kind ${n.kind} is not allowed`, at);
         const names = (n.name ?? []).map((x) => x.String?.sval as string);
         const op = names.at(-1) ?? "";
-        if (names.length > 2 || (names.length === 2 && names[0] !== "pg_catalog")) this.refuse(`operator ${names.join(".")} is not allowed`, at);
+        if (names.length > 2 || (names.length === 2 && names[0] !== "pg_catalog"))
+          this.refuse(`operator ${names.join(".")} is not allowed`, at);
         if (!OPERATORS.has(op)) this.refuse(`operator ${op} is not allowed`, at);
         this.fields(n, ctes, depth, at, ["name"]);
         return;
@@ -280,7 +348,8 @@ class Walker {
     const name = String(n.relname);
     if (n.catalogname) this.refuse(`relation ${n.catalogname}.${schema}.${name} is not available`, at);
     if (!schema && ctes.has(name)) return;
-    if (schema && schema !== "public") this.refuse(`relation ${schema}.${name} is not available: query the tables listed by GET /api/query/tables`, at);
+    if (schema && schema !== "public")
+      this.refuse(`relation ${schema}.${name} is not available: query the tables listed by GET /api/query/tables`, at);
     if (!QUERYABLE_RELATIONS.has(name)) {
       this.refuse(`relation "${name}" is not available: query the tables listed by GET /api/query/tables`, at);
     }
@@ -319,7 +388,11 @@ export function assertWellFormed(sql: string): void {
     }
     if (c >= 0xd800 && c <= 0xdfff) {
       const hex = c.toString(16).toUpperCase();
-      throw new SqlRefused(`sql contains a lone UTF-16 surrogate (U+${hex}) at character ${i}: send well-formed Unicode text`, i, "invalid_text");
+      throw new SqlRefused(
+        `sql contains a lone UTF-16 surrogate (U+${hex}) at character ${i}: send well-formed Unicode text`,
+        i,
+        "invalid_text",
+      );
     }
   }
 }
@@ -362,8 +435,22 @@ const RESET_WORDS = new Set(["and", "or"]);
 // Words that nest the tree one level more each time they chain: operators spelled as words, and
 // JOIN / UNION / INTERSECT / EXCEPT (a chain of N joins or set operations is a tree N deep).
 const OPERATOR_WORDS = new Set([
-  "not", "is", "in", "like", "ilike", "similar", "between", "collate", "at", "isnull", "notnull", "overlaps",
-  "join", "union", "intersect", "except",
+  "not",
+  "is",
+  "in",
+  "like",
+  "ilike",
+  "similar",
+  "between",
+  "collate",
+  "at",
+  "isnull",
+  "notnull",
+  "overlaps",
+  "join",
+  "union",
+  "intersect",
+  "except",
 ]);
 const OPERATOR_CHARS = "+-*/<>=~!@#%^&|`?";
 
@@ -445,7 +532,12 @@ export function lexicalDepth(sql: string, cap = Infinity): { depth: number; at: 
       i += 2;
     } else if (OPERATOR_CHARS.includes(c)) {
       // Each character counts: PostgreSQL splits "-+-+-1" into that many unary operators.
-      while (i < n && OPERATOR_CHARS.includes(sql[i]) && !(sql[i] === "-" && sql[i + 1] === "-") && !(sql[i] === "/" && sql[i + 1] === "*")) {
+      while (
+        i < n &&
+        OPERATOR_CHARS.includes(sql[i]) &&
+        !(sql[i] === "-" && sql[i + 1] === "-") &&
+        !(sql[i] === "/" && sql[i + 1] === "*")
+      ) {
         runs[runs.length - 1]++;
         total++;
         i++;

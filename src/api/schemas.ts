@@ -34,10 +34,13 @@ export const SNOWFLAKE_LIST_MAX = 500;
 /** Comma-separated Discord ids (query strings), parsed to an array. */
 export const snowflakeList = z
   .string()
-  .refine((s) => {
-    const parts = s.split(",");
-    return parts.length <= SNOWFLAKE_LIST_MAX && parts.every(isSnowflake);
-  }, `must be comma-separated Discord ids (at most ${SNOWFLAKE_LIST_MAX}), each ${SNOWFLAKE_RULE.replace(/^must be /, "")}`)
+  .refine(
+    (s) => {
+      const parts = s.split(",");
+      return parts.length <= SNOWFLAKE_LIST_MAX && parts.every(isSnowflake);
+    },
+    `must be comma-separated Discord ids (at most ${SNOWFLAKE_LIST_MAX}), each ${SNOWFLAKE_RULE.replace(/^must be /, "")}`,
+  )
   .transform((s) => s.split(","));
 
 // ---------------------------------------------------------------- days and instants
@@ -115,7 +118,9 @@ export const text = (max: number) => z.string().max(max).refine(isWellFormedText
 // ---------------------------------------------------------------- responses
 
 /** The one error body for each status code a route can answer with. */
-export function errorResponses<C extends number>(...codes: C[]): Record<C, { description: string; content: { "application/json": { schema: typeof errorSchema } } }> {
+export function errorResponses<C extends number>(
+  ...codes: C[]
+): Record<C, { description: string; content: { "application/json": { schema: typeof errorSchema } } }> {
   return Object.fromEntries(
     codes.map((c) => [c, { description: ERROR_DESCRIPTIONS[c] ?? "Error", content: { "application/json": { schema: errorSchema } } }]),
   ) as never;
@@ -143,5 +148,7 @@ export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : fa
  */
 export const shapeOf =
   <T>() =>
-  <S extends z.ZodType>(schema: S & (Same<z.output<S>, T> extends true ? unknown : { "schema does not match the domain type": [z.output<S>, T] })): S =>
+  <S extends z.ZodType>(
+    schema: S & (Same<z.output<S>, T> extends true ? unknown : { "schema does not match the domain type": [z.output<S>, T] }),
+  ): S =>
     schema;

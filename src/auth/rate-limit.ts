@@ -24,7 +24,11 @@ export const RATE_LIMITS = {
 } satisfies Record<string, BucketSpec>;
 
 /** Pure: the bucket after `elapsedSeconds` and one debit; `allowed` false leaves it untouched. */
-export function debit(tokens: number, elapsedSeconds: number, spec: BucketSpec): { allowed: boolean; tokens: number; retryAfterSeconds: number } {
+export function debit(
+  tokens: number,
+  elapsedSeconds: number,
+  spec: BucketSpec,
+): { allowed: boolean; tokens: number; retryAfterSeconds: number } {
   const filled = Math.min(spec.capacity, tokens + Math.max(0, elapsedSeconds) * spec.refillPerSecond);
   if (filled >= 1) return { allowed: true, tokens: filled - 1, retryAfterSeconds: 0 };
   return { allowed: false, tokens: filled, retryAfterSeconds: Math.max(1, Math.ceil((1 - filled) / spec.refillPerSecond)) };

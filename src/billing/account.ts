@@ -42,7 +42,11 @@ export async function createCheckout(pool: PoolLike, config: Config, tenantId: s
   refuseLocal(sub);
   const price = plan === "pro" ? requireSetting(config, "STRIPE_PRICE_PRO") : requireSetting(config, "STRIPE_PRICE_TEAM");
   if (sub.plan === plan && effectivePlan(sub, new Date()).id === plan && sub.stripe_subscription_id) {
-    throw new ApiError(409, "already_subscribed", `already on the ${PLANS[plan].name} plan: change or cancel it in the customer portal (POST /api/billing/portal)`);
+    throw new ApiError(
+      409,
+      "already_subscribed",
+      `already on the ${PLANS[plan].name} plan: change or cancel it in the customer portal (POST /api/billing/portal)`,
+    );
   }
   const customer = await ensureCustomer(pool, config, tenantId);
   const session = await stripeCall(() =>
@@ -119,7 +123,13 @@ export async function subscriptionView(pool: PoolLike, tenantId: string, now = n
     }
     const pending =
       dropAt && sub.plan !== "local"
-        ? await downgradeImpact(tx, effective.id === "free" && sub.plan !== "free" ? PLANS[sub.plan] : effective, PLANS.free, dropAt, reason!)
+        ? await downgradeImpact(
+            tx,
+            effective.id === "free" && sub.plan !== "free" ? PLANS[sub.plan] : effective,
+            PLANS.free,
+            dropAt,
+            reason!,
+          )
         : null;
     return {
       plan: sub.plan,
@@ -159,9 +169,13 @@ async function downgradeImpact(tx: TenantTx, from: Plan, to: Plan, at: Date, rea
       `New syncs cover at most ${to.historyDays} days; ${outside} stored messages older than that stay stored and queryable but are no longer re-synced (edits, deletions and reactions on them are not refreshed).`,
     );
   }
-  if (over > 0) effects.push(`Storage is ${formatBytes(over)} over the ${to.name} limit of ${formatBytes(to.storageBytes ?? 0)}: new syncs are refused until it is reduced or the plan raised.`);
+  if (over > 0)
+    effects.push(
+      `Storage is ${formatBytes(over)} over the ${to.name} limit of ${formatBytes(to.storageBytes ?? 0)}: new syncs are refused until it is reduced or the plan raised.`,
+    );
   if (to.queriesPerMonth !== null) effects.push(`SQL queries are limited to ${to.queriesPerMonth} a month.`);
-  if (to.syncEveryMinutes > from.syncEveryMinutes) effects.push(`Scheduled syncs run every ${to.syncEveryMinutes / 60} hours instead of every ${from.syncEveryMinutes / 60}.`);
+  if (to.syncEveryMinutes > from.syncEveryMinutes)
+    effects.push(`Scheduled syncs run every ${to.syncEveryMinutes / 60} hours instead of every ${from.syncEveryMinutes / 60}.`);
   return {
     from: from.id,
     to: to.id,
@@ -191,7 +205,8 @@ export async function usageView(pool: PoolLike, tenantId: string, now = new Date
         limit_bytes: plan.storageBytes,
         measured_at: storage.measuredAt,
         by_table: storage.byTable,
-        method: "sum of pg_column_size over the tenant's rows in every tenant table (row data as stored; indexes excluded), re-measured at most every 10 minutes",
+        method:
+          "sum of pg_column_size over the tenant's rows in every tenant table (row data as stored; indexes excluded), re-measured at most every 10 minutes",
       },
       history_days: plan.historyDays,
       queries: { used: counted?.queries ?? 0, limit: plan.queriesPerMonth, resets_at: nextMonthStart(now).toISOString() },

@@ -21,9 +21,25 @@ const MB = 1024 * 1024;
 const GB = 1024 * MB;
 
 export const PLANS: Record<PlanId, Plan> = {
-  free: { id: "free", name: "Free", priceUsdMonthly: 0, storageBytes: 500 * MB, historyDays: 30, queriesPerMonth: 1000, syncEveryMinutes: 24 * 60 },
+  free: {
+    id: "free",
+    name: "Free",
+    priceUsdMonthly: 0,
+    storageBytes: 500 * MB,
+    historyDays: 30,
+    queriesPerMonth: 1000,
+    syncEveryMinutes: 24 * 60,
+  },
   pro: { id: "pro", name: "Pro", priceUsdMonthly: 9, storageBytes: 5 * GB, historyDays: 365, queriesPerMonth: null, syncEveryMinutes: 60 },
-  team: { id: "team", name: "Team", priceUsdMonthly: 29, storageBytes: 25 * GB, historyDays: null, queriesPerMonth: null, syncEveryMinutes: 60 },
+  team: {
+    id: "team",
+    name: "Team",
+    priceUsdMonthly: 29,
+    storageBytes: 25 * GB,
+    historyDays: null,
+    queriesPerMonth: null,
+    syncEveryMinutes: 60,
+  },
 };
 
 /**

@@ -14,9 +14,7 @@ import { log } from "../lib/log";
 import { GRACE_DAYS, type PlanId } from "./plans";
 import { stripeClient } from "./stripe";
 
-export type ApplyOutcome =
-  | { result: "applied" | "stale" | "duplicate"; tenantId: string }
-  | { result: "ignored"; reason: string };
+export type ApplyOutcome = { result: "applied" | "stale" | "duplicate"; tenantId: string } | { result: "ignored"; reason: string };
 
 const HANDLED = new Set([
   "checkout.session.completed",
@@ -28,7 +26,11 @@ const HANDLED = new Set([
 ]);
 
 const idOf = (v: unknown): string | null =>
-  typeof v === "string" ? v : v && typeof v === "object" && typeof (v as { id?: unknown }).id === "string" ? (v as { id: string }).id : null;
+  typeof v === "string"
+    ? v
+    : v && typeof v === "object" && typeof (v as { id?: unknown }).id === "string"
+      ? (v as { id: string }).id
+      : null;
 
 /** Pure: the plan a subscription pays for, from its price (configured ids) or our checkout metadata. */
 export function planOfSubscription(sub: Stripe.Subscription, config: Config): PlanId {

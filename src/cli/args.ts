@@ -32,7 +32,8 @@ export function parseArgs(command: string, argv: readonly string[], spec: FlagSp
     const name = (eq < 0 ? arg : arg.slice(0, eq)).slice(2);
     if (spec.values.includes(name)) {
       const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
-      if (value === undefined || (eq < 0 && value.startsWith("--"))) throw new OneLineError(`--${name} needs a value (discord-sql ${command} --help)`);
+      if (value === undefined || (eq < 0 && value.startsWith("--")))
+        throw new OneLineError(`--${name} needs a value (discord-sql ${command} --help)`);
       out.values[name] = value;
     } else if (spec.switches.includes(name) && eq < 0) {
       out.switches.add(name);

@@ -32,7 +32,12 @@ export async function openDatabase(url: string | undefined, opts: { migrateIfNee
     }
     const pool = new pg.Pool({ connectionString: url, max: 12, connectionTimeoutMillis: 8000 });
     pool.on("error", () => {}); // an idle client's socket error: the next query reports it
-    return { pool: withTenantKey(pool as unknown as PoolLike, key), where: `DATABASE_URL (${new URL(url).hostname})`, kind: "url", close: () => pool.end() };
+    return {
+      pool: withTenantKey(pool as unknown as PoolLike, key),
+      where: `DATABASE_URL (${new URL(url).hostname})`,
+      kind: "url",
+      close: () => pool.end(),
+    };
   }
   // The embedded default has one owner at a time (src/node/data-lock.ts). A running `npm start`
   // serves it on a local socket: use the database through it (its socket server keeps each
@@ -46,7 +51,9 @@ export async function openDatabase(url: string | undefined, opts: { migrateIfNee
       embedded = await startEmbedded({ dataDir: dir, owner: { role: "cli", command } });
     } catch (err) {
       if (!(err instanceof FolderBusy)) {
-        throw new OneLineError(`cannot open the embedded database in ${dir}: ${(err as Error).message.split("\n")[0]} (set DATABASE_URL to use another database)`);
+        throw new OneLineError(
+          `cannot open the embedded database in ${dir}: ${(err as Error).message.split("\n")[0]} (set DATABASE_URL to use another database)`,
+        );
       }
       if (err.owner.role === "server") return throughOwner(dir, err.owner);
       // Another CLI command: most finish in seconds, so wait our turn a while before giving up.
@@ -72,7 +79,14 @@ export async function openDatabase(url: string | undefined, opts: { migrateIfNee
 }
 
 function socketPool(port: number): pg.Pool {
-  const pool = new pg.Pool({ host: "127.0.0.1", port, user: "discord_sql_app", database: "postgres", max: 12, connectionTimeoutMillis: 8000 });
+  const pool = new pg.Pool({
+    host: "127.0.0.1",
+    port,
+    user: "discord_sql_app",
+    database: "postgres",
+    max: 12,
+    connectionTimeoutMillis: 8000,
+  });
   pool.on("error", () => {});
   return pool;
 }
@@ -81,7 +95,9 @@ function socketPool(port: number): pg.Pool {
 const CLI_WAIT_MS = 5 * 60_000;
 
 const busy = (dir: string, o: LockOwner) =>
-  new OneLineError(`the embedded database in ${dir} is in use by \`${o.command}\` (pid ${o.pid}): wait for it to finish or stop it, then run this again`);
+  new OneLineError(
+    `the embedded database in ${dir} is in use by \`${o.command}\` (pid ${o.pid}): wait for it to finish or stop it, then run this again`,
+  );
 
 /** Uses the embedded database through the `npm start` that owns it. */
 async function throughOwner(dir: string, first: LockOwner): Promise<CliDatabase> {
@@ -92,13 +108,18 @@ async function throughOwner(dir: string, first: LockOwner): Promise<CliDatabase>
     owner = liveOwner(dir);
   }
   if (!owner) throw new OneLineError(`\`npm start\` stopped while this command waited for its database in ${dir}: run this again`);
-  if (!owner.port) throw new OneLineError(`\`npm start\` (pid ${owner.pid}) has not opened its database in ${dir} within a minute: wait for it, then run this again`);
+  if (!owner.port)
+    throw new OneLineError(
+      `\`npm start\` (pid ${owner.pid}) has not opened its database in ${dir} within a minute: wait for it, then run this again`,
+    );
   const pool = socketPool(owner.port);
   try {
     await pool.query("SELECT 1");
   } catch (err) {
     await pool.end().catch(() => {});
-    throw new OneLineError(`cannot reach the database of \`npm start\` (pid ${owner.pid}) on 127.0.0.1:${owner.port}: ${(err as Error).message} (restart npm start)`);
+    throw new OneLineError(
+      `cannot reach the database of \`npm start\` (pid ${owner.pid}) on 127.0.0.1:${owner.port}: ${(err as Error).message} (restart npm start)`,
+    );
   }
   // The owner left its key beside the folder (src/node/embedded.ts); this role cannot read it.
   const key = process.env.TENANT_CONTEXT_KEY?.trim() || readFileSync(tenantKeyPath(dir), "utf8").trim();
@@ -123,6 +144,8 @@ async function migrateIfBehind(client: pg.Client): Promise<void> {
   try {
     await migrate({ exec: (s) => client.query(s), query: (s, p) => client.query(s, p) as never }, wanted);
   } catch (err) {
-    throw new OneLineError(`the database at DATABASE_URL needs migrations and applying them failed: ${(err as Error).message.split("\n")[0]} (run \`discord-sql migrate\` with the owner's URL)`);
+    throw new OneLineError(
+      `the database at DATABASE_URL needs migrations and applying them failed: ${(err as Error).message.split("\n")[0]} (run \`discord-sql migrate\` with the owner's URL)`,
+    );
   }
 }

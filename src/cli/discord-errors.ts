@@ -21,7 +21,11 @@ export const MESSAGE_CONTENT_OFF =
 /** Converts what the user can fix into a OneLineError; returns other errors unchanged. */
 export function explainDiscordError(err: unknown, apiBase: string, guildId?: string): unknown {
   if (err instanceof DiscordAuthError) return new OneLineError(TOKEN_REJECTED);
-  if (guildId && (err instanceof DiscordForbiddenError || err instanceof DiscordNotFoundError) && err.route.startsWith(`GET /guilds/${guildId}`)) {
+  if (
+    guildId &&
+    (err instanceof DiscordForbiddenError || err instanceof DiscordNotFoundError) &&
+    err.route.startsWith(`GET /guilds/${guildId}`)
+  ) {
     return new OneLineError(notInServer(guildId, err.status));
   }
   if (err instanceof DiscordError && err.status === 0) {

@@ -70,9 +70,11 @@ function parquetValue(type: ParquetType, v: unknown): unknown {
 
 export async function exportCommand(argv: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<number> {
   const args = parseArgs("export", argv, { values: ["format", "out", "guild"], switches: [] });
-  if (args.positionals.length) throw new OneLineError(`unexpected argument ${JSON.stringify(args.positionals[0])} (usage: ${EXPORT_HELP.split("\n")[0]})`);
+  if (args.positionals.length)
+    throw new OneLineError(`unexpected argument ${JSON.stringify(args.positionals[0])} (usage: ${EXPORT_HELP.split("\n")[0]})`);
   const format = args.values.format;
-  if (format !== "csv" && format !== "parquet") throw new OneLineError(`--format must be csv or parquet${format ? `, got ${JSON.stringify(format)}` : ""}`);
+  if (format !== "csv" && format !== "parquet")
+    throw new OneLineError(`--format must be csv or parquet${format ? `, got ${JSON.stringify(format)}` : ""}`);
   if (!args.values.out) throw new OneLineError("export needs --out DIR (the folder to write the files into)");
   const out = resolve(args.values.out);
   try {

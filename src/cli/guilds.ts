@@ -37,18 +37,33 @@ export async function guildsCommand(argv: string[], io: { stdout: NodeJS.WriteSt
   }
   const format: OutputFormat = args.switches.has("json") ? "json" : args.switches.has("csv") ? "csv" : "table";
   if (rows.length === 0) {
-    io.stderr.write("the bot is in no server yet: invite it with the Developer Portal > OAuth2 > URL Generator (scope \"bot\")\n");
+    io.stderr.write('the bot is in no server yet: invite it with the Developer Portal > OAuth2 > URL Generator (scope "bot")\n');
     if (format === "table") return 0;
   }
   const columns = ["id", "name", "readable_channels", "members_intent", "message_content"];
-  io.stdout.write(formatRows(format, columns, rows.map((r) => [r.id, r.name, `${r.readable}/${r.channels}`, r.members_intent, r.message_content])));
+  io.stdout.write(
+    formatRows(
+      format,
+      columns,
+      rows.map((r) => [r.id, r.name, `${r.readable}/${r.channels}`, r.members_intent, r.message_content]),
+    ),
+  );
   if (format === "table") {
     for (const r of rows.filter((x) => x.unreadable.length)) {
       io.stderr.write(`${r.name}: not readable: ${r.unreadable.map((n) => `#${n}`).join(", ")}\n`);
     }
-    if (rows.some((r) => r.readable < r.channels)) io.stderr.write("some channels are not readable: give the bot View Channels + Read Message History there (or accept that they are skipped)\n");
-    if (rows.some((r) => r.members_intent === "off")) io.stderr.write("members intent off: Developer Portal > Bot > Privileged Gateway Intents > Server Members Intent (else no member list)\n");
-    if (rows.some((r) => r.message_content === "off")) io.stderr.write("message content off: Developer Portal > Bot > Privileged Gateway Intents > Message Content Intent (else messages are empty)\n");
+    if (rows.some((r) => r.readable < r.channels))
+      io.stderr.write(
+        "some channels are not readable: give the bot View Channels + Read Message History there (or accept that they are skipped)\n",
+      );
+    if (rows.some((r) => r.members_intent === "off"))
+      io.stderr.write(
+        "members intent off: Developer Portal > Bot > Privileged Gateway Intents > Server Members Intent (else no member list)\n",
+      );
+    if (rows.some((r) => r.message_content === "off"))
+      io.stderr.write(
+        "message content off: Developer Portal > Bot > Privileged Gateway Intents > Message Content Intent (else messages are empty)\n",
+      );
   }
   return 0;
 }
@@ -65,7 +80,11 @@ export async function listAccess(discord: DiscordClient): Promise<GuildAccess[]>
   }
   const out: GuildAccess[] = [];
   for (const g of guilds) {
-    const [guild, channels, member] = await Promise.all([discord.getGuild(g.id), discord.getGuildChannels(g.id), discord.getGuildMember(g.id, me.id)]);
+    const [guild, channels, member] = await Promise.all([
+      discord.getGuild(g.id),
+      discord.getGuildChannels(g.id),
+      discord.getGuildMember(g.id, me.id),
+    ]);
     const access = channelAccess(guild, guild.roles, member, channels as never);
     let members: "on" | "off" = "on";
     try {
@@ -74,7 +93,15 @@ export async function listAccess(discord: DiscordClient): Promise<GuildAccess[]>
       if (!(err instanceof DiscordForbiddenError)) throw err;
       members = "off";
     }
-    out.push({ id: g.id, name: g.name, readable: access.readable, channels: access.total, unreadable: access.unreadable.map((c) => c.name ?? c.id), members_intent: members, message_content: content });
+    out.push({
+      id: g.id,
+      name: g.name,
+      readable: access.readable,
+      channels: access.total,
+      unreadable: access.unreadable.map((c) => c.name ?? c.id),
+      members_intent: members,
+      message_content: content,
+    });
   }
   return out;
 }
@@ -90,4 +117,3 @@ async function messageContentIntent(discord: DiscordClient): Promise<"on" | "off
     return "unknown";
   }
 }
-

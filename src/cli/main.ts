@@ -61,7 +61,8 @@ async function main(argv: string[]): Promise<number> {
     return name ? 0 : 2;
   }
   const command = COMMANDS[name];
-  if (!command) throw new OneLineError(`unknown command ${JSON.stringify(name)}: one of ${Object.keys(COMMANDS).join(", ")} (discord-sql --help)`);
+  if (!command)
+    throw new OneLineError(`unknown command ${JSON.stringify(name)}: one of ${Object.keys(COMMANDS).join(", ")} (discord-sql --help)`);
   if (rest.includes("--help") || rest.includes("-h")) {
     io.stdout.write(command.help + "\n");
     return 0;

@@ -80,10 +80,11 @@ export function overall(state: ProgressState, now: number): { fraction: number; 
   const total = p.pagesDone + remaining;
   const elapsed = Math.max(1, now - state.startedAt);
   const rate = (p.pagesDone / elapsed) * 1000;
-  const left = p.secondsLeft !== undefined ? (p.secondsLeft === null ? null : p.secondsLeft * 1000) : rate > 0 ? (remaining / rate) * 1000 : null;
+  const left =
+    p.secondsLeft !== undefined ? (p.secondsLeft === null ? null : p.secondsLeft * 1000) : rate > 0 ? (remaining / rate) * 1000 : null;
   return {
     // A stopped sync keeps its fraction: never 100%.
-    fraction: state.finished && !state.stopped ? 1 : p.fraction ?? (total === 0 ? 0 : p.pagesDone / total),
+    fraction: state.finished && !state.stopped ? 1 : (p.fraction ?? (total === 0 ? 0 : p.pagesDone / total)),
     rate,
     remaining,
     leftMs: state.finished ? 0 : left,

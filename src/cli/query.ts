@@ -39,14 +39,17 @@ export async function queryCommand(argv: string[], io: { stdout: NodeJS.WriteStr
       throw new OneLineError(`cannot read --file ${args.values.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   } else {
-    if (args.positionals.length !== 1) throw new OneLineError(`query needs one SQL string (quote it) or --file f.sql; usage: ${QUERY_HELP.split("\n")[0]}`);
+    if (args.positionals.length !== 1)
+      throw new OneLineError(`query needs one SQL string (quote it) or --file f.sql; usage: ${QUERY_HELP.split("\n")[0]}`);
     sql = args.positionals[0];
   }
   if (!sql.trim()) throw new OneLineError("the SQL is empty");
 
   const settings = readSettings();
   if (args.switches.has("allow-writes") && !settings.databaseUrl) {
-    throw new OneLineError("--allow-writes is only for your own database (set DATABASE_URL): the embedded database's tables are written only by syncs");
+    throw new OneLineError(
+      "--allow-writes is only for your own database (set DATABASE_URL): the embedded database's tables are written only by syncs",
+    );
   }
   const db = await openDatabase(settings.databaseUrl);
   try {
@@ -56,7 +59,12 @@ export async function queryCommand(argv: string[], io: { stdout: NodeJS.WriteStr
   }
 }
 
-async function guardedQuery(pool: PoolLike, sql: string, format: OutputFormat, io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<number> {
+async function guardedQuery(
+  pool: PoolLike,
+  sql: string,
+  format: OutputFormat,
+  io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream },
+): Promise<number> {
   await ensureTenant(pool, LOCAL_TENANT, "local");
   let result: Awaited<ReturnType<typeof runTenantQuery>>;
   try {
@@ -74,13 +82,21 @@ async function guardedQuery(pool: PoolLike, sql: string, format: OutputFormat, i
   }
   const columns = result.columns.map((c) => c.name);
   io.stdout.write(formatRows(format, columns, result.rows as Cell[][]));
-  if (result.truncated) io.stderr.write(`note: the result was cut at ${result.rowCount} rows (${result.truncatedBy === "bytes" ? "size" : "row"} limit); add a LIMIT or aggregate\n`);
+  if (result.truncated)
+    io.stderr.write(
+      `note: the result was cut at ${result.rowCount} rows (${result.truncatedBy === "bytes" ? "size" : "row"} limit); add a LIMIT or aggregate\n`,
+    );
   if (format === "table") io.stderr.write(`(${result.rowCount} row${result.rowCount === 1 ? "" : "s"}, ${result.elapsedMs} ms)\n`);
   return 0;
 }
 
 /** --allow-writes: the SQL as given (several statements allowed), as the DATABASE_URL role, in the local tenant's context. */
-async function rawQuery(pool: PoolLike, sql: string, format: OutputFormat, io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<number> {
+async function rawQuery(
+  pool: PoolLike,
+  sql: string,
+  format: OutputFormat,
+  io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream },
+): Promise<number> {
   const started = Date.now();
   let result: QueryResultLike<Record<string, unknown>> & { command?: string };
   try {
@@ -89,7 +105,9 @@ async function rawQuery(pool: PoolLike, sql: string, format: OutputFormat, io: {
     result = (Array.isArray(raw) ? raw[raw.length - 1] : raw) as typeof result;
   } catch (err) {
     const e = err as { message?: string; position?: string; code?: string };
-    throw new OneLineError(`query failed: ${(e.message ?? String(err)).split("\n")[0]}${e.position ? ` (at character ${e.position})` : ""}`);
+    throw new OneLineError(
+      `query failed: ${(e.message ?? String(err)).split("\n")[0]}${e.position ? ` (at character ${e.position})` : ""}`,
+    );
   }
   const fields = result.fields ?? [];
   if (fields.length === 0) {

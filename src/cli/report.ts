@@ -41,16 +41,21 @@ type Run = (pool: PoolLike, f: ReportFilters) => Promise<{ data: unknown; sectio
 /** Report name -> what it says and how to run it. */
 export const REPORTS: Record<string, { about: string; run: Run }> = {
   activity: {
-    about: "members by activity level: lurker (no message in the window), casual, active, power user (thresholds per 30 days, scaled to the window)",
+    about:
+      "members by activity level: lurker (no message in the window), casual, active, power user (thresholds per 30 days, scaled to the window)",
     run: async (pool, f) => {
       const { data } = await reports.activityLevels(pool, LOCAL_TENANT, f);
-      const title = data.messages === 0
-        ? `levels ${windowText(data)}: no messages in this range`
-        : `levels ${windowText(data)}, ${plural(data.messages, "message")}; active: more than ${data.scaled.active}, power user: more than ${data.scaled.power} messages`;
+      const title =
+        data.messages === 0
+          ? `levels ${windowText(data)}: no messages in this range`
+          : `levels ${windowText(data)}, ${plural(data.messages, "message")}; active: more than ${data.scaled.active}, power user: more than ${data.scaled.power} messages`;
       return {
         data,
         sections: [
-          table(title, LEVELS.map((level) => ({ level, members: data.counts[level] }))),
+          table(
+            title,
+            LEVELS.map((level) => ({ level, members: data.counts[level] })),
+          ),
           table("members", data.members),
         ],
       };
@@ -78,7 +83,9 @@ export const REPORTS: Record<string, { about: string; run: Run }> = {
     run: async (pool, f) => {
       const { data } = await reports.hourOfWeek(pool, LOCAL_TENANT, f);
       const tz = data.time_zone;
-      const busiest = data.busiest ? `busiest: ${DOW[data.busiest.dow]} ${HOURS[data.busiest.hour]}:00 ${tz} (${plural(data.busiest.messages, "message")})` : "no messages in this range";
+      const busiest = data.busiest
+        ? `busiest: ${DOW[data.busiest.dow]} ${HOURS[data.busiest.hour]}:00 ${tz} (${plural(data.busiest.messages, "message")})`
+        : "no messages in this range";
       // Explicit columns: object keys "10".."23" would sort before "day" (integer-like keys come first).
       const rows = data.cells.map((hours, dow) => [DOW[dow], ...hours]);
       return { data, sections: [{ title: `messages by weekday and hour (${tz}); ${busiest}`, columns: ["day", ...HOURS], rows }] };
@@ -105,15 +112,21 @@ export const REPORTS: Record<string, { about: string; run: Run }> = {
       return {
         data,
         sections: [
-          table("overall", [{ replied_messages: data.replied_messages, median: duration(data.median_seconds), p90: duration(data.p90_seconds) }]),
-          table("by channel", data.by_channel.map(({ median_seconds, ...c }) => ({ ...c, median: duration(median_seconds) }))),
+          table("overall", [
+            { replied_messages: data.replied_messages, median: duration(data.median_seconds), p90: duration(data.p90_seconds) },
+          ]),
+          table(
+            "by channel",
+            data.by_channel.map(({ median_seconds, ...c }) => ({ ...c, median: duration(median_seconds) })),
+          ),
           table("starters and responders", data.starters),
         ],
       };
     },
   },
   retention: {
-    about: "weekly cohorts (joined or first posted) within the synced history: members who posted again 1..8 weeks later; weeks not reached yet are blank",
+    about:
+      "weekly cohorts (joined or first posted) within the synced history: members who posted again 1..8 weeks later; weeks not reached yet are blank",
     run: async (pool, f) => {
       const { data } = await reports.retention(pool, LOCAL_TENANT, f);
       const weeks = Math.max(0, ...data.map((c) => c.retained.length));
@@ -122,10 +135,14 @@ export const REPORTS: Record<string, { about: string; run: Run }> = {
     },
   },
   drivers: {
-    about: "who drives conversations: conversations started (a message after 30 minutes of quiet in its channel, or a new thread), replies drawn, distinct responders",
+    about:
+      "who drives conversations: conversations started (a message after 30 minutes of quiet in its channel, or a new thread), replies drawn, distinct responders",
     run: async (pool, f) => {
       const { data } = await reports.drivers(pool, LOCAL_TENANT, f);
-      return { data, sections: [table(`conversation starters (${plural(data.conversations, "conversation")}, gap ${data.gap_minutes} min)`, data.rows)] };
+      return {
+        data,
+        sections: [table(`conversation starters (${plural(data.conversations, "conversation")}, gap ${data.gap_minutes} min)`, data.rows)],
+      };
     },
   },
   influence: {
@@ -133,7 +150,15 @@ export const REPORTS: Record<string, { about: string; run: Run }> = {
     run: async (pool, f) => {
       const { data } = await reports.influence(pool, LOCAL_TENANT, f);
       const rows = data.rows.map((r) => ({ ...r, pagerank: r.pagerank.toFixed(4) }));
-      return { data, sections: [table(`influence (${plural(data.members, "member")}, ${plural(data.edges, "edge")}${data.truncated ? ", heaviest only" : ""})`, rows)] };
+      return {
+        data,
+        sections: [
+          table(
+            `influence (${plural(data.members, "member")}, ${plural(data.edges, "edge")}${data.truncated ? ", heaviest only" : ""})`,
+            rows,
+          ),
+        ],
+      };
     },
   },
   bridging: {
@@ -141,11 +166,20 @@ export const REPORTS: Record<string, { about: string; run: Run }> = {
     run: async (pool, f) => {
       const { data } = await reports.bridging(pool, LOCAL_TENANT, f);
       const rows = data.rows.map((r) => ({ ...r, betweenness: r.betweenness.toFixed(4) }));
-      return { data, sections: [table(`bridging (${plural(data.members, "member")}, ${plural(data.edges, "edge")}${data.truncated ? ", heaviest only" : ""})`, rows)] };
+      return {
+        data,
+        sections: [
+          table(
+            `bridging (${plural(data.members, "member")}, ${plural(data.edges, "edge")}${data.truncated ? ", heaviest only" : ""})`,
+            rows,
+          ),
+        ],
+      };
     },
   },
   newcomers: {
-    about: "members who joined in the range: who posted, who got a reply and how fast, still posting 4 weeks later (weeks 4-5) by whether they got a reply",
+    about:
+      "members who joined in the range: who posted, who got a reply and how fast, still posting 4 weeks later (weeks 4-5) by whether they got a reply",
     run: async (pool, f) => {
       const { data } = await reports.newcomers(pool, LOCAL_TENANT, f);
       const r = data.retention;
@@ -153,11 +187,16 @@ export const REPORTS: Record<string, { about: string; run: Run }> = {
       return {
         data,
         sections: [
-          table("newcomers", [{ joined: data.joined, posted: data.posted, got_reply: data.got_reply, median_wait: duration(data.median_reply_seconds) }]),
+          table("newcomers", [
+            { joined: data.joined, posted: data.posted, got_reply: data.got_reply, median_wait: duration(data.median_reply_seconds) },
+          ]),
           table("retained in weeks 4-5 (of those whose weeks 4-5 were synced)", [
             { got_reply: frac(r.got_reply), posted_no_reply: frac(r.posted_no_reply), never_posted: frac(r.never_posted) },
           ]),
-          table("members", data.rows.map(({ reply_seconds, ...m }) => ({ ...m, reply_wait: duration(reply_seconds) }))),
+          table(
+            "members",
+            data.rows.map(({ reply_seconds, ...m }) => ({ ...m, reply_wait: duration(reply_seconds) })),
+          ),
         ],
       };
     },
@@ -182,7 +221,10 @@ function pairs(kind: reports.InteractionKind, about: string): { about: string; r
 }
 
 export async function reportCommand(argv: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<number> {
-  const args = parseArgs("report", argv, { values: ["guild", "from", "to", "limit", "tz", "power", "active"], switches: ["list", "include-bots", "csv", "json"] });
+  const args = parseArgs("report", argv, {
+    values: ["guild", "from", "to", "limit", "tz", "power", "active"],
+    switches: ["list", "include-bots", "csv", "json"],
+  });
   if (args.switches.has("list") || args.positionals.length === 0) {
     const rows = Object.entries(REPORTS).map(([name, r]) => [name, r.about]);
     io.stdout.write(formatRows("table", ["report", "what it shows"], rows, { maxWidth: Infinity }));
@@ -191,7 +233,8 @@ export async function reportCommand(argv: string[], io: { stdout: NodeJS.WriteSt
   }
   const name = args.positionals[0];
   const report = REPORTS[name];
-  if (!report) throw new OneLineError(`unknown report ${JSON.stringify(name)}: one of ${Object.keys(REPORTS).join(", ")} (discord-sql report --list)`);
+  if (!report)
+    throw new OneLineError(`unknown report ${JSON.stringify(name)}: one of ${Object.keys(REPORTS).join(", ")} (discord-sql report --list)`);
   if (args.positionals.length > 1) throw new OneLineError(`unexpected argument ${JSON.stringify(args.positionals[1])}`);
   const format = outputFormat(args.switches);
   const filters = {
@@ -201,7 +244,8 @@ export async function reportCommand(argv: string[], io: { stdout: NodeJS.WriteSt
     includeBots: args.switches.has("include-bots"),
     tz: timeZoneArg(args.values.tz),
   };
-  if (filters.from && filters.to && filters.from > filters.to) throw new OneLineError(`--from must not be after --to (${filters.from} > ${filters.to})`);
+  if (filters.from && filters.to && filters.from > filters.to)
+    throw new OneLineError(`--from must not be after --to (${filters.from} > ${filters.to})`);
   const power = positiveIntArg(args.values.power, "--power");
   const active = positiveIntArg(args.values.active, "--active");
 
@@ -223,7 +267,9 @@ export async function reportCommand(argv: string[], io: { stdout: NodeJS.WriteSt
     }
     sections.forEach((s, i) => {
       if (format === "table") io.stdout.write(`${i ? "\n" : ""}${s.title}\n`);
-      io.stdout.write(s.rows.length || format === "csv" ? formatRows(format, s.columns.length ? s.columns : ["(none)"], s.rows) : "(no rows)\n");
+      io.stdout.write(
+        s.rows.length || format === "csv" ? formatRows(format, s.columns.length ? s.columns : ["(none)"], s.rows) : "(no rows)\n",
+      );
     });
     return 0;
   } finally {
@@ -233,18 +279,24 @@ export async function reportCommand(argv: string[], io: { stdout: NodeJS.WriteSt
 
 /** --guild, or the only synced server; several synced servers need --guild. */
 export async function pickServer(pool: PoolLike, given: string | undefined): Promise<string> {
-  const servers = await withTenant(pool, LOCAL_TENANT, (tx) =>
-    tx.query<{ id: string; name: string }>("SELECT id::text AS id, name FROM servers ORDER BY name, id"),
-  { readOnly: true });
+  const servers = await withTenant(
+    pool,
+    LOCAL_TENANT,
+    (tx) => tx.query<{ id: string; name: string }>("SELECT id::text AS id, name FROM servers ORDER BY name, id"),
+    { readOnly: true },
+  );
   if (given) {
     if (!servers.rows.some((s) => s.id === given)) {
       throw new OneLineError(`server ${given} has not been synced into this database: run \`discord-sql sync --guild ${given}\` first`);
     }
     return given;
   }
-  if (servers.rows.length === 0) throw new OneLineError("no server has been synced into this database yet: run `discord-sql sync --guild ID` first");
+  if (servers.rows.length === 0)
+    throw new OneLineError("no server has been synced into this database yet: run `discord-sql sync --guild ID` first");
   if (servers.rows.length > 1) {
-    throw new OneLineError(`several servers are synced; pick one with --guild: ${servers.rows.map((s) => `${s.id} (${s.name})`).join(", ")}`);
+    throw new OneLineError(
+      `several servers are synced; pick one with --guild: ${servers.rows.map((s) => `${s.id} (${s.name})`).join(", ")}`,
+    );
   }
   return servers.rows[0].id;
 }

@@ -36,14 +36,19 @@ const SERVER_TABLES: [string, string][] = [
 
 export async function syncCommand(argv: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<number> {
   const args = parseArgs("sync", argv, { values: ["guild", "days", "concurrency"], switches: ["no-reactions", "reactions", "full"] });
-  if (args.positionals.length) throw new OneLineError(`unexpected argument ${JSON.stringify(args.positionals[0])} (usage: ${SYNC_HELP.split("\n")[0]})`);
+  if (args.positionals.length)
+    throw new OneLineError(`unexpected argument ${JSON.stringify(args.positionals[0])} (usage: ${SYNC_HELP.split("\n")[0]})`);
   const settings = readSettings();
   const guildId = guildIdArg(args.values.guild);
-  if (!guildId) throw new OneLineError("sync needs --guild ID (the server's id: Discord > right-click the server > Copy Server ID; `discord-sql guilds` lists them)");
+  if (!guildId)
+    throw new OneLineError(
+      "sync needs --guild ID (the server's id: Discord > right-click the server > Copy Server ID; `discord-sql guilds` lists them)",
+    );
   const syncDays = args.values.days !== undefined ? daysArg(args.values.days, "--days") : settings.syncDays;
   const fetchReactions = args.switches.has("no-reactions") ? false : args.switches.has("reactions") ? true : settings.fetchReactions;
   const concurrency = args.values.concurrency ? Number(args.values.concurrency) : 8;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new OneLineError("--concurrency must be an integer from 1 to 64");
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
+    throw new OneLineError("--concurrency must be an integer from 1 to 64");
   const token = requireToken(settings);
 
   // Before a long run: the token works and the bot is in that server (two requests).
@@ -127,7 +132,9 @@ export async function syncCommand(argv: string[], io: { stdout: NodeJS.WriteStre
     const totals = await serverTotals(db.pool, guildId);
     const rows = SERVER_TABLES.map(([table]) => [table, stats.written[table] ?? 0, totals[table] ?? 0]);
     io.stdout.write(formatTable(["table", "written this run", "stored"], rows));
-    const extra = ["messages_deleted", "reactions_removed", "members_left", "text_cleaned", "rows_rejected"].filter((k) => stats.written[k]);
+    const extra = ["messages_deleted", "reactions_removed", "members_left", "text_cleaned", "rows_rejected"].filter(
+      (k) => stats.written[k],
+    );
     if (extra.length) io.stdout.write(`also: ${extra.map((k) => `${k.replace("_", " ")} ${stats.written[k]}`).join(", ")}\n`);
     io.stdout.write(
       `${stats.status}: ${stats.pages} pages, ${stats.requests ?? "?"} requests (${stats.rateLimited ?? 0} rate limited) in ${(stats.durationMs / 1000).toFixed(1)} s (job ${stats.jobId})\n`,
@@ -135,7 +142,10 @@ export async function syncCommand(argv: string[], io: { stdout: NodeJS.WriteStre
 
     const skipped = stats.channelIssues.filter((i) => i.status === "skipped");
     const failed = stats.channelIssues.filter((i) => i.status === "failed");
-    if (skipped.length) io.stderr.write(`note: ${skipped.length} channel(s) skipped because the bot may not read them (\`discord-sql guilds\` shows which permissions are missing)\n`);
+    if (skipped.length)
+      io.stderr.write(
+        `note: ${skipped.length} channel(s) skipped because the bot may not read them (\`discord-sql guilds\` shows which permissions are missing)\n`,
+      );
     for (const f of failed) io.stderr.write(`warning: channel ${f.channelId} failed: ${f.reason}\n`);
     if (stats.warnings.some((w) => /members intent/i.test(w))) io.stderr.write(MEMBERS_INTENT_OFF + "\n");
     for (const w of stats.warnings.filter((w) => !/members intent/i.test(w))) io.stderr.write(`warning: ${w}\n`);
@@ -158,21 +168,29 @@ export async function syncCommand(argv: string[], io: { stdout: NodeJS.WriteStre
  * would block runExtraction, so it is closed as failed.
  */
 async function claimServer(lock: { query: PoolLike["query"] }, pool: PoolLike, guildId: string): Promise<void> {
-  const got = await lock.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtext('discord-sql cli sync'), hashtext($1)) AS ok", [guildId]);
-  if (!got.rows[0]?.ok) throw new OneLineError(`another discord-sql sync of server ${guildId} is running on this database; wait for it or stop it (Ctrl+C)`);
+  const got = await lock.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtext('discord-sql cli sync'), hashtext($1)) AS ok", [
+    guildId,
+  ]);
+  if (!got.rows[0]?.ok)
+    throw new OneLineError(`another discord-sql sync of server ${guildId} is running on this database; wait for it or stop it (Ctrl+C)`);
   await withTenant(pool, LOCAL_TENANT, (tx) =>
     endInterruptedCliJobs(tx, guildId, "interrupted: the discord-sql process ended before the sync finished"),
   );
 }
 
 async function serverTotals(pool: PoolLike, guildId: string): Promise<Record<string, number>> {
-  return withTenant(pool, LOCAL_TENANT, async (tx) => {
-    const out: Record<string, number> = {};
-    for (const [table, where] of SERVER_TABLES) {
-      out[table] = Number((await tx.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE ${where}`, [guildId])).rows[0].n);
-    }
-    return out;
-  }, { readOnly: true });
+  return withTenant(
+    pool,
+    LOCAL_TENANT,
+    async (tx) => {
+      const out: Record<string, number> = {};
+      for (const [table, where] of SERVER_TABLES) {
+        out[table] = Number((await tx.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE ${where}`, [guildId])).rows[0].n);
+      }
+      return out;
+    },
+    { readOnly: true },
+  );
 }
 
 /**
@@ -180,13 +198,17 @@ async function serverTotals(pool: PoolLike, guildId: string): Promise<Record<str
  * and DMs). Many messages, almost none with text: the intent is off.
  */
 export async function contentLooksBlank(pool: PoolLike, guildId: string): Promise<boolean> {
-  const r = await withTenant(pool, LOCAL_TENANT, (tx) =>
-    tx.query<{ total: string; with_text: string }>(
-      `SELECT count(*) AS total, count(*) FILTER (WHERE content <> '') AS with_text
+  const r = await withTenant(
+    pool,
+    LOCAL_TENANT,
+    (tx) =>
+      tx.query<{ total: string; with_text: string }>(
+        `SELECT count(*) AS total, count(*) FILTER (WHERE content <> '') AS with_text
          FROM messages WHERE server_id = $1::bigint AND NOT is_system AND NOT is_deleted AND webhook_id IS NULL`,
-      [guildId],
-    ),
-  { readOnly: true });
+        [guildId],
+      ),
+    { readOnly: true },
+  );
   const total = Number(r.rows[0].total);
   return isContentBlank(total, Number(r.rows[0].with_text));
 }

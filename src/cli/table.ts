@@ -14,14 +14,19 @@ const NUMERIC = /^-?\d+(\.\d+)?$/;
 
 /** Columns padded to their widest cell; numbers right-aligned; long cells cut with an ellipsis. */
 export function formatTable(columns: string[], rows: Cell[][], maxWidth = 60): string {
-  const text = rows.map((r) => r.map((c) => {
-    const s = cellText(c).replace(/\s+/g, " ");
-    return s.length > maxWidth ? `${s.slice(0, maxWidth - 1)}…` : s;
-  }));
+  const text = rows.map((r) =>
+    r.map((c) => {
+      const s = cellText(c).replace(/\s+/g, " ");
+      return s.length > maxWidth ? `${s.slice(0, maxWidth - 1)}…` : s;
+    }),
+  );
   const widths = columns.map((c, i) => Math.max(c.length, ...text.map((r) => (r[i] ?? "").length)));
   const numeric = columns.map((_, i) => text.length > 0 && text.every((r) => r[i] === "" || NUMERIC.test(r[i])));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
+    cells
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
   return [line(columns), widths.map((w) => "-".repeat(w)).join("  "), ...text.map(line)].join("\n") + "\n";
 }
 
@@ -44,7 +49,11 @@ function jsonValue(v: Cell): unknown {
 export type OutputFormat = "table" | "csv" | "json";
 
 export function formatRows(format: OutputFormat, columns: string[], rows: Cell[][], opts: { maxWidth?: number } = {}): string {
-  return format === "csv" ? formatCsv(columns, rows) : format === "json" ? formatJson(columns, rows) : formatTable(columns, rows, opts.maxWidth);
+  return format === "csv"
+    ? formatCsv(columns, rows)
+    : format === "json"
+      ? formatJson(columns, rows)
+      : formatTable(columns, rows, opts.maxWidth);
 }
 
 /** Objects (report rows) as columns + rows, keys in first-seen order. */

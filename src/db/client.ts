@@ -103,7 +103,10 @@ export async function withTenant<T>(
 ): Promise<T> {
   assertTenantId(tenantId);
   if (!pool.tenantContextKey) {
-    throw new ConfigError("server misconfigured: TENANT_CONTEXT_KEY is not set (it signs the tenant context RLS trusts)", "TENANT_CONTEXT_KEY");
+    throw new ConfigError(
+      "server misconfigured: TENANT_CONTEXT_KEY is not set (it signs the tenant context RLS trusts)",
+      "TENANT_CONTEXT_KEY",
+    );
   }
   const signer = await tenantSigner(pool.tenantContextKey);
   const client = await connect(pool);

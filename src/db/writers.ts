@@ -25,20 +25,23 @@ interface TableSpec {
 
 const keep =
   (col: string): Merge =>
-  (cur, inc) => `COALESCE(${inc}.${col}, ${cur}.${col})`;
+  (cur, inc) =>
+    `COALESCE(${inc}.${col}, ${cur}.${col})`;
 const sticky =
   (col: string): Merge =>
-  (cur, inc) => `(${cur}.${col} OR ${inc}.${col})`;
+  (cur, inc) =>
+    `(${cur}.${col} OR ${inc}.${col})`;
 
-const types = (spec: string) =>
-  Object.fromEntries(spec.split(",").map((pair) => pair.trim().split(/\s+/, 2) as [string, string]));
+const types = (spec: string) => Object.fromEntries(spec.split(",").map((pair) => pair.trim().split(/\s+/, 2) as [string, string]));
 
 // Write order is fixed too (parents first), so two pages always lock tables in the same sequence.
 export const TABLES: Record<TableName, TableSpec> = {
   servers: {
     key: ["id"],
     columns: ["name", "icon", "owner_id", "member_count", "description", "created_at", "synced_at"],
-    types: types("id bigint, name text, icon text, owner_id bigint, member_count integer, description text, created_at timestamptz, synced_at timestamptz"),
+    types: types(
+      "id bigint, name text, icon text, owner_id bigint, member_count integer, description text, created_at timestamptz, synced_at timestamptz",
+    ),
     update: { name: null, icon: null, owner_id: null, member_count: null, description: null, synced_at: null },
     snowflakeKeys: new Set(["id"]),
   },
@@ -46,7 +49,9 @@ export const TABLES: Record<TableName, TableSpec> = {
     key: ["id"],
     columns: ["username", "discriminator", "global_name", "avatar", "is_bot", "is_system", "is_webhook"],
     // A partial user object (a reactor, a mention) must not erase what a fuller one (a member) told us.
-    types: types("id bigint, username text, discriminator text, global_name text, avatar text, is_bot boolean, is_system boolean, is_webhook boolean"),
+    types: types(
+      "id bigint, username text, discriminator text, global_name text, avatar text, is_bot boolean, is_system boolean, is_webhook boolean",
+    ),
     update: {
       username: null,
       discriminator: keep("discriminator"),
@@ -68,8 +73,21 @@ export const TABLES: Record<TableName, TableSpec> = {
   channels: {
     key: ["id"],
     columns: [
-      "server_id", "parent_id", "name", "type", "topic", "position", "nsfw", "is_thread", "thread_archived",
-      "thread_archived_at", "thread_locked", "thread_owner_id", "thread_private", "created_at", "readable",
+      "server_id",
+      "parent_id",
+      "name",
+      "type",
+      "topic",
+      "position",
+      "nsfw",
+      "is_thread",
+      "thread_archived",
+      "thread_archived_at",
+      "thread_locked",
+      "thread_owner_id",
+      "thread_private",
+      "created_at",
+      "readable",
     ],
     types: types(
       "id bigint, server_id bigint, parent_id bigint, name text, type integer, topic text, position integer, nsfw boolean, " +
@@ -77,9 +95,19 @@ export const TABLES: Record<TableName, TableSpec> = {
         "thread_private boolean, created_at timestamptz, readable boolean",
     ),
     update: {
-      parent_id: null, name: null, type: null, topic: null, position: null, nsfw: null, thread_archived: null,
-      thread_archived_at: null, thread_locked: null, thread_owner_id: keep("thread_owner_id"),
-      thread_private: null, created_at: null, readable: null,
+      parent_id: null,
+      name: null,
+      type: null,
+      topic: null,
+      position: null,
+      nsfw: null,
+      thread_archived: null,
+      thread_archived_at: null,
+      thread_locked: null,
+      thread_owner_id: keep("thread_owner_id"),
+      thread_private: null,
+      created_at: null,
+      readable: null,
     },
     snowflakeKeys: new Set(["id"]),
   },
@@ -98,10 +126,29 @@ export const TABLES: Record<TableName, TableSpec> = {
   messages: {
     key: ["id"],
     columns: [
-      "server_id", "channel_id", "author_id", "content", "created_at", "edited_at", "message_type", "is_system",
-      "flags", "reply_to_message_id", "reply_to_channel_id", "reply_to_author_id", "mention_count",
-      "role_mention_ids", "mention_everyone", "attachment_count", "embed_count", "sticker_count", "word_count",
-      "pinned", "webhook_id", "is_deleted", "deleted_at",
+      "server_id",
+      "channel_id",
+      "author_id",
+      "content",
+      "created_at",
+      "edited_at",
+      "message_type",
+      "is_system",
+      "flags",
+      "reply_to_message_id",
+      "reply_to_channel_id",
+      "reply_to_author_id",
+      "mention_count",
+      "role_mention_ids",
+      "mention_everyone",
+      "attachment_count",
+      "embed_count",
+      "sticker_count",
+      "word_count",
+      "pinned",
+      "webhook_id",
+      "is_deleted",
+      "deleted_at",
     ],
     types: types(
       "id bigint, server_id bigint, channel_id bigint, author_id bigint, content text, created_at timestamptz, edited_at timestamptz, " +
@@ -110,9 +157,20 @@ export const TABLES: Record<TableName, TableSpec> = {
         "embed_count integer, sticker_count integer, word_count integer, pinned boolean, webhook_id bigint, is_deleted boolean, deleted_at timestamptz",
     ),
     update: {
-      content: null, edited_at: null, flags: null, reply_to_author_id: keep("reply_to_author_id"),
-      mention_count: null, role_mention_ids: null, mention_everyone: null, attachment_count: null, embed_count: null,
-      sticker_count: null, word_count: null, pinned: null, is_deleted: null, deleted_at: null,
+      content: null,
+      edited_at: null,
+      flags: null,
+      reply_to_author_id: keep("reply_to_author_id"),
+      mention_count: null,
+      role_mention_ids: null,
+      mention_everyone: null,
+      attachment_count: null,
+      embed_count: null,
+      sticker_count: null,
+      word_count: null,
+      pinned: null,
+      is_deleted: null,
+      deleted_at: null,
     },
     snowflakeKeys: new Set(["id"]),
   },
@@ -143,8 +201,15 @@ export const TABLES: Record<TableName, TableSpec> = {
 };
 
 export const WRITE_ORDER: TableName[] = [
-  "servers", "users", "server_members", "channels", "emojis", "messages", "message_mentions",
-  "message_reaction_counts", "reactions",
+  "servers",
+  "users",
+  "server_members",
+  "channels",
+  "emojis",
+  "messages",
+  "message_mentions",
+  "message_reaction_counts",
+  "reactions",
 ];
 
 const MAX_PARAMS = 65_535;
@@ -263,7 +328,8 @@ export async function writeRows(tx: TenantTx, rows: Rows, rejected: RejectedRow[
   // Again after cleaning, in case it made two keys equal (text keys are cleaned in the mapping already).
   const clean: Rows = {};
   for (const [table, list] of Object.entries(cleanedRows) as [TableName, AnyRow[]][]) {
-    (clean as unknown as Record<string, AnyRow[]>)[table] = list === (unique as unknown as Record<string, AnyRow[]>)[table] ? list : prepareRows(table, list);
+    (clean as unknown as Record<string, AnyRow[]>)[table] =
+      list === (unique as unknown as Record<string, AnyRow[]>)[table] ? list : prepareRows(table, list);
   }
   // One savepoint per page (no RELEASE: it ends with the transaction), so a refused row does not
   // abort the page's transaction. Only a failure pays for the row-by-row path.
@@ -291,7 +357,8 @@ async function writeTables(tx: TenantTx, rows: Rows, rejected: RejectedRow[] | n
   for (const table of WRITE_ORDER) {
     let list = rows[table] as AnyRow[] | undefined;
     if (!list || list.length === 0) continue;
-    if (skippedMessages.size > 0 && DEPENDS_ON_MESSAGE.includes(table)) list = list.filter((r) => !skippedMessages.has(String(r.message_id)));
+    if (skippedMessages.size > 0 && DEPENDS_ON_MESSAGE.includes(table))
+      list = list.filter((r) => !skippedMessages.has(String(r.message_id)));
     const spec = TABLES[table];
     const cols = [...spec.key, ...spec.columns];
     const prepared = list; // prepared (unique, sorted) by writeRows

@@ -109,11 +109,16 @@ export class DiscordClient {
   }
 
   async getCurrentUserGuilds(opts: { after?: string; before?: string; limit?: number } = {}) {
-    return this.request<RESTGetAPICurrentUserGuildsResult>("GET", "/users/@me/guilds", {
-      after: opts.after,
-      before: opts.before,
-      limit: opts.limit === undefined ? undefined : clamp(opts.limit, 1, 200),
-    }, "array");
+    return this.request<RESTGetAPICurrentUserGuildsResult>(
+      "GET",
+      "/users/@me/guilds",
+      {
+        after: opts.after,
+        before: opts.before,
+        limit: opts.limit === undefined ? undefined : clamp(opts.limit, 1, 200),
+      },
+      "array",
+    );
   }
 
   async getGuild(guildId: string, withCounts?: boolean) {
@@ -134,10 +139,15 @@ export class DiscordClient {
 
   /** One page of the member list, ordered by user id; needs the GUILD_MEMBERS intent (else 403). */
   async listGuildMembers(guildId: string, opts: { after?: string; limit?: number } = {}) {
-    return this.request<RESTGetAPIGuildMembersResult>("GET", `/guilds/${id(guildId)}/members`, {
-      after: opts.after,
-      limit: clamp(opts.limit ?? 1000, 1, 1000),
-    }, "array");
+    return this.request<RESTGetAPIGuildMembersResult>(
+      "GET",
+      `/guilds/${id(guildId)}/members`,
+      {
+        after: opts.after,
+        limit: clamp(opts.limit ?? 1000, 1, 1000),
+      },
+      "array",
+    );
   }
 
   async getGuildEmojis(guildId: string) {
@@ -156,21 +166,35 @@ export class DiscordClient {
     channelId: string,
     kind: "public" | "private" | "joined-private",
     opts: { before?: string; limit?: number } = {},
-  ): Promise<RESTGetAPIChannelThreadsArchivedPublicResult | RESTGetAPIChannelThreadsArchivedPrivateResult | RESTGetAPIChannelUsersThreadsArchivedResult> {
+  ): Promise<
+    | RESTGetAPIChannelThreadsArchivedPublicResult
+    | RESTGetAPIChannelThreadsArchivedPrivateResult
+    | RESTGetAPIChannelUsersThreadsArchivedResult
+  > {
     const path =
       kind === "joined-private"
         ? `/channels/${id(channelId)}/users/@me/threads/archived/private`
         : `/channels/${id(channelId)}/threads/archived/${kind}`;
-    return this.request("GET", path, { before: opts.before, limit: opts.limit === undefined ? undefined : clamp(opts.limit, 1, 100) }, hasThreads);
+    return this.request(
+      "GET",
+      path,
+      { before: opts.before, limit: opts.limit === undefined ? undefined : clamp(opts.limit, 1, 100) },
+      hasThreads,
+    );
   }
 
   /** One page (<= 100) of a channel's messages: newest first with `before`, oldest first with `after`. */
   async getMessages(channelId: string, opts: { before?: string; after?: string; limit?: number } = {}) {
-    return this.request<RESTGetAPIChannelMessagesResult>("GET", `/channels/${id(channelId)}/messages`, {
-      before: opts.before,
-      after: opts.after,
-      limit: clamp(opts.limit ?? 100, 1, 100),
-    }, "array");
+    return this.request<RESTGetAPIChannelMessagesResult>(
+      "GET",
+      `/channels/${id(channelId)}/messages`,
+      {
+        before: opts.before,
+        after: opts.after,
+        limit: clamp(opts.limit ?? 100, 1, 100),
+      },
+      "array",
+    );
   }
 
   /** One page (<= 100) of the users who reacted with `emoji`; type 0 normal, 1 burst (super reactions). */
@@ -182,11 +206,16 @@ export class DiscordClient {
     opts: { after?: string; limit?: number } = {},
   ) {
     const path = `/channels/${id(channelId)}/messages/${id(messageId)}/reactions/${encodeEmoji(emoji)}`;
-    return this.request<RESTGetAPIChannelMessageReactionUsersResult>("GET", path, {
-      type,
-      after: opts.after,
-      limit: clamp(opts.limit ?? 100, 1, 100),
-    }, "array");
+    return this.request<RESTGetAPIChannelMessageReactionUsersResult>(
+      "GET",
+      path,
+      {
+        type,
+        after: opts.after,
+        limit: clamp(opts.limit ?? 100, 1, 100),
+      },
+      "array",
+    );
   }
 
   private async request<T>(method: string, path: string, query?: Query, shape?: Shape): Promise<T> {
@@ -255,7 +284,13 @@ export class DiscordClient {
       }
       if (res.status >= 500) {
         if (attempt >= this.maxRetries) {
-          throw new DiscordError(`${route}: Discord error ${res.status} after ${attempt + 1} attempts${detail}`, res.status, route, true, code);
+          throw new DiscordError(
+            `${route}: Discord error ${res.status} after ${attempt + 1} attempts${detail}`,
+            res.status,
+            route,
+            true,
+            code,
+          );
         }
         await this.backoff(attempt);
         continue;

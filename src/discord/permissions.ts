@@ -131,5 +131,9 @@ export function channelAccess(
     const parent = isThread(c) && c.parent_id ? byId.get(c.parent_id) : undefined;
     return !canReadChannel(computeChannelPermissions(guild, roles, member, c, parent));
   });
-  return { total: countable.length, readable: countable.length - unreadable.length, unreadable: unreadable.map((c) => ({ id: c.id, name: c.name ?? null })) };
+  return {
+    total: countable.length,
+    readable: countable.length - unreadable.length,
+    unreadable: unreadable.map((c) => ({ id: c.id, name: c.name ?? null })),
+  };
 }

@@ -315,8 +315,7 @@ export class RateLimitState {
       this.dropStale(b, now);
       b.inFlight.shift();
     }
-    const resetAfterMs =
-      obs.resetAfter != null ? obs.resetAfter * 1000 : obs.reset != null ? Math.max(0, obs.reset * 1000 - now) : null;
+    const resetAfterMs = obs.resetAfter != null ? obs.resetAfter * 1000 : obs.reset != null ? Math.max(0, obs.reset * 1000 - now) : null;
     if (!b) {
       b = { limit: 1, remaining: 1, resetAt: now, resetEpoch: null, windowMs: 0, inFlight: [...inFlight] };
       this.buckets[key] = b;
@@ -365,7 +364,9 @@ export class RateLimitState {
     if (before) next = { limit: Math.min(before.limit, next.limit), windowMs: Math.max(before.windowMs, next.windowMs) };
     this.learned[key] = next;
     const route = this.learned[template];
-    this.learned[template] = route ? { limit: Math.min(route.limit, next.limit), windowMs: Math.max(route.windowMs, next.windowMs) } : { ...next };
+    this.learned[template] = route
+      ? { limit: Math.min(route.limit, next.limit), windowMs: Math.max(route.windowMs, next.windowMs) }
+      : { ...next };
   }
 
   private countInvalid(now: number): void {

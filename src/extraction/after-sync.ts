@@ -16,7 +16,13 @@ async function withPool<T>(env: Env, fn: (pool: PoolLike) => Promise<T>): Promis
 }
 
 /** Writes the job and its channels. heartbeat: progress of a live job (never over an ended record). */
-export async function persistJob(env: Env, tenantId: string, job: JobFacts, channels: ChannelProgress[], heartbeat: boolean): Promise<void> {
+export async function persistJob(
+  env: Env,
+  tenantId: string,
+  job: JobFacts,
+  channels: ChannelProgress[],
+  heartbeat: boolean,
+): Promise<void> {
   await withPool(env, (pool) => withTenant(pool, tenantId, (tx) => recordJob(tx, job, channels, heartbeat)));
 }
 

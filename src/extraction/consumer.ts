@@ -103,7 +103,15 @@ async function handleMessage(
     const ledger = new DurableLedger(stub, jobId);
     const resume = { task: go.task ?? task };
     try {
-      await runLedgerTask(ledger, resume.task, go.ctx, { discord, pool }, { maxPages: WALK_PAGES, deadline: Date.now() + WALK_MS }, deps.runTask, resume);
+      await runLedgerTask(
+        ledger,
+        resume.task,
+        go.ctx,
+        { discord, pool },
+        { maxPages: WALK_PAGES, deadline: Date.now() + WALK_MS },
+        deps.runTask,
+        resume,
+      );
     } finally {
       // A failure is about the page the walk had reached, not the one the message named.
       task = resume.task;

@@ -80,8 +80,7 @@ export interface PlanInput {
 
 export type BeginAnswer =
   /** task: run this one instead (the checkpoint of a walk whose consumer died: resume there). */
-  | { run: true; ctx: JobContext; task?: Task }
-  | { run: false; reason: "unknown_job" | "job_not_live" | "task_done" };
+  { run: true; ctx: JobContext; task?: Task } | { run: false; reason: "unknown_job" | "job_not_live" | "task_done" };
 
 export type ReserveAnswer = number | { refused: string; retryAfterMs: number };
 
@@ -196,7 +195,10 @@ export function jobView(job: JobFacts, channels: ChannelProgress[], progress: Pr
     counts: job.counts,
     pages: { done: job.pagesDone, failed: job.pagesFailed, outstanding: job.outstanding },
     requests: job.requests,
-    rate: { pages_per_second: elapsedS ? round2(job.pagesDone / elapsedS) : 0, requests_per_second: elapsedS ? round2(job.requests / elapsedS) : 0 },
+    rate: {
+      pages_per_second: elapsedS ? round2(job.pagesDone / elapsedS) : 0,
+      requests_per_second: elapsedS ? round2(job.requests / elapsedS) : 0,
+    },
     estimated_seconds_left: live ? (progress?.secondsLeft ?? null) : 0,
     progress: progress
       ? { fraction: progress.fraction, pages_estimated: progress.pagesEstimated }
@@ -233,9 +235,13 @@ export function finalState(input: { pagesFailed: number; failedChannels: { chann
   const problems: string[] = [];
   if (input.pagesFailed > 0) problems.push(`${input.pagesFailed} page(s) failed permanently`);
   if (input.failedChannels.length > 0) {
-    problems.push(`${input.failedChannels.length} channel(s) failed: ${input.failedChannels.map((c) => `${c.channelId} (${c.error ?? "error"})`).join(", ")}`);
+    problems.push(
+      `${input.failedChannels.length} channel(s) failed: ${input.failedChannels.map((c) => `${c.channelId} (${c.error ?? "error"})`).join(", ")}`,
+    );
   }
-  return problems.length ? { state: "partially_succeeded", error: problems.join("; ").slice(0, 2000) } : { state: "succeeded", error: null };
+  return problems.length
+    ? { state: "partially_succeeded", error: problems.join("; ").slice(0, 2000) }
+    : { state: "succeeded", error: null };
 }
 
 export { snowflakeMs };

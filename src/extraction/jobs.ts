@@ -10,8 +10,17 @@ import { ApiError, notFound } from "../errors";
 import { log } from "../lib/log";
 import { coordinator } from "./coordinator-client";
 import {
-  endJobRecord, insertJob, isLiveState, listJobRecords, readJobChannels, readJobRecord, recordView,
-  type JobState, type JobView, type PlanInput, type Trigger,
+  endJobRecord,
+  insertJob,
+  isLiveState,
+  listJobRecords,
+  readJobChannels,
+  readJobRecord,
+  recordView,
+  type JobState,
+  type JobView,
+  type PlanInput,
+  type Trigger,
 } from "./job";
 
 export type { JobView, JobState, Trigger };
@@ -55,7 +64,9 @@ export async function startSync(env: Env, tenantId: string, opts: StartSyncOptio
     const trigger = opts.trigger ?? "manual";
     const jobId = crypto.randomUUID();
 
-    const running = await withTenant(pool, tenantId, (tx) => insertJob(tx, { id: jobId, serverId: opts.serverId, trigger, syncDays, fetchReactions }));
+    const running = await withTenant(pool, tenantId, (tx) =>
+      insertJob(tx, { id: jobId, serverId: opts.serverId, trigger, syncDays, fetchReactions }),
+    );
     if (running !== null) {
       throw new ApiError(409, "sync_already_running", `a sync of server ${opts.serverId} is already running (job ${running.id})`, {
         details: { job_id: running.id },
@@ -139,9 +150,7 @@ export async function listJobs(
     const more = rows.length > page.limit;
     const pageRows = rows.slice(0, page.limit);
     const activeIds = pageRows.filter((r) => isLiveState(r.status)).map((r) => r.id);
-    const live = activeIds.length
-      ? ((await coordinator(env, tenantId).statuses(activeIds)) as Record<string, JobView>)
-      : {};
+    const live = activeIds.length ? ((await coordinator(env, tenantId).statuses(activeIds)) as Record<string, JobView>) : {};
     const now = Date.now();
     const jobs = pageRows.map((r) => summary(live[r.id] ?? recordView(r, [], now)));
     return { jobs, next_before: more ? new Date(pageRows[pageRows.length - 1].createdAt).toISOString() : null };
@@ -154,10 +163,5 @@ function summary(v: JobView): JobSummary {
 }
 
 async function readJobRow(pool: PoolLike, tenantId: string, jobId: string) {
-  return withTenant(
-    pool,
-    tenantId,
-    (tx) => readJobRecord(tx, jobId),
-    { readOnly: true },
-  );
+  return withTenant(pool, tenantId, (tx) => readJobRecord(tx, jobId), { readOnly: true });
 }

@@ -50,14 +50,21 @@ export async function runLedgerTask(
     await ledger.complete(taskId(task), await run(task, ctx, deps));
     return;
   }
-  await walkMessages(task, ctx, deps, budget, async (t, result, held) => {
-    const answer = await ledger.complete(taskId(t), result, held);
-    if (held) {
-      const next = result.next.find((n) => n.kind === "messages" && n.channelId === t.channelId);
-      if (next) resume.task = next;
-    }
-    return answer.live;
-  }, run);
+  await walkMessages(
+    task,
+    ctx,
+    deps,
+    budget,
+    async (t, result, held) => {
+      const answer = await ledger.complete(taskId(t), result, held);
+      if (held) {
+        const next = result.next.find((n) => n.kind === "messages" && n.channelId === t.channelId);
+        if (next) resume.task = next;
+      }
+      return answer.live;
+    },
+    run,
+  );
 }
 
 interface MemoryTask {
@@ -179,7 +186,10 @@ export class MemoryLedger implements JobLedger {
   private finishIfDone(): void {
     if (!this.live || this.outstanding > 0) return;
     const failedChannels = [...this.issues.values()].filter((i) => i.status === "failed");
-    const end = finalState({ pagesFailed: this.pagesFailed, failedChannels: failedChannels.map((c) => ({ channelId: c.channelId, error: c.reason })) });
+    const end = finalState({
+      pagesFailed: this.pagesFailed,
+      failedChannels: failedChannels.map((c) => ({ channelId: c.channelId, error: c.reason })),
+    });
     this.state = end.state;
     this.error = end.error;
   }

@@ -1,14 +1,6 @@
 // Discord payload -> table rows (their shapes: src/db/rows.ts). Pure: no I/O, no clock (the caller
 // passes `now` where needed).
-import type {
-  APIChannel,
-  APIEmoji,
-  APIGuild,
-  APIGuildMember,
-  APIMessage,
-  APIPartialEmoji,
-  APIUser,
-} from "discord-api-types/v10";
+import type { APIChannel, APIEmoji, APIGuild, APIGuildMember, APIMessage, APIPartialEmoji, APIUser } from "discord-api-types/v10";
 import {
   compareIds,
   type ChannelRow,
@@ -257,7 +249,10 @@ export function mapMessage(serverId: string, m: APIMessage): MappedMessage {
 }
 
 /** A page of messages as rows (messages, their authors, mentions, and emojis seen in reactions). */
-export function mapMessages(serverId: string, page: APIMessage[]): Required<Pick<Rows, "messages" | "users" | "message_mentions" | "emojis">> {
+export function mapMessages(
+  serverId: string,
+  page: APIMessage[],
+): Required<Pick<Rows, "messages" | "users" | "message_mentions" | "emojis">> {
   const rows = { messages: [] as MessageRow[], users: [] as UserRow[], message_mentions: [] as MentionRow[], emojis: [] as EmojiRow[] };
   for (const m of page) {
     const mapped = mapMessage(serverId, m);

@@ -1,6 +1,13 @@
 // One task = one Discord page: fetch it, map it, write it in ONE tenant transaction, and say what
 // comes next. Shared by the queue consumer (Workers) and runExtraction (in-process).
-import { PermissionFlagsBits, type APIChannel, type APIGuildMember, type APIMessage, type APIThreadChannel, type APIUser } from "discord-api-types/v10";
+import {
+  PermissionFlagsBits,
+  type APIChannel,
+  type APIGuildMember,
+  type APIMessage,
+  type APIThreadChannel,
+  type APIUser,
+} from "discord-api-types/v10";
 import { withTenant, type TenantTx } from "../db/client";
 import { rejectionWarning, writeRows, type RejectedRow, type WriteCounts } from "../db/writers";
 import {
@@ -117,7 +124,13 @@ function rejections(rejected: RejectedRow[]): Pick<PageResult, "warnings"> {
   if (rejected.length === 0) return {};
   // Named one by one up to a few per page (written.rows_rejected has the full count).
   const named = rejected.slice(0, 10).map(rejectionWarning);
-  if (rejected.length > 10) named.push(`${rejected.length - 10} more rows of the same page could not be stored (ids: ${rejected.slice(10, 60).map((r) => Object.values(r.key).join("/")).join(", ")}${rejected.length > 60 ? ", ..." : ""})`);
+  if (rejected.length > 10)
+    named.push(
+      `${rejected.length - 10} more rows of the same page could not be stored (ids: ${rejected
+        .slice(10, 60)
+        .map((r) => Object.values(r.key).join("/"))
+        .join(", ")}${rejected.length > 60 ? ", ..." : ""})`,
+    );
   return { warnings: named };
 }
 
@@ -142,7 +155,13 @@ async function planWalks(
   ctx: JobContext,
   targets: WalkTarget[],
 ): Promise<{ tasks: Task[]; stops: Map<string, string>; doneNow: string[] }> {
-  const coverage = ctx.full ? new Map<string, { newestId: string | null; coveredUntil: string | null }>() : await readCoverage(tx, targets.map((t) => t.id), ctx.windowStart);
+  const coverage = ctx.full
+    ? new Map<string, { newestId: string | null; coveredUntil: string | null }>()
+    : await readCoverage(
+        tx,
+        targets.map((t) => t.id),
+        ctx.windowStart,
+      );
   const windowSf = windowSnowflake(ctx);
   const rescanFrom = Date.now() - ctx.rescanMs;
   const tasks: Task[] = [];
@@ -170,8 +189,13 @@ async function planWalks(
       doneNow.push(t.id);
       continue;
     }
-    const spanMs = Math.max(0, (t.lastMessageId ? snowflakeMs(t.lastMessageId) : Date.now()) - Math.max(snowflakeMs(stop), snowflakeMs(t.id)));
-    tasks.push(stop === "0" ? { kind: "messages", channelId: t.id, spanMs } : { kind: "messages", channelId: t.id, stopAfter: stop, spanMs });
+    const spanMs = Math.max(
+      0,
+      (t.lastMessageId ? snowflakeMs(t.lastMessageId) : Date.now()) - Math.max(snowflakeMs(stop), snowflakeMs(t.id)),
+    );
+    tasks.push(
+      stop === "0" ? { kind: "messages", channelId: t.id, spanMs } : { kind: "messages", channelId: t.id, stopAfter: stop, spanMs },
+    );
   }
   return { tasks, stops, doneNow };
 }
@@ -220,17 +244,29 @@ async function guildPage(ctx: JobContext, { discord, pool }: TaskDeps): Promise<
   const now = new Date().toISOString();
   return withTenant(pool, ctx.tenantId, async (tx) => {
     const rejected: RejectedRow[] = [];
-    const written = addCounts({}, await writeRows(tx, {
-      servers: [mapGuild(guild, now)],
-      channels: rows,
-      emojis: (guild.emojis ?? []).filter((e) => e.id).map((e) => mapEmoji(e, ctx.guildId)),
-    }, rejected));
+    const written = addCounts(
+      {},
+      await writeRows(
+        tx,
+        {
+          servers: [mapGuild(guild, now)],
+          channels: rows,
+          emojis: (guild.emojis ?? []).filter((e) => e.id).map((e) => mapEmoji(e, ctx.guildId)),
+        },
+        rejected,
+      ),
+    );
     const since = ctx.full ? null : await readLastCompleteSync(tx, ctx);
     for (const p of threadParents) {
       const archivedAfter = since ? { archivedAfter: since } : {};
       next.push({ kind: "threads", channelId: p.id, archived: "public", ...archivedAfter });
       // Private threads exist only under text channels (the joined list is ordered by id, not archive time).
-      if (p.type === 0) next.push(p.canManage ? { kind: "threads", channelId: p.id, archived: "private", ...archivedAfter } : { kind: "threads", channelId: p.id, archived: "joined" });
+      if (p.type === 0)
+        next.push(
+          p.canManage
+            ? { kind: "threads", channelId: p.id, archived: "private", ...archivedAfter }
+            : { kind: "threads", channelId: p.id, archived: "joined" },
+        );
     }
     const plan = await planWalks(tx, ctx, walkTargets);
     await markChannelsDone(tx, ctx.jobId, plan.doneNow);
@@ -242,7 +278,15 @@ async function guildPage(ctx: JobContext, { discord, pool }: TaskDeps): Promise<
       for (const p of await readPendingReactions(tx)) {
         const stop = plan.stops.get(p.channelId);
         if (guildChannels.has(p.channelId) && stop !== undefined && compareIds(p.messageId, stop) >= 0) continue;
-        next.push({ kind: "reactions", channelId: p.channelId, messageId: p.messageId, emoji: p.emoji, type: p.type, authorId: p.authorId, count: p.count });
+        next.push({
+          kind: "reactions",
+          channelId: p.channelId,
+          messageId: p.messageId,
+          emoji: p.emoji,
+          type: p.type,
+          authorId: p.authorId,
+          count: p.count,
+        });
       }
     }
     return { written, next, channelIssues: issues, ...rejections(rejected) };
@@ -259,7 +303,10 @@ async function membersPage(task: Extract<Task, { kind: "members" }>, ctx: JobCon
   const last = ids.at(-1);
   return withTenant(pool, ctx.tenantId, async (tx) => {
     const rejected: RejectedRow[] = [];
-    const written = addCounts({}, await writeRows(tx, { users: mapped.map((m) => m.user), server_members: mapped.map((m) => m.member) }, rejected));
+    const written = addCounts(
+      {},
+      await writeRows(tx, { users: mapped.map((m) => m.user), server_members: mapped.map((m) => m.member) }, rejected),
+    );
     // The list is ordered by user id, so this page speaks for the id range it spans.
     const left = await markMissingMembers(tx, ctx.guildId, task.after ?? "0", full ? (last ?? null) : null, ids);
     if (left) written.members_left = left;
@@ -283,13 +330,19 @@ async function threadsPage(task: Extract<Task, { kind: "threads" }>, ctx: JobCon
     threads = res.threads as APIThreadChannel[];
     // Every thread the bot can see is stored (the channel list is not limited by the sync window),
     // down to those archived before the last complete sync: that sync listed them already.
-    const oldest = threads.map((t) => Date.parse(t.thread_metadata?.archive_timestamp ?? "")).filter(Number.isFinite).reduce((a, b) => Math.min(a, b), Infinity);
+    const oldest = threads
+      .map((t) => Date.parse(t.thread_metadata?.archive_timestamp ?? ""))
+      .filter(Number.isFinite)
+      .reduce((a, b) => Math.min(a, b), Infinity);
     const listedBefore = task.archivedAfter !== undefined && oldest < Date.parse(task.archivedAfter);
     if (res.has_more && threads.length > 0 && !listedBefore) {
       const before =
         task.archived === "joined"
           ? threads.map((t) => t.id).reduce(minId)
-          : threads.map((t) => t.thread_metadata?.archive_timestamp ?? "").filter(Boolean).sort((x, y) => Date.parse(x) - Date.parse(y))[0];
+          : threads
+              .map((t) => t.thread_metadata?.archive_timestamp ?? "")
+              .filter(Boolean)
+              .sort((x, y) => Date.parse(x) - Date.parse(y))[0];
       if (before) next.push({ kind: "threads", channelId: task.channelId, archived: task.archived, before });
     }
   }
@@ -334,7 +387,10 @@ async function messagesPage(task: MessagesTask, ctx: JobContext, { discord, pool
   const continues = page.length >= MESSAGES_PAGE && !!lowest && compareIds(lowest, stop) > 0;
   // This page answers for [from, before): anything stored there that Discord no longer returns is deleted.
   const from = continues ? lowest! : stop;
-  const rows = mapMessages(ctx.guildId, kept.map((m) => ({ ...m, channel_id: m.channel_id ?? task.channelId })));
+  const rows = mapMessages(
+    ctx.guildId,
+    kept.map((m) => ({ ...m, channel_id: m.channel_id ?? task.channelId })),
+  );
   const ids = rows.messages.map((m) => m.id);
   const now = new Date().toISOString();
   if (continues) hooks.prefetch?.({ ...task, before: lowest! });
@@ -356,8 +412,13 @@ async function messagesPage(task: MessagesTask, ctx: JobContext, { discord, pool
         // unfetched by an interrupted sync) the list is fetched again and replaces the stored one.
         if (!ctx.fetchReactions || (was && was.count === r.count && was.users === r.count)) continue;
         next.push({
-          kind: "reactions", channelId: task.channelId, messageId: m.id, emoji: emojiRouteParam(r.emoji), type: r.type,
-          authorId: m.author.id, count: r.count,
+          kind: "reactions",
+          channelId: task.channelId,
+          messageId: m.id,
+          emoji: emojiRouteParam(r.emoji),
+          type: r.type,
+          authorId: m.author.id,
+          count: r.count,
         });
       }
       for (const key of before.keys()) {
@@ -370,7 +431,10 @@ async function messagesPage(task: MessagesTask, ctx: JobContext, { discord, pool
     const written = addCounts({}, await writeRows(tx, { ...rows, message_reaction_counts: countRows }, rejected));
     const removed = await deleteReactionPairs(tx, gone);
     if (removed) written.reactions_removed = removed;
-    await fillReplyAuthors(tx, rows.messages.filter((m) => m.reply_to_message_id && !m.reply_to_author_id).map((m) => m.id));
+    await fillReplyAuthors(
+      tx,
+      rows.messages.filter((m) => m.reply_to_message_id && !m.reply_to_author_id).map((m) => m.id),
+    );
     const deleted = await markMissingMessages(tx, task.channelId, from, task.before ?? null, ids, now);
     if (deleted) written.messages_deleted = deleted;
     if (!continues) await markChannelsDone(tx, ctx.jobId, [task.channelId]);
@@ -420,7 +484,8 @@ export async function walkMessages(
         nextPage.catch(() => {}); // awaited (and its error handled) by the next page
       },
     });
-    const held = next !== undefined && result.next.some((t) => t.kind === "messages" && t.channelId === next!.channelId && t.before === next!.before);
+    const held =
+      next !== undefined && result.next.some((t) => t.kind === "messages" && t.channelId === next!.channelId && t.before === next!.before);
     const live = await checkpoint(current, result, held);
     if (!held || !live) return;
     current = next!;
@@ -430,7 +495,11 @@ export async function walkMessages(
 
 // ---------------------------------------------------------------- reactions
 
-async function reactionsPage(task: Extract<Task, { kind: "reactions" }>, ctx: JobContext, { discord, pool }: TaskDeps): Promise<PageResult> {
+async function reactionsPage(
+  task: Extract<Task, { kind: "reactions" }>,
+  ctx: JobContext,
+  { discord, pool }: TaskDeps,
+): Promise<PageResult> {
   const emoji = parseEmojiRouteParam(task.emoji);
   const page = (await discord.getReactionUsers(task.channelId, task.messageId, { id: emoji.id, name: emoji.name }, task.type, {
     after: task.after,
@@ -440,7 +509,14 @@ async function reactionsPage(task: Extract<Task, { kind: "reactions" }>, ctx: Jo
   const full = page.length >= REACTIONS_PAGE;
   const last = users.at(-1)?.id;
   const rows = mapReactors(
-    { serverId: ctx.guildId, channelId: task.channelId, messageId: task.messageId, authorId: task.authorId ?? null, emojiKey: emoji.key, type: task.type },
+    {
+      serverId: ctx.guildId,
+      channelId: task.channelId,
+      messageId: task.messageId,
+      authorId: task.authorId ?? null,
+      emojiKey: emoji.key,
+      type: task.type,
+    },
     users,
   );
   return withTenant(pool, ctx.tenantId, async (tx) => {
@@ -448,7 +524,13 @@ async function reactionsPage(task: Extract<Task, { kind: "reactions" }>, ctx: Jo
     const rejected: RejectedRow[] = [];
     const written = addCounts({}, await writeRows(tx, { users: rows.users, reactions: rows.reactions }, rejected));
     const pair = { messageId: task.messageId, emojiKey: emoji.key, type: task.type };
-    const removed = await deleteMissingReactors(tx, pair, task.after ?? "0", done ? null : last!, users.map((u) => u.id));
+    const removed = await deleteMissingReactors(
+      tx,
+      pair,
+      task.after ?? "0",
+      done ? null : last!,
+      users.map((u) => u.id),
+    );
     if (removed) written.reactions_removed = removed;
     return { written, next: done ? [] : [{ ...task, after: last! }], channelId: task.channelId, ...rejections(rejected) };
   });

@@ -24,7 +24,11 @@ export interface Walk {
 
 /** A walk as its first task describes it: from its newest message back to its stop point. */
 export function startWalk(task: MessagesTask, windowStartMs: number | null): Walk {
-  const floorMs = Math.max(task.stopAfter && task.stopAfter !== "0" ? snowflakeMs(task.stopAfter) : 0, snowflakeMs(task.channelId), windowStartMs ?? 0);
+  const floorMs = Math.max(
+    task.stopAfter && task.stopAfter !== "0" ? snowflakeMs(task.stopAfter) : 0,
+    snowflakeMs(task.channelId),
+    windowStartMs ?? 0,
+  );
   const topMs = task.before ? snowflakeMs(task.before) : Math.max(floorMs, snowflakeMs(task.channelId) + (task.spanMs ?? 0));
   return { topMs, floorMs, cursorMs: topMs, pages: 0, size: null, done: false };
 }

@@ -131,8 +131,13 @@ export async function runExtraction(opts: ExtractionOptions): Promise<Extraction
     if (!opts.onProgress) return;
     const e = ledger.progress();
     opts.onProgress({
-      fraction: e.fraction, pagesEstimated: e.pagesEstimated, secondsLeft: e.secondsLeft,
-      pagesDone: ledger.pagesDone, pagesQueued: queue.size, inFlight, written: { ...ledger.written },
+      fraction: e.fraction,
+      pagesEstimated: e.pagesEstimated,
+      secondsLeft: e.secondsLeft,
+      pagesDone: ledger.pagesDone,
+      pagesQueued: queue.size,
+      inFlight,
+      written: { ...ledger.written },
     });
   };
   ledger.onReport = progress;
@@ -171,7 +176,13 @@ export async function runExtraction(opts: ExtractionOptions): Promise<Extraction
   await Promise.all(Array.from({ length: concurrency }, worker));
   opts.signal?.removeEventListener("abort", onAbort);
 
-  const status: ExtractionStatus = fatal ? "failed" : opts.signal?.aborted ? "cancelled" : ledger.state === "partially_succeeded" ? "partially_succeeded" : "succeeded";
+  const status: ExtractionStatus = fatal
+    ? "failed"
+    : opts.signal?.aborted
+      ? "cancelled"
+      : ledger.state === "partially_succeeded"
+        ? "partially_succeeded"
+        : "succeeded";
   const error = fatal
     ? fatal instanceof DiscordAuthError
       ? "Discord rejected the bot token (invalid or revoked): reconnect the bot and sync again"
@@ -191,7 +202,14 @@ export async function runExtraction(opts: ExtractionOptions): Promise<Extraction
     error,
   };
   await finishJob(opts, stats);
-  log.info("extraction.finished", { tenantId: opts.tenantId, jobId, status, pages: stats.pages, requests: stats.requests, durationMs: stats.durationMs });
+  log.info("extraction.finished", {
+    tenantId: opts.tenantId,
+    jobId,
+    status,
+    pages: stats.pages,
+    requests: stats.requests,
+    durationMs: stats.durationMs,
+  });
   return stats;
 }
 
@@ -224,15 +242,29 @@ async function runWithRetry(ledger: MemoryLedger, task: Task, ctx: JobContext, d
 
 async function startJob(opts: ExtractionOptions, jobId: string): Promise<void> {
   const other = await withTenant(opts.pool, opts.tenantId, (tx) =>
-    insertJob(tx, { id: jobId, serverId: opts.guildId, trigger: "cli", syncDays: opts.syncDays, fetchReactions: opts.fetchReactions, running: true }),
+    insertJob(tx, {
+      id: jobId,
+      serverId: opts.guildId,
+      trigger: "cli",
+      syncDays: opts.syncDays,
+      fetchReactions: opts.fetchReactions,
+      running: true,
+    }),
   );
   if (other) throw new Error(`a sync of server ${opts.guildId} is already running (job ${other.id}, trigger ${other.trigger})`);
 }
 
 async function finishJob(opts: ExtractionOptions, stats: ExtractionStats): Promise<void> {
   const job = {
-    id: stats.jobId, state: stats.status, counts: stats.written, pagesDone: stats.pages, pagesFailed: stats.pagesFailed,
-    requests: stats.requests ?? 0, error: stats.error, startedAt: null, finishedAt: Date.now(),
+    id: stats.jobId,
+    state: stats.status,
+    counts: stats.written,
+    pagesDone: stats.pages,
+    pagesFailed: stats.pagesFailed,
+    requests: stats.requests ?? 0,
+    error: stats.error,
+    startedAt: null,
+    finishedAt: Date.now(),
   };
   const channels = stats.channelIssues.map((i) => ({ channel_id: i.channelId, status: i.status, error: i.reason }));
   await withTenant(opts.pool, opts.tenantId, (tx) => recordJob(tx, job, channels, false));

@@ -138,7 +138,14 @@ export async function readPendingReactions(
   tx: TenantTx,
 ): Promise<{ channelId: string; messageId: string; authorId: string; emoji: string; type: 0 | 1; count: number }[]> {
   const res = await tx.query<{
-    channel_id: string; message_id: string; author_id: string; emoji_key: string; discord_id: string | null; name: string | null; reaction_type: number; count: number;
+    channel_id: string;
+    message_id: string;
+    author_id: string;
+    emoji_key: string;
+    discord_id: string | null;
+    name: string | null;
+    reaction_type: number;
+    count: number;
   }>(
     `WITH stored AS (
        SELECT message_id, emoji_key, reaction_type, count(*)::int AS users FROM reactions

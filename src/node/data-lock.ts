@@ -104,9 +104,19 @@ function createExclusive(path: string, owner: LockOwner): boolean {
  * Takes the folder's lock or throws FolderBusy naming the live owner. A stale lock (its process is
  * gone) is moved aside atomically and taken over; `onStale` hears about it.
  */
-export function acquireDataLock(dir: string, who: { role: LockOwner["role"]; command: string }, onStale?: (old: LockOwner) => void): DataLock {
+export function acquireDataLock(
+  dir: string,
+  who: { role: LockOwner["role"]; command: string },
+  onStale?: (old: LockOwner) => void,
+): DataLock {
   const path = lockPath(dir);
-  const owner: LockOwner = { pid: process.pid, role: who.role, command: who.command, startedAt: new Date().toISOString(), procStart: procStart(process.pid) };
+  const owner: LockOwner = {
+    pid: process.pid,
+    role: who.role,
+    command: who.command,
+    startedAt: new Date().toISOString(),
+    procStart: procStart(process.pid),
+  };
   for (let attempt = 0; attempt < 20; attempt++) {
     if (createExclusive(path, owner)) return held(path, owner);
     const current = readOwner(path);

@@ -32,7 +32,9 @@ export async function startEmbedded(opts: {
   owner?: { role: LockOwner["role"]; command: string };
   onStaleLock?: (old: LockOwner) => void;
 }): Promise<EmbeddedDb> {
-  const lock = opts.dataDir ? acquireDataLock(opts.dataDir, opts.owner ?? { role: "cli", command: "discord-sql" }, opts.onStaleLock) : undefined;
+  const lock = opts.dataDir
+    ? acquireDataLock(opts.dataDir, opts.owner ?? { role: "cli", command: "discord-sql" }, opts.onStaleLock)
+    : undefined;
   let db: PGlite | undefined;
   try {
     db = await PGlite.create(opts.dataDir ? `file://${opts.dataDir}` : "memory://");

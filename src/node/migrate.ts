@@ -47,16 +47,19 @@ export async function migrate(db: SqlSession, migrations = readMigrations()): Pr
   await db.query("SELECT pg_advisory_lock(7310015)");
   try {
     const done = new Map(
-      (await db.query<{ version: string; checksum: string }>("SELECT version, checksum FROM schema_migrations")).rows.map(
-        (r) => [r.version, r.checksum],
-      ),
+      (await db.query<{ version: string; checksum: string }>("SELECT version, checksum FROM schema_migrations")).rows.map((r) => [
+        r.version,
+        r.checksum,
+      ]),
     );
     const applied: string[] = [];
     for (const m of migrations) {
       const seen = done.get(m.version);
       if (seen !== undefined) {
         if (seen !== m.checksum) {
-          throw new Error(`migration ${m.name} changed after it was applied (checksum ${seen} -> ${m.checksum}); add a new migration instead`);
+          throw new Error(
+            `migration ${m.name} changed after it was applied (checksum ${seen} -> ${m.checksum}); add a new migration instead`,
+          );
         }
         continue;
       }

@@ -22,7 +22,8 @@ export async function readTenantKey(db: Pick<SqlSession, "query">): Promise<stri
 
 /** Installs a key (idempotent); returns its key id. */
 export async function installTenantKey(db: Pick<SqlSession, "query">, hex: string): Promise<string> {
-  if (!/^[0-9a-fA-F]{64}$/.test(hex.trim())) throw new TenantKeyUnavailable("TENANT_CONTEXT_KEY must be 64 hex characters (openssl rand -hex 32)");
+  if (!/^[0-9a-fA-F]{64}$/.test(hex.trim()))
+    throw new TenantKeyUnavailable("TENANT_CONTEXT_KEY must be 64 hex characters (openssl rand -hex 32)");
   const { rows } = await db.query<{ kid: string }>("SELECT discord_sql_private.install_key(decode($1, 'hex')) AS kid", [hex.trim()]);
   return rows[0].kid;
 }

@@ -227,7 +227,10 @@ function archivedThreads(ctx: RouteCtx, which: "public" | "private" | "joined"):
   if (which === "private" && !canListPrivateArchived(ctx.world, guild, channel)) throw missingPermissions();
   const limit = intParam(ctx.query, "limit", 2, 100, 50);
   let threads = [...guild.channels.values()].filter(
-    (c) => c.parentId === channel.id && c.thread?.archived && (which === "public" ? !c.thread.private : c.thread.private && (which === "private" || c.thread.botJoined)),
+    (c) =>
+      c.parentId === channel.id &&
+      c.thread?.archived &&
+      (which === "public" ? !c.thread.private : c.thread.private && (which === "private" || c.thread.botJoined)),
   );
   if (which === "joined") {
     // Sorted by id descending, `before` is a thread id.
@@ -238,7 +241,9 @@ function archivedThreads(ctx: RouteCtx, which: "public" | "private" | "joined"):
     const raw = ctx.query.get("before");
     const before = raw ? Date.parse(raw) : Infinity;
     if (raw && Number.isNaN(before)) throw invalidForm("before", "DATE_TIME_TYPE_PARSE", `Could not parse ${raw}. Should be ISO8601.`);
-    threads = threads.filter((t) => t.thread!.archiveTs < before).sort((a, b) => b.thread!.archiveTs - a.thread!.archiveTs || (BigInt(b.id) > BigInt(a.id) ? 1 : -1));
+    threads = threads
+      .filter((t) => t.thread!.archiveTs < before)
+      .sort((a, b) => b.thread!.archiveTs - a.thread!.archiveTs || (BigInt(b.id) > BigInt(a.id) ? 1 : -1));
   }
   const page = threads.slice(0, limit);
   return {
@@ -250,15 +255,23 @@ function archivedThreads(ctx: RouteCtx, which: "public" | "private" | "joined"):
 
 const ROUTES: Route[] = [
   route("GET", "/users/@me", "user", (c) => renderUser(c.world.bot), null),
-  route("GET", "/users/@me/guilds", "user", (c) => {
-    const limit = intParam(c.query, "limit", 1, 200, 200);
-    const after = snowflakeParam(c.query, "after") ?? 0n;
-    return c.world.guilds
-      .filter((g) => g.members.has(c.world.bot.id) && BigInt(g.id) > after)
-      .slice(0, limit)
-      .map((g) => renderPartialGuild(c.world, g));
-  }, null),
-  route("GET", "/guilds/:guild_id", "guild", (c) => renderGuild(c.world, guildFor(c.world, c.params[0]), c.query.get("with_counts") === "true")),
+  route(
+    "GET",
+    "/users/@me/guilds",
+    "user",
+    (c) => {
+      const limit = intParam(c.query, "limit", 1, 200, 200);
+      const after = snowflakeParam(c.query, "after") ?? 0n;
+      return c.world.guilds
+        .filter((g) => g.members.has(c.world.bot.id) && BigInt(g.id) > after)
+        .slice(0, limit)
+        .map((g) => renderPartialGuild(c.world, g));
+    },
+    null,
+  ),
+  route("GET", "/guilds/:guild_id", "guild", (c) =>
+    renderGuild(c.world, guildFor(c.world, c.params[0]), c.query.get("with_counts") === "true"),
+  ),
   route("GET", "/guilds/:guild_id/channels", "guild", (c) => {
     const g = guildFor(c.world, c.params[0]);
     return [...g.channels.values()].filter((ch) => !ch.thread).map((ch) => renderChannel(c.world, g, ch));
@@ -366,18 +379,25 @@ export function createSimulatorApi(initial: World, options: SimulatorApiOptions 
       if (a.kind === "error") {
         count(a.status);
         if (a.status === 502)
-          return new Response("<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>cloudflare</center></body></html>", {
-            status: 502,
-            headers: { "Content-Type": "text/html" },
-          });
+          return new Response(
+            "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>cloudflare</center></body></html>",
+            {
+              status: 502,
+              headers: { "Content-Type": "text/html" },
+            },
+          );
         return json(a.status, { message: `${a.status}: ${a.status === 503 ? "Service Unavailable" : "Internal Server Error"}`, code: 0 });
       }
       if (a.kind === "storm") {
         count(429, "shared");
-        return json(429, { message: "You are being rate limited.", retry_after: a.retryAfter, global: false }, {
-          "Retry-After": String(Math.ceil(a.retryAfter)),
-          "X-RateLimit-Scope": "shared",
-        });
+        return json(
+          429,
+          { message: "You are being rate limited.", retry_after: a.retryAfter, global: false },
+          {
+            "Retry-After": String(Math.ceil(a.retryAfter)),
+            "X-RateLimit-Scope": "shared",
+          },
+        );
       }
     }
 
@@ -385,7 +405,11 @@ export function createSimulatorApi(initial: World, options: SimulatorApiOptions 
     const decision = limiter.check(token, found.bucket, major, clock());
     if (!decision.ok) {
       count(429, decision.scope);
-      return json(429, { message: "You are being rate limited.", retry_after: decision.retryAfter, global: decision.scope === "global" }, decision.headers);
+      return json(
+        429,
+        { message: "You are being rate limited.", retry_after: decision.retryAfter, global: decision.scope === "global" },
+        decision.headers,
+      );
     }
 
     const forbid = faults.config.forbidChannelAfter;
@@ -400,7 +424,10 @@ export function createSimulatorApi(initial: World, options: SimulatorApiOptions 
       count(200);
       if (actions.some((a) => a.kind === "malformed")) {
         const text = JSON.stringify(body);
-        return new Response(text.slice(0, Math.max(1, Math.floor(text.length / 2))), { status: 200, headers: { "Content-Type": "application/json", ...decision.headers } });
+        return new Response(text.slice(0, Math.max(1, Math.floor(text.length / 2))), {
+          status: 200,
+          headers: { "Content-Type": "application/json", ...decision.headers },
+        });
       }
       return json(200, body, decision.headers);
     } catch (e) {
@@ -467,7 +494,12 @@ export function createSimulatorApi(initial: World, options: SimulatorApiOptions 
           return json(200, { ok: true });
         case "GET /expected": {
           const rows = control.expected(w);
-          return json(200, url.searchParams.get("detail") === "counts" ? { guildId: rows.guildId, windowStart: rows.windowStart, counts: rows.counts } : rows);
+          return json(
+            200,
+            url.searchParams.get("detail") === "counts"
+              ? { guildId: rows.guildId, windowStart: rows.windowStart, counts: rows.counts }
+              : rows,
+          );
         }
         case "GET /facts":
           return json(200, control.facts(w));

@@ -24,7 +24,8 @@ export function parseSimulatorArgs(argv: readonly string[]): { options: Partial<
     const [flag, inline] = argv[i].includes("=") ? argv[i].split(/=(.*)/s, 2) : [argv[i], undefined];
     if (flag === "--text") {
       const mode = inline ?? argv[++i];
-      if (mode !== "plain" && mode !== "wild") throw new Error(`--text must be "plain" or "wild", got ${mode === undefined ? "nothing" : JSON.stringify(mode)}`);
+      if (mode !== "plain" && mode !== "wild")
+        throw new Error(`--text must be "plain" or "wild", got ${mode === undefined ? "nothing" : JSON.stringify(mode)}`);
       options.text = mode;
       continue;
     }
@@ -34,7 +35,8 @@ export function parseSimulatorArgs(argv: readonly string[]): { options: Partial<
       continue;
     }
     const raw = inline ?? argv[++i];
-    if (raw === undefined || !/^-?\d+$/.test(raw)) throw new Error(`${flag} needs an integer value, got ${raw === undefined ? "nothing" : JSON.stringify(raw)}`);
+    if (raw === undefined || !/^-?\d+$/.test(raw))
+      throw new Error(`${flag} needs an integer value, got ${raw === undefined ? "nothing" : JSON.stringify(raw)}`);
     const n = Number(raw);
     const min = key === "messages" || key === "unstorable" ? 0 : 1;
     if (key !== "seed" && n < min) throw new Error(`${flag} must be >= ${min}`);

@@ -85,7 +85,15 @@ export interface ExpectedRows {
   guildId: string;
   windowStart: string | null;
   counts: Record<
-    "servers" | "channels" | "users" | "server_members" | "messages" | "message_mentions" | "emojis" | "reactions" | "message_reaction_counts",
+    | "servers"
+    | "channels"
+    | "users"
+    | "server_members"
+    | "messages"
+    | "message_mentions"
+    | "emojis"
+    | "reactions"
+    | "message_reaction_counts",
     number
   >;
   servers: { id: string; name: string; owner_id: string; member_count: number; created_at: string }[];
@@ -117,7 +125,11 @@ export function windowStartOf(world: World, w: WindowOptions): number | null {
 }
 
 /** The channels whose messages a sync stores (readable, with history) and the messages inside the window. */
-export function storedMessages(world: World, guild: SimGuild, windowStart: number | null): { channel: SimChannel; messages: SimMessage[] }[] {
+export function storedMessages(
+  world: World,
+  guild: SimGuild,
+  windowStart: number | null,
+): { channel: SimChannel; messages: SimMessage[] }[] {
   const threads = new Set(visibleThreads(world, guild));
   const out: { channel: SimChannel; messages: SimMessage[] }[] = [];
   for (const ch of guild.channels.values()) {
@@ -199,7 +211,8 @@ export function expectedRows(world: World, w: WindowOptions = {}): ExpectedRows 
   const reactions: string[] = [];
   const reactionCounts: Record<string, number> = {};
   const emojis = new Map<string, ExpectedEmoji>();
-  for (const e of guild.emojis) emojis.set(e.id!, { key: e.id!, discord_id: e.id!, name: storedText(e.name!), is_custom: true, animated: !!e.animated });
+  for (const e of guild.emojis)
+    emojis.set(e.id!, { key: e.id!, discord_id: e.id!, name: storedText(e.name!), is_custom: true, animated: !!e.animated });
 
   for (const { messages: list } of storedMessages(world, guild, start)) {
     for (const m of list) {
@@ -242,7 +255,14 @@ export function expectedRows(world: World, w: WindowOptions = {}): ExpectedRows 
       for (const r of m.reactions) {
         const key = storedText(emojiKey(r.emoji));
         if (r.normal.length + r.burst.length === 0) continue;
-        if (!emojis.has(key)) emojis.set(key, { key, discord_id: r.emoji.id, name: storedText(r.emoji.name), is_custom: !!r.emoji.id, animated: !!r.emoji.animated });
+        if (!emojis.has(key))
+          emojis.set(key, {
+            key,
+            discord_id: r.emoji.id,
+            name: storedText(r.emoji.name),
+            is_custom: !!r.emoji.id,
+            animated: !!r.emoji.animated,
+          });
         if (r.normal.length) reactionCounts[`${m.id}|${key}|0`] = r.normal.length;
         if (r.burst.length) reactionCounts[`${m.id}|${key}|1`] = r.burst.length;
         if (!fetchReactions) continue;
@@ -260,7 +280,15 @@ export function expectedRows(world: World, w: WindowOptions = {}): ExpectedRows 
   messages.sort((a, b) => cmp(a.id, b.id));
   const userList = [...users.values()].sort((a, b) => cmp(a.id, b.id));
   const emojiList = [...emojis.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const servers = [{ id: guild.id, name: storedText(guild.name), owner_id: guild.ownerId, member_count: guild.members.size, created_at: iso(snowflakeTime(guild.id)) }];
+  const servers = [
+    {
+      id: guild.id,
+      name: storedText(guild.name),
+      owner_id: guild.ownerId,
+      member_count: guild.members.size,
+      created_at: iso(snowflakeTime(guild.id)),
+    },
+  ];
   return {
     guildId: guild.id,
     windowStart: start === null ? null : iso(start),

@@ -56,7 +56,8 @@ export function facts(world: World, w: WindowOptions = {}): Facts {
     replies++;
     const target = guild.messagesById.get(m.replyTo.messageId);
     // Same rule as expectedRows: the replied-to author is known unless the original was gone before any sync.
-    const known = target && (!target.deleted || (!w.fresh && guild.deletedByMutation.has(target.id) && (start === null || target.ts >= start)));
+    const known =
+      target && (!target.deleted || (!w.fresh && guild.deletedByMutation.has(target.id) && (start === null || target.ts >= start)));
     if (!target || !known) continue;
     if (target.authorId === m.authorId || !isHumanAuthor(m.authorId) || !isHumanAuthor(target.authorId)) continue;
     const key = `${m.authorId}>${target.authorId}`;

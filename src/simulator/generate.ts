@@ -59,8 +59,18 @@ export function resolveOptions(partial: Partial<WorldOptions> = {}): WorldOption
 export const WINDOW_GUARD_MS = 10 * 60_000;
 
 const EVERYONE_PERMS =
-  P.CREATE_INSTANT_INVITE | P.ADD_REACTIONS | P.VIEW_CHANNEL | P.SEND_MESSAGES | P.EMBED_LINKS | P.ATTACH_FILES |
-  P.READ_MESSAGE_HISTORY | P.USE_EXTERNAL_EMOJIS | P.CONNECT | P.SPEAK | P.CREATE_PUBLIC_THREADS | P.SEND_MESSAGES_IN_THREADS;
+  P.CREATE_INSTANT_INVITE |
+  P.ADD_REACTIONS |
+  P.VIEW_CHANNEL |
+  P.SEND_MESSAGES |
+  P.EMBED_LINKS |
+  P.ATTACH_FILES |
+  P.READ_MESSAGE_HISTORY |
+  P.USE_EXTERNAL_EMOJIS |
+  P.CONNECT |
+  P.SPEAK |
+  P.CREATE_PUBLIC_THREADS |
+  P.SEND_MESSAGES_IN_THREADS;
 
 // Relative activity per UTC hour: quiet at night, peak late afternoon/evening (the "peak-hour bias").
 const HOUR_WEIGHTS = [3, 2, 1.5, 1, 1, 1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10, 10, 9, 8, 7, 5, 4];
@@ -224,12 +234,19 @@ function generateGuild(world: World, g: number, mint: SnowflakeMint): SimGuild {
     humans.push(user);
     world.users.set(user.id, user);
     // ~5% joined during the window (they get a "member joined" system message).
-    const joinedAt = rng.chance(0.05) ? windowLo + rng.next() * (windowHi - windowLo) : createdTs + rng.next() * (windowLo - createdTs - HOUR);
+    const joinedAt = rng.chance(0.05)
+      ? windowLo + rng.next() * (windowHi - windowLo)
+      : createdTs + rng.next() * (windowLo - createdTs - HOUR);
     const memberRoles: string[] = [];
     if (activity === "power") memberRoles.push(moderatorRoleId);
     if (rng.chance(0.3)) memberRoles.push(memberRoleId);
     if (rng.chance(0.1)) memberRoles.push(artistRoleId);
-    members.set(user.id, { userId: user.id, nick: rng.chance(0.15) ? `${cap(NOUN[i % NOUN.length])}${i}` : null, roles: memberRoles, joinedAt: Math.floor(joinedAt) });
+    members.set(user.id, {
+      userId: user.id,
+      nick: rng.chance(0.15) ? `${cap(NOUN[i % NOUN.length])}${i}` : null,
+      roles: memberRoles,
+      joinedAt: Math.floor(joinedAt),
+    });
   }
   const owner = humans.find((u) => u.activity === "power") ?? humans[0];
   members.get(owner.id)!.roles.push(adminRoleId);
@@ -293,7 +310,9 @@ function generateGuild(world: World, g: number, mint: SnowflakeMint): SimGuild {
 
   // Channels.
   let position = 0;
-  const addChannel = (c: Omit<SimChannel, "guildId" | "messages" | "totalSent" | "position" | "nsfw" | "overwrites" | "topic"> & Partial<SimChannel>): SimChannel => {
+  const addChannel = (
+    c: Omit<SimChannel, "guildId" | "messages" | "totalSent" | "position" | "nsfw" | "overwrites" | "topic"> & Partial<SimChannel>,
+  ): SimChannel => {
     const ch: SimChannel = { guildId, messages: [], totalSent: 0, position: position++, nsfw: false, overwrites: [], topic: null, ...c };
     guild.channels.set(ch.id, ch);
     return ch;
@@ -374,7 +393,8 @@ function generateGuild(world: World, g: number, mint: SnowflakeMint): SimGuild {
   };
 
   const M = opts.messages;
-  for (const ch of texts) fillChannel(ctx, ch, M, { oldTail: Math.max(1, Math.round(M * 0.03)), botShare: 0.02, webhookShare: ch === texts[0] ? 0.01 : 0 });
+  for (const ch of texts)
+    fillChannel(ctx, ch, M, { oldTail: Math.max(1, Math.round(M * 0.03)), botShare: 0.02, webhookShare: ch === texts[0] ? 0.01 : 0 });
   fillChannel(ctx, announcements, Math.ceil(M / 10), { oldTail: 0, botShare: 0, webhookShare: 0.4, moderatorsOnly: true });
   fillChannel(ctx, voice, Math.ceil(M / 20), { oldTail: 0, botShare: 0, webhookShare: 0 });
   fillChannel(ctx, hidden, Math.ceil(M / 10), { oldTail: 0, botShare: 0, webhookShare: 0, moderatorsOnly: true });
@@ -445,7 +465,14 @@ export function words(rng: Rng, min: number, max: number): string {
   return out.join(" ");
 }
 
-export function newMessage(ctx: { rng: Rng; mint: SnowflakeMint }, ch: SimChannel, ts: number, authorId: string, type: number, fixedId?: { id: string; idn: bigint; ts: number }): SimMessage {
+export function newMessage(
+  ctx: { rng: Rng; mint: SnowflakeMint },
+  ch: SimChannel,
+  ts: number,
+  authorId: string,
+  type: number,
+  fixedId?: { id: string; idn: bigint; ts: number },
+): SimMessage {
   const minted = fixedId ?? ctx.mint.at(ts);
   return {
     id: minted.id,
@@ -519,7 +546,14 @@ function ensureEveryActiveMemberPosts(ctx: Ctx, texts: SimChannel[], active: Sim
   }
 }
 
-function threadChannel(ctx: Ctx, parent: SimChannel, id: string, name: string, type: number, info: import("./model").SimThreadInfo): SimChannel {
+function threadChannel(
+  ctx: Ctx,
+  parent: SimChannel,
+  id: string,
+  name: string,
+  type: number,
+  info: import("./model").SimThreadInfo,
+): SimChannel {
   const ch: SimChannel = {
     id,
     guildId: parent.guildId,
@@ -551,7 +585,9 @@ function addThread(ctx: Ctx, parent: SimChannel, kind: ThreadKind, perThread: nu
   let threadId: string;
   let createdTs: number;
   const name = `${words(rng, 2, 4)}`.slice(0, 90);
-  const starters = isPrivate ? [] : parent.messages.filter((m) => m.ts >= lo && m.ts < hi && m.type === 0 && !m.startedThread && !m.webhookId);
+  const starters = isPrivate
+    ? []
+    : parent.messages.filter((m) => m.ts >= lo && m.ts < hi && m.type === 0 && !m.startedThread && !m.webhookId);
   if (starters.length > 0 && rng.chance(0.6)) {
     const starter = rng.pick(starters);
     starter.startedThread = starter.id;
@@ -574,7 +610,9 @@ function addThread(ctx: Ctx, parent: SimChannel, kind: ThreadKind, perThread: nu
   const memberIds = new Set<string>([ownerId]);
   for (const u of ctx.authors.pickDistinct(rng, rng.int(2, 5))) if (u.activity !== "left") memberIds.add(u.id);
   const pool = [...memberIds];
-  const times = Array.from({ length: count }, () => Math.floor(createdTs + 1000 + rng.next() * Math.max(1, end - createdTs - 1000))).sort((a, b) => a - b);
+  const times = Array.from({ length: count }, () => Math.floor(createdTs + 1000 + rng.next() * Math.max(1, end - createdTs - 1000))).sort(
+    (a, b) => a - b,
+  );
   const ch = threadChannel(ctx, parent, threadId, name, isPrivate ? ChannelType.PrivateThread : ChannelType.PublicThread, {
     private: isPrivate,
     archived,
@@ -615,7 +653,9 @@ function addForumPost(ctx: Ctx, forum: SimChannel, archived: boolean, replies: n
   if (forum.type === ChannelType.GuildMedia) first.attachments = 1;
   ch.messages.push(first);
   const end = archived ? Math.min(ctx.hi, minted.ts + 1.5 * DAY) : ctx.hi;
-  const times = Array.from({ length: replies }, () => Math.floor(minted.ts + 1000 + rng.next() * Math.max(1, end - minted.ts - 1000))).sort((a, b) => a - b);
+  const times = Array.from({ length: replies }, () => Math.floor(minted.ts + 1000 + rng.next() * Math.max(1, end - minted.ts - 1000))).sort(
+    (a, b) => a - b,
+  );
   for (const ts of times) ch.messages.push(newMessage(ctx, ch, ts, ctx.authors.pick(rng).id, 0));
   if (archived) ch.thread!.archiveTs = Math.min((ch.messages.at(-1)?.ts ?? minted.ts) + DAY, ctx.hi);
 }
@@ -641,7 +681,8 @@ function decorateChannel(ctx: Ctx, ch: SimChannel, isAnnouncements: boolean): vo
         m.type = MessageTypes.Reply;
         m.replyTo = { messageId: target.id, channelId: ch.id };
         // Replies ping the replied-to author by default, which puts them in `mentions`.
-        if (rng.chance(0.5) && !world.users.get(target.authorId)!.webhook && target.authorId !== m.authorId) m.mentions.push(target.authorId);
+        if (rng.chance(0.5) && !world.users.get(target.authorId)!.webhook && target.authorId !== m.authorId)
+          m.mentions.push(target.authorId);
       }
     }
     if (rng.chance(0.08)) {
@@ -681,14 +722,20 @@ function decorateChannel(ctx: Ctx, ch: SimChannel, isAnnouncements: boolean): vo
   if (isAnnouncements && ctx.guild.members.size >= 130) {
     const m = msgs.find((x) => x.ts >= ctx.lo && !isSystemType(x.type));
     if (m) {
-      const users = ctx.memberPicker.pickDistinct(rng, 150).map((u) => u.id).sort(compareIds);
+      const users = ctx.memberPicker
+        .pickDistinct(rng, 150)
+        .map((u) => u.id)
+        .sort(compareIds);
       m.reactions = m.reactions.filter((r) => r.emoji.name !== "🎉");
       m.reactions.unshift({ emoji: { id: null, name: "🎉" }, normal: users, burst: [], burstColors: [] });
     }
   }
 }
 
-export function makeReactions(ctx: { rng: Rng; guild: SimGuild; reactorPicker: WeightedPicker<SimUser>; externalEmojis: SimEmojiRef[] }, m: SimMessage): SimReaction[] {
+export function makeReactions(
+  ctx: { rng: Rng; guild: SimGuild; reactorPicker: WeightedPicker<SimUser>; externalEmojis: SimEmojiRef[] },
+  m: SimMessage,
+): SimReaction[] {
   const { rng } = ctx;
   const out: SimReaction[] = [];
   const seen = new Set<string>();
@@ -707,8 +754,18 @@ export function makeReactions(ctx: { rng: Rng; guild: SimGuild; reactorPicker: W
     seen.add(key);
     const normal = ctx.reactorPicker.pickDistinct(rng, rng.burst(0.6, 12)).map((u) => u.id);
     // Burst (super) reactions on ~12% of reaction sets, by users who did not also react normally.
-    const burst = rng.chance(0.12) ? ctx.reactorPicker.pickDistinct(rng, rng.int(1, 2)).map((u) => u.id).filter((id) => !normal.includes(id)) : [];
-    out.push({ emoji, normal: normal.sort(compareIds), burst: burst.sort(compareIds), burstColors: burst.length ? ["#f5c542", "#e36209"] : [] });
+    const burst = rng.chance(0.12)
+      ? ctx.reactorPicker
+          .pickDistinct(rng, rng.int(1, 2))
+          .map((u) => u.id)
+          .filter((id) => !normal.includes(id))
+      : [];
+    out.push({
+      emoji,
+      normal: normal.sort(compareIds),
+      burst: burst.sort(compareIds),
+      burstColors: burst.length ? ["#f5c542", "#e36209"] : [],
+    });
   }
   void m;
   return out;

@@ -8,7 +8,10 @@ export interface SimulatorHub {
   instance(name?: string): SimulatorApi | undefined;
 }
 
-export function createSimulatorHub(defaults: ResetOptions = {}, apiOptions: Omit<SimulatorApiOptions, "rateLimits" | "faults"> = {}): SimulatorHub {
+export function createSimulatorHub(
+  defaults: ResetOptions = {},
+  apiOptions: Omit<SimulatorApiOptions, "rateLimits" | "faults"> = {},
+): SimulatorHub {
   const instances = new Map<string, SimulatorApi>();
   const make = (opts: ResetOptions) => {
     const { rateLimits, faults, ...worldOpts } = opts;

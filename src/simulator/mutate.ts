@@ -1,7 +1,17 @@
 // Mutations for incremental-sync tests: the world changes the way a live server does, and the ground truth
 // (expectedRows) follows because it is computed from the same world.
 import { makeReactions, newMessage, words } from "./generate";
-import { ChannelType, HOUR, MessageTypes, isSystemType, type SimChannel, type SimGuild, type SimMessage, type SimUser, type World } from "./model";
+import {
+  ChannelType,
+  HOUR,
+  MessageTypes,
+  isSystemType,
+  type SimChannel,
+  type SimGuild,
+  type SimMessage,
+  type SimUser,
+  type World,
+} from "./model";
 import { P } from "./permissions";
 import { Rng, WeightedPicker } from "./random";
 import { compareIds } from "./snowflake";

@@ -92,7 +92,9 @@ export function renderMessage(world: World, guild: SimGuild, m: SimMessage, dept
           };
         })
       : [],
-    embeds: visible ? Array.from({ length: m.embeds }, () => ({ type: "link" as APIEmbed["type"], url: "https://example.com/", title: "Example" })) : [],
+    embeds: visible
+      ? Array.from({ length: m.embeds }, () => ({ type: "link" as APIEmbed["type"], url: "https://example.com/", title: "Example" }))
+      : [],
     pinned: m.pinned,
     flags: m.flags,
     components: [],
@@ -162,11 +164,19 @@ export function renderChannel(_world: World, guild: SimGuild, ch: SimChannel): A
     case ChannelType.GuildCategory:
       return base as unknown as APIChannel;
     case ChannelType.GuildVoice:
-      return { ...base, bitrate: 64000, user_limit: 0, rtc_region: null, last_message_id: last, rate_limit_per_user: 0 } as unknown as APIChannel;
+      return {
+        ...base,
+        bitrate: 64000,
+        user_limit: 0,
+        rtc_region: null,
+        last_message_id: last,
+        rate_limit_per_user: 0,
+      } as unknown as APIChannel;
     case ChannelType.GuildForum:
     case ChannelType.GuildMedia: {
       let lastPost: string | null = null;
-      for (const c of guild.channels.values()) if (c.parentId === ch.id && c.thread && (!lastPost || BigInt(c.id) > BigInt(lastPost))) lastPost = c.id;
+      for (const c of guild.channels.values())
+        if (c.parentId === ch.id && c.thread && (!lastPost || BigInt(c.id) > BigInt(lastPost))) lastPost = c.id;
       return {
         ...base,
         topic: ch.topic,
@@ -181,7 +191,13 @@ export function renderChannel(_world: World, guild: SimGuild, ch: SimChannel): A
       } as unknown as APIChannel;
     }
     default:
-      return { ...base, topic: ch.topic, last_message_id: last, rate_limit_per_user: 0, default_auto_archive_duration: 1440 } as unknown as APIChannel;
+      return {
+        ...base,
+        topic: ch.topic,
+        last_message_id: last,
+        rate_limit_per_user: 0,
+        default_auto_archive_duration: 1440,
+      } as unknown as APIChannel;
   }
 }
 

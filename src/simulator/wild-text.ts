@@ -78,7 +78,8 @@ export function applyWildText(world: World, guild: SimGuild, g: number): void {
 
 function longContent(start: string, rng: Rng): string {
   let s = `${start} `;
-  while (s.length < MAX_CONTENT) s += rng.chance(0.02) ? WILD_FRAGMENTS[Math.floor(rng.next() * 8)] : ` word${Math.floor(rng.next() * 1000)}`;
+  while (s.length < MAX_CONTENT)
+    s += rng.chance(0.02) ? WILD_FRAGMENTS[Math.floor(rng.next() * 8)] : ` word${Math.floor(rng.next() * 1000)}`;
   s = s.slice(0, MAX_CONTENT);
   // Cut inside a pair? Then the text ends on a lone high surrogate: one more case, on purpose.
   return s;

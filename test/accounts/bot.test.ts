@@ -33,7 +33,11 @@ const asUser = async (user: string) => bearer(await sessionToken(keys, { sub: us
 async function storedRow(tenantId: string) {
   const pool = testPool();
   try {
-    return await withTenant(pool, tenantId, async (tx) => (await tx.query<any>("SELECT * FROM bot_connections WHERE tenant_id = $1", [tenantId])).rows[0]);
+    return await withTenant(
+      pool,
+      tenantId,
+      async (tx) => (await tx.query<any>("SELECT * FROM bot_connections WHERE tenant_id = $1", [tenantId])).rows[0],
+    );
   } finally {
     await pool.end();
   }
@@ -44,7 +48,12 @@ describe("POST /api/bot/connect", () => {
     const user = uniqueId("user");
     const { result: responses, lines } = await captureLogs(async () => {
       const h = await asUser(user);
-      const connect = await call("/api/bot/connect", { env: E, method: "POST", headers: h, body: JSON.stringify({ token: DEFAULT_TOKEN }) });
+      const connect = await call("/api/bot/connect", {
+        env: E,
+        method: "POST",
+        headers: h,
+        body: JSON.stringify({ token: DEFAULT_TOKEN }),
+      });
       const status = await call("/api/bot/status", { env: E, headers: h });
       return [connect, status];
     });
@@ -73,7 +82,12 @@ describe("POST /api/bot/connect", () => {
   it("reports the members intent off when Discord refuses the member list", async () => {
     await resetSim({ membersIntent: false });
     try {
-      const res = await call("/api/bot/connect", { env: E, method: "POST", headers: await asUser(uniqueId("user")), body: JSON.stringify({ token: DEFAULT_TOKEN }) });
+      const res = await call("/api/bot/connect", {
+        env: E,
+        method: "POST",
+        headers: await asUser(uniqueId("user")),
+        body: JSON.stringify({ token: DEFAULT_TOKEN }),
+      });
       expect(res.status).toBe(200);
       expect(((await res.json()) as any).guilds[0].members_intent).toBe(false);
     } finally {
@@ -127,7 +141,9 @@ describe("POST /api/bot/connect", () => {
     const b = uniqueId("user");
     const ha = await asUser(a);
     const hb = await asUser(b);
-    expect((await call("/api/bot/connect", { env: E, method: "POST", headers: ha, body: JSON.stringify({ token: DEFAULT_TOKEN }) })).status).toBe(200);
+    expect(
+      (await call("/api/bot/connect", { env: E, method: "POST", headers: ha, body: JSON.stringify({ token: DEFAULT_TOKEN }) })).status,
+    ).toBe(200);
     expect(await (await call("/api/bot/status", { env: E, headers: hb })).json()).toEqual({ connected: false });
     expect(await (await call("/api/bot/disconnect", { env: E, method: "DELETE", headers: hb })).json()).toEqual({ disconnected: false });
     expect((await storedRow(a)).bot_username).toBeTruthy();
@@ -181,14 +197,24 @@ describe("token sealing", () => {
 
   it("needs TOKEN_ENCRYPTION_KEYS outside local mode (500 naming it); local mode uses a logged development key", async () => {
     const { TOKEN_ENCRYPTION_KEYS: _k, ...noKeys } = E;
-    const res = await call("/api/bot/connect", { env: noKeys, method: "POST", headers: await asUser(uniqueId("user")), body: JSON.stringify({ token: DEFAULT_TOKEN }) });
+    const res = await call("/api/bot/connect", {
+      env: noKeys,
+      method: "POST",
+      headers: await asUser(uniqueId("user")),
+      body: JSON.stringify({ token: DEFAULT_TOKEN }),
+    });
     expect(res.status).toBe(500);
     expect(((await res.json()) as any).error.message).toContain("TOKEN_ENCRYPTION_KEYS");
 
     const local = { ...env, DISCORD_API_BASE: DISCORD, LOCAL_TENANT_ID: uniqueId("local") } as Record<string, unknown>;
     delete local.TOKEN_ENCRYPTION_KEYS;
     const { result, lines } = await captureLogs(() =>
-      call("/api/bot/connect", { env: local, method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token: DEFAULT_TOKEN }) }),
+      call("/api/bot/connect", {
+        env: local,
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ token: DEFAULT_TOKEN }),
+      }),
     );
     expect(result.status).toBe(200);
     expect((await storedRow(local.LOCAL_TENANT_ID as string)).key_id).toBe("dev-insecure");

@@ -40,8 +40,13 @@ async function populate(pool: PoolLike, tenantId: string) {
     await tx.query(`INSERT INTO servers (tenant_id, id, name) VALUES ($1, 1, 'S')`, [tenantId]);
     await tx.query(`INSERT INTO users (tenant_id, id, username) VALUES ($1, 5, 'u')`, [tenantId]);
     await tx.query(`INSERT INTO channels (tenant_id, id, server_id, name, type) VALUES ($1, 10, 1, 'c', 0)`, [tenantId]);
-    await tx.query(`INSERT INTO messages (tenant_id, id, server_id, channel_id, author_id, created_at) VALUES ($1, 100, 1, 10, 5, now())`, [tenantId]);
-    await tx.query(`INSERT INTO reactions (tenant_id, message_id, emoji_key, user_id, server_id, channel_id) VALUES ($1, 100, 'x', 5, 1, 10)`, [tenantId]);
+    await tx.query(`INSERT INTO messages (tenant_id, id, server_id, channel_id, author_id, created_at) VALUES ($1, 100, 1, 10, 5, now())`, [
+      tenantId,
+    ]);
+    await tx.query(
+      `INSERT INTO reactions (tenant_id, message_id, emoji_key, user_id, server_id, channel_id) VALUES ($1, 100, 'x', 5, 1, 10)`,
+      [tenantId],
+    );
     await tx.query(`INSERT INTO rate_limits (tenant_id, bucket, tokens, updated_at) VALUES ($1, 'query', 3, now())`, [tenantId]);
   });
 }
@@ -117,7 +122,9 @@ describe("POST /webhooks/clerk", () => {
         const after = await countRows(pool, victim);
         // Every table with a tenant_id column, from the catalog: none may keep a row.
         for (const [table, n] of Object.entries(after)) expect(n, table).toBe(0);
-        expect(Object.keys(after)).toEqual(expect.arrayContaining(["messages", "bot_connections", "stripe_events", "sync_job_channels", "rate_limits"]));
+        expect(Object.keys(after)).toEqual(
+          expect.arrayContaining(["messages", "bot_connections", "stripe_events", "sync_job_channels", "rate_limits"]),
+        );
         const other = await countRows(pool, bystander);
         expect(other).toEqual(before);
         // Replayed deletion: harmless.
@@ -143,7 +150,10 @@ describe("Clerk deliveries: exactly once and in order", () => {
     }
   };
   const deliver = async (type: string, id: string, timestamp: number, svixId: string) => {
-    const res = await send({ type, object: "event", timestamp, data: type.endsWith(".deleted") ? { id, deleted: true } : { id } }, { id: svixId });
+    const res = await send(
+      { type, object: "event", timestamp, data: type.endsWith(".deleted") ? { id, deleted: true } : { id } },
+      { id: svixId },
+    );
     expect(res.status, await res.clone().text()).toBe(200);
     return ((await res.json()) as { action: string }).action;
   };

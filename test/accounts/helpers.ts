@@ -11,7 +11,10 @@ export const ISSUER = "https://clerk.discord-sql.test";
 
 const enc = new TextEncoder();
 const b64url = (bytes: Uint8Array | string) =>
-  toBase64(typeof bytes === "string" ? enc.encode(bytes) : bytes).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+  toBase64(typeof bytes === "string" ? enc.encode(bytes) : bytes)
+    .replace(/=+$/, "")
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_");
 
 export interface ClerkKeys {
   pem: string;
@@ -25,7 +28,9 @@ export async function clerkKeys(): Promise<ClerkKeys> {
     ["sign", "verify"],
   )) as CryptoKeyPair;
   const spki = new Uint8Array((await crypto.subtle.exportKey("spki", pair.publicKey)) as ArrayBuffer);
-  const body = toBase64(spki).replace(/(.{64})/g, "$1\n").trim();
+  const body = toBase64(spki)
+    .replace(/(.{64})/g, "$1\n")
+    .trim();
   return { pem: `-----BEGIN PUBLIC KEY-----\n${body}\n-----END PUBLIC KEY-----`, privateKey: pair.privateKey };
 }
 

@@ -25,18 +25,35 @@ describe("tenant isolation across endpoints", () => {
     try {
       await ensureTenant(pool, a, "user");
       await saveBotToken(pool, readConfig(E), a, "tenant-a-secret-token", { id: "777", username: "a-bot" }, [
-        { id: "900100000000000001", name: "A's server", icon: null, member_count: 5, channels_total: 3, channels_readable: 3, members_intent: true },
+        {
+          id: "900100000000000001",
+          name: "A's server",
+          icon: null,
+          member_count: 5,
+          channels_total: 3,
+          channels_readable: 3,
+          members_intent: true,
+        },
       ]);
       await withTenant(pool, a, async (tx) => {
-        await tx.query(`INSERT INTO sync_jobs (tenant_id, id, server_id, status) VALUES ($1, $2, 900100000000000001, 'succeeded')`, [a, jobId]);
+        await tx.query(`INSERT INTO sync_jobs (tenant_id, id, server_id, status) VALUES ($1, $2, 900100000000000001, 'succeeded')`, [
+          a,
+          jobId,
+        ]);
         await tx.query(`INSERT INTO usage_monthly (tenant_id, month, queries) VALUES ($1, date_trunc('month', now())::date, 77)`, [a]);
-        await tx.query(`UPDATE subscriptions SET plan = 'team', status = 'active', stripe_customer_id = $2 WHERE tenant_id = $1`, [a, `cus_${a}`]);
+        await tx.query(`UPDATE subscriptions SET plan = 'team', status = 'active', stripe_customer_id = $2 WHERE tenant_id = $1`, [
+          a,
+          `cus_${a}`,
+        ]);
       });
       const hb = await as(b);
       const ha = await as(a);
       // A sees its own job; B gets 404 for the same id on every job endpoint.
       expect((await call(`/api/extraction/status/${jobId}`, { env: E, headers: ha })).status).toBe(200);
-      for (const [method, path] of [["GET", `/api/extraction/status/${jobId}`], ["POST", `/api/extraction/cancel/${jobId}`]]) {
+      for (const [method, path] of [
+        ["GET", `/api/extraction/status/${jobId}`],
+        ["POST", `/api/extraction/cancel/${jobId}`],
+      ]) {
         const res = await call(path, { env: E, method, headers: hb });
         expect(res.status, path).toBe(404);
         expect(await res.text()).not.toContain("900100000000000001");
@@ -54,7 +71,12 @@ describe("tenant isolation across endpoints", () => {
       // B's portal cannot reach A's customer.
       expect((await call("/api/billing/portal", { env: E, method: "POST", headers: hb })).status).toBe(409);
       // Nor can B start a sync with A's bot.
-      const start = await call("/api/extraction/start", { env: E, method: "POST", headers: hb, body: JSON.stringify({ server_id: "900100000000000001", sync_days: 7 }) });
+      const start = await call("/api/extraction/start", {
+        env: E,
+        method: "POST",
+        headers: hb,
+        body: JSON.stringify({ server_id: "900100000000000001", sync_days: 7 }),
+      });
       expect(start.status).toBe(409);
       expect(((await start.json()) as any).error.code).toBe("bot_not_connected");
     } finally {

@@ -59,7 +59,9 @@ describe("local install: no plan limits", () => {
     expect(first.status).toBe(200);
     const pool = testPool();
     try {
-      await withTenant(pool, tenant, (tx) => tx.query(`UPDATE usage_monthly SET queries = 5000 WHERE tenant_id = $1 AND month = $2::date`, [tenant, month()]));
+      await withTenant(pool, tenant, (tx) =>
+        tx.query(`UPDATE usage_monthly SET queries = 5000 WHERE tenant_id = $1 AND month = $2::date`, [tenant, month()]),
+      );
       for (let i = 0; i < 3; i++) {
         const res = await post(e, "/api/query/execute", { sql: "SELECT count(*) AS n FROM messages" });
         expect(res.status).toBe(200);
@@ -72,7 +74,9 @@ describe("local install: no plan limits", () => {
 
       const saas = uniqueId("user");
       await ensureTenant(pool, saas, "user");
-      await withTenant(pool, saas, (tx) => tx.query(`INSERT INTO usage_monthly (tenant_id, month, queries) VALUES ($1, $2, 1000)`, [saas, month()]));
+      await withTenant(pool, saas, (tx) =>
+        tx.query(`INSERT INTO usage_monthly (tenant_id, month, queries) VALUES ($1, $2, 1000)`, [saas, month()]),
+      );
       await expect(withTenant(pool, saas, (tx) => consumeQueryQuota(tx))).rejects.toMatchObject({ status: 429 });
     } finally {
       await pool.end();
@@ -113,7 +117,11 @@ describe("local install: no plan limits", () => {
           [local, crypto.randomUUID()],
         );
       });
-      const rows = await systemRead<any>(pool, `SELECT tenant_id, plan, sync_days FROM discord_sql_sync_candidates() WHERE tenant_id = $1`, [local]);
+      const rows = await systemRead<any>(
+        pool,
+        `SELECT tenant_id, plan, sync_days FROM discord_sql_sync_candidates() WHERE tenant_id = $1`,
+        [local],
+      );
       expect(rows).toEqual([{ tenant_id: local, plan: "local", sync_days: null }]);
       const now = new Date();
       const c = (plan: SyncCandidate["plan"]): SyncCandidate => ({

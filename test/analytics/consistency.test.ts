@@ -29,7 +29,11 @@ const get = async (path: string) => {
   return { status: res.status, body: (await res.json()) as any };
 };
 const put = async (path: string, body: unknown) => {
-  const res = await exports.default.fetch(`http://localhost${path}`, { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const res = await exports.default.fetch(`http://localhost${path}`, {
+    method: "PUT",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as any };
 };
 
@@ -99,7 +103,12 @@ function qs(v: View, extra: Record<string, string> = {}): string {
 describe("activity levels: one definition everywhere", () => {
   it("the SQL twin classifies exactly like levelOf", async () => {
     const cases = fc.sample(
-      fc.record({ m: fc.integer({ min: 0, max: 5000 }), d: fc.integer({ min: 1, max: 3650 }), a: fc.integer({ min: 1, max: 2000 }), extra: fc.integer({ min: 0, max: 2000 }) }),
+      fc.record({
+        m: fc.integer({ min: 0, max: 5000 }),
+        d: fc.integer({ min: 1, max: 3650 }),
+        a: fc.integer({ min: 1, max: 2000 }),
+        extra: fc.integer({ min: 0, max: 2000 }),
+      }),
       400,
     );
     const { rows } = await withTenant(pool, TENANT, (tx) =>
@@ -135,7 +144,10 @@ describe("activity levels: one definition everywhere", () => {
       expect(byLevel, name).toEqual(levels.counts);
       // Overview's Messages card (the daily series) and its levels card count the same messages.
       const daily = (await reports.dailyActivity(pool, TENANT, f)).data;
-      expect(daily.reduce((s, d) => s + d.messages, 0), name).toBe(want.messages);
+      expect(
+        daily.reduce((s, d) => s + d.messages, 0),
+        name,
+      ).toBe(want.messages);
       // Over HTTP (what the dashboard reads).
       const api = await get(`/api/reports/activity-levels?${qs(v)}`);
       expect(api.status).toBe(200);
@@ -208,12 +220,23 @@ describe("time series are zero-filled in the report", () => {
       const f = { serverId: sim.guildId, ...v };
       for (const bots of [false, true]) {
         const d = (await reports.dailyActivity(pool, TENANT, { ...f, includeBots: bots })).data;
-        consecutive(d.map((x) => x.day), v.from ?? history.first, v.to ?? history.last);
-        expect(d.every((x) => Number.isInteger(x.messages) && x.messages >= 0), name).toBe(true);
+        consecutive(
+          d.map((x) => x.day),
+          v.from ?? history.first,
+          v.to ?? history.last,
+        );
+        expect(
+          d.every((x) => Number.isInteger(x.messages) && x.messages >= 0),
+          name,
+        ).toBe(true);
       }
       const who = facts.topReplyPair.replier;
       const m = (await reports.memberDetail(pool, TENANT, who, f)).data;
-      consecutive(m.daily.map((x) => x.day), v.from ?? history.first, v.to ?? history.last);
+      consecutive(
+        m.daily.map((x) => x.day),
+        v.from ?? history.first,
+        v.to ?? history.last,
+      );
     }
     // A range without messages is every day at 0, not an empty series.
     const api = await get(`/api/reports/daily?server_id=${sim.guildId}&from=2020-01-01&to=2020-01-03`);
@@ -247,7 +270,10 @@ describe("readable channels", () => {
     const g = status.guilds!.find((x) => x.id === sim.guildId)!;
     // The same rule test/cli/main.node.test.ts holds `guilds` to.
     const channels = sim.summary.guilds[0].channels.filter((c: any) => c.type !== 4 && !("archived" in c));
-    expect({ total: g.channels_total, readable: g.channels_readable }).toEqual({ total: channels.length, readable: channels.filter((c: any) => c.readable).length });
+    expect({ total: g.channels_total, readable: g.channels_readable }).toEqual({
+      total: channels.length,
+      readable: channels.filter((c: any) => c.readable).length,
+    });
     expect(g.channels_readable).toBeLessThan(g.channels_total!);
   });
 });

@@ -36,14 +36,27 @@ export async function seedServer(pool: PoolLike, tenantId: string, marker: strin
   const channel = String(base * 100 + 50);
   const t0 = Date.parse("2026-11-01T12:00:00Z");
   await withTenant(pool, tenantId, async (tx) => {
-    await tx.query(`INSERT INTO servers (tenant_id, id, name, synced_at) VALUES ($1, $2, $3, now())`, [tenantId, serverId, `${marker} server`]);
+    await tx.query(`INSERT INTO servers (tenant_id, id, name, synced_at) VALUES ($1, $2, $3, now())`, [
+      tenantId,
+      serverId,
+      `${marker} server`,
+    ]);
     for (const u of users) {
       await tx.query(`INSERT INTO users (tenant_id, id, username) VALUES ($1, $2, $3)`, [tenantId, u, `${marker}_user_${u}`]);
       await tx.query(`INSERT INTO server_members (tenant_id, server_id, user_id, nickname, joined_at) VALUES ($1, $2, $3, $4, $5)`, [
-        tenantId, serverId, u, `${marker}_nick`, new Date(t0 - 86_400_000).toISOString(),
+        tenantId,
+        serverId,
+        u,
+        `${marker}_nick`,
+        new Date(t0 - 86_400_000).toISOString(),
       ]);
     }
-    await tx.query(`INSERT INTO channels (tenant_id, id, server_id, name, type) VALUES ($1, $2, $3, $4, 0)`, [tenantId, channel, serverId, `${marker}-general`]);
+    await tx.query(`INSERT INTO channels (tenant_id, id, server_id, name, type) VALUES ($1, $2, $3, $4, 0)`, [
+      tenantId,
+      channel,
+      serverId,
+      `${marker}-general`,
+    ]);
     for (let i = 0; i < 6; i++) {
       const id = String(base * 1000 + i);
       const author = users[i % 3];
@@ -52,7 +65,17 @@ export async function seedServer(pool: PoolLike, tenantId: string, marker: strin
       await tx.query(
         `INSERT INTO messages (tenant_id, id, server_id, channel_id, author_id, content, created_at, reply_to_message_id, reply_to_author_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [tenantId, id, serverId, channel, author, `${marker} message ${i} ';' secret`, new Date(t0 + i * 60_000).toISOString(), replyTo, replyAuthor],
+        [
+          tenantId,
+          id,
+          serverId,
+          channel,
+          author,
+          `${marker} message ${i} ';' secret`,
+          new Date(t0 + i * 60_000).toISOString(),
+          replyTo,
+          replyAuthor,
+        ],
       );
       await tx.query(
         `INSERT INTO reactions (tenant_id, message_id, emoji_key, user_id, server_id, channel_id, message_author_id, message_created_at)

@@ -34,7 +34,8 @@ async function attempt(sql: string, opts: RunOptions = {}, tenant = () => A.tena
     const r = await runTenantQuery(pool, tenant(), sql, [], { limits: { timeoutMs: 2_000 }, ...opts });
     return { ok: true, body: JSON.stringify(r), rows: r.rows };
   } catch (err) {
-    if (err instanceof ApiError) return { ok: false, status: err.status, code: err.code, body: JSON.stringify({ m: err.message, d: err.extra }) };
+    if (err instanceof ApiError)
+      return { ok: false, status: err.status, code: err.code, body: JSON.stringify({ m: err.message, d: err.extra }) };
     throw err;
   }
 }
@@ -70,10 +71,16 @@ const refused: [string, (b: string) => string][] = [
   ["SET ROLE", () => `SET ROLE discord_sql_app`],
   ["RESET ROLE", () => `RESET ROLE`],
   ["SET tenant", (b) => `SET app.current_tenant = '${b}'`],
-  ["query_to_xml dynamic SQL", (b) => `SELECT query_to_xml('select set_config(''app.current_tenant'', ''${b}'', true), * from messages', true, false, '')`],
+  [
+    "query_to_xml dynamic SQL",
+    (b) => `SELECT query_to_xml('select set_config(''app.current_tenant'', ''${b}'', true), * from messages', true, false, '')`,
+  ],
   ["xpath over query_to_xml", () => `SELECT xpath('//content/text()', query_to_xml('select content from messages', true, false, ''))`],
   ["table_to_xml", () => `SELECT table_to_xml('messages', true, false, '')`],
-  ["CTE calling set_config", (b) => `WITH x AS (SELECT set_config('app.current_tenant', '${b}', true)) SELECT m.content FROM x, messages m`],
+  [
+    "CTE calling set_config",
+    (b) => `WITH x AS (SELECT set_config('app.current_tenant', '${b}', true)) SELECT m.content FROM x, messages m`,
+  ],
   ["scalar subquery set_config", (b) => `SELECT (SELECT set_config('app.current_tenant', '${b}', true)), content FROM messages`],
   ["function in FROM", (b) => `SELECT * FROM set_config('app.current_tenant', '${b}', true)`],
   ["DO block", (b) => `DO $$ BEGIN PERFORM set_config('app.current_tenant', '${b}', true); END $$`],
@@ -163,10 +170,18 @@ describe("SQL endpoint attacks (all walls)", () => {
   const harmless: [string, string, (rows: unknown[][]) => void][] = [
     ["comment after statement", "SELECT 1 AS one -- ; DELETE FROM messages", (rows) => expect(rows).toEqual([[1]])],
     ["stray semicolons", "SELECT 'a' AS a;;;", (rows) => expect(rows).toEqual([["a"]])],
-    ["';' inside a string", "SELECT ';' AS s, 'x;DROP TABLE messages' AS t", (rows) => expect(rows).toEqual([[";", "x;DROP TABLE messages"]])],
+    [
+      "';' inside a string",
+      "SELECT ';' AS s, 'x;DROP TABLE messages' AS t",
+      (rows) => expect(rows).toEqual([[";", "x;DROP TABLE messages"]]),
+    ],
     ["dollar-quoted semicolon", "SELECT $q$; DELETE FROM messages$q$ AS s", (rows) => expect(rows).toEqual([["; DELETE FROM messages"]])],
     ["U& string literal", "SELECT U&'\\0041BC' AS s", (rows) => expect(rows).toEqual([["ABC"]])],
-    ["tenant filter on B", "SELECT count(*)::int FROM messages WHERE tenant_id <> current_date::text", (rows) => expect(rows).toEqual([[6]])],
+    [
+      "tenant filter on B",
+      "SELECT count(*)::int FROM messages WHERE tenant_id <> current_date::text",
+      (rows) => expect(rows).toEqual([[6]]),
+    ],
     ["OR 1=1", "SELECT count(*)::int FROM messages WHERE tenant_id = 'x' OR 1 = 1", (rows) => expect(rows).toEqual([[6]])],
     ["all reactions", "SELECT count(*)::int FROM reactions", (rows) => expect(rows).toEqual([[6]])],
   ];
@@ -184,7 +199,9 @@ describe("SQL endpoint attacks (all walls)", () => {
     const slow = await attempt("SELECT count(*) FROM (SELECT generate_series(1, 100000000000) AS g) s");
     expect(slow.ok).toBe(false);
     if (!slow.ok) expect(slow.code).toBe("query_timeout");
-    const cross = await attempt("SELECT count(*) FROM messages a, messages b, messages c, messages d, messages e, generate_series(1, 100000000) g");
+    const cross = await attempt(
+      "SELECT count(*) FROM messages a, messages b, messages c, messages d, messages e, generate_series(1, 100000000) g",
+    );
     expect(cross.ok).toBe(false);
     await assertConnectionClean();
   });
@@ -220,25 +237,49 @@ describe("SQL endpoint attacks (all walls)", () => {
 
 describe("legitimate analytics SQL", () => {
   const good: [string, string][] = [
-    ["CTE + window", `WITH per AS (SELECT author_id, count(*) AS n FROM messages GROUP BY author_id)
-                      SELECT author_id::text, n, rank() OVER (ORDER BY n DESC) FROM per ORDER BY n DESC, author_id`],
-    ["aggregates + date functions", `SELECT date_trunc('day', created_at) AS day, count(*), count(DISTINCT author_id) FROM messages GROUP BY 1 ORDER BY 1`],
+    [
+      "CTE + window",
+      `WITH per AS (SELECT author_id, count(*) AS n FROM messages GROUP BY author_id)
+                      SELECT author_id::text, n, rank() OVER (ORDER BY n DESC) FROM per ORDER BY n DESC, author_id`,
+    ],
+    [
+      "aggregates + date functions",
+      `SELECT date_trunc('day', created_at) AS day, count(*), count(DISTINCT author_id) FROM messages GROUP BY 1 ORDER BY 1`,
+    ],
     ["string functions", `SELECT lower(split_part(content, ' ', 1)) AS w, length(content), concat_ws('-', 'a', 'b') FROM messages LIMIT 3`],
     ["TABLE x", `TABLE servers`],
-    ["the original reply query", `SELECT u1.username AS replier, u2.username AS replied_to, COUNT(*) AS reply_count
+    [
+      "the original reply query",
+      `SELECT u1.username AS replier, u2.username AS replied_to, COUNT(*) AS reply_count
        FROM messages m JOIN users u1 ON m.author_id = u1.id JOIN users u2 ON m.reply_to_author_id = u2.id
        WHERE m.reply_to_author_id IS NOT NULL AND m.author_id != m.reply_to_author_id
-       GROUP BY u1.username, u2.username ORDER BY reply_count DESC LIMIT 10`],
-    ["set operation + subquery + json", `SELECT json_build_object('n', count(*)) FROM (SELECT id FROM messages UNION SELECT message_id FROM reactions) x`],
-    ["recursive CTE", `WITH RECURSIVE chain AS (SELECT id, reply_to_message_id, 1 AS depth FROM messages WHERE reply_to_message_id IS NULL
+       GROUP BY u1.username, u2.username ORDER BY reply_count DESC LIMIT 10`,
+    ],
+    [
+      "set operation + subquery + json",
+      `SELECT json_build_object('n', count(*)) FROM (SELECT id FROM messages UNION SELECT message_id FROM reactions) x`,
+    ],
+    [
+      "recursive CTE",
+      `WITH RECURSIVE chain AS (SELECT id, reply_to_message_id, 1 AS depth FROM messages WHERE reply_to_message_id IS NULL
        UNION ALL SELECT m.id, m.reply_to_message_id, c.depth + 1 FROM messages m JOIN chain c ON m.reply_to_message_id = c.id)
-       SELECT max(depth) FROM chain`],
-    ["interval arithmetic, casts, CASE", `SELECT CASE WHEN count(*) > 2 THEN 'many' ELSE 'few' END, (max(created_at) - min(created_at))::text, now() - interval '30 days' < now() FROM messages`],
+       SELECT max(depth) FROM chain`,
+    ],
+    [
+      "interval arithmetic, casts, CASE",
+      `SELECT CASE WHEN count(*) > 2 THEN 'many' ELSE 'few' END, (max(created_at) - min(created_at))::text, now() - interval '30 days' < now() FROM messages`,
+    ],
     ["precomputed tables", `SELECT count(*) FROM member_daily UNION ALL SELECT count(*) FROM user_interactions`],
-    ["ROLLUP + GROUPING, FILTER, percentile", `SELECT channel_id, GROUPING(channel_id), count(*) FILTER (WHERE reply_to_message_id IS NOT NULL),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY word_count) FROM messages GROUP BY ROLLUP (channel_id)`],
-    ["AT TIME ZONE, EXTRACT, LATERAL, VALUES", `SELECT extract(dow FROM m.created_at AT TIME ZONE 'UTC') AS dow, v.x
-       FROM messages m CROSS JOIN LATERAL (VALUES (1), (2)) AS v(x) WHERE m.content ILIKE '%message%' ORDER BY 1, 2 LIMIT 5`],
+    [
+      "ROLLUP + GROUPING, FILTER, percentile",
+      `SELECT channel_id, GROUPING(channel_id), count(*) FILTER (WHERE reply_to_message_id IS NOT NULL),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY word_count) FROM messages GROUP BY ROLLUP (channel_id)`,
+    ],
+    [
+      "AT TIME ZONE, EXTRACT, LATERAL, VALUES",
+      `SELECT extract(dow FROM m.created_at AT TIME ZONE 'UTC') AS dow, v.x
+       FROM messages m CROSS JOIN LATERAL (VALUES (1), (2)) AS v(x) WHERE m.content ILIKE '%message%' ORDER BY 1, 2 LIMIT 5`,
+    ],
   ];
   it.each(good)("accepts: %s", async (_name, sql) => {
     const out = await attempt(sql);
@@ -257,9 +298,18 @@ describe("legitimate analytics SQL", () => {
   });
 
   it("binds params ($1) and reports column types", async () => {
-    const r = await runTenantQuery(pool, A.tenantId, "SELECT id, content, created_at, $1::int AS n, true AS b FROM messages WHERE author_id = $2 ORDER BY id", [7, A.userIds[0]]);
+    const r = await runTenantQuery(
+      pool,
+      A.tenantId,
+      "SELECT id, content, created_at, $1::int AS n, true AS b FROM messages WHERE author_id = $2 ORDER BY id",
+      [7, A.userIds[0]],
+    );
     expect(r.columns.map((c) => [c.name, c.type])).toEqual([
-      ["id", "bigint"], ["content", "text"], ["created_at", "timestamp with time zone"], ["n", "integer"], ["b", "boolean"],
+      ["id", "bigint"],
+      ["content", "text"],
+      ["created_at", "timestamp with time zone"],
+      ["n", "integer"],
+      ["b", "boolean"],
     ]);
     expect(r.rows.length).toBe(2);
     expect(r.rows[0][3]).toBe(7);
@@ -296,7 +346,11 @@ describe("each wall alone (guard skipped: test-only path)", () => {
       expect(out.body).not.toContain(B.marker);
       await assertConnectionClean();
     }
-    for (const sql of [`SELECT * FROM tenants`, `SELECT token_ciphertext FROM bot_connections`, `SELECT * FROM discord_sql_analytics_due(10)`]) {
+    for (const sql of [
+      `SELECT * FROM tenants`,
+      `SELECT token_ciphertext FROM bot_connections`,
+      `SELECT * FROM discord_sql_analytics_due(10)`,
+    ]) {
       const out = await raw(sql);
       expect(out.ok, `${sql}: ${out.body}`).toBe(false);
       if (!out.ok) expect(out.body).toContain("permission denied");
@@ -313,7 +367,13 @@ describe("each wall alone (guard skipped: test-only path)", () => {
   });
 
   it("wrapper + extended protocol: only one SELECT can run", async () => {
-    for (const sql of [`SET ROLE discord_sql_app`, `RESET ROLE`, `SELECT 1; SELECT 2`, `DELETE FROM messages`, `SET app.current_tenant = 'x'`]) {
+    for (const sql of [
+      `SET ROLE discord_sql_app`,
+      `RESET ROLE`,
+      `SELECT 1; SELECT 2`,
+      `DELETE FROM messages`,
+      `SET app.current_tenant = 'x'`,
+    ]) {
       const out = await raw(sql);
       expect(out.ok, sql).toBe(false);
       if (!out.ok) expect(out.code).toBe("query_error");

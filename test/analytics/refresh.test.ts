@@ -33,35 +33,62 @@ interface Slice {
 
 /** Every row of every analytics table of a slice, as sorted JSON text. */
 async function snapshot(s: Slice): Promise<Record<string, string[]>> {
-  return withTenant(pool, s.tenant, async (tx) => {
-    const all = SLICE_TABLES.map((t) => `SELECT '${t}' AS t, row_to_json(x)::text AS r FROM ${t} x WHERE server_id = $1`).join(" UNION ALL ");
-    const r = await tx.query<{ t: string; r: string }>(`SELECT t, r FROM (${all}) a ORDER BY t, r`, [s.server]);
-    const out: Record<string, string[]> = Object.fromEntries(SLICE_TABLES.map((t) => [t, [] as string[]]));
-    for (const row of r.rows) out[row.t].push(row.r);
-    return out;
-  }, { readOnly: true });
+  return withTenant(
+    pool,
+    s.tenant,
+    async (tx) => {
+      const all = SLICE_TABLES.map((t) => `SELECT '${t}' AS t, row_to_json(x)::text AS r FROM ${t} x WHERE server_id = $1`).join(
+        " UNION ALL ",
+      );
+      const r = await tx.query<{ t: string; r: string }>(`SELECT t, r FROM (${all}) a ORDER BY t, r`, [s.server]);
+      const out: Record<string, string[]> = Object.fromEntries(SLICE_TABLES.map((t) => [t, [] as string[]]));
+      for (const row of r.rows) out[row.t].push(row.r);
+      return out;
+    },
+    { readOnly: true },
+  );
 }
 
 /** Row versions (xmin, ctid) of a slice's analytics rows: unchanged iff nothing was rewritten. */
 async function rowVersions(s: Slice): Promise<string[]> {
-  return withTenant(pool, s.tenant, async (tx) => {
-    const out: string[] = [];
-    for (const table of SLICE_TABLES) {
-      const r = await tx.query<{ v: string }>(`SELECT string_agg(xmin::text || ctid::text, ',' ORDER BY ctid) AS v FROM ${table} WHERE server_id = $1`, [s.server]);
-      out.push(`${table}:${r.rows[0].v ?? ""}`);
-    }
-    return out;
-  }, { readOnly: true });
+  return withTenant(
+    pool,
+    s.tenant,
+    async (tx) => {
+      const out: string[] = [];
+      for (const table of SLICE_TABLES) {
+        const r = await tx.query<{ v: string }>(
+          `SELECT string_agg(xmin::text || ctid::text, ',' ORDER BY ctid) AS v FROM ${table} WHERE server_id = $1`,
+          [s.server],
+        );
+        out.push(`${table}:${r.rows[0].v ?? ""}`);
+      }
+      return out;
+    },
+    { readOnly: true },
+  );
 }
 
 async function pendingKeys(tenant: string): Promise<number> {
-  return withTenant(pool, tenant, async (tx) => Number((await tx.query<{ n: string }>("SELECT count(*) AS n FROM analytics_dirty")).rows[0].n));
+  return withTenant(pool, tenant, async (tx) =>
+    Number((await tx.query<{ n: string }>("SELECT count(*) AS n FROM analytics_dirty")).rows[0].n),
+  );
 }
 
 // ---------------------------------------------------------------- random histories
 
 type Op =
-  | { k: "msg"; slice: number; day: number; minute: number; channel: number; author: number; reply: number | null; webhook: boolean; system: boolean }
+  | {
+      k: "msg";
+      slice: number;
+      day: number;
+      minute: number;
+      channel: number;
+      author: number;
+      reply: number | null;
+      webhook: boolean;
+      system: boolean;
+    }
   | { k: "edit"; slice: number; pick: number; what: "content" | "undelete" | "reply_author" | "author" }
   | { k: "delete"; slice: number; pick: number; hard: boolean }
   | { k: "react"; slice: number; pick: number; user: number; emoji: number; untimed: boolean }
@@ -77,16 +104,55 @@ const slice = fc.integer({ min: 0, max: 2 });
 const pick = fc.nat(1000);
 const user = fc.integer({ min: 0, max: USERS - 1 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ k: fc.constant("msg" as const), slice, day: fc.integer({ min: 0, max: DAYS - 1 }), minute: fc.integer({ min: 0, max: 1439 }), channel: fc.integer({ min: 0, max: 1 }), author: user, reply: fc.option(pick, { freq: 2 }), webhook: fc.constantFrom(false, false, false, true), system: fc.constantFrom(false, false, false, false, true) }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant("edit" as const), slice, pick, what: fc.constantFrom("content" as const, "undelete" as const, "reply_author" as const, "author" as const) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      k: fc.constant("msg" as const),
+      slice,
+      day: fc.integer({ min: 0, max: DAYS - 1 }),
+      minute: fc.integer({ min: 0, max: 1439 }),
+      channel: fc.integer({ min: 0, max: 1 }),
+      author: user,
+      reply: fc.option(pick, { freq: 2 }),
+      webhook: fc.constantFrom(false, false, false, true),
+      system: fc.constantFrom(false, false, false, false, true),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant("edit" as const),
+      slice,
+      pick,
+      what: fc.constantFrom("content" as const, "undelete" as const, "reply_author" as const, "author" as const),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ k: fc.constant("delete" as const), slice, pick, hard: fc.boolean() }) },
-  { weight: 4, arbitrary: fc.record({ k: fc.constant("react" as const), slice, pick, user, emoji: fc.integer({ min: 0, max: EMOJIS.length - 1 }), untimed: fc.constantFrom(false, false, false, true) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      k: fc.constant("react" as const),
+      slice,
+      pick,
+      user,
+      emoji: fc.integer({ min: 0, max: EMOJIS.length - 1 }),
+      untimed: fc.constantFrom(false, false, false, true),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ k: fc.constant("unreact" as const), slice, pick }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant("mention" as const), slice, pick, user }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("unmention" as const), slice, pick }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant("join" as const), slice, user, day: fc.integer({ min: -20, max: DAYS - 1 }) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("leave" as const), slice, user, hard: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant("flag" as const), slice, user: fc.oneof(fc.constantFrom(5, 6), user), what: fc.constantFrom("bot" as const, "webhook" as const, "drop" as const) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant("flag" as const),
+      slice,
+      user: fc.oneof(fc.constantFrom(5, 6), user),
+      what: fc.constantFrom("bot" as const, "webhook" as const, "drop" as const),
+    }),
+  },
   { weight: 3, arbitrary: fc.constant({ k: "refresh" as const }) },
 );
 
@@ -99,7 +165,8 @@ async function apply(op: Exclude<Op, { k: "refresh" }>, s: Slice, ids: { next: b
       const r = await tx.query<Record<string, string>>(`${sql} ORDER BY 1 OFFSET ${Math.floor(n)} LIMIT 1`, [s.server]);
       return r.rows[0];
     };
-    const countOf = async (sql: string) => Number((await tx.query<{ n: string }>(`SELECT count(*) AS n FROM (${sql}) x`, [s.server])).rows[0].n);
+    const countOf = async (sql: string) =>
+      Number((await tx.query<{ n: string }>(`SELECT count(*) AS n FROM (${sql}) x`, [s.server])).rows[0].n);
     const anyMessage = async (p: number) => {
       const n = await countOf("SELECT id FROM messages WHERE server_id = $1");
       return n ? nth("SELECT id::text, author_id::text, created_at FROM messages WHERE server_id = $1", p % n) : undefined;
@@ -120,7 +187,18 @@ async function apply(op: Exclude<Op, { k: "refresh" }>, s: Slice, ids: { next: b
           `INSERT INTO messages (tenant_id, id, server_id, channel_id, author_id, content, created_at, message_type, is_system,
                                  reply_to_message_id, reply_to_author_id, webhook_id)
            VALUES (current_setting('app.current_tenant'), $1, $2, $3, $4, 'hello', $5, $6, $7, $8, $9, $10)`,
-          [id, s.server, ch(op.channel), uid(op.author), at, replyTo ? 19 : op.system ? 7 : 0, op.system, replyTo, replyAuthor, op.webhook ? "77" : null],
+          [
+            id,
+            s.server,
+            ch(op.channel),
+            uid(op.author),
+            at,
+            replyTo ? 19 : op.system ? 7 : 0,
+            op.system,
+            replyTo,
+            replyAuthor,
+            op.webhook ? "77" : null,
+          ],
         );
         return;
       }
@@ -139,7 +217,10 @@ async function apply(op: Exclude<Op, { k: "refresh" }>, s: Slice, ids: { next: b
       case "delete": {
         const m = await anyMessage(op.pick);
         if (!m) return;
-        await tx.query(op.hard ? "DELETE FROM messages WHERE id = $1" : "UPDATE messages SET is_deleted = true, deleted_at = now() WHERE id = $1", [m.id]);
+        await tx.query(
+          op.hard ? "DELETE FROM messages WHERE id = $1" : "UPDATE messages SET is_deleted = true, deleted_at = now() WHERE id = $1",
+          [m.id],
+        );
         return;
       }
       case "react": {
@@ -158,7 +239,11 @@ async function apply(op: Exclude<Op, { k: "refresh" }>, s: Slice, ids: { next: b
         const n = await countOf("SELECT 1 FROM reactions WHERE server_id = $1");
         if (!n) return;
         const r = await nth("SELECT message_id::text, emoji_key, user_id::text FROM reactions WHERE server_id = $1", op.pick % n);
-        await tx.query("DELETE FROM reactions WHERE message_id = $1 AND emoji_key = $2 AND user_id = $3", [r.message_id, r.emoji_key, r.user_id]);
+        await tx.query("DELETE FROM reactions WHERE message_id = $1 AND emoji_key = $2 AND user_id = $3", [
+          r.message_id,
+          r.emoji_key,
+          r.user_id,
+        ]);
         return;
       }
       case "mention": {
@@ -190,7 +275,9 @@ async function apply(op: Exclude<Op, { k: "refresh" }>, s: Slice, ids: { next: b
       }
       case "leave": {
         await tx.query(
-          op.hard ? "DELETE FROM server_members WHERE server_id = $1 AND user_id = $2" : "UPDATE server_members SET is_active = false WHERE server_id = $1 AND user_id = $2",
+          op.hard
+            ? "DELETE FROM server_members WHERE server_id = $1 AND user_id = $2"
+            : "UPDATE server_members SET is_active = false WHERE server_id = $1 AND user_id = $2",
           [s.server, uid(op.user)],
         );
         return;
@@ -199,12 +286,19 @@ async function apply(op: Exclude<Op, { k: "refresh" }>, s: Slice, ids: { next: b
         if (op.what === "drop") {
           // A user row that disappears and comes back (as a human): only the flags matter to analytics.
           const gone = await tx.query("DELETE FROM users WHERE id = $1", [uid(op.user)]);
-          if (!gone.rowCount) await tx.query(`INSERT INTO users (tenant_id, id, username) VALUES (current_setting('app.current_tenant'), $1, 'back')`, [uid(op.user)]);
+          if (!gone.rowCount)
+            await tx.query(`INSERT INTO users (tenant_id, id, username) VALUES (current_setting('app.current_tenant'), $1, 'back')`, [
+              uid(op.user),
+            ]);
           return;
         }
         const col = op.what === "bot" ? "is_bot" : "is_webhook";
         const r = await tx.query(`UPDATE users SET ${col} = NOT ${col} WHERE id = $1`, [uid(op.user)]);
-        if (!r.rowCount) await tx.query(`INSERT INTO users (tenant_id, id, username, ${col}) VALUES (current_setting('app.current_tenant'), $1, 'u', true)`, [uid(op.user)]);
+        if (!r.rowCount)
+          await tx.query(
+            `INSERT INTO users (tenant_id, id, username, ${col}) VALUES (current_setting('app.current_tenant'), $1, 'u', true)`,
+            [uid(op.user)],
+          );
         return;
       }
     }
@@ -214,7 +308,11 @@ async function apply(op: Exclude<Op, { k: "refresh" }>, s: Slice, ids: { next: b
 /** Refreshes a slice incrementally, then rebuilds it in full: both must hold the same rows. */
 async function checkSlice(s: Slice): Promise<void> {
   const progress: RefreshProgress[] = [];
-  const inc = await refreshAnalytics(pool, s.tenant, s.server, { fullAboveShare: Infinity, dayBatch: 3, onProgress: (p) => progress.push(p) });
+  const inc = await refreshAnalytics(pool, s.tenant, s.server, {
+    fullAboveShare: Infinity,
+    dayBatch: 3,
+    onProgress: (p) => progress.push(p),
+  });
   expect(inc.mode).not.toBe("full");
   if (inc.mode === "incremental") {
     expect(progress.at(-1)).toEqual({ mode: "incremental", phase: "totals", done: 3, total: 3 });
@@ -281,7 +379,21 @@ describe("incremental refresh = full refresh", () => {
     const s = { tenant: freshTenant("inc_u"), server: "810000000000000009" };
     const ids = { next: 840_000_000_000_000_000n, userBase: 850_000_000_000_000_000n };
     for (let i = 0; i < 12; i++) {
-      await apply({ k: "msg", slice: 0, day: i % 5, minute: i * 7, channel: i % 2, author: i % USERS, reply: i > 2 ? i : null, webhook: false, system: false }, s, ids);
+      await apply(
+        {
+          k: "msg",
+          slice: 0,
+          day: i % 5,
+          minute: i * 7,
+          channel: i % 2,
+          author: i % USERS,
+          reply: i > 2 ? i : null,
+          webhook: false,
+          system: false,
+        },
+        s,
+        ids,
+      );
       await apply({ k: "react", slice: 0, pick: i, user: (i + 2) % USERS, emoji: i % 3, untimed: false }, s, ids);
     }
     expect((await refreshAnalytics(pool, s.tenant, s.server)).mode).toBe("full");
@@ -304,10 +416,26 @@ describe("incremental refresh, targeted cases", () => {
     const s = { tenant: freshTenant("inc_t"), server: "810000000000000011" };
     const ids = { next: 860_000_000_000_000_000n, userBase: 870_000_000_000_000_000n };
     await withTenant(pool, s.tenant, (tx) =>
-      tx.query(`INSERT INTO users (tenant_id, id, username, is_bot) VALUES (current_setting('app.current_tenant'), $1, 'bot', true)`, [String(ids.userBase + 5n)]),
+      tx.query(`INSERT INTO users (tenant_id, id, username, is_bot) VALUES (current_setting('app.current_tenant'), $1, 'bot', true)`, [
+        String(ids.userBase + 5n),
+      ]),
     );
     for (let i = 0; i < 6; i++) {
-      await apply({ k: "msg", slice: 0, day: i, minute: 10, channel: 0, author: i % 2 ? 5 : 1, reply: i ? i - 1 : null, webhook: i === 2, system: false }, s, ids);
+      await apply(
+        {
+          k: "msg",
+          slice: 0,
+          day: i,
+          minute: 10,
+          channel: 0,
+          author: i % 2 ? 5 : 1,
+          reply: i ? i - 1 : null,
+          webhook: i === 2,
+          system: false,
+        },
+        s,
+        ids,
+      );
       await apply({ k: "react", slice: 0, pick: i, user: 5, emoji: 0, untimed: false }, s, ids);
     }
     expect((await refreshAnalytics(pool, s.tenant, s.server)).mode).toBe("full");

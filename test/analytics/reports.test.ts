@@ -66,7 +66,11 @@ describe("reports against the simulator's known answers", () => {
     const r = await reports.activityLevels(pool, tenant, { serverId: sim.guildId, ...range, thresholds: { power, active: 1 } });
     expect(r.data.members[0]).toMatchObject({ user_id: top.user_id, level: "power_user" });
     expect(r.data.counts.lurker).toBe(r.data.never_posted);
-    const above = await reports.activityLevels(pool, tenant, { serverId: sim.guildId, ...range, thresholds: { power: power + 1, active: 1 } });
+    const above = await reports.activityLevels(pool, tenant, {
+      serverId: sim.guildId,
+      ...range,
+      thresholds: { power: power + 1, active: 1 },
+    });
     expect(above.data.members[0]).toMatchObject({ user_id: top.user_id, level: "active" });
   });
 
@@ -82,7 +86,8 @@ describe("reports against the simulator's known answers", () => {
     expect(r.data.emojis[0]).toMatchObject({ key: facts.topEmoji.key, count: facts.topEmoji.reactions });
     // Receivers (same pass as givers) against the reactions table itself.
     const received = await runTenantQuery(
-      pool, tenant,
+      pool,
+      tenant,
       // Ties by the numeric id, as the report orders them (an output column named message_author_id
       // would make ORDER BY sort the ::text form instead).
       `SELECT message_author_id::text AS receiver, count(*)::int FROM reactions WHERE message_author_id <> user_id
@@ -135,7 +140,9 @@ describe("coarser grains (member_days, member_totals) answer exactly like member
   // without a channel filter the reports read member_days (date range) or member_totals (all time).
   let everyChannel: string[];
   beforeAll(async () => {
-    const ch = await withTenant(pool, tenant, (tx) => tx.query<{ id: string }>("SELECT id::text AS id FROM channels WHERE server_id = $1", [sim.guildId]));
+    const ch = await withTenant(pool, tenant, (tx) =>
+      tx.query<{ id: string }>("SELECT id::text AS id FROM channels WHERE server_id = $1", [sim.guildId]),
+    );
     everyChannel = ch.rows.map((r) => r.id);
     expect(everyChannel.length).toBeGreaterThan(0);
   });
@@ -161,9 +168,14 @@ describe("coarser grains (member_days, member_totals) answer exactly like member
   });
 
   it("member totals hold each member's all-time sums and first/last posting day", async () => {
-    const totals = await runTenantQuery(pool, tenant, `SELECT user_id::text, messages, first_post_day::text, last_post_day::text FROM member_totals WHERE messages > 0 ORDER BY 1`);
+    const totals = await runTenantQuery(
+      pool,
+      tenant,
+      `SELECT user_id::text, messages, first_post_day::text, last_post_day::text FROM member_totals WHERE messages > 0 ORDER BY 1`,
+    );
     const fromDaily = await runTenantQuery(
-      pool, tenant,
+      pool,
+      tenant,
       `SELECT user_id::text, sum(messages)::int, min(day) FILTER (WHERE messages > 0)::text, max(day) FILTER (WHERE messages > 0)::text
        FROM member_daily GROUP BY user_id HAVING sum(messages) > 0 ORDER BY 1`,
     );
@@ -203,7 +215,11 @@ describe("refresh", () => {
     const after = await runTenantQuery(pool, A.tenantId, "SELECT count(*)::int, count(DISTINCT tenant_id)::int FROM member_daily");
     expect(after.rows).toEqual(before.rows);
     expect(after.rows[0][1]).toBe(1);
-    const seen = await runTenantQuery(pool, A.tenantId, "SELECT DISTINCT tenant_id FROM user_interactions UNION SELECT DISTINCT tenant_id FROM daily_stats");
+    const seen = await runTenantQuery(
+      pool,
+      A.tenantId,
+      "SELECT DISTINCT tenant_id FROM user_interactions UNION SELECT DISTINCT tenant_id FROM daily_stats",
+    );
     expect(seen.rows).toEqual([[A.tenantId]]);
   });
 
@@ -222,7 +238,9 @@ describe("refresh", () => {
     expect(first.refreshed.some((r) => r.tenantId === T.tenantId && r.serverId === T.serverId)).toBe(true);
     const second = await refreshAllDue(pool, { limit: 1000 });
     expect(second.refreshed.some((r) => r.tenantId === T.tenantId)).toBe(false);
-    await withTenant(pool, T.tenantId, (tx) => tx.query("UPDATE servers SET synced_at = now() + interval '1 second' WHERE id = $1", [T.serverId]));
+    await withTenant(pool, T.tenantId, (tx) =>
+      tx.query("UPDATE servers SET synced_at = now() + interval '1 second' WHERE id = $1", [T.serverId]),
+    );
     const third = await refreshAllDue(pool, { limit: 1000 });
     expect(third.refreshed.some((r) => r.tenantId === T.tenantId)).toBe(true);
   });
@@ -231,7 +249,11 @@ describe("refresh", () => {
 describe("HTTP", () => {
   const get = (path: string) => exports.default.fetch(`http://localhost${path}`);
   const post = (path: string, body: unknown) =>
-    exports.default.fetch(`http://localhost${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    exports.default.fetch(`http://localhost${path}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
 
   it("reports validate their filters (400 naming the field)", async () => {
     for (const [path, field] of [
@@ -250,7 +272,17 @@ describe("HTTP", () => {
   });
 
   it("every report answers 200 with its name and source", async () => {
-    for (const name of ["interactions", "activity-levels", "daily", "heatmap", "reactions", "channels", "response-time", "retention", "members"]) {
+    for (const name of [
+      "interactions",
+      "activity-levels",
+      "daily",
+      "heatmap",
+      "reactions",
+      "channels",
+      "response-time",
+      "retention",
+      "members",
+    ]) {
       const res = await get(`/api/reports/${name}?server_id=1`);
       expect(res.status, name).toBe(200);
       const body = (await res.json()) as any;
@@ -289,7 +321,9 @@ describe("HTTP", () => {
     expect(messages.columns.find((c: any) => c.name === "reply_to_author_id")).toMatchObject({ type: "bigint", nullable: true });
     // Every listed relation is really readable through the endpoint (one query: each call counts
     // against the tenant's monthly query quota).
-    const all = await post("/api/query/execute", { sql: `SELECT ${names.map((n: string) => `(SELECT count(*) FROM ${n}) AS ${n}`).join(", ")}` });
+    const all = await post("/api/query/execute", {
+      sql: `SELECT ${names.map((n: string) => `(SELECT count(*) FROM ${n}) AS ${n}`).join(", ")}`,
+    });
     expect(all.status).toBe(200);
     expect(((await all.json()) as any).columns.map((c: any) => c.name)).toEqual(names);
   });

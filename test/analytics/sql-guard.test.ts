@@ -74,7 +74,8 @@ async function attempt(sql: string, opts: RunOptions = {}, tenant = () => A.tena
     const r = await runTenantQuery(pool, tenant(), sql, [], { ...opts, limits: { timeoutMs: 5_000, ...opts.limits } });
     return { ok: true, body: JSON.stringify(r), result: r };
   } catch (err) {
-    if (err instanceof ApiError) return { ok: false, status: err.status, code: err.code, body: JSON.stringify({ m: err.message, d: err.extra }) };
+    if (err instanceof ApiError)
+      return { ok: false, status: err.status, code: err.code, body: JSON.stringify({ m: err.message, d: err.extra }) };
     throw err;
   }
 }
@@ -119,7 +120,10 @@ describe("run only what was checked: malformed text is refused before parsing", 
   });
 
   const smuggled: [string, (b: string) => string][] = [
-    ["surrogates + set_config forgery", (b) => `SELECT 'A${SURROGATES}', set_config('app.current_tenant', '${b}', true), (SELECT string_agg(content, ' ') FROM messages)`],
+    [
+      "surrogates + set_config forgery",
+      (b) => `SELECT 'A${SURROGATES}', set_config('app.current_tenant', '${b}', true), (SELECT string_agg(content, ' ') FROM messages)`,
+    ],
     ["surrogates + catalog counts", () => `SELECT 'A${SURROGATES}' AS x, (SELECT sum(reltuples) FROM pg_class) AS n, current_user AS u`],
     ["surrogates + ts_stat dynamic SQL", () => `SELECT 'A${SURROGATES}' AS x, * FROM ts_stat('SELECT to_tsvector(content) FROM messages')`],
     ["surrogates + WAL writer", () => `SELECT 'A${SURROGATES}' AS x, pg_logical_emit_message(false, 'x', repeat('x', 1000000))`],
@@ -170,7 +174,10 @@ describe("run only what was checked: malformed text is refused before parsing", 
     const cases: [string, string][] = [
       ["  /* lead */ SELECT 1 ;  -- tail\n ; ", "SELECT 1 "],
       ["SELECT '😀;' AS x; ", "SELECT '😀;' AS x"],
-      ["WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 3) SELECT n FROM c -- end", "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 3) SELECT n FROM c -- end"],
+      [
+        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 3) SELECT n FROM c -- end",
+        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 3) SELECT n FROM c -- end",
+      ],
       ["TABLE servers;", "TABLE servers"],
     ];
     for (const [sql, statement] of cases) {
@@ -249,8 +256,11 @@ describe("a parser that one tenant cannot break", () => {
     expect(parserInstances()).toBe(instancesBefore);
     for (const [sql, check] of [
       ["SELECT count(*)::int AS n FROM messages", (r: any) => expect(r.rows).toEqual([[A.messages]])],
-      [`WITH per AS (SELECT author_id, count(*) AS n FROM messages GROUP BY author_id)
-        SELECT n, rank() OVER (ORDER BY n DESC) FROM per ORDER BY n DESC`, (r: any) => expect(r.rows.length).toBe(3)],
+      [
+        `WITH per AS (SELECT author_id, count(*) AS n FROM messages GROUP BY author_id)
+        SELECT n, rank() OVER (ORDER BY n DESC) FROM per ORDER BY n DESC`,
+        (r: any) => expect(r.rows.length).toBe(3),
+      ],
       ["TABLE servers", (r: any) => expect(JSON.stringify(r.rows)).toContain(A.marker)],
       ["SELECT " + Array(200).fill("1").join("+") + " AS s", (r: any) => expect(r.rows).toEqual([[200]])],
     ] as const) {
@@ -300,9 +310,19 @@ describe("a parser that one tenant cannot break", () => {
     // Shapes that nest the parse tree, each repeated up to 25,000 times (within the length cap), mixed; some nest without
     // parentheses. The property: if the cheap estimate lets it through, the parser survives it.
     const shapes: [string, string, string][] = [
-      ["1+", "", "1"], ["- ", "", "1"], ["NOT ", "", "true"], ["(", ")", "1"], ["abs(", ")", "1"],
-      ["(SELECT ", ")", "1"], ["CASE WHEN true THEN ", " END", "1"], ["ARRAY[", "]", "1"], ["1::int", "", ""],
-      ["x || ", "", "'a'"], ["1 UNION SELECT ", "", "1"], ["1 AND ", "", "true"], ["1, ", "", "1"],
+      ["1+", "", "1"],
+      ["- ", "", "1"],
+      ["NOT ", "", "true"],
+      ["(", ")", "1"],
+      ["abs(", ")", "1"],
+      ["(SELECT ", ")", "1"],
+      ["CASE WHEN true THEN ", " END", "1"],
+      ["ARRAY[", "]", "1"],
+      ["1::int", "", ""],
+      ["x || ", "", "'a'"],
+      ["1 UNION SELECT ", "", "1"],
+      ["1 AND ", "", "true"],
+      ["1, ", "", "1"],
     ];
     const shape = fc.record({ i: fc.nat({ max: shapes.length - 1 }), n: fc.integer({ min: 1, max: 25_000 }) });
     await fc.assert(
@@ -326,11 +346,20 @@ describe("a parser that one tenant cannot break", () => {
 
   it("the lexical estimate is not fooled by strings, comments and quoted names", () => {
     const deep = "(".repeat(400);
-    for (const sql of [`SELECT '${deep}'`, `SELECT "${deep}"`, `SELECT $x$${deep}$x$`, `SELECT 1 /* ${deep} */`, `SELECT 1 -- ${deep}`, `SELECT E'\\'${deep}'`]) {
+    for (const sql of [
+      `SELECT '${deep}'`,
+      `SELECT "${deep}"`,
+      `SELECT $x$${deep}$x$`,
+      `SELECT 1 /* ${deep} */`,
+      `SELECT 1 -- ${deep}`,
+      `SELECT E'\\'${deep}'`,
+    ]) {
       expect(lexicalDepth(sql).depth, sql).toBeLessThan(10);
     }
     // Long flat lists are not deep.
-    expect(lexicalDepth(`SELECT 1 WHERE x IN (${Array(5000).fill("1").join(", ")}) AND ${Array(500).fill("a = 1").join(" OR ")}`).depth).toBeLessThan(10);
+    expect(
+      lexicalDepth(`SELECT 1 WHERE x IN (${Array(5000).fill("1").join(", ")}) AND ${Array(500).fill("a = 1").join(" OR ")}`).depth,
+    ).toBeLessThan(10);
   });
 });
 
@@ -375,58 +404,74 @@ describe("bounded cost per query", () => {
   // These reach the database (the guard allows every function in them). PGlite cannot cancel a
   // statement and holds its temp files in memory, so they run on PostgreSQL only.
   const bombs: [string, string][] = [
-    ["recursive doubling CTE", `WITH RECURSIVE r(s) AS (SELECT 'x'::text UNION ALL SELECT s || s FROM r WHERE length(s) < 1000000000) SELECT length(s) FROM r`],
-    ["timestamp generate_series (temp files)", `SELECT count(*) FROM generate_series(timestamp '2000-01-01', timestamp '2100-01-01', interval '1 second')`],
+    [
+      "recursive doubling CTE",
+      `WITH RECURSIVE r(s) AS (SELECT 'x'::text UNION ALL SELECT s || s FROM r WHERE length(s) < 1000000000) SELECT length(s) FROM r`,
+    ],
+    [
+      "timestamp generate_series (temp files)",
+      `SELECT count(*) FROM generate_series(timestamp '2000-01-01', timestamp '2100-01-01', interval '1 second')`,
+    ],
     ["string_agg over a huge series", `SELECT length(string_agg(md5(g::text), '')) FROM generate_series(1, 100000000) g`],
     ["sort spilling to disk", `SELECT g FROM generate_series(1, 50000000) g ORDER BY md5(g::text) LIMIT 1`],
-    ["cross join of the tenant's data", `SELECT count(*) FROM messages a, messages b, messages c, messages d, messages e, messages f, generate_series(1, 1000000) g`],
+    [
+      "cross join of the tenant's data",
+      `SELECT count(*) FROM messages a, messages b, messages c, messages d, messages e, messages f, generate_series(1, 1000000) g`,
+    ],
   ];
-  it.runIf(realPg).each(bombs)("bounded on PostgreSQL: %s", async (name, sql) => {
-    const out = await attempt(sql, { limits: { timeoutMs: 10_000 } });
-    expectRefusedOrBounded(out, name);
-    // Measured: each of the first four stops at temp_file_limit (256 MB) in ~8 s on a shared
-    // 2-core machine; the cross join (no temp files) at the statement timeout. Under load a
-    // timeout may come first: both are the bound holding.
-    if (!out.ok) expect(["query_too_costly", "query_timeout"], out.body).toContain(out.code);
-    if (!out.ok && out.code === "query_too_costly") expect(out.body).toContain("temp_file_limit");
-    await assertStillIsolated();
-  }, 30_000);
+  it.runIf(realPg).each(bombs)(
+    "bounded on PostgreSQL: %s",
+    async (name, sql) => {
+      const out = await attempt(sql, { limits: { timeoutMs: 10_000 } });
+      expectRefusedOrBounded(out, name);
+      // Measured: each of the first four stops at temp_file_limit (256 MB) in ~8 s on a shared
+      // 2-core machine; the cross join (no temp files) at the statement timeout. Under load a
+      // timeout may come first: both are the bound holding.
+      if (!out.ok) expect(["query_too_costly", "query_timeout"], out.body).toContain(out.code);
+      if (!out.ok && out.code === "query_too_costly") expect(out.body).toContain("temp_file_limit");
+      await assertStillIsolated();
+    },
+    30_000,
+  );
 });
 
 describe("concurrent queries per tenant", () => {
   // PGlite serves every connection from one session, so advisory locks there cannot tell
   // transactions apart: the cap is a PostgreSQL-server property (as the statement timeout is).
-  it.runIf(realPg)(`at most ${MAX_CONCURRENT_QUERIES} at once per tenant: the next one gets a 429, other tenants are not affected`, async () => {
-    const holders = [];
-    for (let i = 0; i < MAX_CONCURRENT_QUERIES; i++) {
-      const client = await pool.connect();
-      await client.query("BEGIN");
-      const { rows } = await client.query<{ slot: number }>(TAKE_QUERY_SLOT_SQL, [A.tenantId, MAX_CONCURRENT_QUERIES]);
-      expect(rows.length).toBe(1);
-      holders.push(client);
-    }
-    try {
-      const out = await attempt("SELECT 1 AS one");
-      expect(out.ok).toBe(false);
-      if (!out.ok) {
-        expect(out.status).toBe(429);
-        expect(out.code).toBe("too_many_queries");
-        expect(out.body).toContain(`${MAX_CONCURRENT_QUERIES} queries of this account are already running`);
+  it.runIf(realPg)(
+    `at most ${MAX_CONCURRENT_QUERIES} at once per tenant: the next one gets a 429, other tenants are not affected`,
+    async () => {
+      const holders = [];
+      for (let i = 0; i < MAX_CONCURRENT_QUERIES; i++) {
+        const client = await pool.connect();
+        await client.query("BEGIN");
+        const { rows } = await client.query<{ slot: number }>(TAKE_QUERY_SLOT_SQL, [A.tenantId, MAX_CONCURRENT_QUERIES]);
+        expect(rows.length).toBe(1);
+        holders.push(client);
       }
-      const other = await attempt("SELECT 1 AS one", {}, () => B.tenantId);
-      expect(other.ok).toBe(true);
-    } finally {
-      // One transaction ends: its slot is free again (the database released the lock).
-      await holders[0].query("COMMIT");
-      holders[0].release();
-    }
-    const again = await attempt("SELECT 1 AS one");
-    expect(again.ok, again.ok ? "" : again.body).toBe(true);
-    for (const client of holders.slice(1)) {
-      await client.query("ROLLBACK");
-      client.release();
-    }
-  });
+      try {
+        const out = await attempt("SELECT 1 AS one");
+        expect(out.ok).toBe(false);
+        if (!out.ok) {
+          expect(out.status).toBe(429);
+          expect(out.code).toBe("too_many_queries");
+          expect(out.body).toContain(`${MAX_CONCURRENT_QUERIES} queries of this account are already running`);
+        }
+        const other = await attempt("SELECT 1 AS one", {}, () => B.tenantId);
+        expect(other.ok).toBe(true);
+      } finally {
+        // One transaction ends: its slot is free again (the database released the lock).
+        await holders[0].query("COMMIT");
+        holders[0].release();
+      }
+      const again = await attempt("SELECT 1 AS one");
+      expect(again.ok, again.ok ? "" : again.body).toBe(true);
+      for (const client of holders.slice(1)) {
+        await client.query("ROLLBACK");
+        client.release();
+      }
+    },
+  );
 
   it.runIf(realPg)("real concurrent queries: never more than the cap run at once, none answers 5xx", async () => {
     const outs = await Promise.all(
@@ -465,7 +510,11 @@ describe("QUERY_DATABASE_URL: tenant SQL on its own database", () => {
       const primary = counting(pool);
       const replica = counting(replicaPool);
       const used = async () =>
-        withTenant(pool, A.tenantId, async (tx) => Number((await tx.query<any>("SELECT coalesce(sum(queries), 0) AS q FROM usage_monthly WHERE tenant_id = $1", [A.tenantId])).rows[0].q));
+        withTenant(pool, A.tenantId, async (tx) =>
+          Number(
+            (await tx.query<any>("SELECT coalesce(sum(queries), 0) AS q FROM usage_monthly WHERE tenant_id = $1", [A.tenantId])).rows[0].q,
+          ),
+        );
       const before = await used();
       const r = await runTenantQuery(primary, A.tenantId, "SELECT count(*)::int FROM messages", [], { queryPool: replica });
       expect(r.rows).toEqual([[A.messages]]);

@@ -61,7 +61,8 @@ describe("CSV cells a spreadsheet would run are neutralised (OWASP), numbers sta
 
   it("prefixes = + - @ tab CR with a quote and quotes the cell", () => {
     expect(csvCell(EVIL)).toBe(`"'=HYPERLINK(""http://evil.example"",""x"")"`);
-    for (const s of ["+1+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx", "-", "+"]) expect(csvCell(s).startsWith(`"'`), JSON.stringify(s)).toBe(true);
+    for (const s of ["+1+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx", "-", "+"])
+      expect(csvCell(s).startsWith(`"'`), JSON.stringify(s)).toBe(true);
     // Numbers (JS numbers, bigints, and the strings PostgreSQL prints for bigint/numeric) are not formulas.
     expect([-5, -5n, "-5", "-1.5", "+3", "-2e3"].map(csvCell)).toEqual(["-5", "-5", "-5", "-1.5", "+3", "-2e3"]);
     expect(csvCell("a=b")).toBe("a=b");

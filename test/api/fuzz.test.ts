@@ -63,27 +63,97 @@ let known = { serverId: "1", userIds: ["1"], channelIds: ["1"] };
 /** Values of parameters whose rule a JSON schema cannot state (a refine): without them almost no request gets past validation. */
 const NAMED: Record<string, () => fc.Arbitrary<string>> = {
   tz: () => fc.constantFrom("UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata", "Pacific/Kiritimati", "Etc/GMT+12"),
-  channels: () => fc.array(fc.oneof(fc.constantFrom(...known.channelIds), fc.bigInt(1n, 2n ** 63n - 1n).map(String)), { minLength: 1, maxLength: 3 }).map((a) => a.join(",")),
+  channels: () =>
+    fc
+      .array(fc.oneof(fc.constantFrom(...known.channelIds), fc.bigInt(1n, 2n ** 63n - 1n).map(String)), { minLength: 1, maxLength: 3 })
+      .map((a) => a.join(",")),
 };
 
 const EDGE_STRINGS = [
-  "", " ", "0", "1", "-1", "01", "+1", "1.5", "0x1F", "1e3", "1e308", "-1e308", "NaN", "Infinity", "-0",
-  "9223372036854775807", "9223372036854775808", "18446744073709551615", "99999999999999999999", "123456789012345678901",
-  "2147483647", "2147483648", "4294967296",
-  "0000-01-01", "0001-01-01", "2014-12-31", "2015-01-01", "2026-02-29", "2026-02-30", "2026-13-45", "9999-12-31", "10000-01-01", "2026-11-30",
-  "0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2026-11-30T12:00:00+14:00", "2026-11-30T12:00:00", "yesterday",
-  "00000000-0000-0000-0000-000000000000", "7b0e5b8e-2f4b-4f51-9a39-6f1c1f0d6b9e",
-  "true", "false", "null", "undefined", "[]", "{}", "pro", "team", "free", "reply", "csv", "json",
-  "\u0000", "a\u0000b", "\ud800", "a\udc00b", "\udbff\udfff", "\u202e", "😀", "\ufeff",
-  "SELECT 1", "SELECT 'A\ud800\u0800' AS x", "'; DROP TABLE messages; --", "=HYPERLINK(\"http://evil.example\",\"x\")",
-  "1,2,3", "1,,2", ",", "%", "../..", "a".repeat(300), "9".repeat(5000),
+  "",
+  " ",
+  "0",
+  "1",
+  "-1",
+  "01",
+  "+1",
+  "1.5",
+  "0x1F",
+  "1e3",
+  "1e308",
+  "-1e308",
+  "NaN",
+  "Infinity",
+  "-0",
+  "9223372036854775807",
+  "9223372036854775808",
+  "18446744073709551615",
+  "99999999999999999999",
+  "123456789012345678901",
+  "2147483647",
+  "2147483648",
+  "4294967296",
+  "0000-01-01",
+  "0001-01-01",
+  "2014-12-31",
+  "2015-01-01",
+  "2026-02-29",
+  "2026-02-30",
+  "2026-13-45",
+  "9999-12-31",
+  "10000-01-01",
+  "2026-11-30",
+  "0000-01-01T00:00:00Z",
+  "9999-12-31T23:59:59Z",
+  "2026-11-30T12:00:00+14:00",
+  "2026-11-30T12:00:00",
+  "yesterday",
+  "00000000-0000-0000-0000-000000000000",
+  "7b0e5b8e-2f4b-4f51-9a39-6f1c1f0d6b9e",
+  "true",
+  "false",
+  "null",
+  "undefined",
+  "[]",
+  "{}",
+  "pro",
+  "team",
+  "free",
+  "reply",
+  "csv",
+  "json",
+  "\u0000",
+  "a\u0000b",
+  "\ud800",
+  "a\udc00b",
+  "\udbff\udfff",
+  "\u202e",
+  "😀",
+  "\ufeff",
+  "SELECT 1",
+  "SELECT 'A\ud800\u0800' AS x",
+  "'; DROP TABLE messages; --",
+  '=HYPERLINK("http://evil.example","x")',
+  "1,2,3",
+  "1,,2",
+  ",",
+  "%",
+  "../..",
+  "a".repeat(300),
+  "9".repeat(5000),
 ];
 
 /** Any string: edge cases, any UTF-16 code units (NUL, lone surrogates), digits of any size. */
 const hostileString: fc.Arbitrary<string> = fc.oneof(
   { arbitrary: fc.constantFrom(...EDGE_STRINGS), weight: 4 },
   { arbitrary: fc.string({ unit: "binary", maxLength: 40 }), weight: 2 },
-  { arbitrary: fc.string({ unit: fc.constantFrom("\u0000", "\ud800", "\udfff", "'", '"', "\\", "%", ",", "-", "=", "1", "9", "a", " "), maxLength: 30 }), weight: 2 },
+  {
+    arbitrary: fc.string({
+      unit: fc.constantFrom("\u0000", "\ud800", "\udfff", "'", '"', "\\", "%", ",", "-", "=", "1", "9", "a", " "),
+      maxLength: 30,
+    }),
+    weight: 2,
+  },
   { arbitrary: fc.bigInt({ min: -(2n ** 80n), max: 2n ** 80n }).map(String), weight: 2 },
   { arbitrary: fc.double().map(String), weight: 1 },
   { arbitrary: fc.string({ unit: "grapheme", maxLength: 20 }), weight: 1 },
@@ -93,10 +163,12 @@ const hostileString: fc.Arbitrary<string> = fc.oneof(
 class RawNumber {
   constructor(readonly text: string) {}
 }
-const rawNumber = fc.oneof(
-  fc.constantFrom("1e999", "-1e999", "9223372036854775808", "123456789012345678901234567890", "-0", "1e-999", "0.1e1"),
-  fc.bigInt({ min: -(2n ** 90n), max: 2n ** 90n }).map(String),
-).map((t) => new RawNumber(t));
+const rawNumber = fc
+  .oneof(
+    fc.constantFrom("1e999", "-1e999", "9223372036854775808", "123456789012345678901234567890", "-0", "1e-999", "0.1e1"),
+    fc.bigInt({ min: -(2n ** 90n), max: 2n ** 90n }).map(String),
+  )
+  .map((t) => new RawNumber(t));
 
 const hostileLeaf: fc.Arbitrary<unknown> = fc.oneof(
   { arbitrary: hostileString, weight: 4 },
@@ -117,7 +189,10 @@ const hostileJson: fc.Arbitrary<unknown> = fc.letrec<{ v: unknown }>((tie) => ({
 function serialize(v: unknown): string {
   if (v instanceof RawNumber) return v.text;
   if (Array.isArray(v)) return `[${v.map(serialize).join(",")}]`;
-  if (v && typeof v === "object") return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${serialize(x)}`).join(",")}}`;
+  if (v && typeof v === "object")
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${JSON.stringify(k)}:${serialize(x)}`)
+      .join(",")}}`;
   return JSON.stringify(v) ?? "null";
 }
 
@@ -133,8 +208,12 @@ function validFor(schema0: Json | undefined, name?: string): fc.Arbitrary<unknow
   const type = Array.isArray(schema.type) ? schema.type.find((t: string) => t !== "null") : schema.type;
   switch (type) {
     case "string":
-      if (schema.format === "date") return fc.date({ min: new Date("2015-01-01"), max: new Date("2030-12-31"), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
-      if (schema.format === "date-time") return fc.date({ min: new Date("2015-01-01"), max: new Date("2030-12-31"), noInvalidDate: true }).map((d) => d.toISOString());
+      if (schema.format === "date")
+        return fc
+          .date({ min: new Date("2015-01-01"), max: new Date("2030-12-31"), noInvalidDate: true })
+          .map((d) => d.toISOString().slice(0, 10));
+      if (schema.format === "date-time")
+        return fc.date({ min: new Date("2015-01-01"), max: new Date("2030-12-31"), noInvalidDate: true }).map((d) => d.toISOString());
       if (schema.format === "uuid") return fc.uuid();
       if (schema.pattern === "^[1-9][0-9]{0,18}$") {
         return fc.oneof(fc.constantFrom(known.serverId, ...known.userIds), fc.bigInt(1n, 2n ** 63n - 1n).map(String));
@@ -159,7 +238,8 @@ function validFor(schema0: Json | undefined, name?: string): fc.Arbitrary<unknow
 }
 
 /** Mostly what the schema accepts (so the request gets past validation), sometimes anything. */
-const valueFor = (schema: Json | undefined, name?: string) => fc.oneof({ arbitrary: validFor(schema, name), weight: 3 }, { arbitrary: hostileLeaf, weight: 1 });
+const valueFor = (schema: Json | undefined, name?: string) =>
+  fc.oneof({ arbitrary: validFor(schema, name), weight: 3 }, { arbitrary: hostileLeaf, weight: 1 });
 
 // ---------------------------------------------------------------- requests
 
@@ -169,10 +249,20 @@ const partArb = (valid: fc.Arbitrary<unknown>): fc.Arbitrary<Part> =>
   fc.oneof(
     { arbitrary: valid.map((v) => ({ text: typeof v === "string" ? v : serialize(v) })), weight: 4 },
     { arbitrary: hostileString.map((text) => ({ text })), weight: 2 },
-    { arbitrary: fc.constantFrom("%", "%zz", "%FF", "%ED%A0%80", "%00", "%C0%80", "%E2%82", "%2F..%2F", "a%20b").map((raw) => ({ raw })), weight: 1 },
+    {
+      arbitrary: fc.constantFrom("%", "%zz", "%FF", "%ED%A0%80", "%00", "%C0%80", "%E2%82", "%2F..%2F", "a%20b").map((raw) => ({ raw })),
+      weight: 1,
+    },
   );
 // TextEncoder turns a lone surrogate into U+FFFD: a URL can only carry UTF-8 (raw parts carry the rest).
-const encodePart = (p: Part) => ("raw" in p ? p.raw : [...new TextEncoder().encode(p.text)].map((b) => (/[A-Za-z0-9._~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`)).join(""));
+const encodePart = (p: Part) =>
+  "raw" in p
+    ? p.raw
+    : [...new TextEncoder().encode(p.text)]
+        .map((b) =>
+          /[A-Za-z0-9._~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`,
+        )
+        .join("");
 
 interface Req {
   path: Part[];
@@ -187,26 +277,68 @@ const WEBHOOK_HEADERS = ["svix-id", "svix-timestamp", "svix-signature", "stripe-
 function requestArb(ep: Endpoint): fc.Arbitrary<Req> {
   const params = ((ep.op?.parameters ?? []) as Json[]).map((p): Json => ({ ...p, schema: deref(p.schema) }));
   const pathNames = [...ep.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
-  const path = fc.tuple(...pathNames.map((n) => partArb(validFor(params.find((p) => p.in === "path" && p.name === n)?.schema, n)))) as fc.Arbitrary<Part[]>;
+  const path = fc.tuple(
+    ...pathNames.map((n) => partArb(validFor(params.find((p) => p.in === "path" && p.name === n)?.schema, n))),
+  ) as fc.Arbitrary<Part[]>;
   const declared = params.filter((p) => p.in === "query");
   const query = fc
     .tuple(
-      fc.tuple(...declared.map((p) => fc.option(partArb(valueFor(p.schema, p.name)).map((v) => [p.name, v] as [string, Part]), { freq: 3 }))),
-      fc.array(fc.tuple(fc.oneof(fc.constantFrom(...declared.map((p) => p.name as string), "x"), hostileString), partArb(hostileLeaf)), { maxLength: 3 }),
+      fc.tuple(
+        ...declared.map((p) =>
+          fc.option(
+            partArb(valueFor(p.schema, p.name)).map((v) => [p.name, v] as [string, Part]),
+            { freq: 3 },
+          ),
+        ),
+      ),
+      fc.array(fc.tuple(fc.oneof(fc.constantFrom(...declared.map((p) => p.name as string), "x"), hostileString), partArb(hostileLeaf)), {
+        maxLength: 3,
+      }),
     )
     .map(([d, extra]) => [...(d.filter(Boolean) as [string, Part][]), ...extra]);
   const bodySchema = ep.op?.requestBody?.content?.["application/json"]?.schema;
   const props = Object.entries((deref(bodySchema).properties ?? {}) as Json);
   const body: fc.Arbitrary<string | undefined> = fc.oneof(
     // The schema's fields, each valid, hostile or missing, plus stray keys.
-    { arbitrary: fc.record(Object.fromEntries(props.map(([k, v]) => [k, valueFor(v, k)])), { requiredKeys: [] }).map(serialize), weight: props.length ? 4 : 0 },
+    {
+      arbitrary: fc.record(Object.fromEntries(props.map(([k, v]) => [k, valueFor(v, k)])), { requiredKeys: [] }).map(serialize),
+      weight: props.length ? 4 : 0,
+    },
     { arbitrary: hostileJson.map(serialize), weight: 2 },
-    { arbitrary: fc.constantFrom(undefined, "", "{", "null", "[]", "\u0000", '{"a":1}{"b":2}', '{"__proto__":{"x":1}}', "\ufeff{}", "x".repeat(70_000)), weight: 1 },
+    {
+      arbitrary: fc.constantFrom(
+        undefined,
+        "",
+        "{",
+        "null",
+        "[]",
+        "\u0000",
+        '{"a":1}{"b":2}',
+        '{"__proto__":{"x":1}}',
+        "\ufeff{}",
+        "x".repeat(70_000),
+      ),
+      weight: 1,
+    },
     { arbitrary: fc.string({ unit: "binary", maxLength: 60 }), weight: 1 },
   );
   // Form types only where a validator might parse them (the OpenAPI routes); webhooks read raw text.
-  const contentType = fc.constantFrom("application/json", "application/json; charset=utf-8", undefined, "text/plain", ...(ep.op ? ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x"] : []));
-  const headers = ep.op ? fc.constant([] as [string, string][]) : fc.array(fc.tuple(fc.constantFrom(...WEBHOOK_HEADERS), hostileString.map((s) => s.replace(/[^\x20-\x7e]/g, ""))), { maxLength: 4 });
+  const contentType = fc.constantFrom(
+    "application/json",
+    "application/json; charset=utf-8",
+    undefined,
+    "text/plain",
+    ...(ep.op ? ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x"] : []),
+  );
+  const headers = ep.op
+    ? fc.constant([] as [string, string][])
+    : fc.array(
+        fc.tuple(
+          fc.constantFrom(...WEBHOOK_HEADERS),
+          hostileString.map((s) => s.replace(/[^\x20-\x7e]/g, "")),
+        ),
+        { maxLength: 4 },
+      );
   return fc.record({ path, query, body, contentType, headers });
 }
 
@@ -239,9 +371,17 @@ afterAll(async () => {
 describe("fuzz: no input answers 5xx", () => {
   it("covers every route of the app, documented or not", () => {
     const names = endpoints.map((e) => `${e.method} ${e.path}`);
-    expect(names).toEqual(expect.arrayContaining(["POST /api/extraction/start", "GET /api/reports/members/{user_id}", "POST /webhooks/clerk", "POST /webhooks/stripe"]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "POST /api/extraction/start",
+        "GET /api/reports/members/{user_id}",
+        "POST /webhooks/clerk",
+        "POST /webhooks/stripe",
+      ]),
+    );
     // Everything under /api that the OpenAPI document lists is in the route table too.
-    for (const [p, ops] of Object.entries(doc.paths as Json)) for (const m of Object.keys(ops as Json)) expect(names).toContain(`${m.toUpperCase()} ${p}`);
+    for (const [p, ops] of Object.entries(doc.paths as Json))
+      for (const m of Object.keys(ops as Json)) expect(names).toContain(`${m.toUpperCase()} ${p}`);
   });
 
   for (const ep of endpoints) {
@@ -262,7 +402,10 @@ describe("fuzz: no input answers 5xx", () => {
         }
         const text = await res.text();
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-        if (res.status >= 500) throw new Error(`${ep.method} ${path.slice(0, 500)} body ${String(init.body).slice(0, 300)} -> ${res.status} ${text.slice(0, 300)}`);
+        if (res.status >= 500)
+          throw new Error(
+            `${ep.method} ${path.slice(0, 500)} body ${String(init.body).slice(0, 300)} -> ${res.status} ${text.slice(0, 300)}`,
+          );
       };
       const batch = fc.array(requestArb(ep), { minLength: CONCURRENCY, maxLength: CONCURRENCY });
       await fc.assert(
@@ -271,8 +414,13 @@ describe("fuzz: no input answers 5xx", () => {
         }),
         { seed: SEED, numRuns: Math.ceil(RUNS / CONCURRENCY) },
       );
-      const spread = [...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}:${n}`).join(" ");
-      timings.push(`  ${`${ep.method} ${ep.path}`.padEnd(45)} ${String(sent).padStart(5)} requests ${String(Date.now() - started).padStart(7)} ms  ${spread}`);
+      const spread = [...statuses]
+        .sort(([a], [b]) => a - b)
+        .map(([s, n]) => `${s}:${n}`)
+        .join(" ");
+      timings.push(
+        `  ${`${ep.method} ${ep.path}`.padEnd(45)} ${String(sent).padStart(5)} requests ${String(Date.now() - started).padStart(7)} ms  ${spread}`,
+      );
       expect(sent).toBeGreaterThanOrEqual(RUNS);
     });
   }

@@ -2,7 +2,18 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { withTenant } from "../../src/db/client";
-import { bearer, call, clerkEnv, clerkKeys, DASHBOARD, ISSUER, sessionToken, testPool, uniqueId, type ClerkKeys } from "../accounts/helpers";
+import {
+  bearer,
+  call,
+  clerkEnv,
+  clerkKeys,
+  DASHBOARD,
+  ISSUER,
+  sessionToken,
+  testPool,
+  uniqueId,
+  type ClerkKeys,
+} from "../accounts/helpers";
 
 let keys: ClerkKeys;
 let E: Record<string, unknown>;
@@ -14,7 +25,11 @@ beforeAll(async () => {
 async function tenantRow(tenantId: string) {
   const pool = testPool();
   try {
-    return await withTenant(pool, tenantId, async (tx) => (await tx.query<{ kind: string }>("SELECT kind FROM tenants WHERE tenant_id = $1", [tenantId])).rows[0]);
+    return await withTenant(
+      pool,
+      tenantId,
+      async (tx) => (await tx.query<{ kind: string }>("SELECT kind FROM tenants WHERE tenant_id = $1", [tenantId])).rows[0],
+    );
   } finally {
     await pool.end();
   }
@@ -32,7 +47,10 @@ describe("Clerk session tokens", () => {
   it("makes the organization the tenant when the token has one (v2 `o.id` and v1 `org_id`)", async () => {
     const user = uniqueId("user");
     const org = uniqueId("org");
-    const res = await call("/api/bot/status", { env: E, headers: bearer(await sessionToken(keys, { sub: user, o: { id: org, rol: "admin" } })) });
+    const res = await call("/api/bot/status", {
+      env: E,
+      headers: bearer(await sessionToken(keys, { sub: user, o: { id: org, rol: "admin" } })),
+    });
     expect(res.status).toBe(200);
     expect((await tenantRow(org))?.kind).toBe("organization");
     expect(await tenantRow(user)).toBeUndefined();
@@ -46,12 +64,19 @@ describe("Clerk session tokens", () => {
     ["missing", async () => ({}), undefined],
     ["not a bearer", async () => ({ Authorization: "Basic abc" }), undefined],
     ["expired", async () => bearer(await sessionToken(keys, { sub: "user_x", exp: Math.floor(Date.now() / 1000) - 120 })), "token-expired"],
-    ["issued for another origin (azp)", async () => bearer(await sessionToken(keys, { sub: "user_x", azp: "https://evil.test" })), undefined],
+    [
+      "issued for another origin (azp)",
+      async () => bearer(await sessionToken(keys, { sub: "user_x", azp: "https://evil.test" })),
+      undefined,
+    ],
     [
       "tampered payload",
       async () => {
         const [h, , s] = (await sessionToken(keys, { sub: "user_a" })).split(".");
-        const forged = btoa(JSON.stringify({ sub: "user_b", azp: DASHBOARD, exp: 9999999999, iat: 1, nbf: 1, iss: ISSUER })).replace(/=+$/, "");
+        const forged = btoa(JSON.stringify({ sub: "user_b", azp: DASHBOARD, exp: 9999999999, iat: 1, nbf: 1, iss: ISSUER })).replace(
+          /=+$/,
+          "",
+        );
         return bearer(`${h}.${forged}.${s}`);
       },
       undefined,

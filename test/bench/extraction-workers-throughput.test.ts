@@ -40,10 +40,12 @@ describe("throughput: queue consumer + DO vs in-process baseline", () => {
       while (queue.length) {
         const batch = queue.splice(0, 4);
         const results = await Promise.all(
-          batch.map((task) => runTask(task, ctx, { discord: new DiscordClient({ token: simA.token, baseUrl: simA.apiBase, rateLimiter: limiter }), pool })),
+          batch.map((task) =>
+            runTask(task, ctx, { discord: new DiscordClient({ token: simA.token, baseUrl: simA.apiBase, rateLimiter: limiter }), pool }),
+          ),
         );
         pagesA += batch.length;
-        for (const r of results) for (const t of r.next) if (!seen.has(taskId(t))) (seen.add(taskId(t)), queue.push(t));
+        for (const r of results) for (const t of r.next) if (!seen.has(taskId(t))) seen.add(taskId(t)), queue.push(t);
       }
     } finally {
       await pool.end();

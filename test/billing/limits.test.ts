@@ -4,7 +4,18 @@ import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ensureTenant } from "../../src/accounts/tenants";
 import { checkSyncAllowed, consumeQueryQuota } from "../../src/billing/limits";
 import { withTenant, type PoolLike } from "../../src/db/client";
-import { bearer, call, clerkEnv, clerkKeys, sessionToken, standinUrl, stripeSignature, testPool, uniqueId, type ClerkKeys } from "../accounts/helpers";
+import {
+  bearer,
+  call,
+  clerkEnv,
+  clerkKeys,
+  sessionToken,
+  standinUrl,
+  stripeSignature,
+  testPool,
+  uniqueId,
+  type ClerkKeys,
+} from "../accounts/helpers";
 
 let keys: ClerkKeys;
 let E: Record<string, unknown>;
@@ -20,7 +31,11 @@ const as = async (tenant: string) => bearer(await sessionToken(keys, { sub: tena
 const now = () => Math.floor(Date.now() / 1000);
 let seq = 0;
 
-function subscriptionEvent(type: string, tenant: string, o: { created: number; status?: string; price?: string; cancel_at?: number | null; customer?: string; sub?: string }) {
+function subscriptionEvent(
+  type: string,
+  tenant: string,
+  o: { created: number; status?: string; price?: string; cancel_at?: number | null; customer?: string; sub?: string },
+) {
   return {
     id: `evt_${++seq}_${crypto.randomUUID().slice(0, 8)}`,
     object: "event",
@@ -46,14 +61,26 @@ function invoiceEvent(type: "invoice.paid" | "invoice.payment_failed", tenant: s
     object: "event",
     type,
     created,
-    data: { object: { id: `in_${seq}`, object: "invoice", customer: `cus_${tenant}`, parent: { subscription_details: { subscription: `sub_${tenant}` } } } },
+    data: {
+      object: {
+        id: `in_${seq}`,
+        object: "invoice",
+        customer: `cus_${tenant}`,
+        parent: { subscription_details: { subscription: `sub_${tenant}` } },
+      },
+    },
   };
 }
 
 async function deliver(event: unknown, opts: { timestamp?: number; secret?: string; env?: Record<string, unknown> } = {}) {
   const body = JSON.stringify(event);
   const sig = await stripeSignature(body, opts);
-  return call("/webhooks/stripe", { env: opts.env ?? E, method: "POST", headers: { "stripe-signature": sig, "content-type": "application/json" }, body });
+  return call("/webhooks/stripe", {
+    env: opts.env ?? E,
+    method: "POST",
+    headers: { "stripe-signature": sig, "content-type": "application/json" },
+    body,
+  });
 }
 
 async function newTenant(pool: PoolLike): Promise<string> {
@@ -173,7 +200,14 @@ describe("POST /webhooks/stripe", () => {
       const at = now();
       await fetch(`${standinUrl()}/__standin/subscriptions`, {
         method: "POST",
-        body: JSON.stringify({ id: `sub_${t}`, customer: `cus_${t}`, status: "active", metadata: { tenant_id: t }, cancel_at: null, items: { data: [{ price: { id: "price_team" }, current_period_end: at + 1000 }] } }),
+        body: JSON.stringify({
+          id: `sub_${t}`,
+          customer: `cus_${t}`,
+          status: "active",
+          metadata: { tenant_id: t },
+          cancel_at: null,
+          items: { data: [{ price: { id: "price_team" }, current_period_end: at + 1000 }] },
+        }),
       });
       await deliver(subscriptionEvent("customer.subscription.created", t, { created: at, price: "price_pro" }));
       // Same second, stale payload (says pro): Stripe's current state (team) wins.
@@ -197,13 +231,28 @@ describe("POST /webhooks/stripe", () => {
         object: "event",
         type: "checkout.session.completed",
         created: now(),
-        data: { object: { id: "cs_1", object: "checkout.session", client_reference_id: t, customer: `cus_new_${t}`, subscription: `sub_new_${t}`, metadata: { tenant_id: t, plan: "team" } } },
+        data: {
+          object: {
+            id: "cs_1",
+            object: "checkout.session",
+            client_reference_id: t,
+            customer: `cus_new_${t}`,
+            subscription: `sub_new_${t}`,
+            metadata: { tenant_id: t, plan: "team" },
+          },
+        },
       });
       expect(((await res.json()) as any).result).toBe("applied");
-      const row = await withTenant(pool, t, async (tx) => (await tx.query<any>("SELECT plan, stripe_customer_id, stripe_subscription_id FROM subscriptions")).rows[0]);
+      const row = await withTenant(
+        pool,
+        t,
+        async (tx) => (await tx.query<any>("SELECT plan, stripe_customer_id, stripe_subscription_id FROM subscriptions")).rows[0],
+      );
       expect(row).toEqual({ plan: "team", stripe_customer_id: `cus_new_${t}`, stripe_subscription_id: `sub_new_${t}` });
       // An event for a customer nobody has: acknowledged, changes nothing.
-      const orphan = await deliver(subscriptionEvent("customer.subscription.updated", "nobody", { created: now(), customer: "cus_unknown", sub: "sub_unknown" }));
+      const orphan = await deliver(
+        subscriptionEvent("customer.subscription.updated", "nobody", { created: now(), customer: "cus_unknown", sub: "sub_unknown" }),
+      );
       expect(orphan.status).toBe(200);
     } finally {
       await pool.end();
@@ -259,7 +308,9 @@ describe("limits", () => {
       expect(await checkSyncAllowed(pool, t, null)).toEqual({ syncDays: null });
       // Cancel at period end: still Team now, and the subscription says what happens and when.
       const cancelAt = now() + 5 * 86400;
-      await deliver(subscriptionEvent("customer.subscription.updated", t, { created: now() - 2, price: "price_team", cancel_at: cancelAt }));
+      await deliver(
+        subscriptionEvent("customer.subscription.updated", t, { created: now() - 2, price: "price_team", cancel_at: cancelAt }),
+      );
       const s = await subscriptionOf(t);
       expect(s.effective_plan).toBe("team");
       expect(s.downgrade.effective_at).toBe(new Date(cancelAt * 1000).toISOString());
@@ -317,7 +368,9 @@ describe("limits", () => {
       expect(ua.storage.by_table.messages).toBeLessThan(500 * 200);
       expect(ua.storage.limit_bytes).toBe(500 * 1024 * 1024);
       // Over the limit (a fresh measurement recorded as such): refused with what and how to lift it.
-      await withTenant(pool, a, (tx) => tx.query(`UPDATE storage_usage SET bytes = 600 * 1024 * 1024, measured_at = now() WHERE tenant_id = $1`, [a]));
+      await withTenant(pool, a, (tx) =>
+        tx.query(`UPDATE storage_usage SET bytes = 600 * 1024 * 1024, measured_at = now() WHERE tenant_id = $1`, [a]),
+      );
       const err = await checkSyncAllowed(pool, a, 7).catch((e) => e);
       expect(err.status).toBe(402);
       expect(err.code).toBe("plan_limit_storage");

@@ -44,7 +44,14 @@ async function world(name: string, options: Record<string, unknown>): Promise<Wo
   };
   const summary = await control("POST", "/reset", { users: 20, channels: 3, messages: 40, days: 7, rateLimits: false, ...options });
   const api = `${root}/api/v10`;
-  return { api, token: summary.token, guildId: summary.guilds[0].id, summary, control, env: { DISCORD_API_BASE: api, DISCORD_BOT_TOKEN: summary.token } };
+  return {
+    api,
+    token: summary.token,
+    guildId: summary.guilds[0].id,
+    summary,
+    control,
+    env: { DISCORD_API_BASE: api, DISCORD_BOT_TOKEN: summary.token },
+  };
 }
 
 /** Runs `node bin/discord-sql.js args`; `onStderr` sees stderr as it arrives (and may signal the child). */
@@ -94,7 +101,11 @@ function expectStoredEqualsExpected(stdout: string, expected: Record<string, num
 /** Runs fn in the local tenant on the test's database (the CLI is not running: the folder is free). */
 async function asLocalTenant<T>(fn: (tx: { query: PoolLike["query"] }) => Promise<T>): Promise<T> {
   const embedded = db ? undefined : await startEmbedded({ dataDir: join(dataDir, "pglite"), owner: { role: "cli", command: "cli.test" } });
-  const pool = new pg.Pool(db ? { connectionString: db.url, max: 1 } : { host: "127.0.0.1", port: embedded!.port, user: "discord_sql_app", database: "postgres", max: 1 });
+  const pool = new pg.Pool(
+    db
+      ? { connectionString: db.url, max: 1 }
+      : { host: "127.0.0.1", port: embedded!.port, user: "discord_sql_app", database: "postgres", max: 1 },
+  );
   try {
     const key = embedded ? embedded.tenantContextKey : await readTenantKey(pool);
     return await withTenant(withTenantKey(pool as unknown as PoolLike, key), "local", (tx) => fn(tx));
@@ -110,7 +121,10 @@ function noStack(r: RunResult): void {
 
 /** One `error:` line, the whole story. */
 function errorLines(r: RunResult): string[] {
-  return r.stderr.trim().split("\n").filter((l) => l.startsWith("error:"));
+  return r.stderr
+    .trim()
+    .split("\n")
+    .filter((l) => l.startsWith("error:"));
 }
 
 function parseCsv(text: string): string[][] {
@@ -162,11 +176,15 @@ describe("discord-sql: errors a newcomer meets are one line with the fix", () =>
     }
     expect(errorLines(badToken)).toEqual([`error: ${TOKEN_REJECTED}`]);
     expect(badToken.stderr).not.toContain("not-the-token"); // the token never appears in output
-    expect(errorLines(notIn)[0]).toMatch(/^error: the bot is not in server 123456789012345678 \(Discord answered 40[34]\): invite it .*discord-sql guilds/);
+    expect(errorLines(notIn)[0]).toMatch(
+      /^error: the bot is not in server 123456789012345678 \(Discord answered 40[34]\): invite it .*discord-sql guilds/,
+    );
     expect(errorLines(noToken)[0]).toMatch(/^error: DISCORD_BOT_TOKEN is not set: .*Developer Portal/);
     expect(errorLines(badFlag)[0]).toContain("unknown option --dayz");
     expect(errorLines(badGuild)[0]).toContain("--guild must be a Discord server id");
-    expect(errorLines(noDb)).toEqual(["error: cannot use DATABASE_URL (host 127.0.0.1:1): connection refused (is PostgreSQL running there?)"]);
+    expect(errorLines(noDb)).toEqual([
+      "error: cannot use DATABASE_URL (host 127.0.0.1:1): connection refused (is PostgreSQL running there?)",
+    ]);
   });
 });
 
@@ -190,7 +208,13 @@ describe("discord-sql on a simulated server", () => {
     const off = await cli(["guilds", "--json"], main.env);
     await main.control("POST", "/mutate", { op: "setIntents", members: true });
     expect(JSON.parse(off.stdout)).toEqual([
-      { id: main.guildId, name: main.summary.guilds[0].name, readable_channels: `${readable}/${channels.length}`, members_intent: "off", message_content: "unknown" },
+      {
+        id: main.guildId,
+        name: main.summary.guilds[0].name,
+        readable_channels: `${readable}/${channels.length}`,
+        members_intent: "off",
+        message_content: "unknown",
+      },
     ]);
   });
 
@@ -224,8 +248,14 @@ describe("discord-sql on a simulated server", () => {
     const file = join(dataDir, "q.sql");
     writeFileSync(file, `SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM messages WHERE server_id = ${main.guildId}`);
     // One after another: the embedded folder has one owner at a time (parallel commands would queue anyway).
-    const table = await cli(["query", `SELECT id, word_count FROM messages WHERE server_id = ${main.guildId} ORDER BY id LIMIT 3`], main.env);
-    const csv = await cli(["query", "--csv", `SELECT id::text, content FROM messages WHERE server_id = ${main.guildId} ORDER BY id`], main.env);
+    const table = await cli(
+      ["query", `SELECT id, word_count FROM messages WHERE server_id = ${main.guildId} ORDER BY id LIMIT 3`],
+      main.env,
+    );
+    const csv = await cli(
+      ["query", "--csv", `SELECT id::text, content FROM messages WHERE server_id = ${main.guildId} ORDER BY id`],
+      main.env,
+    );
     const json = await cli(["query", "--json", `SELECT name FROM servers WHERE id = ${main.guildId}`], main.env);
     const fromFile = await cli(["query", "--json", "--file", file], main.env);
     const bad = await cli(["query", "SELECT nope FROM messages"], main.env);
@@ -263,9 +293,17 @@ describe("discord-sql on a simulated server", () => {
     }
     // Facts are computed from the simulated world, not from the database.
     const pairs = JSON.parse(replies.stdout) as { from_user_id: string; to_user_id: string; count: number }[];
-    expect(pairs[0]).toMatchObject({ from_user_id: facts.topReplyPair.replier, to_user_id: facts.topReplyPair.repliedTo, count: facts.topReplyPair.count });
+    expect(pairs[0]).toMatchObject({
+      from_user_id: facts.topReplyPair.replier,
+      to_user_id: facts.topReplyPair.repliedTo,
+      count: facts.topReplyPair.count,
+    });
     const hm = JSON.parse(heatmap.stdout);
-    expect(hm.busiest).toEqual({ dow: facts.busiestHourOfWeek.dow, hour: facts.busiestHourOfWeek.hour, messages: facts.busiestHourOfWeek.count });
+    expect(hm.busiest).toEqual({
+      dow: facts.busiestHourOfWeek.dow,
+      hour: facts.busiestHourOfWeek.hour,
+      messages: facts.busiestHourOfWeek.count,
+    });
     // The channels table: title, header, rule, then channels busiest first.
     const lines = channels.stdout.trimEnd().split("\n");
     expect(lines[1].trim().split(/\s+/).slice(0, 6)).toEqual(["channel_id", "name", "is_thread", "parent_id", "messages", "active_users"]);
@@ -293,7 +331,12 @@ describe("discord-sql on a simulated server", () => {
     const header = csvMessages[0];
     expect(header).not.toContain("tenant_id");
     const idCol = header.indexOf("id");
-    expect(csvMessages.slice(1).map((r) => r[idCol]).sort()).toEqual(exp.messages.map((m: any) => m.id).sort());
+    expect(
+      csvMessages
+        .slice(1)
+        .map((r) => r[idCol])
+        .sort(),
+    ).toEqual(exp.messages.map((m: any) => m.id).sort());
 
     const buf = readFileSync(join(pqDir, "messages.parquet"));
     const file = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
@@ -335,12 +378,16 @@ describe("discord-sql sync: Ctrl+C and the intents", () => {
     // Slow pages so that the signal lands mid-sync.
     await w.control("POST", "/faults", { rules: [{ route: "GET /channels/*", kind: "slow", delayMs: 300 }] });
     let sent = false;
-    const stopped = await cli(["sync", "--guild", w.guildId, "--concurrency", "2"], { ...w.env, DISCORD_SQL_PROGRESS_MS: "300" }, (text, pid) => {
-      if (!sent && text.includes("[messages] started")) {
-        sent = true;
-        process.kill(pid, "SIGINT");
-      }
-    });
+    const stopped = await cli(
+      ["sync", "--guild", w.guildId, "--concurrency", "2"],
+      { ...w.env, DISCORD_SQL_PROGRESS_MS: "300" },
+      (text, pid) => {
+        if (!sent && text.includes("[messages] started")) {
+          sent = true;
+          process.kill(pid, "SIGINT");
+        }
+      },
+    );
     expect(sent).toBe(true);
     expect(stopped.code, stopped.stderr).toBe(130);
     expect(stopped.stderr).toContain("stopping after the pages in flight");
@@ -355,7 +402,9 @@ describe("discord-sql sync: Ctrl+C and the intents", () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     expectStoredEqualsExpected(resumed.stdout, expected);
     // sync_jobs is not among the tables `discord-sql query` may read: look at it directly.
-    const jobs = await asLocalTenant((tx) => tx.query(`SELECT status FROM sync_jobs WHERE server_id = $1::bigint ORDER BY created_at`, [w.guildId]));
+    const jobs = await asLocalTenant((tx) =>
+      tx.query(`SELECT status FROM sync_jobs WHERE server_id = $1::bigint ORDER BY created_at`, [w.guildId]),
+    );
     expect(jobs.rows).toEqual([{ status: "cancelled" }, { status: "succeeded" }]);
   });
 

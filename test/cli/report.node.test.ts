@@ -20,7 +20,11 @@ let history: { first: string; last: string };
 
 function cli(args: string[]): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, "bin/discord-sql.js"), ...args], { cwd: ROOT, env: { ...process.env, SYNC_DAYS: undefined, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [join(ROOT, "bin/discord-sql.js"), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, SYNC_DAYS: undefined, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -37,11 +41,22 @@ beforeAll(async () => {
   server = await startSimulatorServer({ port: 0, users: 5, channels: 1, messages: 5, rateLimits: false });
   const root = `${server.url}/i/levels`;
   const control = async (method: string, path: string, body?: unknown) =>
-    (await fetch(`${root}/__sim${path}`, { method, headers: body ? { "Content-Type": "application/json" } : undefined, body: body ? JSON.stringify(body) : undefined })).json() as Promise<any>;
+    (
+      await fetch(`${root}/__sim${path}`, {
+        method,
+        headers: body ? { "Content-Type": "application/json" } : undefined,
+        body: body ? JSON.stringify(body) : undefined,
+      })
+    ).json() as Promise<any>;
   const summary = await control("POST", "/reset", { users: 30, channels: 2, messages: 220, days: 14, seed: 41, rateLimits: false });
   guildId = summary.guilds[0].id;
   db = await freshServerDatabase();
-  env = { DISCORD_API_BASE: `${root}/api/v10`, DISCORD_BOT_TOKEN: summary.token, DATABASE_URL: db?.url, DISCORD_SQL_DATA_DIR: tempDir("discord-sql-levels-") };
+  env = {
+    DISCORD_API_BASE: `${root}/api/v10`,
+    DISCORD_BOT_TOKEN: summary.token,
+    DATABASE_URL: db?.url,
+    DISCORD_SQL_DATA_DIR: tempDir("discord-sql-levels-"),
+  };
   const synced = await cli(["sync", "--guild", guildId, "--days", "30"]);
   expect(synced.code, synced.stderr).toBe(0);
   facts = await control("GET", "/facts?syncDays=30");
@@ -119,7 +134,10 @@ describe("discord-sql report", () => {
     expect(rt.stdout).not.toMatch(/\d+\.\d{3,}/);
     expect(rt.stdout).toMatch(/\d+ (s|min|h|days?)\b/);
     // Retention: no cohort before the history's first week; weeks not reached are empty cells, not 0.
-    const rows = retention.stdout.trim().split("\r\n").map((l) => l.split(","));
+    const rows = retention.stdout
+      .trim()
+      .split("\r\n")
+      .map((l) => l.split(","));
     expect(rows[0].slice(0, 3)).toEqual(["week", "size", "w1"]);
     const firstMs = Date.parse(`${history.first}T00:00:00Z`);
     const lastMs = Date.parse(`${history.last}T00:00:00Z`);

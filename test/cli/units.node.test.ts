@@ -26,13 +26,37 @@ describe("parseArgs", () => {
 
 describe("output formats", () => {
   it("aligns columns, numbers to the right", () => {
-    expect(formatTable(["name", "n"], [["ab", 5], ["c", 123]])).toBe("name    n\n----  ---\nab      5\nc     123\n");
+    expect(
+      formatTable(
+        ["name", "n"],
+        [
+          ["ab", 5],
+          ["c", 123],
+        ],
+      ),
+    ).toBe("name    n\n----  ---\nab      5\nc     123\n");
   });
   it("writes RFC 4180 CSV", () => {
-    expect(formatCsv(["a", "b"], [['x,"y"', "line\nbreak"], [null, 2]])).toBe('a,b\r\n"x,""y""","line\nbreak"\r\n,2\r\n');
+    expect(
+      formatCsv(
+        ["a", "b"],
+        [
+          ['x,"y"', "line\nbreak"],
+          [null, 2],
+        ],
+      ),
+    ).toBe('a,b\r\n"x,""y""","line\nbreak"\r\n,2\r\n');
   });
   it("maps PostgreSQL types to Parquet", () => {
-    expect([20, 23, 16, 1184, 3802, 25, 1016].map(parquetType)).toEqual(["INT64", "INT32", "BOOLEAN", "TIMESTAMP", "JSON", "STRING", "JSON"]);
+    expect([20, 23, 16, 1184, 3802, 25, 1016].map(parquetType)).toEqual([
+      "INT64",
+      "INT32",
+      "BOOLEAN",
+      "TIMESTAMP",
+      "JSON",
+      "STRING",
+      "JSON",
+    ]);
   });
 });
 

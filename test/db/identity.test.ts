@@ -35,8 +35,14 @@ async function seed(tenantId: string, marker: string) {
       [tenantId, SERVER, marker],
     );
     await tx.query("INSERT INTO emojis (tenant_id, key, name, is_custom) VALUES ($1, 'x', $2, false)", [tenantId, marker]);
-    await tx.query("INSERT INTO reactions (tenant_id, message_id, emoji_key, user_id, server_id, channel_id) VALUES ($1, 1, 'x', 1, $2, 2)", [tenantId, SERVER]);
-    await tx.query("INSERT INTO daily_stats (tenant_id, server_id, channel_id, day, messages) VALUES ($1, $2, 0, current_date, 5)", [tenantId, SERVER]);
+    await tx.query(
+      "INSERT INTO reactions (tenant_id, message_id, emoji_key, user_id, server_id, channel_id) VALUES ($1, 1, 'x', 1, $2, 2)",
+      [tenantId, SERVER],
+    );
+    await tx.query("INSERT INTO daily_stats (tenant_id, server_id, channel_id, day, messages) VALUES ($1, $2, 0, current_date, 5)", [
+      tenantId,
+      SERVER,
+    ]);
   });
 }
 
@@ -105,7 +111,9 @@ function forgeries(ctx: AttackCtx, tokens: [string, string][], role: string): st
   out.push(`SELECT set_config('app.current_tenant', ${lit(V)}, true), ${peek} AS n`);
   out.push(`SELECT set_config('app.current_tenant', ${lit(V)}, false)`);
   out.push(`SELECT set_config('role', 'discord_sql_app', true), set_config('app.current_tenant', ${lit(V)}, true)`);
-  out.push(`WITH r AS (SELECT set_config('role', 'discord_sql_app', true)) SELECT r.*, (SELECT count(*) FROM tenants WHERE tenant_id = ${lit(V)}) FROM r`);
+  out.push(
+    `WITH r AS (SELECT set_config('role', 'discord_sql_app', true)) SELECT r.*, (SELECT count(*) FROM tenants WHERE tenant_id = ${lit(V)}) FROM r`,
+  );
   // PGlite's session is always its bootstrap superuser, so a role that may call set_config (there:
   // the app role only, which tenant SQL cannot reach) could switch to it; see test/neon-state.ts.
   if (realPg || role === "discord_sql_query") out.push(`SELECT set_config('session_authorization', 'postgres', true)`);
@@ -128,7 +136,11 @@ beforeAll(async () => {
   pool = openPool(readConfig(env));
   await seed(V, MARK);
   await seed(A, "attacker's own");
-  victimToken = await withTenant(pool, V, async (tx) => (await tx.query<{ t: string }>("SELECT current_setting('app.tenant_context') AS t")).rows[0].t);
+  victimToken = await withTenant(
+    pool,
+    V,
+    async (tx) => (await tx.query<{ t: string }>("SELECT current_setting('app.tenant_context') AS t")).rows[0].t,
+  );
   tables = await withoutTenant(pool, async (db) =>
     (
       await db.query<{ t: string }>(
@@ -165,9 +177,13 @@ describe("TENANT_CONTEXT_KEY", () => {
   it("must be the database's: a token signed with another key is refused", async () => {
     const other = withTenantKey(openPool(readConfig(env)), "0123456789abcdef".repeat(4));
     try {
-      const r = await withTenant(other, V, async (tx) => (await tx.query<{ v: string | null; n: string }>(
-        "SELECT discord_sql_tenant() AS v, (SELECT count(*) FROM messages) AS n",
-      )).rows[0]);
+      const r = await withTenant(
+        other,
+        V,
+        async (tx) =>
+          (await tx.query<{ v: string | null; n: string }>("SELECT discord_sql_tenant() AS v, (SELECT count(*) FROM messages) AS n"))
+            .rows[0],
+      );
       expect(r).toEqual({ v: null, n: "0" });
     } finally {
       await other.end();
@@ -208,7 +224,8 @@ describe("the signed tenant context", () => {
         expect(ran.length).toBeGreaterThan(20);
       } else {
         // PGlite: the query role has no set_config at all.
-        for (const r of full.results.filter((x) => x.sql.startsWith("SELECT set_config"))) expect(r.error ?? "", r.sql).toMatch(/permission denied/);
+        for (const r of full.results.filter((x) => x.sql.startsWith("SELECT set_config")))
+          expect(r.error ?? "", r.sql).toMatch(/permission denied/);
       }
       // Becoming a superuser through session_authorization is refused wherever the attempt can run.
       const sa = full.results.find((r) => r.sql.includes("session_authorization"))!;
@@ -271,7 +288,9 @@ describe("the signed tenant context", () => {
             const sql = `[${tok.slice(0, 24)}] ${write}`;
             await tx.query("SAVEPOINT w");
             try {
-              await tx.query(`SELECT set_config('app.tenant_context', ${lit(tok)}, true), set_config('app.current_tenant', ${lit(V)}, true)`);
+              await tx.query(
+                `SELECT set_config('app.tenant_context', ${lit(tok)}, true), set_config('app.current_tenant', ${lit(V)}, true)`,
+              );
               const r = await tx.query(write);
               results.push({ sql, rows: r.rowCount ?? 0 });
             } catch (err) {
@@ -301,15 +320,20 @@ describe("the signed tenant context", () => {
     neon.on("error", () => {});
     const single = withTenantKey(neon as unknown as PoolLike, env.TENANT_CONTEXT_KEY as string);
     try {
-      const first = await withTenant(single, V, async (tx) => (await tx.query<{ t: string; p: number }>(
-        "SELECT current_setting('app.tenant_context') AS t, pg_backend_pid() AS p",
-      )).rows[0]);
+      const first = await withTenant(
+        single,
+        V,
+        async (tx) =>
+          (await tx.query<{ t: string; p: number }>("SELECT current_setting('app.tenant_context') AS t, pg_backend_pid() AS p")).rows[0],
+      );
       const replay = await withTenant(single, A, async (tx) => {
         await tx.query("SET LOCAL ROLE discord_sql_app");
         await tx.query("SELECT set_config('app.tenant_context', $1, true)", [first.t]);
-        return (await tx.query<{ p: number; v: string | null; n: string }>(
-          `SELECT pg_backend_pid() AS p, discord_sql_tenant() AS v, (SELECT count(*) FROM messages) AS n`,
-        )).rows[0];
+        return (
+          await tx.query<{ p: number; v: string | null; n: string }>(
+            `SELECT pg_backend_pid() AS p, discord_sql_tenant() AS v, (SELECT count(*) FROM messages) AS n`,
+          )
+        ).rows[0];
       });
       expect(replay).toEqual({ p: first.p, v: null, n: "0" });
     } finally {
@@ -324,7 +348,8 @@ describe("the signed tenant context", () => {
     try {
       await withTenant(pool, V, async (tx) => {
         // Another session of the same login role looks at the victim's statement text.
-        const me = (await tx.query<{ p: number; t: string }>("SELECT pg_backend_pid() AS p, current_setting('app.tenant_context') AS t")).rows[0];
+        const me = (await tx.query<{ p: number; t: string }>("SELECT pg_backend_pid() AS p, current_setting('app.tenant_context') AS t"))
+          .rows[0];
         const seen = await withoutTenant(second, (db) =>
           db.query<{ q: string }>("SELECT string_agg(query, ' | ') AS q FROM pg_stat_activity WHERE usename = current_user"),
         );
@@ -332,10 +357,12 @@ describe("the signed tenant context", () => {
         // ... and replays the live token in its own transaction, on its own backend.
         const replay = await withTenant(second, A, async (atx) => {
           await atx.query("SET LOCAL ROLE discord_sql_query");
-          return (await atx.query<{ n: string; v: string | null }>(
-            `WITH f AS (SELECT set_config('app.tenant_context', $1, true)) SELECT (SELECT count(*) FROM f, messages m WHERE m.content = $2) AS n, (SELECT discord_sql_tenant()) AS v`,
-            [me.t, MARK],
-          )).rows[0];
+          return (
+            await atx.query<{ n: string; v: string | null }>(
+              `WITH f AS (SELECT set_config('app.tenant_context', $1, true)) SELECT (SELECT count(*) FROM f, messages m WHERE m.content = $2) AS n, (SELECT discord_sql_tenant()) AS v`,
+              [me.t, MARK],
+            )
+          ).rows[0];
         });
         expect(replay.n).toBe("0");
         expect(replay.v).not.toBe(V);
@@ -390,7 +417,10 @@ async function attackTx(role: "discord_sql_query" | "discord_sql_app"): Promise<
         }
       }
       await tx.query("SET LOCAL ROLE discord_sql_app");
-      const seen = await tx.query<{ verified: string | null; foreign: string }>(`SELECT discord_sql_tenant() AS verified, ${foreignRowsSql()} AS foreign`, [A]);
+      const seen = await tx.query<{ verified: string | null; foreign: string }>(
+        `SELECT discord_sql_tenant() AS verified, ${foreignRowsSql()} AS foreign`,
+        [A],
+      );
       throw new RolledBack({ results, verified: seen.rows[0].verified, foreign: Number(seen.rows[0].foreign) });
     },
     { readOnly: true },

@@ -23,12 +23,21 @@ async function seed(tenantId: string) {
     await tx.query("INSERT INTO servers (tenant_id, id, name) VALUES ($1, $2, $3)", [tenantId, SERVER, `server of ${tenantId}`]);
     await tx.query("INSERT INTO users (tenant_id, id, username) VALUES ($1, $2, $3)", [tenantId, USER, `user of ${tenantId}`]);
     await tx.query("INSERT INTO server_members (tenant_id, server_id, user_id) VALUES ($1, $2, $3)", [tenantId, SERVER, USER]);
-    await tx.query("INSERT INTO channels (tenant_id, id, server_id, name, type) VALUES ($1, $2, $3, 'general', 0)", [tenantId, CHANNEL, SERVER]);
+    await tx.query("INSERT INTO channels (tenant_id, id, server_id, name, type) VALUES ($1, $2, $3, 'general', 0)", [
+      tenantId,
+      CHANNEL,
+      SERVER,
+    ]);
     await tx.query(
       "INSERT INTO messages (tenant_id, id, server_id, channel_id, author_id, content, created_at) VALUES ($1, $2, $3, $4, $5, $6, now())",
       [tenantId, MESSAGE, SERVER, CHANNEL, USER, `secret of ${tenantId}`],
     );
-    await tx.query("INSERT INTO message_mentions (tenant_id, message_id, user_id, server_id) VALUES ($1, $2, $3, $4)", [tenantId, MESSAGE, USER, SERVER]);
+    await tx.query("INSERT INTO message_mentions (tenant_id, message_id, user_id, server_id) VALUES ($1, $2, $3, $4)", [
+      tenantId,
+      MESSAGE,
+      USER,
+      SERVER,
+    ]);
     await tx.query("INSERT INTO emojis (tenant_id, key, name, is_custom) VALUES ($1, '👍', 'thumbsup', false)", [tenantId]);
     await tx.query(
       "INSERT INTO reactions (tenant_id, message_id, emoji_key, user_id, reaction_type, server_id, channel_id) VALUES ($1, $2, '👍', $3, 1, $4, $5)",
@@ -106,9 +115,9 @@ describe("row-level security on every tenant table", () => {
     await expect(
       withTenant(pool, A, (tx) => tx.query("INSERT INTO servers (tenant_id, id, name) VALUES ($1, 1, 'planted')", [B])),
     ).rejects.toThrow(/row-level security/);
-    await expect(
-      withTenant(pool, A, (tx) => tx.query("UPDATE messages SET tenant_id = $1 WHERE id = $2", [B, MESSAGE])),
-    ).rejects.toThrow(/row-level security/);
+    await expect(withTenant(pool, A, (tx) => tx.query("UPDATE messages SET tenant_id = $1 WHERE id = $2", [B, MESSAGE]))).rejects.toThrow(
+      /row-level security/,
+    );
     // B's message is untouched by A's attempts to update or delete it.
     await withTenant(pool, A, async (tx) => {
       const upd = await tx.query("UPDATE messages SET content = 'defaced' WHERE tenant_id = $1", [B]);
@@ -157,9 +166,7 @@ describe("the application role", () => {
         "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user",
       );
       expect(me.rows).toEqual([{ rolname: "discord_sql_app", rolsuper: false, rolbypassrls: false }]);
-      const owned = await db.query(
-        "SELECT relname FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)",
-      );
+      const owned = await db.query("SELECT relname FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)");
       expect(owned.rows).toEqual([]);
     });
   });
@@ -175,9 +182,10 @@ describe("the application role", () => {
       "CREATE TABLE planted (x int)",
     ];
     for (const sql of attempts) {
-      await expect(withTenant(pool, A, (tx) => tx.query(sql)), sql).rejects.toThrow(
-        /must be owner|must be superuser|permission denied|must have|only superuser|not allowed/i,
-      );
+      await expect(
+        withTenant(pool, A, (tx) => tx.query(sql)),
+        sql,
+      ).rejects.toThrow(/must be owner|must be superuser|permission denied|must have|only superuser|not allowed/i);
     }
     // And nothing changed: B's row is still invisible to A.
     await withTenant(pool, A, async (tx) => {

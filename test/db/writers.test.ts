@@ -31,7 +31,16 @@ function msg(i: number, extra: Partial<MessageRow> = {}): MessageRow {
   return { ...mapMessage(G, payload as never).message, ...extra };
 }
 
-const full: UserRow = { id: "1100000000000000001", username: "a", discriminator: "0", global_name: "Alice", avatar: "abc", is_bot: false, is_system: false, is_webhook: false };
+const full: UserRow = {
+  id: "1100000000000000001",
+  username: "a",
+  discriminator: "0",
+  global_name: "Alice",
+  avatar: "abc",
+  is_bot: false,
+  is_system: false,
+  is_webhook: false,
+};
 
 describe("writeRows", () => {
   it("writes a page once: the same page again changes nothing", async () => {
@@ -43,7 +52,9 @@ describe("writeRows", () => {
       expect(first).toEqual({ users: 1, messages: 2 });
       const second = await withTenant(pool, tenant, (tx) => writeRows(tx, page));
       expect(second).toEqual({ users: 0, messages: 0 });
-      const edited = await withTenant(pool, tenant, (tx) => writeRows(tx, { messages: [msg(2, { content: "changed", edited_at: "2026-11-21T00:00:00Z" })] }));
+      const edited = await withTenant(pool, tenant, (tx) =>
+        writeRows(tx, { messages: [msg(2, { content: "changed", edited_at: "2026-11-21T00:00:00Z" })] }),
+      );
       expect(edited).toEqual({ messages: 1 });
     });
   });
@@ -56,7 +67,11 @@ describe("writeRows", () => {
       const partial: UserRow = { ...full, global_name: null, avatar: null, discriminator: null, is_bot: false };
       const res = await withTenant(pool, tenant, (tx) => writeRows(tx, { users: [partial] }));
       expect(res.users).toBe(0);
-      const row = await withTenant(pool, tenant, async (tx) => (await tx.query<any>(`SELECT global_name, avatar, discriminator, is_bot FROM users`)).rows[0]);
+      const row = await withTenant(
+        pool,
+        tenant,
+        async (tx) => (await tx.query<any>(`SELECT global_name, avatar, discriminator, is_bot FROM users`)).rows[0],
+      );
       expect(row).toEqual({ global_name: "Alice", avatar: "abc", discriminator: "0", is_bot: true });
     });
   });
@@ -80,7 +95,12 @@ describe("writeRows", () => {
     await withPool(async (pool) => {
       await ensureTenant(pool, tenant, "user");
       const original = msg(1, { author_id: "1100000000000000007" });
-      const reply = msg(2, { message_type: 19, reply_to_message_id: original.id, reply_to_channel_id: original.channel_id, reply_to_author_id: null });
+      const reply = msg(2, {
+        message_type: 19,
+        reply_to_message_id: original.id,
+        reply_to_channel_id: original.channel_id,
+        reply_to_author_id: null,
+      });
       await withTenant(pool, tenant, (tx) => writeRows(tx, { messages: [original] }));
       const filled = await withTenant(pool, tenant, async (tx) => {
         await writeRows(tx, { messages: [reply] });
@@ -89,7 +109,11 @@ describe("writeRows", () => {
       expect(filled).toBe(1);
       // A later sighting with the author unknown again keeps it.
       await withTenant(pool, tenant, (tx) => writeRows(tx, { messages: [reply] }));
-      const got = await withTenant(pool, tenant, async (tx) => (await tx.query<any>(`SELECT reply_to_author_id::text FROM messages WHERE id = $1`, [reply.id])).rows[0]);
+      const got = await withTenant(
+        pool,
+        tenant,
+        async (tx) => (await tx.query<any>(`SELECT reply_to_author_id::text FROM messages WHERE id = $1`, [reply.id])).rows[0],
+      );
       expect(got.reply_to_author_id).toBe("1100000000000000007");
     });
   });

@@ -136,9 +136,15 @@ describe("DiscordClient rate limits", () => {
 
   it("never exceeds 50 requests in any 1 s window with 20 concurrent callers", async () => {
     const ref = lazyClock();
-    const t = setup((req) => discordJson(ref.clock!, 200, [], {
-      bucket: "roomy", limit: 1000, remaining: 999, resetAfter: 60, reset: Math.floor(ref.clock!.now / 60_000) * 60 + 60,
-    }));
+    const t = setup((req) =>
+      discordJson(ref.clock!, 200, [], {
+        bucket: "roomy",
+        limit: 1000,
+        remaining: 999,
+        resetAfter: 60,
+        reset: Math.floor(ref.clock!.now / 60_000) * 60 + 60,
+      }),
+    );
     ref.clock = t.clock;
     const t0 = t.clock.now;
     // 20 callers x 10 pages on 20 channels = 200 requests; only the global limit applies.
@@ -164,9 +170,18 @@ describe("DiscordClient rate limits", () => {
     const ref = lazyClock();
     const t = setup((_req, i) =>
       i === 0
-        ? discordJson(ref.clock!, 429, { message: "You are being rate limited.", retry_after: 1.5, global: false }, {
-            bucket: "b1", limit: 5, remaining: 0, resetAfter: 1.5, scope: "user",
-          })
+        ? discordJson(
+            ref.clock!,
+            429,
+            { message: "You are being rate limited.", retry_after: 1.5, global: false },
+            {
+              bucket: "b1",
+              limit: 5,
+              remaining: 0,
+              resetAfter: 1.5,
+              scope: "user",
+            },
+          )
         : discordJson(ref.clock!, 200, { id: "42", name: "guild" }, { bucket: "b1", limit: 5, remaining: 4, resetAfter: 5 }),
     );
     ref.clock = t.clock;
@@ -190,11 +205,26 @@ describe("DiscordClient rate limits", () => {
       if (i === 0) {
         // While the global pause is in force, another route is asked for.
         other = t.clock.sleep(10).then(() => t.client.getGuildRoles("77"));
-        return discordJson(ref.clock!, 429, { message: "You are being rate limited.", retry_after: 2, global: true }, {
-          bucket: "m", limit: 5, remaining: 4, resetAfter: 5, scope: "global", global: true,
-        });
+        return discordJson(
+          ref.clock!,
+          429,
+          { message: "You are being rate limited.", retry_after: 2, global: true },
+          {
+            bucket: "m",
+            limit: 5,
+            remaining: 4,
+            resetAfter: 5,
+            scope: "global",
+            global: true,
+          },
+        );
       }
-      return discordJson(ref.clock!, 200, [], { bucket: req.url.pathname.includes("roles") ? "r" : "m", limit: 5, remaining: 3, resetAfter: 5 });
+      return discordJson(ref.clock!, 200, [], {
+        bucket: req.url.pathname.includes("roles") ? "r" : "m",
+        limit: 5,
+        remaining: 3,
+        resetAfter: 5,
+      });
     });
     ref.clock = t.clock;
     const t0 = t.clock.now;
@@ -209,9 +239,18 @@ describe("DiscordClient rate limits", () => {
     const ref = lazyClock();
     const t = setup((_req, i) =>
       i === 0
-        ? discordJson(ref.clock!, 429, { message: "The resource is being rate limited.", retry_after: 0.25, global: false }, {
-            bucket: "e", limit: 1, remaining: 0, resetAfter: 0.25, scope: "shared",
-          })
+        ? discordJson(
+            ref.clock!,
+            429,
+            { message: "The resource is being rate limited.", retry_after: 0.25, global: false },
+            {
+              bucket: "e",
+              limit: 1,
+              remaining: 0,
+              resetAfter: 0.25,
+              scope: "shared",
+            },
+          )
         : discordJson(ref.clock!, 200, [], { bucket: "e", limit: 1, remaining: 0, resetAfter: 0.25 }),
     );
     ref.clock = t.clock;
@@ -247,7 +286,9 @@ describe("DiscordClient rate limits", () => {
 describe("DiscordClient failures", () => {
   it("retries 5xx with growing backoff, then succeeds", async () => {
     const ref = lazyClock();
-    const t = setup((_req, i) => (i < 2 ? discordJson(ref.clock!, 502 + i, { message: "upstream" }) : discordJson(ref.clock!, 200, { id: "1", username: "bot" })));
+    const t = setup((_req, i) =>
+      i < 2 ? discordJson(ref.clock!, 502 + i, { message: "upstream" }) : discordJson(ref.clock!, 200, { id: "1", username: "bot" }),
+    );
     ref.clock = t.clock;
     const me = await t.clock.run(t.client.getCurrentUser());
     expect(me.username).toBe("bot");
@@ -372,7 +413,12 @@ describe("DiscordClient failures", () => {
     const errors = [];
     for (const ch of ["1", "2", "3", "4", "5", "6"]) errors.push(await rejection(t.clock.run(t.client.getMessages(ch))));
     expect(errors.map((e) => e.constructor.name)).toEqual([
-      "DiscordForbiddenError", "DiscordError", "DiscordError", "DiscordError", "DiscordAuthError", "DiscordAuthError",
+      "DiscordForbiddenError",
+      "DiscordError",
+      "DiscordError",
+      "DiscordError",
+      "DiscordAuthError",
+      "DiscordAuthError",
     ]);
     const text = JSON.stringify([errors.map((e) => [e.message, String(e), e.stack, { ...e }]), t.events]);
     expect(text).not.toContain(TOKEN);

@@ -85,7 +85,7 @@ export function discordJson(clock: VirtualClock, status: number, body: unknown, 
     headers.set("x-ratelimit-limit", String(rl.limit));
     headers.set("x-ratelimit-remaining", String(rl.remaining));
     headers.set("x-ratelimit-reset-after", rl.resetAfter.toFixed(3));
-    headers.set("x-ratelimit-reset", (rl.reset ?? (clock.now / 1000 + rl.resetAfter)).toFixed(3));
+    headers.set("x-ratelimit-reset", (rl.reset ?? clock.now / 1000 + rl.resetAfter).toFixed(3));
     if (rl.scope) headers.set("x-ratelimit-scope", rl.scope);
     if (rl.global) headers.set("x-ratelimit-global", "true");
   }
@@ -119,9 +119,19 @@ export class BucketServer {
     const reset = (w.start + this.windowMs) / 1000;
     if (w.used >= this.limit) {
       this.violations++;
-      return discordJson(this.clock, 429, { message: "You are being rate limited.", retry_after: resetAfter, global: false }, {
-        bucket, limit: this.limit, remaining: 0, resetAfter, reset, scope: "user",
-      });
+      return discordJson(
+        this.clock,
+        429,
+        { message: "You are being rate limited.", retry_after: resetAfter, global: false },
+        {
+          bucket,
+          limit: this.limit,
+          remaining: 0,
+          resetAfter,
+          reset,
+          scope: "user",
+        },
+      );
     }
     w.used++;
     return discordJson(this.clock, 200, body, { bucket, limit: this.limit, remaining: this.limit - w.used, resetAfter, reset });

@@ -33,7 +33,14 @@ function stateMachine(): RateLimitState {
     const wait = s.reserve(key, now);
     if (wait === 0) {
       granted++;
-      const obs: RateLimitObservation = { status: 200, bucket: "b", limit: 1000, remaining: 999 - (((i / CHANNELS) | 0) % 1000), resetAfter: 5, reset: Math.floor(now / 5_000_000) * 5000 + 5000 };
+      const obs: RateLimitObservation = {
+        status: 200,
+        bucket: "b",
+        limit: 1000,
+        remaining: 999 - (((i / CHANNELS) | 0) % 1000),
+        resetAfter: 5,
+        reset: Math.floor(now / 5_000_000) * 5000 + 5000,
+      };
       s.observe(key, obs, now);
     }
     now += 20; // 50 requests per second: every reserve is granted
@@ -63,6 +70,8 @@ const rows = [
 console.log("| operation | ops | total ms | µs/op | ratio to baseline |");
 console.log("|---|---|---|---|---|");
 for (const [name, ops, ms, ratio] of rows) {
-  console.log(`| ${name} | ${ops} | ${ms.toFixed(1)} | ${((ms * 1000) / ops).toFixed(2)} | ${Number.isNaN(ratio) ? "-" : ratio.toFixed(1) + "x"} |`);
+  console.log(
+    `| ${name} | ${ops} | ${ms.toFixed(1)} | ${((ms * 1000) / ops).toFixed(2)} | ${Number.isNaN(ratio) ? "-" : ratio.toFixed(1) + "x"} |`,
+  );
 }
 console.log("rerun: node_modules/.bin/node --import tsx test/discord/rate-limit.bench.ts");

@@ -96,7 +96,7 @@ describe("RateLimitState", () => {
     expect(learned.limit / (learned.windowMs / 1000)).toBeLessThanOrEqual(5);
     // Learned slower, not stalled: each request holds its slot one window after its answer (<= 1.32 s),
     // and a channel's next page waits for the one before it (one caller per request).
-    expect(run.okPerSecond).toBeGreaterThan((4 * learned.limit) / (learned.windowMs / 1000 + 0.32) * 0.8);
+    expect(run.okPerSecond).toBeGreaterThan(((4 * learned.limit) / (learned.windowMs / 1000 + 0.32)) * 0.8);
     // A channel never seen before starts at the learned rule instead of paying its own 429.
     const s = RateLimitState.fromJSON(JSON.parse(JSON.stringify(run.state)));
     const fresh = s.learnedLimit("GET /channels/77/messages")!;
@@ -166,7 +166,11 @@ describe("RateLimitState", () => {
     expect(s.reserve("GET /guilds/9/roles", T0 + 1)).toBe(1999);
     expect(s.reserve("GET /guilds/9/roles", T0 + 2000)).toBe(0);
 
-    s.observe("GET /guilds/9/roles", { status: 429, bucket: "r", limit: 5, remaining: 0, resetAfter: 3, reset: T0 / 1000 + 5, scope: "user", retryAfter: 3 }, T0 + 2000);
+    s.observe(
+      "GET /guilds/9/roles",
+      { status: 429, bucket: "r", limit: 5, remaining: 0, resetAfter: 3, reset: T0 / 1000 + 5, scope: "user", retryAfter: 3 },
+      T0 + 2000,
+    );
     expect(s.reserve("GET /guilds/9/roles", T0 + 2001)).toBe(2999);
     expect(s.reserve("GET /guilds/8/roles", T0 + 2001)).toBe(0);
     expect(s.invalidRequests).toBe(2);
@@ -215,8 +219,15 @@ describe("RateLimitState", () => {
       "Retry-After": "65",
     });
     expect(observationFrom(429, h, { message: "You are being rate limited.", retry_after: 64.57, global: false })).toEqual({
-      status: 429, bucket: "abcd1234", limit: 10, remaining: 0, reset: 1470173023.123, resetAfter: 64.57,
-      global: false, scope: "user", retryAfter: 64.57,
+      status: 429,
+      bucket: "abcd1234",
+      limit: 10,
+      remaining: 0,
+      reset: 1470173023.123,
+      resetAfter: 64.57,
+      global: false,
+      scope: "user",
+      retryAfter: 64.57,
     });
     const g = observationFrom(429, new Headers({ "X-RateLimit-Global": "true", "Retry-After": "3" }), undefined);
     expect([g.global, g.retryAfter]).toEqual([true, 3]);
@@ -231,7 +242,14 @@ describe("RateLimitState", () => {
  * `mislead`: 200s carry an outer bucket's headers (50,000 left, as Discord's message pages do), so
  * only 429s tell the real limit.
  */
-function simulate(opts: { seconds: number; workers: number; seed: number; channels?: number; bucket?: "reactions" | "messages"; mislead?: boolean }) {
+function simulate(opts: {
+  seconds: number;
+  workers: number;
+  seed: number;
+  channels?: number;
+  bucket?: "reactions" | "messages";
+  mislead?: boolean;
+}) {
   let seed = opts.seed;
   const rand = () => {
     seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;

@@ -19,13 +19,22 @@ async function control(path: string, body?: unknown): Promise<any> {
 describe("DiscordClient against the simulator", () => {
   it("pages every message of a channel without tripping the simulator's rate limits", async () => {
     const world = await control("/reset", {
-      seed: 7, users: 20, channels: 2, messages: 60, days: 7,
+      seed: 7,
+      users: 20,
+      channels: 2,
+      messages: 60,
+      days: 7,
       rateLimits: { buckets: { messages: { limit: 2, windowMs: 400 } } },
     });
     const channel = world.guilds[0].channels.find((c: any) => c.type === 0 && c.readable && c.messages > 20);
     expect(channel).toBeDefined();
     const events: RequestEvent[] = [];
-    const discord = new DiscordClient({ token: world.token, baseUrl, rateLimiter: new LocalRateLimiter(), onRequest: (e) => events.push(e) });
+    const discord = new DiscordClient({
+      token: world.token,
+      baseUrl,
+      rateLimiter: new LocalRateLimiter(),
+      onRequest: (e) => events.push(e),
+    });
 
     const started = Date.now();
     const seen: APIMessage[] = [];

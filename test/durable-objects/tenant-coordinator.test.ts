@@ -11,7 +11,11 @@ import { captureDispatch, freshServerId, freshTenant, jobRow, seedBot, stub, tes
 const C1 = "1100000000000000001";
 const C2 = "1100000000000000002";
 const msgs = (channelId: string, before?: string): Task => ({ kind: "messages", channelId, ...(before ? { before } : {}) });
-const page = (written: Record<string, number>, next: Task[] = [], extra: Partial<PageResult> = {}): PageResult => ({ written, next, ...extra });
+const page = (written: Record<string, number>, next: Task[] = [], extra: Partial<PageResult> = {}): PageResult => ({
+  written,
+  next,
+  ...extra,
+});
 
 async function newJob(opts: { failTimes?: number } = {}) {
   const tenantId = freshTenant("co");
@@ -38,7 +42,12 @@ describe("TenantCoordinator job ledger", () => {
 
     const guild = await run(s, jobId, { kind: "guild" }, page({ servers: 1, channels: 2 }, [msgs(C1), msgs(C2), { kind: "members" }]));
     expect(guild).toMatchObject({ ran: true, accepted: true, state: "running" });
-    expect(sent.slice(1).map((m) => taskId(m.task)).sort()).toEqual([taskId(msgs(C1)), taskId(msgs(C2)), "members:0"].sort());
+    expect(
+      sent
+        .slice(1)
+        .map((m) => taskId(m.task))
+        .sort(),
+    ).toEqual([taskId(msgs(C1)), taskId(msgs(C2)), "members:0"].sort());
 
     // The same page reported again (a redelivery racing the first run): ignored, nothing re-sent.
     expect(await s.complete(jobId, "guild", page({ servers: 1, channels: 2 }, [msgs(C1)]))).toMatchObject({ accepted: false });
@@ -86,7 +95,12 @@ describe("TenantCoordinator job ledger", () => {
     expect(await s.dead(jobId, taskId(msgs(C1)), "gave up after repeated failures (dead-lettered)")).toEqual({ recorded: true });
     // Dead twice (DLQ redelivery): recorded once.
     expect(await s.dead(jobId, taskId(msgs(C1)), "again")).toEqual({ recorded: false });
-    await run(s, jobId, msgs(C2), page({ messages: 3 }, [], { channelId: C2, channelIssue: { channelId: C2, status: "failed", reason: "403 Missing Access" } }));
+    await run(
+      s,
+      jobId,
+      msgs(C2),
+      page({ messages: 3 }, [], { channelId: C2, channelIssue: { channelId: C2, status: "failed", reason: "403 Missing Access" } }),
+    );
 
     const view = (await s.status(jobId))!;
     expect(view.state).toBe("partially_succeeded");
@@ -105,7 +119,12 @@ describe("TenantCoordinator job ledger", () => {
 
   it("a skipped (unreadable) channel is recorded and the job still succeeds", async () => {
     const { jobId, s } = await newJob();
-    await run(s, jobId, { kind: "guild" }, page({ servers: 1 }, [], { channelIssue: { channelId: C2, status: "skipped", reason: "no READ_MESSAGE_HISTORY" } }));
+    await run(
+      s,
+      jobId,
+      { kind: "guild" },
+      page({ servers: 1 }, [], { channelIssue: { channelId: C2, status: "skipped", reason: "no READ_MESSAGE_HISTORY" } }),
+    );
     const view = (await s.status(jobId))!;
     expect(view.state).toBe("succeeded");
     expect(view.channels).toEqual([{ channel_id: C2, status: "skipped", pages: 0, messages: 0, error: "no READ_MESSAGE_HISTORY" }]);
@@ -121,7 +140,10 @@ describe("TenantCoordinator job ledger", () => {
     expect(await s.begin(jobId, taskId(msgs(C1)))).toEqual({ run: false, reason: "job_not_live" });
     expect(await s.reserve(jobId, "GET /channels/1/messages")).toBe(-1);
     // A page that was in flight reports afterwards: not counted, nothing planned.
-    expect(await s.complete(jobId, taskId(msgs(C2)), page({ messages: 5 }, [msgs(C2, "1100000000000000009")]))).toMatchObject({ accepted: false, state: "cancelled" });
+    expect(await s.complete(jobId, taskId(msgs(C2)), page({ messages: 5 }, [msgs(C2, "1100000000000000009")]))).toMatchObject({
+      accepted: false,
+      state: "cancelled",
+    });
     expect((await s.cancel(jobId)).changed).toBe(false);
     expect((await jobRow(tenantId, jobId)).job.status).toBe("cancelled");
   });
@@ -172,7 +194,14 @@ describe("TenantCoordinator job ledger", () => {
     const { jobId, s } = await newJob();
     // Teach the route's bucket first (an unknown route lets one request through to learn it).
     expect(await s.reserve(jobId, "GET /channels/999/messages")).toBe(0);
-    await s.observe("GET /channels/999/messages", { status: 200, bucket: "b1", limit: 5, remaining: 4, reset: Date.now() / 1000 + 1, resetAfter: 1 });
+    await s.observe("GET /channels/999/messages", {
+      status: 200,
+      bucket: "b1",
+      limit: 5,
+      remaining: 4,
+      reset: Date.now() / 1000 + 1,
+      resetAfter: 1,
+    });
     const started = Date.now();
     const answers = await Promise.all(Array.from({ length: 80 }, (_, i) => s.reserve(jobId, `GET /channels/${1000 + i}/messages`)));
     const elapsed = Date.now() - started;

@@ -41,7 +41,10 @@ async function main() {
     const owner = new pg.Client({ connectionString: Object.assign(new URL(ADMIN), { pathname: `/${db}` }).toString() });
     await owner.connect();
     for (const t of TENANTS) {
-      const { rows } = await owner.query("SELECT server_id::text AS server, count(*)::int AS n FROM messages WHERE tenant_id = $1 GROUP BY 1 ORDER BY 2 DESC LIMIT 1", [t.tenant]);
+      const { rows } = await owner.query(
+        "SELECT server_id::text AS server, count(*)::int AS n FROM messages WHERE tenant_id = $1 GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
+        [t.tenant],
+      );
       if (!rows[0]) throw new Error(`tenant ${t.tenant} has no messages in ${TEMPLATE}`);
       results.push({ label: t.label, tenant: t.tenant, messages: rows[0].n, ms: [] });
       (t as { server?: string }).server = rows[0].server;
@@ -61,11 +64,28 @@ async function main() {
         ].join("\n") + "\n",
       );
       const port = PORT + i;
-      const child = spawn(process.execPath, [resolve("node_modules/wrangler/bin/wrangler.js"), "dev", "--ip", "127.0.0.1", "--port", String(port), "--env-file", envFile, "--persist-to", join(dir, `w${i}`), "--log-level", "error"], {
-        env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
-        stdio: "ignore",
-        detached: true,
-      });
+      const child = spawn(
+        process.execPath,
+        [
+          resolve("node_modules/wrangler/bin/wrangler.js"),
+          "dev",
+          "--ip",
+          "127.0.0.1",
+          "--port",
+          String(port),
+          "--env-file",
+          envFile,
+          "--persist-to",
+          join(dir, `w${i}`),
+          "--log-level",
+          "error",
+        ],
+        {
+          env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
+          stdio: "ignore",
+          detached: true,
+        },
+      );
       try {
         const base = `http://127.0.0.1:${port}`;
         for (let k = 0; k < 240; k++) {
@@ -79,7 +99,8 @@ async function main() {
           const page = await ctx.newPage();
           const t0 = Date.now();
           await page.goto(`${base}/overview?server=${server}`);
-          for (const id of ["chart-daily", "chart-heatmap", "chart-levels"]) await page.locator(`[data-testid="${id}"][data-ready="true"]`).waitFor({ timeout: 120_000 });
+          for (const id of ["chart-daily", "chart-heatmap", "chart-levels"])
+            await page.locator(`[data-testid="${id}"][data-ready="true"]`).waitFor({ timeout: 120_000 });
           const ms = Date.now() - t0;
           if (run > 0) results[i].ms.push(ms); // run 0 warms wrangler's bundle and the database cache
           await ctx.close();
@@ -100,8 +121,16 @@ async function main() {
   console.log("\nOverview: navigation until its three charts have rendered (Chromium, 1280x800, local stack)");
   console.log("| tenant | messages | p50 ms | max ms | vs baseline |");
   console.log("|---|---:|---:|---:|---:|");
-  for (const r of results) console.log(`| ${r.label} | ${r.messages.toLocaleString("en-US")} | ${pct(r.ms, 0.5)} | ${Math.max(...r.ms)} | ${(pct(r.ms, 0.5) / base).toFixed(2)}x |`);
-  console.log(`\nload average at the end: ${(await import("node:os")).loadavg().map((n) => n.toFixed(1)).join(" ")} (2 CPUs)`);
+  for (const r of results)
+    console.log(
+      `| ${r.label} | ${r.messages.toLocaleString("en-US")} | ${pct(r.ms, 0.5)} | ${Math.max(...r.ms)} | ${(pct(r.ms, 0.5) / base).toFixed(2)}x |`,
+    );
+  console.log(
+    `\nload average at the end: ${(await import("node:os"))
+      .loadavg()
+      .map((n) => n.toFixed(1))
+      .join(" ")} (2 CPUs)`,
+  );
   console.log("rerun: node_modules/.bin/node --import tsx test/e2e/bench-overview.ts");
 }
 

@@ -19,7 +19,11 @@ beforeAll(async () => {
   await fetch(`${baseUrl()}/api/bot/disconnect`, { method: "DELETE" });
   const json = { "Content-Type": "application/json" };
   await api("/api/bot/connect", { method: "POST", headers: json, body: JSON.stringify({ token: world.token }) });
-  const { job } = await api("/api/extraction/start", { method: "POST", headers: json, body: JSON.stringify({ server_id: guildId, sync_days: 30, fetch_reactions: true }) });
+  const { job } = await api("/api/extraction/start", {
+    method: "POST",
+    headers: json,
+    body: JSON.stringify({ server_id: guildId, sync_days: 30, fetch_reactions: true }),
+  });
   let ended: any;
   for (let i = 0; i < 400 && !ended; i++) {
     const s = await api(`/api/extraction/status/${job.id}`);
@@ -27,15 +31,25 @@ beforeAll(async () => {
     else await new Promise((r) => setTimeout(r, 500));
   }
   // Everything below compares numbers of this sync: it must have ended well.
-  expect(ended?.state, JSON.stringify({ state: ended?.state, error: ended?.error, errors: ended?.errors, warnings: ended?.warnings })).toBe("succeeded");
+  expect(ended?.state, JSON.stringify({ state: ended?.state, error: ended?.error, errors: ended?.errors, warnings: ended?.warnings })).toBe(
+    "succeeded",
+  );
   // Thresholds low enough for this small server to have every level.
-  await api("/api/settings/analytics", { method: "PUT", headers: json, body: JSON.stringify({ thresholds: { power: 150, active: 40 }, time_zone: "UTC" }) });
+  await api("/api/settings/analytics", {
+    method: "PUT",
+    headers: json,
+    body: JSON.stringify({ thresholds: { power: 150, active: 40 }, time_zone: "UTC" }),
+  });
   browser = await launch();
   page = await newPage(browser);
 }, 240_000);
 
 afterAll(async () => {
-  await fetch(`${baseUrl()}/api/settings/analytics`, { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ thresholds: { power: 500, active: 100 } }) });
+  await fetch(`${baseUrl()}/api/settings/analytics`, {
+    method: "PUT",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ thresholds: { power: 500, active: 100 } }),
+  });
   await browser?.close();
 });
 

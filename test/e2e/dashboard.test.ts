@@ -5,7 +5,19 @@
 import { readFileSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, baseUrl, focusableWithoutName, launch, newPage, parseCount, parseRowCount, screenshot, sim, tabThrough, VIEWPORTS } from "./helpers";
+import {
+  api,
+  baseUrl,
+  focusableWithoutName,
+  launch,
+  newPage,
+  parseCount,
+  parseRowCount,
+  screenshot,
+  sim,
+  tabThrough,
+  VIEWPORTS,
+} from "./helpers";
 
 const SYNC_DAYS = 30;
 let browser: Browser;
@@ -98,7 +110,9 @@ describe("reports match the generator's ground truth", () => {
       .toBe(facts.userMessages);
     const days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
     const b = facts.busiestHourOfWeek;
-    expect(await page.getByTestId("stat-busiest").locator("[data-value]").textContent()).toBe(`${days[b.dow]} ${String(b.hour).padStart(2, "0")}:00`);
+    expect(await page.getByTestId("stat-busiest").locator("[data-value]").textContent()).toBe(
+      `${days[b.dow]} ${String(b.hour).padStart(2, "0")}:00`,
+    );
   });
 
   it("People: every member, the lurkers, search, a member page", async () => {
@@ -143,7 +157,9 @@ describe("reports match the generator's ground truth", () => {
     await page.goto(`/channels?server=${guildId}&bots=1`);
     const table = page.getByTestId("channels-table");
     await table.waitFor({ timeout: 60_000 });
-    const shown = await table.locator("tbody tr").evaluateAll((trs) => trs.map((tr) => Number((tr.querySelectorAll("td")[1]?.textContent ?? "").replace(/\D/g, ""))));
+    const shown = await table
+      .locator("tbody tr")
+      .evaluateAll((trs) => trs.map((tr) => Number((tr.querySelectorAll("td")[1]?.textContent ?? "").replace(/\D/g, ""))));
     expect(shown.reduce((s, v) => s + v, 0)).toBe(facts.userMessages);
     await page.locator('[data-testid="chart-channels"][data-ready="true"]').waitFor({ timeout: 60_000 });
     await screenshot(page, "channels");
@@ -163,7 +179,9 @@ describe("SQL", () => {
     const firstRow = page.getByTestId("result-grid").locator("tbody tr").first();
     expect(parseCount(await firstRow.locator("td").nth(1).textContent())).toBe(facts.topReactionGiver.reactions);
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).click()]);
-    const csv = readFileSync((await download.path())!, "utf8").trim().split("\r\n");
+    const csv = readFileSync((await download.path())!, "utf8")
+      .trim()
+      .split("\r\n");
     expect(csv[0]).toBe("username,reactions_given");
     expect(csv.length - 1).toBe(parseRowCount(await meta.textContent()));
     expect(Number(csv[1].split(",").pop())).toBe(facts.topReactionGiver.reactions);
@@ -205,7 +223,11 @@ describe("cancel", () => {
 describe("billing on a local install", () => {
   it("says there are no limits, shows usage without caps, and nothing of plans or Stripe", async () => {
     const sub = await api("/api/billing/subscription");
-    expect(sub).toMatchObject({ effective_plan: "local", plans: [], limits: { history_days: null, queries_per_month: null, storage_bytes: null } });
+    expect(sub).toMatchObject({
+      effective_plan: "local",
+      plans: [],
+      limits: { history_days: null, queries_per_month: null, storage_bytes: null },
+    });
     await page.goto("/billing");
     await page.getByTestId("local-install").waitFor();
     expect(await page.getByTestId("plan").textContent()).toBe("Local install: no limits");
@@ -232,7 +254,11 @@ describe("screenshots and phone layout", () => {
         await p.goto(path);
         await p.locator("main h1").first().waitFor();
         await p.waitForLoadState("networkidle");
-        await p.waitForFunction(() => [...document.querySelectorAll<HTMLElement>("[data-ready]")].every((e) => e.dataset.ready === "true"), null, { timeout: 60_000 });
+        await p.waitForFunction(
+          () => [...document.querySelectorAll<HTMLElement>("[data-ready]")].every((e) => e.dataset.ready === "true"),
+          null,
+          { timeout: 60_000 },
+        );
         await p.waitForTimeout(300);
         // Nothing wider than the screen: no sideways scrolling of the page itself.
         const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

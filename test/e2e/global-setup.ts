@@ -86,7 +86,14 @@ export default async function setup(project: TestProject) {
   const log = createWriteStream(resolve("test-results/e2e-server.log"));
   const child = spawn(resolve("node_modules/.bin/node"), ["--import", "tsx", "scripts/dev.ts"], {
     cwd: resolve("."),
-    env: { ...process.env, PORT: String(port), SIMULATOR_PORT: String(simPort), DISCORD_SQL_DATA_DIR: dataDir, AUTO_SYNC: "0", DATABASE_URL: databaseUrl },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      SIMULATOR_PORT: String(simPort),
+      DISCORD_SQL_DATA_DIR: dataDir,
+      AUTO_SYNC: "0",
+      DATABASE_URL: databaseUrl,
+    },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true, // its own process group: teardown stops wrangler and workerd with it
   });
@@ -100,7 +107,10 @@ export default async function setup(project: TestProject) {
       } catch {
         /* already gone */
       }
-      const exited = await Promise.race([new Promise((r) => child.once("exit", () => r(true))), new Promise((r) => setTimeout(() => r(false), 15_000))]);
+      const exited = await Promise.race([
+        new Promise((r) => child.once("exit", () => r(true))),
+        new Promise((r) => setTimeout(() => r(false), 15_000)),
+      ]);
       if (!exited) {
         try {
           process.kill(-child.pid, "SIGKILL");

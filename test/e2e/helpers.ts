@@ -72,7 +72,22 @@ export async function focusableWithoutName(page: Page): Promise<string[]> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("Accessibility.enable");
   const { nodes } = (await cdp.send("Accessibility.getFullAXTree")) as { nodes: any[] };
-  const interactive = new Set(["button", "link", "textbox", "combobox", "checkbox", "radio", "searchbox", "spinbutton", "slider", "switch", "tab", "menuitem", "listbox", "DisclosureTriangle"]);
+  const interactive = new Set([
+    "button",
+    "link",
+    "textbox",
+    "combobox",
+    "checkbox",
+    "radio",
+    "searchbox",
+    "spinbutton",
+    "slider",
+    "switch",
+    "tab",
+    "menuitem",
+    "listbox",
+    "DisclosureTriangle",
+  ]);
   const bad: string[] = [];
   for (const n of nodes) {
     if (n.ignored) continue;
@@ -91,7 +106,10 @@ export async function focusableWithoutName(page: Page): Promise<string[]> {
  * the visible controls never reached. Date inputs take several Tabs (day, month, year): repeats are
  * skipped, and the walk ends when focus wraps back to the first stop.
  */
-export async function tabThrough(page: Page, max = 300): Promise<{ stops: { tag: string; text: string; visibleFocus: boolean }[]; unreached: string[] }> {
+export async function tabThrough(
+  page: Page,
+  max = 300,
+): Promise<{ stops: { tag: string; text: string; visibleFocus: boolean }[]; unreached: string[] }> {
   await page.evaluate(() => {
     (document.activeElement as HTMLElement | null)?.blur();
     for (const e of document.querySelectorAll("[data-e2e-reached]")) e.removeAttribute("data-e2e-reached");
@@ -109,7 +127,13 @@ export async function tabThrough(page: Page, max = 300): Promise<{ stops: { tag:
       const ringed = (el.closest(".cm-editor") as HTMLElement | null) ?? el;
       const cs = getComputedStyle(ringed);
       const visibleFocus = (cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) > 0) || cs.boxShadow !== "none";
-      return { again: false, first: false, tag: el.tagName.toLowerCase(), text: (el.getAttribute("aria-label") ?? el.textContent ?? "").trim().slice(0, 40), visibleFocus } as const;
+      return {
+        again: false,
+        first: false,
+        tag: el.tagName.toLowerCase(),
+        text: (el.getAttribute("aria-label") ?? el.textContent ?? "").trim().slice(0, 40),
+        visibleFocus,
+      } as const;
     });
     if (!info) continue;
     if (info.again) {
@@ -119,9 +143,15 @@ export async function tabThrough(page: Page, max = 300): Promise<{ stops: { tag:
     stops.push({ tag: info.tag!, text: info.text!, visibleFocus: info.visibleFocus! });
   }
   const unreached = await page.evaluate(() =>
-    [...document.querySelectorAll<HTMLElement>("a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea:not([disabled]), summary, [tabindex='0'], [contenteditable='true']")]
+    [
+      ...document.querySelectorAll<HTMLElement>(
+        "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea:not([disabled]), summary, [tabindex='0'], [contenteditable='true']",
+      ),
+    ]
       // Controls inside a closed <details> are hidden until it is opened (its summary is the stop).
-      .filter((el) => el.offsetParent !== null && !el.closest("[inert]") && !(el.closest("details:not([open])") && el.tagName !== "SUMMARY"))
+      .filter(
+        (el) => el.offsetParent !== null && !el.closest("[inert]") && !(el.closest("details:not([open])") && el.tagName !== "SUMMARY"),
+      )
       .filter((el) => !el.hasAttribute("data-e2e-reached") && el.getAttribute("tabindex") !== "-1")
       .map((el) => `${el.tagName.toLowerCase()} "${(el.getAttribute("aria-label") ?? el.textContent ?? "").trim().slice(0, 40)}"`),
   );
@@ -154,7 +184,8 @@ export async function syncWorld(world: { token: string; guilds: { id: string }[]
   for (let i = 0; i < 800; i++) {
     const s = await api(`/api/extraction/status/${job.id}`);
     if (["succeeded", "partially_succeeded", "failed", "cancelled"].includes(s.job.state)) {
-      if (s.job.state !== "succeeded") throw new Error(`sync ${s.job.state}: ${JSON.stringify({ error: s.job.error, errors: s.job.errors })}`);
+      if (s.job.state !== "succeeded")
+        throw new Error(`sync ${s.job.state}: ${JSON.stringify({ error: s.job.error, errors: s.job.errors })}`);
       return;
     }
     await new Promise((r) => setTimeout(r, 500));

@@ -109,11 +109,27 @@ describe("answers that were hidden", () => {
     const texts = await page.getByTestId("cohort-table").locator("tbody td").allTextContents();
     expect(texts.filter((t) => t === "").length).toBe(unknown);
     // CSV of the same table: one line per cohort, unknown weeks empty.
-    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV: Retention cohorts" }).click()]);
-    const csv = readFileSync((await download.path())!, "utf8").trim().split("\r\n");
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Download CSV: Retention cohorts" }).click(),
+    ]);
+    const csv = readFileSync((await download.path())!, "utf8")
+      .trim()
+      .split("\r\n");
     expect(csv[0]).toBe(["Cohort week", "Members", ...Array.from({ length: 8 }, (_, i) => `Week ${i + 1}`)].join(","));
     expect(csv.length - 1).toBe(cohorts.length);
-    expect(csv.slice(1).map((l) => l.split(",").slice(2).filter((v) => v === "").length).reduce((a, b) => a + b, 0)).toBe(unknown);
+    expect(
+      csv
+        .slice(1)
+        .map(
+          (l) =>
+            l
+              .split(",")
+              .slice(2)
+              .filter((v) => v === "").length,
+        )
+        .reduce((a, b) => a + b, 0),
+    ).toBe(unknown);
   });
 
   it("a channel page: its activity, top members and reply network, with the channel as the filter", async () => {
@@ -137,7 +153,9 @@ describe("answers that were hidden", () => {
   });
 
   it("Community: drivers beside their influence and bridging, newcomers and member growth, as the reports say", async () => {
-    const [d, inf, br, nc, growth] = await Promise.all(["drivers", "influence", "bridging", "newcomers", "member-growth"].map((r) => report(r, "&limit=100")));
+    const [d, inf, br, nc, growth] = await Promise.all(
+      ["drivers", "influence", "bridging", "newcomers", "member-growth"].map((r) => report(r, "&limit=100")),
+    );
     await page.goto(`/community?server=${guildId}`);
     const table = page.getByTestId("drivers-table");
     await table.waitFor();
@@ -218,14 +236,23 @@ describe("the interaction graph opens readable", () => {
       }),
     );
     const who = nodes[nodes.length - 1];
-    const near = new Set([who.id, ...links.filter((l: any) => l.source === who.id).map((l: any) => l.target), ...links.filter((l: any) => l.target === who.id).map((l: any) => l.source)]);
+    const near = new Set([
+      who.id,
+      ...links.filter((l: any) => l.source === who.id).map((l: any) => l.target),
+      ...links.filter((l: any) => l.target === who.id).map((l: any) => l.source),
+    ]);
     await page.getByLabel("Find a member in the graph").fill(who.name);
     await expect.poll(() => page.locator(".graph").first().getAttribute("data-focus")).toBe(who.id);
-    const after = await page.evaluate(() => (document.querySelector('[data-testid="chart-graph"]') as any).__echarts.getOption().series[0].data);
+    const after = await page.evaluate(
+      () => (document.querySelector('[data-testid="chart-graph"]') as any).__echarts.getOption().series[0].data,
+    );
     for (const n of after) expect(n.itemStyle.opacity, n.name).toBe(near.has(n.id) ? 1 : 0.15);
     expect(await page.getByTestId("chart-graph-focus").textContent()).toContain(`${who.name}: ${near.size - 1}`);
     // PNG export of the chart as drawn.
-    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: /^Download PNG: Interaction graph/ }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: /^Download PNG: Interaction graph/ }).click(),
+    ]);
     const png = readFileSync((await download.path())!);
     expect(png.subarray(1, 4).toString()).toBe("PNG");
     expect(download.suggestedFilename()).toMatch(/\.png$/);

@@ -3,11 +3,30 @@
 import { describe, expect, it } from "vitest";
 import { withTenant } from "../../src/db/client";
 import { startSync } from "../../src/extraction/jobs";
-import { captureDispatch, envFor, expectedKeys, freshTenant, pump, seedBot, simInstance, storedRows, stub, withPool } from "./queue-helpers";
+import {
+  captureDispatch,
+  envFor,
+  expectedKeys,
+  freshTenant,
+  pump,
+  seedBot,
+  simInstance,
+  storedRows,
+  stub,
+  withPool,
+} from "./queue-helpers";
 
 describe("queue consumer on real text", () => {
   it("stores every message of a wild-text server cleaned; the one unstorable message is skipped and named", async () => {
-    const sim = await simInstance(`rt-${Date.now().toString(36)}`, { seed: 11, users: 12, channels: 2, messages: 120, days: 5, text: "wild", unstorable: 1 });
+    const sim = await simInstance(`rt-${Date.now().toString(36)}`, {
+      seed: 11,
+      users: 12,
+      channels: 2,
+      messages: 120,
+      days: 5,
+      text: "wild",
+      unstorable: 1,
+    });
     const tenantId = freshTenant("rt");
     await seedBot(tenantId, sim.token);
     const sent = await captureDispatch(tenantId);
@@ -30,7 +49,11 @@ describe("queue consumer on real text", () => {
 
     // Content, as cleaned by the ground truth's own rule.
     const contents = await withPool((pool) =>
-      withTenant(pool, tenantId, async (tx) => (await tx.query<{ id: string; content: string }>(`SELECT id::text, content FROM messages ORDER BY id`)).rows),
+      withTenant(
+        pool,
+        tenantId,
+        async (tx) => (await tx.query<{ id: string; content: string }>(`SELECT id::text, content FROM messages ORDER BY id`)).rows,
+      ),
     );
     const want = Object.fromEntries(expected.messages.map((m: any) => [m.id, m.content]));
     expect(Object.fromEntries(contents.map((m) => [m.id, m.content]))).toEqual(want);

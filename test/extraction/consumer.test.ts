@@ -30,11 +30,19 @@ async function setup(world: Record<string, unknown> = {}, opts: { fetchReactions
   await seedBot(tenantId, sim.token);
   const sent = await captureDispatch(tenantId);
   const env = envFor(sim.apiBase);
-  const job = await startSync(env, tenantId, { serverId: opts.serverId ?? sim.guildId, syncDays: 30, fetchReactions: opts.fetchReactions ?? false });
+  const job = await startSync(env, tenantId, {
+    serverId: opts.serverId ?? sim.guildId,
+    syncDays: 30,
+    fetchReactions: opts.fetchReactions ?? false,
+  });
   return { sim, tenantId, sent, env, jobId: job.id, s: stub(tenantId) };
 }
 
-async function expectRowsMatch(tenantId: string, sim: Awaited<ReturnType<typeof simInstance>>, view: { window_start: string | null; fetch_reactions: boolean }) {
+async function expectRowsMatch(
+  tenantId: string,
+  sim: Awaited<ReturnType<typeof simInstance>>,
+  view: { window_start: string | null; fetch_reactions: boolean },
+) {
   const expected = await sim.expected(view.window_start, view.fetch_reactions);
   const stored = await storedRows(tenantId);
   expect(stored.keys).toEqual(expectedKeys(expected));
@@ -141,7 +149,10 @@ describe("queue consumer", () => {
     expect(view.channels.filter((c) => !lost.has(c.channel_id) && c.status === "failed")).toEqual([]);
     // Every other channel's messages are all there.
     const expected = await sim.expected(view.window_start, false);
-    const others = expected.messages.filter((m: any) => !lost.has(m.channel_id)).map((m: any) => m.id).sort();
+    const others = expected.messages
+      .filter((m: any) => !lost.has(m.channel_id))
+      .map((m: any) => m.id)
+      .sort();
     const stored = await withPool((pool) =>
       withTenant(pool, tenantId, async (tx) =>
         (await tx.query<{ id: string; channel_id: string }>(`SELECT id::text, channel_id::text FROM messages`)).rows
@@ -185,7 +196,8 @@ describe("queue consumer", () => {
       deps: {
         loadToken: async () => sim.token,
         runTask: async (task, ctx, deps) => {
-          if (task.kind === "members") throw new DiscordError("GET /guilds/:id/members: Discord error 503 after 6 attempts", 503, "GET /guilds/1/members", true);
+          if (task.kind === "members")
+            throw new DiscordError("GET /guilds/:id/members: Discord error 503 after 6 attempts", 503, "GET /guilds/1/members", true);
           return runTask(task, ctx, deps);
         },
       },

@@ -37,7 +37,15 @@ export async function startSim(options: Record<string, unknown> = {}): Promise<S
     if (!res.ok) throw new Error(`simulator ${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
     return json;
   };
-  const summary = await control("POST", "/reset", { users: 20, channels: 3, messages: 60, days: 7, seed: 7, rateLimits: false, ...options });
+  const summary = await control("POST", "/reset", {
+    users: 20,
+    channels: 3,
+    messages: 60,
+    days: 7,
+    seed: 7,
+    rateLimits: false,
+    ...options,
+  });
   return {
     api: `${root}/api/v10`,
     token: summary.token,
@@ -46,7 +54,11 @@ export async function startSim(options: Record<string, unknown> = {}): Promise<S
     summary,
     control,
     expected: (q = {}) => {
-      const qs = new URLSearchParams(Object.entries(q).filter(([, v]) => v !== null).map(([k, v]) => [k, String(v)]));
+      const qs = new URLSearchParams(
+        Object.entries(q)
+          .filter(([, v]) => v !== null)
+          .map(([k, v]) => [k, String(v)]),
+      );
       return control("GET", `/expected?${qs}`);
     },
     stats: () => control("GET", "/stats"),
@@ -63,12 +75,7 @@ export async function withPool<T>(fn: (pool: PoolLike) => Promise<T>): Promise<T
   }
 }
 
-export function sync(
-  sim: Sim,
-  pool: PoolLike,
-  tenantId: string,
-  extra: Partial<ExtractionOptions> = {},
-): Promise<ExtractionStats> {
+export function sync(sim: Sim, pool: PoolLike, tenantId: string, extra: Partial<ExtractionOptions> = {}): Promise<ExtractionStats> {
   return runExtraction({
     discord: { token: sim.token, baseUrl: sim.api },
     pool,
@@ -98,10 +105,12 @@ export async function stored(pool: PoolLike, tenantId: string) {
       const live = messages.filter((m) => !m.is_deleted);
       return {
         servers: (await q(`SELECT id::text FROM servers`)).map((r) => r.id),
-        channels: (await q(`SELECT id::text, readable, is_thread, thread_archived, thread_private, parent_id::text, type FROM channels`)).map(
-          (r) => `${r.id}|${r.readable}|${r.type}|${r.parent_id}|${r.thread_archived}|${r.thread_private}`,
+        channels: (
+          await q(`SELECT id::text, readable, is_thread, thread_archived, thread_private, parent_id::text, type FROM channels`)
+        ).map((r) => `${r.id}|${r.readable}|${r.type}|${r.parent_id}|${r.thread_archived}|${r.thread_private}`),
+        users: (await q(`SELECT id::text, username, is_bot, is_webhook FROM users`)).map(
+          (r) => `${r.id}|${r.username}|${r.is_bot}|${r.is_webhook}`,
         ),
-        users: (await q(`SELECT id::text, username, is_bot, is_webhook FROM users`)).map((r) => `${r.id}|${r.username}|${r.is_bot}|${r.is_webhook}`),
         members: (await q(`SELECT user_id::text, is_active FROM server_members`)).filter((r) => r.is_active).map((r) => r.user_id),
         messages: live.map(messageFingerprint),
         deleted: [...deleted],
@@ -125,9 +134,27 @@ export async function stored(pool: PoolLike, tenantId: string) {
 
 function messageFingerprint(m: any): string {
   return JSON.stringify([
-    m.id, m.channel_id, m.author_id, m.content, iso(m.created_at), iso(m.edited_at), m.message_type, m.is_system, m.flags,
-    m.reply_to_message_id, m.reply_to_channel_id, m.reply_to_author_id, m.mention_count, [...m.role_mention_ids].sort(),
-    m.mention_everyone, m.attachment_count, m.embed_count, m.sticker_count, m.word_count, m.pinned, m.webhook_id,
+    m.id,
+    m.channel_id,
+    m.author_id,
+    m.content,
+    iso(m.created_at),
+    iso(m.edited_at),
+    m.message_type,
+    m.is_system,
+    m.flags,
+    m.reply_to_message_id,
+    m.reply_to_channel_id,
+    m.reply_to_author_id,
+    m.mention_count,
+    [...m.role_mention_ids].sort(),
+    m.mention_everyone,
+    m.attachment_count,
+    m.embed_count,
+    m.sticker_count,
+    m.word_count,
+    m.pinned,
+    m.webhook_id,
   ]);
 }
 
@@ -135,9 +162,7 @@ function messageFingerprint(m: any): string {
 export function truth(exp: any) {
   return {
     servers: exp.servers.map((s: any) => s.id),
-    channels: exp.channels.map(
-      (c: any) => `${c.id}|${c.readable}|${c.type}|${c.parent_id}|${c.thread_archived}|${c.thread_private}`,
-    ),
+    channels: exp.channels.map((c: any) => `${c.id}|${c.readable}|${c.type}|${c.parent_id}|${c.thread_archived}|${c.thread_private}`),
     users: exp.users.map((u: any) => `${u.id}|${u.username}|${u.is_bot}|${u.is_webhook}`),
     members: exp.serverMembers.map((m: any) => m.user_id),
     messages: exp.messages.map(messageFingerprint),

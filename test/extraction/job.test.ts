@@ -1,7 +1,16 @@
 // The job module's pure part: what a page report adds, the one view of a job (live or recorded),
 // and the rule for how it ends.
 import { describe, expect, it } from "vitest";
-import { addReport, finalState, jobView, recordView, storedJobFacts, type JobFacts, type JobRecord, type StoredJob } from "../../src/extraction/job";
+import {
+  addReport,
+  finalState,
+  jobView,
+  recordView,
+  storedJobFacts,
+  type JobFacts,
+  type JobRecord,
+  type StoredJob,
+} from "../../src/extraction/job";
 import { jobProgress } from "../../src/extraction/progress";
 
 const T = Date.UTC(2026, 0, 1);
@@ -68,18 +77,57 @@ describe("jobView", () => {
 
   it("reads the Durable Object's stored row and the database record into the same view", () => {
     const stored: StoredJob = {
-      job_id: "j", tenant_id: "t", server_id: "1100000000000000000", state: "running", trigger: "schedule", sync_days: null,
-      fetch_reactions: 0, ctx: JSON.stringify({ windowStart: null }), counts: '{"messages":4}', warnings: '["w"]', errors: "[]",
-      pages_done: 2, pages_failed: 1, requests: 7, error: null, created_at: T, started_at: T + 1, finished_at: null,
-      progress_at: T, requeues: 0, persisted: 0, refreshed: 0, refresh_attempts: 0,
+      job_id: "j",
+      tenant_id: "t",
+      server_id: "1100000000000000000",
+      state: "running",
+      trigger: "schedule",
+      sync_days: null,
+      fetch_reactions: 0,
+      ctx: JSON.stringify({ windowStart: null }),
+      counts: '{"messages":4}',
+      warnings: '["w"]',
+      errors: "[]",
+      pages_done: 2,
+      pages_failed: 1,
+      requests: 7,
+      error: null,
+      created_at: T,
+      started_at: T + 1,
+      finished_at: null,
+      progress_at: T,
+      requeues: 0,
+      persisted: 0,
+      refreshed: 0,
+      refresh_attempts: 0,
     };
     expect(storedJobFacts(stored, 4, null)).toMatchObject({
-      id: "j", trigger: "schedule", fetchReactions: false, windowStart: null, counts: { messages: 4 }, warnings: ["w"], outstanding: 4, pagesFailed: 1,
+      id: "j",
+      trigger: "schedule",
+      fetchReactions: false,
+      windowStart: null,
+      counts: { messages: 4 },
+      warnings: ["w"],
+      outstanding: 4,
+      pagesFailed: 1,
     });
     const record = {
-      tenantId: "t", id: "j", serverId: 1100000000000000000n, status: "failed", trigger: "manual", syncDays: 7, fetchReactions: true,
-      counts: { messages: 4 }, pagesDone: 2, pagesFailed: 0, requests: 3, error: "boom", createdAt: "2026-01-08 00:00:00.000+00",
-      startedAt: "2026-01-08 00:00:01.000+00", finishedAt: "2026-01-08 00:00:03.000+00", heartbeatAt: null,
+      tenantId: "t",
+      id: "j",
+      serverId: 1100000000000000000n,
+      status: "failed",
+      trigger: "manual",
+      syncDays: 7,
+      fetchReactions: true,
+      counts: { messages: 4 },
+      pagesDone: 2,
+      pagesFailed: 0,
+      requests: 3,
+      error: "boom",
+      createdAt: "2026-01-08 00:00:00.000+00",
+      startedAt: "2026-01-08 00:00:01.000+00",
+      finishedAt: "2026-01-08 00:00:03.000+00",
+      heartbeatAt: null,
     } satisfies JobRecord;
     const v = recordView(record, [], T);
     expect(v).toMatchObject({ state: "failed", server_id: "1100000000000000000", error: "boom", estimated_seconds_left: 0, refresh: null });

@@ -9,7 +9,11 @@ import { captureDispatch, config, freshServerId, freshTenant, restoreDispatch, s
 
 const api = (path: string, init?: RequestInit) => exports.default.fetch(`http://localhost${path}`, init);
 const post = (path: string, body?: unknown) =>
-  api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  api(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 
 async function defaultWorld() {
   const res = await fetch(`${testEnv.SIMULATOR_URL as string}/__sim/world`);
@@ -79,7 +83,9 @@ describe("extraction API", () => {
           channels: await ids(`SELECT id::text AS k FROM channels WHERE server_id = $1::bigint`),
           messages: await ids(`SELECT id::text AS k FROM messages WHERE server_id = $1::bigint AND NOT is_deleted`),
           server_members: await ids(`SELECT user_id::text AS k FROM server_members WHERE server_id = $1::bigint AND is_active`),
-          message_mentions: await ids(`SELECT message_id::text || ':' || user_id::text AS k FROM message_mentions WHERE server_id = $1::bigint`),
+          message_mentions: await ids(
+            `SELECT message_id::text || ':' || user_id::text AS k FROM message_mentions WHERE server_id = $1::bigint`,
+          ),
         };
       }),
     );

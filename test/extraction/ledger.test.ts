@@ -53,7 +53,11 @@ const durable = async (): Promise<Harness> => {
 const C1 = "1100000000000000001";
 const C2 = "1100000000000000002";
 const msgs = (channelId: string, before?: string): Task => ({ kind: "messages", channelId, ...(before ? { before } : {}) });
-const page = (written: Record<string, number>, next: Task[] = [], extra: Partial<PageResult> = {}): PageResult => ({ written, next, ...extra });
+const page = (written: Record<string, number>, next: Task[] = [], extra: Partial<PageResult> = {}): PageResult => ({
+  written,
+  next,
+  ...extra,
+});
 
 describe.each([
   ["memory", memory],
@@ -63,7 +67,10 @@ describe.each([
     const h = await make();
     const { ledger } = h;
     expect(h.handedOut()).toEqual(["guild"]);
-    expect(await ledger.complete("guild", page({ channels: 2 }, [msgs(C1), msgs(C2), { kind: "members" }, msgs(C1)]))).toEqual({ accepted: true, live: true });
+    expect(await ledger.complete("guild", page({ channels: 2 }, [msgs(C1), msgs(C2), { kind: "members" }, msgs(C1)]))).toEqual({
+      accepted: true,
+      live: true,
+    });
     expect(h.handedOut().sort()).toEqual(["guild", "members:0", taskId(msgs(C1)), taskId(msgs(C2))].sort());
     // A repeat report (redelivery): nothing counted, nothing handed out again.
     expect((await ledger.complete("guild", page({ channels: 2 }, [msgs(C1)]))).accepted).toBe(false);
@@ -71,13 +78,18 @@ describe.each([
 
     // A walk checkpoints its first page and holds the next one: recorded, not handed out.
     const before = "1100000000000000500";
-    expect(await ledger.complete(taskId(msgs(C1)), page({ messages: 100 }, [msgs(C1, before)], { channelId: C1 }), true)).toEqual({ accepted: true, live: true });
+    expect(await ledger.complete(taskId(msgs(C1)), page({ messages: 100 }, [msgs(C1, before)], { channelId: C1 }), true)).toEqual({
+      accepted: true,
+      live: true,
+    });
     expect(h.handedOut()).not.toContain(taskId(msgs(C1, before)));
     await ledger.complete(taskId(msgs(C2)), page({ messages: 3 }, [], { channelId: C2 }));
     await ledger.complete("members:0", page({ server_members: 4 }));
     // The held page is still outstanding: the job is not over.
     expect(await h.state()).toBe("running");
-    expect(await ledger.complete(taskId(msgs(C1, before)), page({ messages: 40 }, [], { channelId: C1 }))).toMatchObject({ accepted: true });
+    expect(await ledger.complete(taskId(msgs(C1, before)), page({ messages: 40 }, [], { channelId: C1 }))).toMatchObject({
+      accepted: true,
+    });
     expect(await h.state()).toBe("succeeded");
     expect(await h.pages()).toEqual({ done: 5, failed: 0 });
     expect(await h.counts()).toEqual({ channels: 2, messages: 143, server_members: 4 });
@@ -98,7 +110,10 @@ describe.each([
     await h.ledger.complete("guild", page({ channels: 1 }, [msgs(C1)]));
     await h.cancel();
     expect(await h.state()).toBe("cancelled");
-    expect(await h.ledger.complete(taskId(msgs(C1)), page({ messages: 100 }, [msgs(C1, "1100000000000000500")]), true)).toEqual({ accepted: false, live: false });
+    expect(await h.ledger.complete(taskId(msgs(C1)), page({ messages: 100 }, [msgs(C1, "1100000000000000500")]), true)).toEqual({
+      accepted: false,
+      live: false,
+    });
     expect(await h.counts()).toEqual({ channels: 1 });
 
     const f = await make();

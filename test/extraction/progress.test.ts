@@ -52,7 +52,12 @@ describe("progress estimate", () => {
 
 // The one progress function (DO job view, CLI, Sync page), checked on random walks.
 const walkArb = fc
-  .record({ topMs: fc.integer({ min: 2_000_000, max: 10_000_000 }), span: fc.integer({ min: 1_000, max: 1_000_000 }), pages: fc.integer({ min: 1, max: 50 }), firstShare: fc.double({ min: 0.001, max: 0.9, noNaN: true }) })
+  .record({
+    topMs: fc.integer({ min: 2_000_000, max: 10_000_000 }),
+    span: fc.integer({ min: 1_000, max: 1_000_000 }),
+    pages: fc.integer({ min: 1, max: 50 }),
+    firstShare: fc.double({ min: 0.001, max: 0.9, noNaN: true }),
+  })
   .map(({ topMs, span, pages, firstShare }): Walk => {
     const floorMs = topMs - span;
     const cursorMs = Math.round(topMs - span * firstShare);
@@ -75,7 +80,9 @@ describe("jobProgress", () => {
         const w = input.walks[i];
         // The next page moves the cursor further back (or ends the walk).
         const cursor = Math.max(w.floorMs + 1, Math.round(w.cursorMs - (w.cursorMs - w.floorMs) * step * 0.99));
-        const next: Walk = last ? { ...w, pages: w.pages + 1, done: true } : { ...w, pages: w.pages + 1, cursorMs: Math.min(w.cursorMs, cursor) };
+        const next: Walk = last
+          ? { ...w, pages: w.pages + 1, done: true }
+          : { ...w, pages: w.pages + 1, cursorMs: Math.min(w.cursorMs, cursor) };
         const walks = input.walks.map((x, j) => (j === i ? next : x));
         const after = jobProgress({ ...input, walks, state: "running" });
         expect(after.fraction).toBeGreaterThanOrEqual(before.fraction - 1e-12);
@@ -86,14 +93,19 @@ describe("jobProgress", () => {
 
   it("never reaches 100% unless every walk is covered and the job ended complete; a cancelled or failed job never does", () => {
     fc.assert(
-      fc.property(inputArb, fc.constantFrom("running", "cancelled", "failed", "succeeded", "partially_succeeded") as fc.Arbitrary<JobState>, fc.boolean(), (input, state, allDone) => {
-        const walks = allDone ? input.walks.map((w) => ({ ...w, done: true })) : input.walks;
-        const p = jobProgress({ ...input, walks, otherOpen: allDone ? 0 : input.otherOpen, state });
-        expect(p.fraction).toBeGreaterThanOrEqual(0);
-        const complete = allDone && (state === "succeeded" || state === "partially_succeeded");
-        if (complete) expect(p.fraction).toBe(1);
-        else expect(p.fraction).toBeLessThan(1);
-      }),
+      fc.property(
+        inputArb,
+        fc.constantFrom("running", "cancelled", "failed", "succeeded", "partially_succeeded") as fc.Arbitrary<JobState>,
+        fc.boolean(),
+        (input, state, allDone) => {
+          const walks = allDone ? input.walks.map((w) => ({ ...w, done: true })) : input.walks;
+          const p = jobProgress({ ...input, walks, otherOpen: allDone ? 0 : input.otherOpen, state });
+          expect(p.fraction).toBeGreaterThanOrEqual(0);
+          const complete = allDone && (state === "succeeded" || state === "partially_succeeded");
+          if (complete) expect(p.fraction).toBe(1);
+          else expect(p.fraction).toBeLessThan(1);
+        },
+      ),
     );
   });
 
@@ -107,7 +119,15 @@ describe("jobProgress", () => {
     // Twice the rate: half the time.
     expect(jobProgress({ walks: [w], otherDone: 0, otherOpen: 0, state: "running", elapsedMs: 10_000 }).secondsLeft).toBe(90);
     // Nothing observed yet: unknown, not "0s left".
-    expect(jobProgress({ walks: [{ ...w, pages: 0, size: null, cursorMs: w.topMs }], otherDone: 0, otherOpen: 3, state: "running", elapsedMs: 5_000 }).secondsLeft).toBeNull();
+    expect(
+      jobProgress({
+        walks: [{ ...w, pages: 0, size: null, cursorMs: w.topMs }],
+        otherDone: 0,
+        otherOpen: 3,
+        state: "running",
+        elapsedMs: 5_000,
+      }).secondsLeft,
+    ).toBeNull();
   });
 
   it("fixes a walk's size from its first page's time span, and follows the walk to its end", () => {

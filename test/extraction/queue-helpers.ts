@@ -86,7 +86,10 @@ export async function jobRow(tenantId: string, jobId: string) {
     withTenant(pool, tenantId, async (tx) => {
       const job = (await tx.query<any>(`SELECT * FROM sync_jobs WHERE id = $1`, [jobId])).rows[0];
       const channels = (
-        await tx.query<any>(`SELECT channel_id::text, status, pages, messages, error FROM sync_job_channels WHERE job_id = $1 ORDER BY channel_id`, [jobId])
+        await tx.query<any>(
+          `SELECT channel_id::text, status, pages, messages, error FROM sync_job_channels WHERE job_id = $1 ORDER BY channel_id`,
+          [jobId],
+        )
       ).rows;
       return { job, channels };
     }),
@@ -116,7 +119,10 @@ export async function simInstance(name: string, world: Record<string, unknown>) 
     control,
     stats: () => control("GET", "/stats"),
     expected: (windowStart: string | null, fetchReactions = true) =>
-      control("GET", `/expected?${new URLSearchParams({ ...(windowStart ? { windowStart } : {}), fetchReactions: String(fetchReactions) }).toString()}`),
+      control(
+        "GET",
+        `/expected?${new URLSearchParams({ ...(windowStart ? { windowStart } : {}), fetchReactions: String(fetchReactions) }).toString()}`,
+      ),
   };
 }
 
@@ -165,7 +171,10 @@ export async function pump(sent: ExtractMessage[], env: Env, opts: PumpOptions =
     });
     if (dead.length) {
       stats.dead += dead.length;
-      const dlq = createMessageBatch<ExtractMessage>("discord-sql-extract-dlq", dead.map((body) => ({ id: `d${id++}`, timestamp: new Date(), attempts: 1, body })));
+      const dlq = createMessageBatch<ExtractMessage>(
+        "discord-sql-extract-dlq",
+        dead.map((body) => ({ id: `d${id++}`, timestamp: new Date(), attempts: 1, body })),
+      );
       const dctx = createExecutionContext();
       await handleDeadLetterBatch(dlq, env, dctx);
       await getQueueResult(dlq, dctx);
@@ -184,24 +193,31 @@ export function envFor(apiBase: string): Env {
 /** What the tenant's tables hold, in the simulator's /__sim/expected vocabulary. */
 export async function storedRows(tenantId: string) {
   return withPool((pool) =>
-    withTenant(pool, tenantId, async (tx) => {
-      const col = async (sql: string) => (await tx.query<{ k: string }>(sql)).rows.map((r) => r.k).sort();
-      const keys = {
-        servers: await col(`SELECT id::text AS k FROM servers`),
-        channels: await col(`SELECT id::text AS k FROM channels`),
-        users: await col(`SELECT id::text AS k FROM users`),
-        server_members: await col(`SELECT user_id::text AS k FROM server_members WHERE is_active`),
-        messages: await col(`SELECT id::text AS k FROM messages WHERE NOT is_deleted`),
-        message_mentions: await col(`SELECT message_id::text || ':' || user_id::text AS k FROM message_mentions`),
-        emojis: await col(`SELECT key AS k FROM emojis`),
-        reactions: await col(`SELECT message_id::text || '|' || emoji_key || '|' || user_id::text || '|' || reaction_type AS k FROM reactions`),
-        message_reaction_counts: await col(
-          `SELECT message_id::text || '|' || emoji_key || '|' || reaction_type || '=' || count AS k FROM message_reaction_counts`,
-        ),
-      };
-      const counts = Object.fromEntries(Object.entries(keys).map(([t, v]) => [t, v.length]));
-      return { keys, counts };
-    }, { readOnly: true }),
+    withTenant(
+      pool,
+      tenantId,
+      async (tx) => {
+        const col = async (sql: string) => (await tx.query<{ k: string }>(sql)).rows.map((r) => r.k).sort();
+        const keys = {
+          servers: await col(`SELECT id::text AS k FROM servers`),
+          channels: await col(`SELECT id::text AS k FROM channels`),
+          users: await col(`SELECT id::text AS k FROM users`),
+          server_members: await col(`SELECT user_id::text AS k FROM server_members WHERE is_active`),
+          messages: await col(`SELECT id::text AS k FROM messages WHERE NOT is_deleted`),
+          message_mentions: await col(`SELECT message_id::text || ':' || user_id::text AS k FROM message_mentions`),
+          emojis: await col(`SELECT key AS k FROM emojis`),
+          reactions: await col(
+            `SELECT message_id::text || '|' || emoji_key || '|' || user_id::text || '|' || reaction_type AS k FROM reactions`,
+          ),
+          message_reaction_counts: await col(
+            `SELECT message_id::text || '|' || emoji_key || '|' || reaction_type || '=' || count AS k FROM message_reaction_counts`,
+          ),
+        };
+        const counts = Object.fromEntries(Object.entries(keys).map(([t, v]) => [t, v.length]));
+        return { keys, counts };
+      },
+      { readOnly: true },
+    ),
   );
 }
 

@@ -11,11 +11,15 @@ import { diff, freshTenant, startSim, stored, sync, truth, withPool } from "./he
 const byId = <T extends Record<string, unknown>>(rows: T[], key: string) => Object.fromEntries(rows.map((r) => [String(r[key]), r]));
 
 describe("real text", () => {
-  it("a server whose text holds NUL, lone surrogates and 4,000-character content: every message stored, cleaned", { timeout: 180_000 }, async () => {
+  it("a server whose text holds NUL, lone surrogates and 4,000-character content: every message stored, cleaned", {
+    timeout: 180_000,
+  }, async () => {
     const sim = await startSim({ text: "wild", messages: 60 });
     // What Discord sends: JSON escapes of NUL and of lone surrogates, and messages of 4,000 characters.
     const general = sim.summary.guilds[0].channels.find((c: any) => c.type === 0 && c.readable);
-    const raw = await (await fetch(`${sim.api}/channels/${general.id}/messages?limit=100`, { headers: { Authorization: `Bot ${sim.token}` } })).text();
+    const raw = await (
+      await fetch(`${sim.api}/channels/${general.id}/messages?limit=100`, { headers: { Authorization: `Bot ${sim.token}` } })
+    ).text();
     expect(raw).toContain("\\u0000");
     expect(raw).toMatch(/\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f])/);
     expect(raw).toMatch(/(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}/);
@@ -45,9 +49,24 @@ describe("real text", () => {
         long: (await tx.query<any>(`SELECT count(*)::int AS n FROM messages WHERE length(content) >= 3990`)).rows[0].n,
       }));
       expect(got.servers).toEqual(exp.servers.map((s: any) => ({ id: s.id, name: s.name })));
-      expect(byId(got.channels, "id")).toEqual(byId(exp.channels.map((c: any) => ({ id: c.id, name: c.name })), "id"));
-      expect(byId(got.users, "id")).toEqual(byId(exp.users.map((u: any) => ({ id: u.id, username: u.username, global_name: u.global_name })), "id"));
-      expect(byId(got.members, "user_id")).toEqual(byId(exp.serverMembers.map((m: any) => ({ user_id: m.user_id, nickname: m.nickname })), "user_id"));
+      expect(byId(got.channels, "id")).toEqual(
+        byId(
+          exp.channels.map((c: any) => ({ id: c.id, name: c.name })),
+          "id",
+        ),
+      );
+      expect(byId(got.users, "id")).toEqual(
+        byId(
+          exp.users.map((u: any) => ({ id: u.id, username: u.username, global_name: u.global_name })),
+          "id",
+        ),
+      );
+      expect(byId(got.members, "user_id")).toEqual(
+        byId(
+          exp.serverMembers.map((m: any) => ({ user_id: m.user_id, nickname: m.nickname })),
+          "user_id",
+        ),
+      );
       expect(got.long).toBe(exp.messages.filter((m: any) => m.content.length >= 3990).length);
       expect(exp.servers[0].name).toContain("\uFFFD");
       expect(exp.users.some((u: any) => u.username.includes("\uFFFD"))).toBe(true);
@@ -62,7 +81,9 @@ describe("real text", () => {
     });
   });
 
-  it("a page with one row the database refuses keeps the other 99 and names the bad one; a retry never duplicates", { timeout: 180_000 }, async () => {
+  it("a page with one row the database refuses keeps the other 99 and names the bad one; a retry never duplicates", {
+    timeout: 180_000,
+  }, async () => {
     const sim = await startSim({ messages: 150, unstorable: 1 });
     const tenant = freshTenant();
     await withPool(async (pool) => {
@@ -87,7 +108,11 @@ describe("real text", () => {
       expect(inChannel.length).toBeGreaterThanOrEqual(100);
       expect(inChannel.filter((m: any) => BigInt(m.id) > BigInt(unstorable.id)).length).toBeLessThan(99);
       const badId = unstorable.id as string;
-      const exists = await withTenant(pool, tenant, async (tx) => (await tx.query<any>(`SELECT count(*)::int AS n FROM messages WHERE id = $1::bigint`, [badId])).rows[0].n);
+      const exists = await withTenant(
+        pool,
+        tenant,
+        async (tx) => (await tx.query<any>(`SELECT count(*)::int AS n FROM messages WHERE id = $1::bigint`, [badId])).rows[0].n,
+      );
       expect(exists).toBe(0);
 
       // A retry (here a second sync over the same messages) stores nothing twice and still names it.
@@ -128,7 +153,9 @@ describe("real text", () => {
       expect(res.counts).toMatchObject({ messages: 99, message_mentions: 99, rows_rejected: 1 });
       // 100 contents + 1 username (the author, merged to one row), all with a NUL or a lone surrogate.
       expect(res.counts.text_cleaned).toBe(101);
-      expect(rejected).toEqual([expect.objectContaining({ table: "messages", key: { id: page[37].id }, code: expect.stringMatching(/^22/) })]);
+      expect(rejected).toEqual([
+        expect.objectContaining({ table: "messages", key: { id: page[37].id }, code: expect.stringMatching(/^22/) }),
+      ]);
       const after = await withTenant(pool, tenant, async (tx) => ({
         ids: (await tx.query<any>(`SELECT id::text FROM messages ORDER BY id`)).rows.map((r) => r.id),
         mentions: (await tx.query<any>(`SELECT message_id::text FROM message_mentions`)).rows.map((r) => r.message_id),

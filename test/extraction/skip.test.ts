@@ -27,7 +27,9 @@ async function countedSync(sim: Sim, pool: Parameters<typeof sync>[1], tenant: s
 }
 
 describe("incremental sync skip rules", () => {
-  it("an unchanged server asks for no message page; edits, deletions and reactions inside the window are seen", { timeout: 240_000 }, async () => {
+  it("an unchanged server asks for no message page; edits, deletions and reactions inside the window are seen", {
+    timeout: 240_000,
+  }, async () => {
     const sim = await startSim(SIZE);
     const tenant = freshTenant();
     await withPool(async (pool) => {
@@ -68,14 +70,18 @@ describe("incremental sync skip rules", () => {
     });
   });
 
-  it("a deletion older than the window is left alone by an incremental sync and found by a deep re-scan", { timeout: 240_000 }, async () => {
+  it("a deletion older than the window is left alone by an incremental sync and found by a deep re-scan", {
+    timeout: 240_000,
+  }, async () => {
     const sim = await startSim(SIZE);
     const tenant = freshTenant();
     await withPool(async (pool) => {
       expect((await sync(sim, pool, tenant)).status).toBe("succeeded");
       const before = await sim.expected({ syncDays: 7 });
       const text = new Set(before.channels.filter((c: any) => c.type === 0 && c.readable).map((c: any) => c.id));
-      const old = before.messages.find((m: any) => text.has(m.channel_id) && !m.is_system && Date.parse(m.created_at) < sim.now - 4 * 24 * HOUR);
+      const old = before.messages.find(
+        (m: any) => text.has(m.channel_id) && !m.is_system && Date.parse(m.created_at) < sim.now - 4 * 24 * HOUR,
+      );
       expect(old).toBeTruthy();
       await sim.mutate({ op: "deleteMessage", messageId: old.id });
 

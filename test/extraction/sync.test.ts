@@ -43,12 +43,19 @@ describe("runExtraction against the simulator", () => {
       expect(again.requests!).toBeLessThan(stats.requests!);
       expect(diff(truth(exp), await stored(pool, tenant))).toEqual({});
 
-      const job = await withTenant(pool, tenant, async (tx) => (await tx.query<any>(`SELECT status, trigger, pages_done, requests FROM sync_jobs WHERE id = $1`, [again.jobId])).rows[0]);
+      const job = await withTenant(
+        pool,
+        tenant,
+        async (tx) =>
+          (await tx.query<any>(`SELECT status, trigger, pages_done, requests FROM sync_jobs WHERE id = $1`, [again.jobId])).rows[0],
+      );
       expect(job).toMatchObject({ status: "succeeded", trigger: "cli", pages_done: again.pages, requests: again.requests });
     });
   });
 
-  it("an incremental sync stores exactly the changes: new, edited, deleted messages, reactions added and removed", { timeout: 240_000 }, async () => {
+  it("an incremental sync stores exactly the changes: new, edited, deleted messages, reactions added and removed", {
+    timeout: 240_000,
+  }, async () => {
     const sim = await startSim();
     const tenant = freshTenant();
     await withPool(async (pool) => {
@@ -81,9 +88,9 @@ describe("runExtraction against the simulator", () => {
       const exp = await sim.expected({ syncDays: 7 });
       const want = truth(exp);
       // Our documented rule: a reply to a since-deleted message keeps the author we already knew.
-      want.messages = exp.messages.map((m: any) =>
-        m.reply_to_message_id === del.id ? { ...m, reply_to_author_id: del.author_id } : m,
-      ).map((m: any) => truth({ ...exp, messages: [m] }).messages[0]);
+      want.messages = exp.messages
+        .map((m: any) => (m.reply_to_message_id === del.id ? { ...m, reply_to_author_id: del.author_id } : m))
+        .map((m: any) => truth({ ...exp, messages: [m] }).messages[0]);
       const got = await stored(pool, tenant);
       expect(diff(want, got)).toEqual({});
       expect(got.deleted).toEqual([del.id]);
@@ -91,7 +98,9 @@ describe("runExtraction against the simulator", () => {
       expect(stats.written.messages).toBe(added.messageIds.length + 1);
       expect(stats.written.messages_deleted).toBe(1);
       expect(stats.written.reactions_removed).toBe(1);
-      expect(got.reactions).toContain(`${edit.id}|🦖|${(await sim.expected({ syncDays: 7 })).reactions.find((r: string) => r.startsWith(`${edit.id}|🦖|`)).split("|")[2]}|1`);
+      expect(got.reactions).toContain(
+        `${edit.id}|🦖|${(await sim.expected({ syncDays: 7 })).reactions.find((r: string) => r.startsWith(`${edit.id}|🦖|`)).split("|")[2]}|1`,
+      );
     });
   });
 
@@ -109,7 +118,9 @@ describe("runExtraction against the simulator", () => {
     });
   });
 
-  it("a token revoked mid-sync fails the job clearly; after reconnecting a rerun completes without duplicates", { timeout: 240_000 }, async () => {
+  it("a token revoked mid-sync fails the job clearly; after reconnecting a rerun completes without duplicates", {
+    timeout: 240_000,
+  }, async () => {
     const sim = await startSim();
     const tenant = freshTenant();
     await withPool(async (pool) => {
@@ -132,7 +143,9 @@ describe("runExtraction against the simulator", () => {
     });
   });
 
-  it("5xx errors, dropped connections, malformed bodies and 429 storms are retried: no row lost or duplicated", { timeout: 300_000 }, async () => {
+  it("5xx errors, dropped connections, malformed bodies and 429 storms are retried: no row lost or duplicated", {
+    timeout: 300_000,
+  }, async () => {
     const sim = await startSim({
       faults: {
         rules: [
@@ -174,7 +187,11 @@ describe("runExtraction against the simulator", () => {
       expect(cancelled.status).toBe("cancelled");
       // Pages already in flight finish; nothing new starts (concurrency 4, one of them the aborting page).
       expect(cancelled.pages - pagesAtAbort).toBeLessThanOrEqual(3);
-      const job = await withTenant(pool, tenant, async (tx) => (await tx.query<any>(`SELECT status FROM sync_jobs WHERE id = $1`, [cancelled.jobId])).rows[0]);
+      const job = await withTenant(
+        pool,
+        tenant,
+        async (tx) => (await tx.query<any>(`SELECT status FROM sync_jobs WHERE id = $1`, [cancelled.jobId])).rows[0],
+      );
       expect(job.status).toBe("cancelled");
 
       const exp = await sim.expected({ syncDays: 7 });

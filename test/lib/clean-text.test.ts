@@ -73,39 +73,51 @@ describe("cleanRows (the mapping's last step)", () => {
   it("any message page maps to rows with only storable text, counted, and word counts of the stored text", () => {
     const G = "1000000000000000001";
     fc.assert(
-      fc.property(fc.array(fc.record({ content: nasty, username: nasty, global_name: fc.option(nasty), nick: fc.option(nasty) }), { minLength: 1, maxLength: 5 }), (items) => {
-        const page = items.map((x, i) => ({
-          id: String(1300000000000000000n + BigInt(i)),
-          channel_id: "1200000000000000001",
-          author: { id: String(1100000000000000000n + BigInt(i)), username: x.username, discriminator: "0", global_name: x.global_name, avatar: null },
-          content: x.content,
-          timestamp: "2026-11-20T10:00:00.000000+00:00",
-          edited_timestamp: null,
-          mentions: [],
-          mention_roles: [],
-          attachments: [],
-          embeds: [],
-          type: 0,
-        }));
-        const mapped = mapMessages(G, page as never);
-        const members = items.map((x, i) => mapMember(G, { user: page[i].author, nick: x.nick, roles: [], joined_at: null } as never));
-        const raw = { ...mapped, server_members: members.map((m) => m.member) };
-        const { rows, cleaned } = cleanRows(raw);
-        const strings: string[] = [];
-        JSON.parse(JSON.stringify(rows), (_k, v) => (typeof v === "string" && strings.push(v), v));
-        for (const s of strings) {
-          expect(s.includes("\u0000")).toBe(false);
-          expect(wellFormed(s)).toBe(true);
-        }
-        const dirty = (s: string | null) => (s !== null && cleanText(s) !== s ? 1 : 0);
-        const expected = items.reduce((k, x) => k + dirty(x.content) + dirty(x.username) + dirty(x.global_name) + dirty(x.nick), 0);
-        expect(cleaned).toBe(expected);
-        rows.messages!.forEach((m, i) => {
-          expect(m.content).toBe(cleanText(items[i].content));
-          expect(m.word_count).toBe(wordCount(m.content));
-          expect(m.word_count).toBe(m.content.split(/\s+/).filter(Boolean).length);
-        });
-      }),
+      fc.property(
+        fc.array(fc.record({ content: nasty, username: nasty, global_name: fc.option(nasty), nick: fc.option(nasty) }), {
+          minLength: 1,
+          maxLength: 5,
+        }),
+        (items) => {
+          const page = items.map((x, i) => ({
+            id: String(1300000000000000000n + BigInt(i)),
+            channel_id: "1200000000000000001",
+            author: {
+              id: String(1100000000000000000n + BigInt(i)),
+              username: x.username,
+              discriminator: "0",
+              global_name: x.global_name,
+              avatar: null,
+            },
+            content: x.content,
+            timestamp: "2026-11-20T10:00:00.000000+00:00",
+            edited_timestamp: null,
+            mentions: [],
+            mention_roles: [],
+            attachments: [],
+            embeds: [],
+            type: 0,
+          }));
+          const mapped = mapMessages(G, page as never);
+          const members = items.map((x, i) => mapMember(G, { user: page[i].author, nick: x.nick, roles: [], joined_at: null } as never));
+          const raw = { ...mapped, server_members: members.map((m) => m.member) };
+          const { rows, cleaned } = cleanRows(raw);
+          const strings: string[] = [];
+          JSON.parse(JSON.stringify(rows), (_k, v) => (typeof v === "string" && strings.push(v), v));
+          for (const s of strings) {
+            expect(s.includes("\u0000")).toBe(false);
+            expect(wellFormed(s)).toBe(true);
+          }
+          const dirty = (s: string | null) => (s !== null && cleanText(s) !== s ? 1 : 0);
+          const expected = items.reduce((k, x) => k + dirty(x.content) + dirty(x.username) + dirty(x.global_name) + dirty(x.nick), 0);
+          expect(cleaned).toBe(expected);
+          rows.messages!.forEach((m, i) => {
+            expect(m.content).toBe(cleanText(items[i].content));
+            expect(m.word_count).toBe(wordCount(m.content));
+            expect(m.word_count).toBe(m.content.split(/\s+/).filter(Boolean).length);
+          });
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -35,7 +35,14 @@ function cli(args: string[], env: Record<string, string | undefined>): Promise<R
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(ROOT, "bin/discord-sql.js"), ...args], {
       cwd: ROOT,
-      env: { ...process.env, SYNC_DAYS: undefined, DATABASE_URL: undefined, DISCORD_API_BASE: `${sim.url}/api/v10`, DISCORD_BOT_TOKEN: token, ...env },
+      env: {
+        ...process.env,
+        SYNC_DAYS: undefined,
+        DATABASE_URL: undefined,
+        DISCORD_API_BASE: `${sim.url}/api/v10`,
+        DISCORD_BOT_TOKEN: token,
+        ...env,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -71,7 +78,9 @@ function startOwner(dataDir: string): Promise<{ child: ChildProcess; port: numbe
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once("exit", (code) => r(code)));
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve(child.exitCode)
+    : new Promise((r) => child.once("exit", (code) => r(code)));
 }
 
 /** Counts in the local tenant, through the owner's socket (as the Worker reaches it). */
@@ -81,8 +90,15 @@ async function counts(port: number, pgliteDir: string): Promise<{ messages: numb
   const key = readFileSync(tenantKeyPath(pgliteDir), "utf8").trim();
   try {
     return await withTenant(withTenantKey(pool as unknown as PoolLike, key), "local", async (tx) => ({
-      messages: Number((await tx.query<{ n: string }>("SELECT count(*) AS n FROM messages WHERE server_id = $1::bigint", [guildId])).rows[0].n),
-      jobs: (await tx.query<{ status: string; trigger: string }>("SELECT status, trigger FROM sync_jobs WHERE server_id = $1::bigint ORDER BY created_at", [guildId])).rows,
+      messages: Number(
+        (await tx.query<{ n: string }>("SELECT count(*) AS n FROM messages WHERE server_id = $1::bigint", [guildId])).rows[0].n,
+      ),
+      jobs: (
+        await tx.query<{ status: string; trigger: string }>(
+          "SELECT status, trigger FROM sync_jobs WHERE server_id = $1::bigint ORDER BY created_at",
+          [guildId],
+        )
+      ).rows,
     }));
   } finally {
     await pool.end();
@@ -96,13 +112,20 @@ describe("embedded data folder: one owner, the CLI beside a running npm start", 
     const pgliteDir = join(dataDir, "pglite");
     let owner = await startOwner(dataDir);
     try {
-      expect(JSON.parse(readFileSync(lockPath(pgliteDir), "utf8"))).toMatchObject({ pid: owner.child.pid, role: "server", port: owner.port });
+      expect(JSON.parse(readFileSync(lockPath(pgliteDir), "utf8"))).toMatchObject({
+        pid: owner.child.pid,
+        role: "server",
+        port: owner.port,
+      });
       // A second opener of the folder is refused, naming the owner.
       expect(() => acquireDataLock(pgliteDir, { role: "server", command: "npm start" })).toThrow(FolderBusy);
 
       // Both at once: a sync and a query, each its own process, through the owner's database.
       const env = { DISCORD_SQL_DATA_DIR: dataDir };
-      const [sync, query] = await Promise.all([cli(["sync", "--guild", guildId, "--days", "7"], env), cli(["query", "SELECT count(*) AS n FROM servers"], env)]);
+      const [sync, query] = await Promise.all([
+        cli(["sync", "--guild", guildId, "--days", "7"], env),
+        cli(["query", "SELECT count(*) AS n FROM servers"], env),
+      ]);
       expect(sync.code, sync.stderr).toBe(0);
       expect(sync.stderr).toContain(`through \`npm start\`, pid ${owner.child.pid}`);
       expect(query.code, query.stderr).toBe(0);
@@ -114,7 +137,12 @@ describe("embedded data folder: one owner, the CLI beside a running npm start", 
       // DELETE through the CLI: refused, exit non-zero, nothing changed; --allow-writes is refused here.
       const del = await cli(["query", "DELETE FROM messages"], env);
       expect(del.code).not.toBe(0);
-      expect(del.stderr.trim().split("\n").filter((l) => l.startsWith("error:"))).toHaveLength(1);
+      expect(
+        del.stderr
+          .trim()
+          .split("\n")
+          .filter((l) => l.startsWith("error:")),
+      ).toHaveLength(1);
       expect(del.stderr).toContain("query refused");
       const forced = await cli(["query", "--allow-writes", "DELETE FROM messages"], env);
       expect(forced.code).not.toBe(0);
@@ -166,7 +194,9 @@ describe("discord-sql query on your own DATABASE_URL", () => {
       const env = { DATABASE_URL: db.url, DISCORD_SQL_DATA_DIR: tempDir("dsql-url-") };
       const sync = await cli(["sync", "--guild", guildId, "--days", "7"], env);
       expect(sync.code, sync.stderr).toBe(0);
-      const count = async () => JSON.parse((await cli(["query", "--json", `SELECT count(*)::int AS n FROM messages WHERE server_id = ${guildId}`], env)).stdout)[0].n;
+      const count = async () =>
+        JSON.parse((await cli(["query", "--json", `SELECT count(*)::int AS n FROM messages WHERE server_id = ${guildId}`], env)).stdout)[0]
+          .n;
       const del = await cli(["query", "DELETE FROM messages"], env);
       expect(del.code).toBe(1);
       expect(del.stdout).toBe("");

@@ -54,7 +54,10 @@ describe("npm run db:migrate with a bad DATABASE_URL", () => {
   it("prints one line naming the variable and the host, and exits non-zero", async () => {
     const refused = await npmRun("db:migrate", [], { DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" });
     expect(refused.code).not.toBe(0);
-    const lines = refused.stderr.trim().split("\n").filter((l) => l.startsWith("error:"));
+    const lines = refused.stderr
+      .trim()
+      .split("\n")
+      .filter((l) => l.startsWith("error:"));
     expect(lines).toEqual(["error: cannot use DATABASE_URL (host 127.0.0.1:1): connection refused (is PostgreSQL running there?)"]);
     expect(refused.stderr).not.toMatch(/\n\s+at /); // no stack trace
 

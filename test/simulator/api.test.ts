@@ -36,7 +36,10 @@ describe("simulated Discord REST API", () => {
     const { get, guild, channel } = makeSim({ seed: 5 });
     expect(await get("/users/@me", "wrong")).toMatchObject({ status: 401, body: { message: "401: Unauthorized", code: 0 } });
     expect(await get("/users/@me", null)).toMatchObject({ status: 401 });
-    expect(await get(`/channels/${channel("mod-chat").id}/messages`)).toMatchObject({ status: 403, body: { code: 50001, message: "Missing Access" } });
+    expect(await get(`/channels/${channel("mod-chat").id}/messages`)).toMatchObject({
+      status: 403,
+      body: { code: 50001, message: "Missing Access" },
+    });
     expect(await get(`/channels/${channel("mod-chat").id}`)).toMatchObject({ status: 403, body: { code: 50001 } });
     expect(await get(`/channels/123/messages`)).toMatchObject({ status: 404, body: { code: 10003 } });
     expect(await get(`/channels/${channel("general").id}/messages/123`)).toMatchObject({ status: 404, body: { code: 10008 } });
@@ -108,7 +111,11 @@ describe("simulated Discord REST API", () => {
       expect(times).toEqual([...times].sort((a, b) => b - a));
       archivedPublic += pub.threads.length;
       if (pub.has_more) {
-        const next = (await get(`/channels/${ch.id}/threads/archived/public?limit=2&before=${encodeURIComponent(pub.threads.at(-1).thread_metadata.archive_timestamp)}`)).body;
+        const next = (
+          await get(
+            `/channels/${ch.id}/threads/archived/public?limit=2&before=${encodeURIComponent(pub.threads.at(-1).thread_metadata.archive_timestamp)}`,
+          )
+        ).body;
         expect(next.threads.map((t: any) => t.id)).not.toContain(pub.threads[0].id);
       }
       archivedPrivate += (await get(`/channels/${ch.id}/threads/archived/private`)).body.threads.length;
@@ -125,10 +132,18 @@ describe("simulated Discord REST API", () => {
 
   it("serves replies with referenced_message (null when deleted) and forum posts whose first message is the thread id", async () => {
     const { get, guild } = makeSim({ seed: 42, users: 200 });
-    const deletedReply = [...guild.messagesById.values()].find((m) => !m.deleted && m.replyTo && guild.messagesById.get(m.replyTo.messageId)!.deleted)!;
+    const deletedReply = [...guild.messagesById.values()].find(
+      (m) => !m.deleted && m.replyTo && guild.messagesById.get(m.replyTo.messageId)!.deleted,
+    )!;
     const res = await get(`/channels/${deletedReply.channelId}/messages/${deletedReply.id}`);
-    expect(res.body).toMatchObject({ type: 19, message_reference: { message_id: deletedReply.replyTo!.messageId }, referenced_message: null });
-    const live = [...guild.messagesById.values()].find((m) => !m.deleted && m.replyTo && !guild.messagesById.get(m.replyTo.messageId)!.deleted)!;
+    expect(res.body).toMatchObject({
+      type: 19,
+      message_reference: { message_id: deletedReply.replyTo!.messageId },
+      referenced_message: null,
+    });
+    const live = [...guild.messagesById.values()].find(
+      (m) => !m.deleted && m.replyTo && !guild.messagesById.get(m.replyTo.messageId)!.deleted,
+    )!;
     const liveRes = await get(`/channels/${live.channelId}/messages/${live.id}`);
     expect(liveRes.body.referenced_message.id).toBe(live.replyTo!.messageId);
     const post = [...guild.channels.values()].find((c) => c.thread && guild.channels.get(c.parentId!)!.type === 15)!;
@@ -146,10 +161,19 @@ describe("simulated Discord REST API", () => {
     expect([...p1, ...p2].map((u: any) => u.id)).toEqual(r.normal);
     const burstMsg = [...guild.messagesById.values()].find((m) => !m.deleted && m.reactions.some((x) => x.burst.length && x.emoji.id))!;
     const br = burstMsg.reactions.find((x) => x.burst.length && x.emoji.id)!;
-    const burstUsers = (await get(`/channels/${burstMsg.channelId}/messages/${burstMsg.id}/reactions/${encodeURIComponent(`${br.emoji.name}:${br.emoji.id}`)}?type=1`)).body;
+    const burstUsers = (
+      await get(
+        `/channels/${burstMsg.channelId}/messages/${burstMsg.id}/reactions/${encodeURIComponent(`${br.emoji.name}:${br.emoji.id}`)}?type=1`,
+      )
+    ).body;
     expect(burstUsers.map((u: any) => u.id)).toEqual(br.burst);
-    const rendered = (await get(`/channels/${burstMsg.channelId}/messages/${burstMsg.id}`)).body.reactions.find((x: any) => x.emoji.id === br.emoji.id);
-    expect(rendered).toMatchObject({ count: br.normal.length + br.burst.length, count_details: { burst: br.burst.length, normal: br.normal.length } });
+    const rendered = (await get(`/channels/${burstMsg.channelId}/messages/${burstMsg.id}`)).body.reactions.find(
+      (x: any) => x.emoji.id === br.emoji.id,
+    );
+    expect(rendered).toMatchObject({
+      count: br.normal.length + br.burst.length,
+      count_details: { burst: br.burst.length, normal: br.normal.length },
+    });
   });
 
   it("expectedRows agrees with what the API serves (independent path through the routes)", async () => {

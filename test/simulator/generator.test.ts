@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { DAY, expectedRows, generateWorld, isSystemType, parseSimulatorArgs, snowflakeTime, WINDOW_GUARD_MS } from "../../src/simulator/index";
+import {
+  DAY,
+  expectedRows,
+  generateWorld,
+  isSystemType,
+  parseSimulatorArgs,
+  snowflakeTime,
+  WINDOW_GUARD_MS,
+} from "../../src/simulator/index";
 import type { World } from "../../src/simulator/index";
 import { NOW } from "./helpers";
 
@@ -79,7 +87,9 @@ describe("generateWorld", () => {
     expect(msgs.some((m) => !m.deleted && m.replyTo && deleted.has(m.replyTo.messageId))).toBe(true);
     const windowStart = NOW - 7 * DAY;
     const byId = g.messagesById;
-    expect(msgs.some((m) => m.ts >= windowStart && m.replyTo && byId.get(m.replyTo.messageId)!.ts < windowStart - WINDOW_GUARD_MS + 1)).toBe(true);
+    expect(
+      msgs.some((m) => m.ts >= windowStart && m.replyTo && byId.get(m.replyTo.messageId)!.ts < windowStart - WINDOW_GUARD_MS + 1),
+    ).toBe(true);
     const webhook = msgs.find((m) => m.webhookId)!;
     expect(w.users.get(webhook.authorId)).toMatchObject({ bot: true, discriminator: "0000", webhook: true });
     expect(msgs.some((m) => w.users.get(m.authorId)!.activity === "bot")).toBe(true);
@@ -92,7 +102,10 @@ describe("generateWorld", () => {
   });
 
   it("parses the CLI flags and rejects bad values", () => {
-    expect(parseSimulatorArgs(["--users", "10", "--messages=30", "--seed", "5", "--x"])).toEqual({ options: { users: 10, messages: 30, seed: 5 }, rest: ["--x"] });
+    expect(parseSimulatorArgs(["--users", "10", "--messages=30", "--seed", "5", "--x"])).toEqual({
+      options: { users: 10, messages: 30, seed: 5 },
+      rest: ["--x"],
+    });
     expect(() => parseSimulatorArgs(["--users", "ten"])).toThrow(/--users needs an integer/);
     expect(() => parseSimulatorArgs(["--channels", "0"])).toThrow(/>= 1/);
     expect(() => generateWorld({ users: 0 })).toThrow(/users/);

@@ -10,7 +10,13 @@ describe("simulator over HTTP (env.SIMULATOR_URL)", () => {
   const post = (path: string, body: unknown) => fetch(`${base}${path}`, { method: "POST", body: JSON.stringify(body) });
 
   it("resets, serves pages with Discord headers, and reports stats, expected rows and facts", async () => {
-    const reset = await post("/__sim/reset", { seed: 12, users: 60, channels: 2, messages: 120, rateLimits: { buckets: { messages: { limit: 3, windowMs: 60_000 } } } });
+    const reset = await post("/__sim/reset", {
+      seed: 12,
+      users: 60,
+      channels: 2,
+      messages: 120,
+      rateLimits: { buckets: { messages: { limit: 3, windowMs: 60_000 } } },
+    });
     expect(reset.status).toBe(200);
     const world = (await reset.json()) as any;
     const general = world.guilds[0].channels.find((c: any) => c.name === "general");
@@ -18,7 +24,9 @@ describe("simulator over HTTP (env.SIMULATOR_URL)", () => {
     const statuses: number[] = [];
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) {
-      const r = await fetch(`${base}/api/v10/channels/${general.id}/messages?limit=100${ids.length ? `&before=${ids.at(-1)}` : ""}`, { headers });
+      const r = await fetch(`${base}/api/v10/channels/${general.id}/messages?limit=100${ids.length ? `&before=${ids.at(-1)}` : ""}`, {
+        headers,
+      });
       statuses.push(r.status);
       if (r.status === 200) ids.push(...((await r.json()) as any[]).map((m) => m.id));
       else expect(r.headers.get("x-ratelimit-scope")).toBe("user");

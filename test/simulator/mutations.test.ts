@@ -32,7 +32,10 @@ describe("mutations for incremental syncs", () => {
     const edited = (await get(`/channels/${general.id}/messages/${target.id}`)).body;
     expect(edited.content).toBe("changed words here");
     expect(Date.parse(edited.edited_timestamp)).toBe(t);
-    expect(sim.control.expected({ syncDays: 7 }).messages.find((m) => m.id === target.id)).toMatchObject({ word_count: 3, content: "changed words here" });
+    expect(sim.control.expected({ syncDays: 7 }).messages.find((m) => m.id === target.id)).toMatchObject({
+      word_count: 3,
+      content: "changed words here",
+    });
 
     const userId = [...sim.world.guilds[0].members.keys()].find((id) => !sim.world.users.get(id)!.bot)!;
     const emoji = sim.world.guilds[0].emojis[0];
@@ -102,7 +105,12 @@ describe("ground truth after mutations", () => {
     let t = NOW + 60_000;
     const { sim, guild } = makeSim({ seed: 3 }, { rateLimits: false, clock: () => t });
     const reply = [...guild.messagesById.values()].find(
-      (m) => !m.deleted && m.replyTo && m.ts > NOW - 6 * DAY && !guild.messagesById.get(m.replyTo.messageId)!.deleted && guild.messagesById.get(m.replyTo.messageId)!.ts > NOW - 6 * DAY,
+      (m) =>
+        !m.deleted &&
+        m.replyTo &&
+        m.ts > NOW - 6 * DAY &&
+        !guild.messagesById.get(m.replyTo.messageId)!.deleted &&
+        guild.messagesById.get(m.replyTo.messageId)!.ts > NOW - 6 * DAY,
     )!;
     const original = guild.messagesById.get(reply.replyTo!.messageId)!;
     sim.control.mutate({ op: "deleteMessage", messageId: original.id });

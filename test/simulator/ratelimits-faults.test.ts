@@ -10,7 +10,10 @@ function clock(start = Date.parse("2026-06-15T12:00:00Z")) {
 describe("rate limits", () => {
   it("limits a route bucket per major parameter with consistent headers and retry_after", async () => {
     const c = clock();
-    const { get, channel, sim } = makeSim({ seed: 1 }, { clock: c.now, rateLimits: { buckets: { messages: { limit: 5, windowMs: 5000 } } as any } });
+    const { get, channel, sim } = makeSim(
+      { seed: 1 },
+      { clock: c.now, rateLimits: { buckets: { messages: { limit: 5, windowMs: 5000 } } as any } },
+    );
     const general = channel("general").id;
     const remaining: string[] = [];
     for (let i = 0; i < 5; i++) {
@@ -44,7 +47,10 @@ describe("rate limits", () => {
 
   it("enforces the global 50 requests per second per token", async () => {
     const c = clock();
-    const { get, guild, sim } = makeSim({ seed: 1 }, { clock: c.now, rateLimits: { globalPerSecond: 50, buckets: { channel: { limit: 1000, windowMs: 1000 } } as any } });
+    const { get, guild, sim } = makeSim(
+      { seed: 1 },
+      { clock: c.now, rateLimits: { globalPerSecond: 50, buckets: { channel: { limit: 1000, windowMs: 1000 } } as any } },
+    );
     const ids = [...guild.channels.keys()];
     let ok = 0;
     for (let i = 0; i < 50; i++) if ((await get(`/channels/${ids[i % ids.length]}`)).status !== 429) ok++;
@@ -67,17 +73,20 @@ describe("rate limits", () => {
 
 describe("fault injection", () => {
   it("injects 5xx (JSON and HTML), malformed JSON and shared-scope 429 storms on matching routes only", async () => {
-    const { get, channel, sim } = makeSim({ seed: 1 }, {
-      rateLimits: false,
-      faults: {
-        rules: [
-          { route: "GET /channels/:channel_id/messages", kind: "error", status: 502, times: 1 },
-          { route: "GET /channels/:channel_id/messages", kind: "error", status: 500, skip: 1, times: 1 },
-          { route: "GET /users/@me", kind: "malformed", times: 1 },
-          { route: "GET /guilds/*", kind: "storm", retryAfter: 2.5, times: 2 },
-        ],
+    const { get, channel, sim } = makeSim(
+      { seed: 1 },
+      {
+        rateLimits: false,
+        faults: {
+          rules: [
+            { route: "GET /channels/:channel_id/messages", kind: "error", status: 502, times: 1 },
+            { route: "GET /channels/:channel_id/messages", kind: "error", status: 500, skip: 1, times: 1 },
+            { route: "GET /users/@me", kind: "malformed", times: 1 },
+            { route: "GET /guilds/*", kind: "storm", retryAfter: 2.5, times: 2 },
+          ],
+        },
       },
-    });
+    );
     const path = `/channels/${channel("general").id}/messages`;
     const html = await get(path);
     expect(html.status).toBe(502);
@@ -98,11 +107,19 @@ describe("fault injection", () => {
 
   it("drops connections (TypeError) and delays through the injected sleep", async () => {
     const slept: number[] = [];
-    const { sim, token } = makeSim({ seed: 1 }, {
-      rateLimits: false,
-      sleep: async (ms) => void slept.push(ms),
-      faults: { rules: [{ route: "GET /users/@me", kind: "drop", times: 1 }, { route: "GET /users/@me/guilds", kind: "slow", delayMs: 1234 }] },
-    });
+    const { sim, token } = makeSim(
+      { seed: 1 },
+      {
+        rateLimits: false,
+        sleep: async (ms) => void slept.push(ms),
+        faults: {
+          rules: [
+            { route: "GET /users/@me", kind: "drop", times: 1 },
+            { route: "GET /users/@me/guilds", kind: "slow", delayMs: 1234 },
+          ],
+        },
+      },
+    );
     const req = (p: string) => sim.fetch(new Request(`http://sim.test/api/v10${p}`, { headers: { Authorization: `Bot ${token}` } }));
     await expect(req("/users/@me")).rejects.toBeInstanceOf(TypeError);
     expect((await req("/users/@me")).status).toBe(200);

@@ -56,7 +56,11 @@ describe("simulator text modes", () => {
   });
 
   it("flags: --text wild|plain and --unstorable N", () => {
-    expect(parseSimulatorArgs(["--text", "wild", "--unstorable=2", "--users", "5"]).options).toEqual({ text: "wild", unstorable: 2, users: 5 });
+    expect(parseSimulatorArgs(["--text", "wild", "--unstorable=2", "--users", "5"]).options).toEqual({
+      text: "wild",
+      unstorable: 2,
+      users: 5,
+    });
     expect(() => parseSimulatorArgs(["--text", "weird"])).toThrow(/--text must be "plain" or "wild"/);
     expect(() => generateWorld({ text: "odd" as never })).toThrow(/text must be/);
   });

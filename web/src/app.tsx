@@ -20,7 +20,6 @@ import { ReactionsPage } from "./pages/reactions";
 import { SqlPage } from "./pages/sql";
 import { BillingPage } from "./pages/billing";
 
-
 const NAV = [
   { path: "/overview", label: "Overview", icon: "◧" },
   { path: "/people", label: "People", icon: "☺" },
@@ -74,11 +73,21 @@ export function App() {
       </a>
       <div class="shell">
         <header class="topbar">
-          <button type="button" class="menu-btn" aria-expanded={menuOpen} aria-controls="sidenav" aria-label="Menu" onClick={() => setMenuOpen(!menuOpen)}>
+          <button
+            type="button"
+            class="menu-btn"
+            aria-expanded={menuOpen}
+            aria-controls="sidenav"
+            aria-label="Menu"
+            onClick={() => setMenuOpen(!menuOpen)}
+          >
             ☰
           </button>
           <span class="brand">
-            <span class="brand-mark" aria-hidden="true">▦</span> discord-sql
+            <span class="brand-mark" aria-hidden="true">
+              ▦
+            </span>{" "}
+            discord-sql
           </span>
           <span class="bot-pill" aria-live="polite">
             {bot.data?.connected ? (

@@ -25,7 +25,12 @@ export interface Drivers {
   rows: DriverRow[];
 }
 
-export async function drivers(pool: PoolLike, tenantId: string, f: ReportFilters, gapMinutes = DEFAULT_GAP_MINUTES): Promise<Report<Drivers>> {
+export async function drivers(
+  pool: PoolLike,
+  tenantId: string,
+  f: ReportFilters,
+  gapMinutes = DEFAULT_GAP_MINUTES,
+): Promise<Report<Drivers>> {
   return run(pool, tenantId, async (tx) => {
     const { tz } = await viewContext(tx, f);
     const gap = gapMinutes * 60;

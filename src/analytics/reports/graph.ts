@@ -13,7 +13,8 @@ export const PAGERANK_MAX_ITERATIONS = 200;
 
 /** Numeric order of ids (snowflakes exceed 2^53: compared as BigInt). */
 export function compareIds(a: string, b: string): number {
-  const x = BigInt(a), y = BigInt(b);
+  const x = BigInt(a),
+    y = BigInt(b);
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
@@ -68,13 +69,15 @@ export function betweenness(edges: Edge[]): Map<string, number> {
   const weight = new Map<number, number>();
   for (const e of edges) {
     if (e.from === e.to || e.weight <= 0) continue;
-    const u = index.get(e.from)!, v = index.get(e.to)!;
+    const u = index.get(e.from)!,
+      v = index.get(e.to)!;
     const key = Math.min(u, v) * n + Math.max(u, v);
     weight.set(key, (weight.get(key) ?? 0) + e.weight);
   }
   const adj: { v: number; len: number }[][] = Array.from({ length: n }, () => []);
   for (const [key, w] of [...weight.entries()].sort((a, b) => a[0] - b[0])) {
-    const u = Math.floor(key / n), v = key % n;
+    const u = Math.floor(key / n),
+      v = key % n;
     adj[u].push({ v, len: 1 / w });
     adj[v].push({ v: u, len: 1 / w });
   }
@@ -141,13 +144,15 @@ class MinHeap {
   }
   pop(): [number, number] {
     const top: [number, number] = [this.p[0], this.v[0]];
-    const lastP = this.p.pop()!, lastV = this.v.pop()!;
+    const lastP = this.p.pop()!,
+      lastV = this.v.pop()!;
     if (this.p.length) {
       this.p[0] = lastP;
       this.v[0] = lastV;
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1, r = l + 1;
+        const l = 2 * i + 1,
+          r = l + 1;
         let m = i;
         if (l < this.p.length && this.less(l, m)) m = l;
         if (r < this.p.length && this.less(r, m)) m = r;

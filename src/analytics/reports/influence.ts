@@ -19,9 +19,17 @@ export interface InteractionGraph {
 }
 
 /** The heaviest `maxEdges` directed pairs of the reply and reaction networks, summed per pair. */
-export async function interactionGraph(pool: PoolLike, tenantId: string, f: ReportFilters, maxEdges = DEFAULT_EDGES): Promise<InteractionGraph> {
+export async function interactionGraph(
+  pool: PoolLike,
+  tenantId: string,
+  f: ReportFilters,
+  maxEdges = DEFAULT_EDGES,
+): Promise<InteractionGraph> {
   const q = { ...f, limit: maxEdges + 1 };
-  const [replies, reactions] = await Promise.all([interactionPairs(pool, tenantId, "reply", q), interactionPairs(pool, tenantId, "reaction", q)]);
+  const [replies, reactions] = await Promise.all([
+    interactionPairs(pool, tenantId, "reply", q),
+    interactionPairs(pool, tenantId, "reaction", q),
+  ]);
   const names = new Map<string, string | null>();
   const weights = new Map<string, Edge>();
   const add = (p: InteractionPair) => {
@@ -60,14 +68,24 @@ export interface Influence {
 export async function influence(pool: PoolLike, tenantId: string, f: ReportFilters, maxEdges = DEFAULT_EDGES): Promise<Report<Influence>> {
   const g = await interactionGraph(pool, tenantId, f, maxEdges);
   const { rank, iterations } = pageRank(g.edges);
-  const wIn = new Map<string, number>(), wOut = new Map<string, number>();
+  const wIn = new Map<string, number>(),
+    wOut = new Map<string, number>();
   for (const e of g.edges) {
     wIn.set(e.to, (wIn.get(e.to) ?? 0) + e.weight);
     wOut.set(e.from, (wOut.get(e.from) ?? 0) + e.weight);
   }
   const rows = [...rank.entries()]
-    .map(([id, pr]) => ({ user_id: id, name: g.names.get(id) ?? null, pagerank: pr, weight_in: wIn.get(id) ?? 0, weight_out: wOut.get(id) ?? 0 }))
+    .map(([id, pr]) => ({
+      user_id: id,
+      name: g.names.get(id) ?? null,
+      pagerank: pr,
+      weight_in: wIn.get(id) ?? 0,
+      weight_out: wOut.get(id) ?? 0,
+    }))
     .sort((a, b) => b.pagerank - a.pagerank || compareIds(a.user_id, b.user_id))
     .slice(0, f.limit ?? 50);
-  return { source: g.source, data: { damping: DAMPING, iterations, members: rank.size, edges: g.edges.length, truncated: g.truncated, rows } };
+  return {
+    source: g.source,
+    data: { damping: DAMPING, iterations, members: rank.size, edges: g.edges.length, truncated: g.truncated, rows },
+  };
 }

@@ -14,7 +14,12 @@ export interface InteractionPair {
   last_at: string;
 }
 
-export async function interactionPairs(pool: PoolLike, tenantId: string, kind: InteractionKind, f: ReportFilters): Promise<Report<InteractionPair[]>> {
+export async function interactionPairs(
+  pool: PoolLike,
+  tenantId: string,
+  kind: InteractionKind,
+  f: ReportFilters,
+): Promise<Report<InteractionPair[]>> {
   return run(pool, tenantId, async (tx) => {
     const limit = f.limit ?? 20;
     const precomputed = !f.channels?.length && !f.from && !f.to;

@@ -10,13 +10,24 @@ export interface MemberDetail {
   to: string | null;
   days: number;
   daily: { day: string; messages: number }[];
-  contacts: { user_id: string; name: string | null; replies_to: number; replies_from: number; reactions_to: number; reactions_from: number; mentions_to: number; mentions_from: number; total: number }[];
+  contacts: {
+    user_id: string;
+    name: string | null;
+    replies_to: number;
+    replies_from: number;
+    reactions_to: number;
+    reactions_from: number;
+    mentions_to: number;
+    mentions_from: number;
+    total: number;
+  }[];
 }
 
 export async function memberDetail(pool: PoolLike, tenantId: string, userId: string, f: ReportFilters): Promise<Report<MemberDetail>> {
   return run(pool, tenantId, async (tx) => {
     const ctx = await viewContext(tx, f);
-    const summary = (await memberPage(tx, { ...f, includeBots: true }, ctx, { sort: "messages", offset: 0, limit: 1, userId })).rows[0] ?? null;
+    const summary =
+      (await memberPage(tx, { ...f, includeBots: true }, ctx, { sort: "messages", offset: 0, limit: 1, userId })).rows[0] ?? null;
     const params = await baseParams(tx, f);
     const g = dayGrain(f, "d");
     const posted = (
@@ -57,6 +68,9 @@ export async function memberDetail(pool: PoolLike, tenantId: string, userId: str
       mentions_to: r.mentions_to ?? 0,
       mentions_from: r.mentions_from ?? 0,
     }));
-    return { source: "precomputed", data: { summary, daily, contacts, from: ctx.window?.from ?? null, to: ctx.window?.to ?? null, days: ctx.window?.days ?? 0 } };
+    return {
+      source: "precomputed",
+      data: { summary, daily, contacts, from: ctx.window?.from ?? null, to: ctx.window?.to ?? null, days: ctx.window?.days ?? 0 },
+    };
   });
 }

@@ -20,7 +20,15 @@ export interface MemberSummary {
   level: Level;
 }
 
-export const METRICS = ["messages", "replies_given", "replies_received", "reactions_given", "reactions_received", "mentions_given", "mentions_received"] as const;
+export const METRICS = [
+  "messages",
+  "replies_given",
+  "replies_received",
+  "reactions_given",
+  "reactions_received",
+  "mentions_given",
+  "mentions_received",
+] as const;
 
 /**
  * The CTE `member_rows`: every current member and everyone who posted in the filters, with their activity.
@@ -72,7 +80,9 @@ export async function memberPage(
 ): Promise<{ total: number; rows: MemberRow[] } & LevelCounts> {
   // All time (no dates) reads member_totals; the window then spans the whole synced history.
   const days = ctx.window?.days ?? 1;
-  const { rows } = await tx.query<MemberRow & { n_total: number; n_power_user: number; n_active: number; n_casual: number; n_lurker: number; n_messages: string }>(
+  const { rows } = await tx.query<
+    MemberRow & { n_total: number; n_power_user: number; n_active: number; n_casual: number; n_lurker: number; n_messages: string }
+  >(
     `WITH ${memberRowsCte(f)},
      leveled AS (SELECT *, ${levelSql("messages", "$10::int", "$11::int", "$12::int")} AS level FROM member_rows),
      c AS (SELECT count(*) FILTER (WHERE $13::text IS NULL OR level = $13::text)::int AS n_total,
@@ -87,8 +97,15 @@ export async function memberPage(
      LEFT JOIN users u ON u.tenant_id = $1 AND u.id = r.user_id
      ORDER BY r.${opts.sort} DESC, r.user_id::text COLLATE "C"`,
     [
-      ...(await baseParams(tx, f)), !!f.includeBots, opts.userId ?? null, opts.offset, opts.limit,
-      days, ctx.thresholds.power, ctx.thresholds.active, opts.level ?? null,
+      ...(await baseParams(tx, f)),
+      !!f.includeBots,
+      opts.userId ?? null,
+      opts.offset,
+      opts.limit,
+      days,
+      ctx.thresholds.power,
+      ctx.thresholds.active,
+      opts.level ?? null,
     ],
   );
   const c = rows[0];

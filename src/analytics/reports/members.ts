@@ -21,7 +21,12 @@ export async function memberSummaries(
 ): Promise<Report<MembersReport>> {
   return run(pool, tenantId, async (tx) => {
     const ctx = await viewContext(tx, f);
-    const page = await memberPage(tx, f, ctx, { sort: opts.sort ?? "messages", offset: opts.offset ?? 0, limit: f.limit ?? 100, level: opts.level });
+    const page = await memberPage(tx, f, ctx, {
+      sort: opts.sort ?? "messages",
+      offset: opts.offset ?? 0,
+      limit: f.limit ?? 100,
+      level: opts.level,
+    });
     return {
       source: "precomputed",
       data: {

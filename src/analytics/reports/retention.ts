@@ -24,16 +24,24 @@ export async function retention(pool: PoolLike, tenantId: string, f: ReportFilte
            AND ($4::date IS NULL OR r.week >= date_trunc('week', $4::date)::date) AND ($5::date IS NULL OR r.week <= $5::date)`,
         [tenantId, f.serverId, !!f.includeBots, f.from ?? null, f.to ?? null, weeks],
       );
-      return { source: "precomputed", data: cohorts(rows.map((r) => (r.k === 0 ? { week: r.week, size: r.users, k: null, retained: null } : { week: r.week, size: 0, k: r.k, retained: r.users }))) };
+      return {
+        source: "precomputed",
+        data: cohorts(
+          rows.map((r) =>
+            r.k === 0 ? { week: r.week, size: r.users, k: null, retained: null } : { week: r.week, size: 0, k: r.k, retained: r.users },
+          ),
+        ),
+      };
     }
     const all = { ...f, from: undefined, to: undefined };
     const params = [...(await baseParams(tx, all)), !!f.includeBots, f.from ?? null, f.to ?? null, weeks, tz];
     const g = dayGrain(all, "d");
     // The precomputed grains have UTC days; weeks in another zone come from the messages themselves.
-    const posts = tz === "UTC"
-      ? `SELECT d.user_id, date_trunc('week', d.day)::date AS week FROM ${g.table} d
+    const posts =
+      tz === "UTC"
+        ? `SELECT d.user_id, date_trunc('week', d.day)::date AS week FROM ${g.table} d
          WHERE ${g.where} AND d.messages > 0 AND ($6 OR NOT d.is_bot) GROUP BY 1, 2`
-      : `SELECT m.author_id AS user_id, date_trunc('week', m.created_at AT TIME ZONE $10)::date AS week FROM messages m
+        : `SELECT m.author_id AS user_id, date_trunc('week', m.created_at AT TIME ZONE $10)::date AS week FROM messages m
          LEFT JOIN users u ON u.tenant_id = $1 AND u.id = m.author_id
          WHERE ${timeFilter("m", "created_at")} AND NOT m.is_system AND NOT m.is_deleted
            AND ($6 OR (m.webhook_id IS NULL AND ${HUMAN})) GROUP BY 1, 2`;
@@ -79,7 +87,11 @@ export function cohortsWithin(rows: CohortRow[], weeks: number, history: { first
     let c = byWeek.get(r.week);
     if (!c) {
       const start = Date.parse(`${r.week}T00:00:00Z`);
-      c = { week: r.week, size: 0, retained: Array.from({ length: weeks }, (_, i) => (start + 7 * (i + 1) * 86_400_000 <= lastMs ? 0 : null)) };
+      c = {
+        week: r.week,
+        size: 0,
+        retained: Array.from({ length: weeks }, (_, i) => (start + 7 * (i + 1) * 86_400_000 <= lastMs ? 0 : null)),
+      };
       byWeek.set(r.week, c);
     }
     if (r.k === null) c.size = r.size;

@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { errorResponses } from "../schemas";
 
-
 export const PlanLimitsSchema = z
   .object({
     storage_bytes: z.number().nullable().openapi({ description: "null: unlimited" }),
@@ -82,7 +81,10 @@ export const subscription = createRoute({
   path: "/api/billing/subscription",
   tags: ["Billing"],
   summary: "Current plan, limits in force, and what a pending downgrade changes",
-  responses: { 200: { description: "Subscription", content: { "application/json": { schema: SubscriptionSchema } } }, ...errorResponses(401) },
+  responses: {
+    200: { description: "Subscription", content: { "application/json": { schema: SubscriptionSchema } } },
+    ...errorResponses(401),
+  },
 });
 
 export const usage = createRoute({

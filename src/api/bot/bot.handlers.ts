@@ -8,8 +8,7 @@ export const connectHandler: RouteHandler<typeof connect, AppEnv> = async (c) =>
   return c.json(await connectBot(pool(c), config(c), c.get("tenantId"), token), 200);
 };
 
-export const statusHandler: RouteHandler<typeof status, AppEnv> = async (c) =>
-  c.json(await botStatus(pool(c), c.get("tenantId")), 200);
+export const statusHandler: RouteHandler<typeof status, AppEnv> = async (c) => c.json(await botStatus(pool(c), c.get("tenantId")), 200);
 
 export const disconnectHandler: RouteHandler<typeof disconnect, AppEnv> = async (c) =>
   c.json({ disconnected: await disconnectBot(pool(c), c.get("tenantId")) }, 200);

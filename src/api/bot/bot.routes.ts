@@ -4,29 +4,32 @@ import { errorResponses, shapeOf } from "../schemas";
 
 const GuildSchema = shapeOf<GuildSummary>()(
   z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    icon: z.string().nullable(),
-    member_count: z.number().nullable(),
-    channels_total: z.number().nullable().openapi({ description: "Channels and threads-capable channels with history" }),
-    channels_readable: z.number().nullable().openapi({ description: "Of those, how many the bot may read (VIEW_CHANNEL + READ_MESSAGE_HISTORY)" }),
-    members_intent: z.boolean().nullable().openapi({ description: "false: the member list is refused (Server Members intent off)" }),
-    note: z.string().optional(),
-  })
-  .openapi("BotGuild"),
+    .object({
+      id: z.string(),
+      name: z.string(),
+      icon: z.string().nullable(),
+      member_count: z.number().nullable(),
+      channels_total: z.number().nullable().openapi({ description: "Channels and threads-capable channels with history" }),
+      channels_readable: z
+        .number()
+        .nullable()
+        .openapi({ description: "Of those, how many the bot may read (VIEW_CHANNEL + READ_MESSAGE_HISTORY)" }),
+      members_intent: z.boolean().nullable().openapi({ description: "false: the member list is refused (Server Members intent off)" }),
+      note: z.string().optional(),
+    })
+    .openapi("BotGuild"),
 );
 
 export const BotStatusSchema = shapeOf<BotStatus>()(
   z
-  .object({
-    connected: z.boolean(),
-    bot: z.object({ id: z.string(), username: z.string() }).optional(),
-    guilds: z.array(GuildSchema).optional(),
-    connected_at: z.string().optional(),
-    checked_at: z.string().optional(),
-  })
-  .openapi("BotStatus"),
+    .object({
+      connected: z.boolean(),
+      bot: z.object({ id: z.string(), username: z.string() }).optional(),
+      guilds: z.array(GuildSchema).optional(),
+      connected_at: z.string().optional(),
+      checked_at: z.string().optional(),
+    })
+    .openapi("BotStatus"),
 );
 
 export const connect = createRoute({

@@ -8,7 +8,13 @@ export const startHandler: RouteHandler<typeof startExtraction, AppEnv> = async 
   const job = await startSync(
     c.env,
     c.get("tenantId"),
-    { serverId: body.server_id, syncDays: body.sync_days ?? null, fetchReactions: body.fetch_reactions, full: body.full, trigger: "manual" },
+    {
+      serverId: body.server_id,
+      syncDays: body.sync_days ?? null,
+      fetchReactions: body.fetch_reactions,
+      full: body.full,
+      trigger: "manual",
+    },
     pool(c),
   );
   return c.json({ job }, 202);

@@ -29,9 +29,17 @@ const jobFields = {
   requests: z.number().int().openapi({ description: "Discord requests sent" }),
   rate: z.object({ pages_per_second: z.number(), requests_per_second: z.number() }),
   estimated_seconds_left: z.number().nullable().openapi({ description: "null while there is no rate to estimate from" }),
-  progress: z.object({ fraction: z.number(), pages_estimated: z.number().int() }).openapi({ description: "share done, from each channel's covered time range" }),
+  progress: z
+    .object({ fraction: z.number(), pages_estimated: z.number().int() })
+    .openapi({ description: "share done, from each channel's covered time range" }),
   refresh: z
-    .object({ state: z.enum(["running", "done", "failed"]), mode: z.string().nullable(), phase: z.string().nullable(), done: z.number().int(), total: z.number().int() })
+    .object({
+      state: z.enum(["running", "done", "failed"]),
+      mode: z.string().nullable(),
+      phase: z.string().nullable(),
+      done: z.number().int(),
+      total: z.number().int(),
+    })
     .nullable()
     .openapi({ description: "the analytics refresh after the sync; null until it starts" }),
 };
@@ -50,7 +58,10 @@ const JobBody = z.object({ job: JobSchema });
 const errors = errorResponses(400, 404);
 
 const JobIdParams = z.object({
-  job_id: z.string().uuid().openapi({ param: { name: "job_id", in: "path" }, example: "7b0e5b8e-2f4b-4f51-9a39-6f1c1f0d6b9e" }),
+  job_id: z
+    .string()
+    .uuid()
+    .openapi({ param: { name: "job_id", in: "path" }, example: "7b0e5b8e-2f4b-4f51-9a39-6f1c1f0d6b9e" }),
 });
 
 export const startExtraction = createRoute({
@@ -67,7 +78,10 @@ export const startExtraction = createRoute({
             server_id: snowflake,
             sync_days: z.number().int().min(1).max(3650).optional().openapi({ description: "days of history; default: the plan's window" }),
             fetch_reactions: z.boolean().default(true),
-            full: z.boolean().default(false).openapi({ description: "deep re-scan: walk every channel to the window start (finds deletions of old messages)" }),
+            full: z
+              .boolean()
+              .default(false)
+              .openapi({ description: "deep re-scan: walk every channel to the window start (finds deletions of old messages)" }),
           }),
         },
       },

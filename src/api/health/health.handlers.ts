@@ -7,9 +7,7 @@ import type { health } from "./health.routes";
 export const healthHandler: RouteHandler<typeof health, AppEnv> = async (c) => {
   const started = Date.now();
   const version = await withoutTenant(pool(c), async (db) => {
-    const { rows } = await db.query<{ version: string | null }>(
-      "SELECT (SELECT max(version) FROM schema_migrations) AS version",
-    );
+    const { rows } = await db.query<{ version: string | null }>("SELECT (SELECT max(version) FROM schema_migrations) AS version");
     return rows[0]?.version;
   }).catch((err: Error) => {
     if (err instanceof ApiError) throw err;

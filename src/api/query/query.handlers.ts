@@ -53,7 +53,10 @@ export const schemaHandler: RouteHandler<typeof schema, AppEnv> = async (c) => {
     columns: cols.rows
       .filter((r) => r.table_name === t.name)
       .map((r) => {
-        const description = r.column_name === "tenant_id" ? "always your tenant (rows of others are never visible)" : RELATION_DOCS[t.name].columns?.[r.column_name];
+        const description =
+          r.column_name === "tenant_id"
+            ? "always your tenant (rows of others are never visible)"
+            : RELATION_DOCS[t.name].columns?.[r.column_name];
         return { name: r.column_name, type: r.type, nullable: r.nullable, ...(description ? { description } : {}) };
       }),
   }));

@@ -3,13 +3,15 @@ import { MAX_SQL_CHARS } from "../../analytics/sql-guard";
 import { errorResponses, text } from "../schemas";
 import { QueryResultSchema, RelationSchema, SchemaTableSchema } from "./query.schemas";
 
-
 export const ExecuteBody = z.object({
   sql: z
     .string()
     .min(1, "sql is empty")
     .max(MAX_SQL_CHARS, `query too long: sql is longer than ${MAX_SQL_CHARS.toLocaleString("en-US")} characters`)
-    .openapi({ description: "One SELECT or WITH ... SELECT over the tables of GET /api/query/tables", example: "SELECT count(*) FROM messages" }),
+    .openapi({
+      description: "One SELECT or WITH ... SELECT over the tables of GET /api/query/tables",
+      example: "SELECT count(*) FROM messages",
+    }),
   format: z.enum(["json", "csv"]).default("json"),
   params: z
     .array(z.union([text(10_000), z.number(), z.boolean(), z.null()]))
@@ -38,7 +40,9 @@ export const tables = createRoute({
   path: "/api/query/tables",
   tags: ["Query"],
   summary: "The relations your SQL may read",
-  responses: { 200: { description: "Relations", content: { "application/json": { schema: z.object({ tables: z.array(RelationSchema) }) } } } },
+  responses: {
+    200: { description: "Relations", content: { "application/json": { schema: z.object({ tables: z.array(RelationSchema) }) } } },
+  },
 });
 
 export const schema = createRoute({

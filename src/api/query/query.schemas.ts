@@ -24,4 +24,3 @@ export const RelationSchema = z.object({
 export const SchemaTableSchema = RelationSchema.extend({
   columns: z.array(z.object({ name: z.string(), type: z.string(), nullable: z.boolean(), description: z.string().optional() })),
 });
-

@@ -59,7 +59,14 @@ export const retentionHandler: RouteHandler<typeof r.retention, AppEnv> = async 
 };
 export const membersHandler: RouteHandler<typeof r.members, AppEnv> = async (c) => {
   const q = c.req.valid("query");
-  return c.json(envelope("members", q.server_id, await reports.memberSummaries(pool(c), c.get("tenantId"), filters(q), { sort: q.sort, offset: q.offset, level: q.level })), 200);
+  return c.json(
+    envelope(
+      "members",
+      q.server_id,
+      await reports.memberSummaries(pool(c), c.get("tenantId"), filters(q), { sort: q.sort, offset: q.offset, level: q.level }),
+    ),
+    200,
+  );
 };
 export const memberHandler: RouteHandler<typeof r.member, AppEnv> = async (c) => {
   const q = c.req.valid("query");

@@ -1,7 +1,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { isTimeZone } from "../../analytics/settings";
-import { reportBody, ActivityLevelsSchema, ChannelsSchema, DailySchema, HeatmapSchema, InteractionPairsSchema, MemberDetailSchema,
-  MembersReportSchema, ReactionsSchema, ResponseTimesSchema, RetentionSchema } from "./reports.schemas";
+import {
+  reportBody,
+  ActivityLevelsSchema,
+  ChannelsSchema,
+  DailySchema,
+  HeatmapSchema,
+  InteractionPairsSchema,
+  MemberDetailSchema,
+  MembersReportSchema,
+  ReactionsSchema,
+  ResponseTimesSchema,
+  RetentionSchema,
+} from "./reports.schemas";
 import * as c from "./community.schemas";
 import { checkDayRange, dayRangeFields, errorResponses, pageOffset, queryBool, queryInt, snowflake, snowflakeList } from "../schemas";
 
@@ -23,13 +34,12 @@ const errors = errorResponses(400, 404);
  * A report's route: the shared filters plus `extra` query fields, and its response, the report
  * envelope around `data` (a schema from reports.schemas.ts, checked against the report's type).
  */
-function reportRoute<P extends string, D extends z.ZodType, E extends z.ZodRawShape = {}, R extends z.ZodObject | undefined = undefined>(
-  path: P,
-  summary: string,
-  data: D,
-  extra?: E,
-  params?: R,
-) {
+function reportRoute<
+  P extends string,
+  D extends z.ZodType,
+  E extends z.ZodRawShape = Record<never, never>,
+  R extends z.ZodObject | undefined = undefined,
+>(path: P, summary: string, data: D, extra?: E, params?: R) {
   return createRoute({
     method: "get",
     path,
@@ -43,32 +53,68 @@ function reportRoute<P extends string, D extends z.ZodType, E extends z.ZodRawSh
   });
 }
 
-export const interactions = reportRoute("/api/reports/interactions", "Who replies to / reacts to / mentions whom: top pairs", InteractionPairsSchema, {
-  kind: z.enum(["reply", "reaction", "mention"]).default("reply"),
-});
+export const interactions = reportRoute(
+  "/api/reports/interactions",
+  "Who replies to / reacts to / mentions whom: top pairs",
+  InteractionPairsSchema,
+  {
+    kind: z.enum(["reply", "reaction", "mention"]).default("reply"),
+  },
+);
 const perMonth = queryInt(1, 1_000_000);
 export const activityLevels = reportRoute(
   "/api/reports/activity-levels",
   "Power users, active, casual and lurkers. Lurker: no message in the window; thresholds are messages per 30 days, scaled to the window",
   ActivityLevelsSchema,
   {
-    power: perMonth.optional().openapi({ description: "This view only: more messages per 30 days than this is a power user (default: the tenant's setting, 500)" }),
-    active: perMonth.optional().openapi({ description: "This view only: more messages per 30 days than this is active (default: the tenant's setting, 100); one message or more is casual" }),
+    power: perMonth
+      .optional()
+      .openapi({ description: "This view only: more messages per 30 days than this is a power user (default: the tenant's setting, 500)" }),
+    active: perMonth.optional().openapi({
+      description:
+        "This view only: more messages per 30 days than this is active (default: the tenant's setting, 100); one message or more is casual",
+    }),
   },
 );
-export const daily = reportRoute("/api/reports/daily", "Messages and active users per day (every day of the window, quiet ones as 0), in the view's time zone", DailySchema);
-export const heatmap = reportRoute("/api/reports/heatmap", "Messages per hour of the week in the view's time zone, with the busiest hour", HeatmapSchema);
+export const daily = reportRoute(
+  "/api/reports/daily",
+  "Messages and active users per day (every day of the window, quiet ones as 0), in the view's time zone",
+  DailySchema,
+);
+export const heatmap = reportRoute(
+  "/api/reports/heatmap",
+  "Messages per hour of the week in the view's time zone, with the busiest hour",
+  HeatmapSchema,
+);
 export const reactions = reportRoute("/api/reports/reactions", "Top reaction givers, receivers and emojis", ReactionsSchema);
-export const channels = reportRoute("/api/reports/channels", "Per channel and thread: messages, active users, replies, reply rate", ChannelsSchema);
-export const responseTime = reportRoute("/api/reports/response-time", "Median time to first reply; conversation starters versus responders", ResponseTimesSchema);
-export const retention = reportRoute("/api/reports/retention", "Weekly cohorts (joined or first posted) and how many still post in the weeks after", RetentionSchema, {
-  weeks: queryInt(1, 52).default(8),
-});
-export const members = reportRoute("/api/reports/members", "Per-member summary: messages, replies and reactions given/received, activity level", MembersReportSchema, {
-  sort: z.enum(["messages", "replies_given", "replies_received", "reactions_given", "reactions_received"]).default("messages"),
-  offset: pageOffset,
-  level: z.enum(["power_user", "active", "casual", "lurker"]).optional().openapi({ description: "Only members of this activity level" }),
-});
+export const channels = reportRoute(
+  "/api/reports/channels",
+  "Per channel and thread: messages, active users, replies, reply rate",
+  ChannelsSchema,
+);
+export const responseTime = reportRoute(
+  "/api/reports/response-time",
+  "Median time to first reply; conversation starters versus responders",
+  ResponseTimesSchema,
+);
+export const retention = reportRoute(
+  "/api/reports/retention",
+  "Weekly cohorts (joined or first posted) and how many still post in the weeks after",
+  RetentionSchema,
+  {
+    weeks: queryInt(1, 52).default(8),
+  },
+);
+export const members = reportRoute(
+  "/api/reports/members",
+  "Per-member summary: messages, replies and reactions given/received, activity level",
+  MembersReportSchema,
+  {
+    sort: z.enum(["messages", "replies_given", "replies_received", "reactions_given", "reactions_received"]).default("messages"),
+    offset: pageOffset,
+    level: z.enum(["power_user", "active", "casual", "lurker"]).optional().openapi({ description: "Only members of this activity level" }),
+  },
+);
 export const member = reportRoute(
   "/api/reports/members/{user_id}",
   "One member: totals, daily activity and closest contacts",

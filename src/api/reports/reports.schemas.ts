@@ -16,7 +16,9 @@ const timeText = z.string().openapi({ format: "date-time" });
 export const LevelSchema = shapeOf<reports.Level>()(z.enum(["power_user", "active", "casual", "lurker"]).openapi("Level"));
 
 const ThresholdsSchema = shapeOf<LevelThresholds>()(
-  z.object({ power: z.number(), active: z.number() }).openapi({ description: "Messages per 30 days above which a member is a power user / active" }),
+  z
+    .object({ power: z.number(), active: z.number() })
+    .openapi({ description: "Messages per 30 days above which a member is a power user / active" }),
 );
 
 /** The window a report covers; null days when nothing is synced and no dates were given. */

@@ -13,7 +13,10 @@ export const putHandler: RouteHandler<typeof putAnalyticsSettings, AppEnv> = asy
   try {
     return c.json(await updateSettings(pool(c), c.get("tenantId"), body), 200);
   } catch (err) {
-    if (err instanceof InvalidSettingError) throw new ApiError(400, "invalid_request", err.message, { field: err.field === "time_zone" ? "time_zone" : `thresholds.${err.field}` });
+    if (err instanceof InvalidSettingError)
+      throw new ApiError(400, "invalid_request", err.message, {
+        field: err.field === "time_zone" ? "time_zone" : `thresholds.${err.field}`,
+      });
     throw err;
   }
 };

@@ -10,7 +10,9 @@ export const AnalyticsSettingsSchema = z
     thresholds: z
       .object({
         power: perMonth.openapi({ description: `More messages per ${BASIS_DAYS} days than this: power user` }),
-        active: perMonth.openapi({ description: `More messages per ${BASIS_DAYS} days than this: active (one message or more: casual; none: lurker)` }),
+        active: perMonth.openapi({
+          description: `More messages per ${BASIS_DAYS} days than this: active (one message or more: casual; none: lurker)`,
+        }),
       })
       .openapi({ description: `Activity levels, in messages per ${BASIS_DAYS} days, scaled to each report's window` }),
     time_zone: z.string().openapi({ description: "IANA time zone of days and hours in reports (daily, heatmap, busiest hour)" }),

@@ -47,7 +47,8 @@ export async function clerkWebhook(c: AppContext) {
 /** The tenant's display name from a created event: the person's or the organization's name. */
 function displayName(type: string, data: Record<string, unknown>): string | undefined {
   const str = (v: unknown) => (typeof v === "string" && v.trim() && isWellFormedText(v) ? v.trim() : undefined);
-  const name = type === "user.created" ? [str(data.first_name), str(data.last_name)].filter(Boolean).join(" ") || str(data.username) : str(data.name);
+  const name =
+    type === "user.created" ? [str(data.first_name), str(data.last_name)].filter(Boolean).join(" ") || str(data.username) : str(data.name);
   return name?.slice(0, 200);
 }
 

@@ -51,7 +51,9 @@ function expectedDrivers(msgs: any[], gapMinutes: number, from?: number, to?: nu
 }
 
 const strip = (rows: reports.DriverRow[]): Row[] =>
-  rows.map(({ user_id, conversations, replies, responders }) => ({ user_id, conversations, replies, responders })).sort((a, b) => cmpId(a.user_id, b.user_id));
+  rows
+    .map(({ user_id, conversations, replies, responders }) => ({ user_id, conversations, replies, responders }))
+    .sort((a, b) => cmpId(a.user_id, b.user_id));
 
 describe("drivers report", () => {
   it("equals conversations computed from the world's messages, for two gaps", async () => {
@@ -74,7 +76,8 @@ describe("drivers report", () => {
 
   it("a date range counts starts inside it, a quiet gap before it included", async () => {
     const days = [...new Set(w.messages().map((m: any) => m.created_at.slice(0, 10)))].sort() as string[];
-    const from = days[Math.floor(days.length / 3)], to = days[Math.floor((2 * days.length) / 3)];
+    const from = days[Math.floor(days.length / 3)],
+      to = days[Math.floor((2 * days.length) / 3)];
     const expected = expectedDrivers(w.messages(), 30, Date.parse(`${from}T00:00:00Z`), Date.parse(`${to}T00:00:00Z`) + 86_400_000);
     const r = await reports.drivers(w.pool, w.tenant, { serverId: w.sim.guildId, from, to, tz: "UTC", limit: 1000 });
     expect(strip(r.data.rows)).toEqual(expected);

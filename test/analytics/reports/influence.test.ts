@@ -111,8 +111,7 @@ function floydBetweenness(weights: Map<string, number>): Map<string, number> {
   }
   const same = (x: number, y: number) => Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(y));
   for (let k = 0; k < n; k++)
-    for (let i = 0; i < n; i++)
-      for (let j = 0; j < n; j++) if (D[i][k] + D[k][j] < D[i][j]) D[i][j] = D[i][k] + D[k][j];
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (D[i][k] + D[k][j] < D[i][j]) D[i][j] = D[i][k] + D[k][j];
   // Path counts: sigma(i,j) = sum over neighbours m of j with D[i][m] + len(m,j) = D[i][j] of sigma(i,m).
   const order = (i: number) => [...ids.keys()].sort((a, b) => D[i][a] - D[i][b]);
   const sigma = Array.from({ length: n }, () => new Array<number>(n).fill(0));

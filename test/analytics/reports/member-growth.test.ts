@@ -11,7 +11,10 @@ let w: World;
 let first: string, last: string;
 beforeAll(async () => {
   w = await openWorld({ users: 160, channels: 3, messages: 700, days: 60, seed: 47 }, 62);
-  const days = w.rows.messages.filter((m: any) => !m.is_system).map((m: any) => m.created_at.slice(0, 10)).sort();
+  const days = w.rows.messages
+    .filter((m: any) => !m.is_system)
+    .map((m: any) => m.created_at.slice(0, 10))
+    .sort();
   first = days[0];
   last = days.at(-1);
 }, 300_000);
@@ -19,12 +22,14 @@ afterAll(async () => {
   await w?.pool.end();
 });
 
-const dayIn = (tz: string, t: number) => new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" }).format(t);
+const dayIn = (tz: string, t: number) =>
+  new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" }).format(t);
 
 /** Independent: joins and first messages after joining, per day in tz. */
 function expectedGrowth(tz: string, from: string, to: string) {
   const live = w.rows.messages.filter((m: any) => !m.is_system);
-  const joins = new Map<string, number>(), firsts = new Map<string, number>();
+  const joins = new Map<string, number>(),
+    firsts = new Map<string, number>();
   const historyStart = Date.parse(`${first}T00:00:00Z`);
   for (const sm of w.rows.serverMembers) {
     if (!w.human(sm.user_id)) continue;
@@ -32,7 +37,9 @@ function expectedGrowth(tz: string, from: string, to: string) {
     const jd = dayIn(tz, joined);
     joins.set(jd, (joins.get(jd) ?? 0) + 1);
     if (joined < historyStart) continue;
-    const own = live.filter((m: any) => m.author_id === sm.user_id && Date.parse(m.created_at) >= joined).map((m: any) => Date.parse(m.created_at));
+    const own = live
+      .filter((m: any) => m.author_id === sm.user_id && Date.parse(m.created_at) >= joined)
+      .map((m: any) => Date.parse(m.created_at));
     if (!own.length) continue;
     const fd = dayIn(tz, Math.min(...own));
     firsts.set(fd, (firsts.get(fd) ?? 0) + 1);
@@ -83,10 +90,14 @@ describe("member growth", () => {
 
 describe("retention cohorts in the view's time zone", () => {
   it("cohort sizes equal the world's in UTC and UTC+14, and the zone moves members across a week boundary", async () => {
-    const utc = expectedCohortOf("UTC"), east = expectedCohortOf(FAR_EAST);
+    const utc = expectedCohortOf("UTC"),
+      east = expectedCohortOf(FAR_EAST);
     const moved = [...utc.keys()].filter((u) => utc.get(u) !== east.get(u));
     expect(moved.length).toBeGreaterThan(0);
-    for (const [tz, cohortOf] of [["UTC", utc], [FAR_EAST, east]] as const) {
+    for (const [tz, cohortOf] of [
+      ["UTC", utc],
+      [FAR_EAST, east],
+    ] as const) {
       const r = await reports.retention(w.pool, w.tenant, { serverId: w.sim.guildId, tz });
       expect(r.source).toBe(tz === "UTC" ? "precomputed" : "base");
       const sizes = new Map<string, number>();

@@ -17,9 +17,13 @@ afterAll(async () => {
 function expectedNewcomers(from: string, to: string) {
   const live = w.rows.messages.filter((m: any) => !m.is_system);
   const humanMsg = (m: any) => m.webhook_id === null && w.human(m.author_id);
-  const last = live.map((m: any) => m.created_at.slice(0, 10)).sort().at(-1);
+  const last = live
+    .map((m: any) => m.created_at.slice(0, 10))
+    .sort()
+    .at(-1);
   const end = Date.parse(`${last}T00:00:00Z`) + DAY;
-  const lo = Date.parse(`${from}T00:00:00Z`), hi = Date.parse(`${to}T00:00:00Z`) + DAY;
+  const lo = Date.parse(`${from}T00:00:00Z`),
+    hi = Date.parse(`${to}T00:00:00Z`) + DAY;
   return w.rows.serverMembers
     .filter((sm: any) => w.human(sm.user_id) && Date.parse(sm.joined_at) >= lo && Date.parse(sm.joined_at) < hi)
     .map((sm: any) => {
@@ -45,7 +49,8 @@ function expectedNewcomers(from: string, to: string) {
 describe("newcomers report", () => {
   it("equals the newcomers computed from the world, with the reply wait and retention by reply", async () => {
     const days = w.rows.messages.map((m: any) => m.created_at.slice(0, 10)).sort();
-    const from = days[0], to = days.at(-1);
+    const from = days[0],
+      to = days.at(-1);
     const expected = expectedNewcomers(from, to);
     expect(expected.length).toBeGreaterThanOrEqual(3);
     expect(expected.some((r: any) => r.first_post_at)).toBe(true);
@@ -56,7 +61,10 @@ describe("newcomers report", () => {
     expect(r.data.joined).toBe(expected.length);
     expect(r.data.posted).toBe(expected.filter((x: any) => x.first_post_at).length);
     expect(r.data.got_reply).toBe(expected.filter((x: any) => x.first_reply_at).length);
-    const waits = expected.map((x: any) => x.reply_seconds).filter((x: any) => x !== null).sort((a: number, b: number) => a - b);
+    const waits = expected
+      .map((x: any) => x.reply_seconds)
+      .filter((x: any) => x !== null)
+      .sort((a: number, b: number) => a - b);
     const mid = waits.length >> 1;
     expect(r.data.median_reply_seconds).toBe(waits.length % 2 ? waits[mid] : (waits[mid - 1] + waits[mid]) / 2);
     const group = (pick: (x: any) => boolean) => {

@@ -53,18 +53,35 @@ async function seedOtherTenant(pool: PoolLike, serverId: string, t0: number): Pr
   const channel = "777000000000000050";
   await withTenant(pool, tenant, async (tx) => {
     await tx.query(`INSERT INTO servers (tenant_id, id, name, synced_at) VALUES ($1, $2, 'other', now())`, [tenant, serverId]);
-    await tx.query(`INSERT INTO channels (tenant_id, id, server_id, name, type) VALUES ($1, $2, $3, 'other', 0)`, [tenant, channel, serverId]);
+    await tx.query(`INSERT INTO channels (tenant_id, id, server_id, name, type) VALUES ($1, $2, $3, 'other', 0)`, [
+      tenant,
+      channel,
+      serverId,
+    ]);
     for (const u of userIds) {
       await tx.query(`INSERT INTO users (tenant_id, id, username) VALUES ($1, $2, 'other')`, [tenant, u]);
-      await tx.query(`INSERT INTO server_members (tenant_id, server_id, user_id, joined_at) VALUES ($1, $2, $3, $4)`, [tenant, serverId, u, new Date(t0).toISOString()]);
+      await tx.query(`INSERT INTO server_members (tenant_id, server_id, user_id, joined_at) VALUES ($1, $2, $3, $4)`, [
+        tenant,
+        serverId,
+        u,
+        new Date(t0).toISOString(),
+      ]);
     }
     for (let i = 0; i < 6; i++) {
       const at = new Date(t0 + 3_600_000 + i * 60_000).toISOString();
       await tx.query(
         `INSERT INTO messages (tenant_id, id, server_id, channel_id, author_id, created_at, reply_to_message_id, reply_to_author_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [tenant, String(777000000000001000n + BigInt(i)), serverId, channel, userIds[i % 2], at,
-          i ? String(777000000000001000n + BigInt(i - 1)) : null, i ? userIds[(i - 1) % 2] : null],
+        [
+          tenant,
+          String(777000000000001000n + BigInt(i)),
+          serverId,
+          channel,
+          userIds[i % 2],
+          at,
+          i ? String(777000000000001000n + BigInt(i - 1)) : null,
+          i ? userIds[(i - 1) % 2] : null,
+        ],
       );
       await tx.query(
         `INSERT INTO reactions (tenant_id, message_id, emoji_key, user_id, server_id, channel_id, message_author_id, message_created_at)

@@ -17,10 +17,14 @@ describe("GET /api/health", () => {
   it("answers 503 with a clear message when the database is down", async () => {
     // Same Worker, its database path pointed at a port where nothing listens.
     const downEnv = { ...env, DATABASE_URL: "postgres://discord_sql_app@db.invalid:5432/postgres", DB_WS_PROXY: "127.0.0.1:1" };
-    const res = await worker.fetch(new Request("http://localhost/api/health"), downEnv as any, {
-      waitUntil() {},
-      passThroughOnException() {},
-    } as any);
+    const res = await worker.fetch(
+      new Request("http://localhost/api/health"),
+      downEnv as any,
+      {
+        waitUntil() {},
+        passThroughOnException() {},
+      } as any,
+    );
     expect(res.status).toBe(503);
     const body = (await res.json()) as any;
     expect(body.error.code).toBe("database_unavailable");

@@ -99,7 +99,9 @@ describe("report responses", () => {
   });
 
   it("member detail parses with its schema", async () => {
-    const res = await call(`/api/reports/members/${s.userIds[0]}?server_id=${s.serverId}`, { env: { ...env, LOCAL_TENANT_ID: s.tenantId } });
+    const res = await call(`/api/reports/members/${s.userIds[0]}?server_id=${s.serverId}`, {
+      env: { ...env, LOCAL_TENANT_ID: s.tenantId },
+    });
     expect(res.status).toBe(200);
     const body = (await res.json()) as Json;
     const parsed = schemaOf(routes.member).safeParse(body);

@@ -3,7 +3,14 @@
 import { describe, expect, it } from "vitest";
 import { buildGraph, layoutGraph, neighbourhood, type Pair } from "../../../web/src/lib/graph";
 
-const pair = (source: string, target: string, count: number): Pair => ({ kind: "replies", source, target, sourceName: `n${source}`, targetName: `n${target}`, count });
+const pair = (source: string, target: string, count: number): Pair => ({
+  kind: "replies",
+  source,
+  target,
+  sourceName: `n${source}`,
+  targetName: `n${target}`,
+  count,
+});
 
 // A hub (0) tied to everyone, a ring 1..59, and weights that fall with the id.
 const pairs: Pair[] = [];
@@ -18,7 +25,11 @@ describe("buildGraph with maxNodes", () => {
     const top = buildGraph(pairs, { kinds: ["replies"], minWeight: 1, maxNodes: 10 });
     expect(all.nodes.length).toBe(60);
     expect(top.nodes.length).toBe(10);
-    const heaviest = [...all.nodes].sort((a, b) => b.weight - a.weight || a.id.localeCompare(b.id)).slice(0, 10).map((n) => n.id).sort();
+    const heaviest = [...all.nodes]
+      .sort((a, b) => b.weight - a.weight || a.id.localeCompare(b.id))
+      .slice(0, 10)
+      .map((n) => n.id)
+      .sort();
     expect(top.nodes.map((n) => n.id).sort()).toEqual(heaviest);
     const kept = new Set(heaviest);
     expect(top.edges.length).toBeGreaterThan(0);

@@ -4,7 +4,19 @@ import { DataZoomComponent, GridComponent, LegendComponent, TooltipComponent, Vi
 import * as echarts from "echarts/core";
 import { CanvasRenderer } from "echarts/renderers";
 
-echarts.use([LineChart, BarChart, HeatmapChart, PieChart, GraphChart, GridComponent, TooltipComponent, LegendComponent, VisualMapComponent, DataZoomComponent, CanvasRenderer]);
+echarts.use([
+  LineChart,
+  BarChart,
+  HeatmapChart,
+  PieChart,
+  GraphChart,
+  GridComponent,
+  TooltipComponent,
+  LegendComponent,
+  VisualMapComponent,
+  DataZoomComponent,
+  CanvasRenderer,
+]);
 
 export type ECharts = echarts.ECharts;
 export function init(el: HTMLElement, theme?: string): ECharts {

@@ -17,7 +17,13 @@ export function loadCharts() {
 
 /** "Daily activity" -> "daily-activity": file names of exports. */
 export function fileSlug(label: string): string {
-  return label.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 60) || "export";
+  return (
+    label
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "")
+      .slice(0, 60) || "export"
+  );
 }
 
 export function Chart(props: {
@@ -74,7 +80,12 @@ export function Chart(props: {
     download(`${props.name ?? fileSlug(props.label)}.png`, await (await fetch(url)).blob(), "image/png");
   };
 
-  if (failed) return <p class="error-box" role="alert">Chart failed to load: {failed}</p>;
+  if (failed)
+    return (
+      <p class="error-box" role="alert">
+        Chart failed to load: {failed}
+      </p>
+    );
   return (
     <figure class="chart-figure">
       <div

@@ -26,9 +26,15 @@ export function FilterBar() {
     <form class="filterbar" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
       <label class="field">
         <span>Server</span>
-        <select aria-label="Server" value={filters.server ?? ""} onChange={(e) => setQuery({ server: (e.target as HTMLSelectElement).value, channels: undefined })}>
+        <select
+          aria-label="Server"
+          value={filters.server ?? ""}
+          onChange={(e) => setQuery({ server: (e.target as HTMLSelectElement).value, channels: undefined })}
+        >
           {!guilds.length && !filters.server && <option value="">No servers yet</option>}
-          {filters.server && !guilds.some((g) => g.id === filters.server) && <option value={filters.server}>Server {filters.server}</option>}
+          {filters.server && !guilds.some((g) => g.id === filters.server) && (
+            <option value={filters.server}>Server {filters.server}</option>
+          )}
           {guilds.map((g) => (
             <option value={g.id}>{g.name}</option>
           ))}
@@ -44,7 +50,11 @@ export function FilterBar() {
           {list.length === 0 && <p class="muted small">{channels.loading ? "Loading…" : "No channels synced yet"}</p>}
           {list.map((c) => (
             <label class="check">
-              <input type="checkbox" checked={filters.channels.includes(c.id)} onChange={(e) => toggle(c.id, (e.target as HTMLInputElement).checked)} />
+              <input
+                type="checkbox"
+                checked={filters.channels.includes(c.id)}
+                onChange={(e) => toggle(c.id, (e.target as HTMLInputElement).checked)}
+              />
               # {c.name}
             </label>
           ))}
@@ -57,11 +67,23 @@ export function FilterBar() {
       </details>
       <label class="field">
         <span>From</span>
-        <input aria-label="From" type="date" value={filters.from ?? ""} max={filters.to} onChange={(e) => setQuery({ from: (e.target as HTMLInputElement).value })} />
+        <input
+          aria-label="From"
+          type="date"
+          value={filters.from ?? ""}
+          max={filters.to}
+          onChange={(e) => setQuery({ from: (e.target as HTMLInputElement).value })}
+        />
       </label>
       <label class="field">
         <span>To</span>
-        <input aria-label="To" type="date" value={filters.to ?? ""} min={filters.from} onChange={(e) => setQuery({ to: (e.target as HTMLInputElement).value })} />
+        <input
+          aria-label="To"
+          type="date"
+          value={filters.to ?? ""}
+          min={filters.from}
+          onChange={(e) => setQuery({ to: (e.target as HTMLInputElement).value })}
+        />
       </label>
       <label class="field">
         <span>Time zone</span>
@@ -73,11 +95,19 @@ export function FilterBar() {
         </select>
       </label>
       <label class="check inline">
-        <input type="checkbox" checked={filters.bots} onChange={(e) => setQuery({ bots: (e.target as HTMLInputElement).checked ? "1" : undefined })} />
+        <input
+          type="checkbox"
+          checked={filters.bots}
+          onChange={(e) => setQuery({ bots: (e.target as HTMLInputElement).checked ? "1" : undefined })}
+        />
         Include bots
       </label>
       {(filters.from || filters.to || filters.channels.length > 0 || filters.bots || filters.tz) && (
-        <button type="button" class="btn ghost" onClick={() => setQuery({ from: undefined, to: undefined, channels: undefined, bots: undefined, tz: undefined })}>
+        <button
+          type="button"
+          class="btn ghost"
+          onClick={() => setQuery({ from: undefined, to: undefined, channels: undefined, bots: undefined, tz: undefined })}
+        >
           Clear filters
         </button>
       )}
@@ -88,6 +118,15 @@ export function FilterBar() {
 /** The zones offered: UTC, this browser's, the one in the URL, and a few common ones. */
 function zones(current: string | undefined): string[] {
   const mine = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const common = ["UTC", "Europe/London", "Europe/Paris", "America/New_York", "America/Chicago", "America/Los_Angeles", "Asia/Tokyo", "Australia/Sydney"];
+  const common = [
+    "UTC",
+    "Europe/London",
+    "Europe/Paris",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+  ];
   return [...new Set([...common, mine, current].filter((z): z is string => !!z))];
 }

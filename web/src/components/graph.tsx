@@ -12,7 +12,12 @@ export const MAX_GRAPH_NODES = 40;
 const PALETTE = ["#5865f2", "#2f9e8f", "#f2a93b", "#e5484d", "#7c5cff", "#3b9ee5", "#c2410c", "#16a34a", "#db2777", "#64748b"];
 const colour = (community: number) => PALETTE[community % PALETTE.length];
 
-export function InteractionGraph(props: { graph: { nodes: GraphNode[]; edges: GraphEdge[] }; label: string; testid?: string; unit?: string }) {
+export function InteractionGraph(props: {
+  graph: { nodes: GraphNode[]; edges: GraphEdge[] };
+  label: string;
+  testid?: string;
+  unit?: string;
+}) {
   const { nodes, edges } = props.graph;
   const phone = useMediaQuery("(max-width: 700px)");
   const [query, setQuery] = useState("");
@@ -24,7 +29,14 @@ export function InteractionGraph(props: { graph: { nodes: GraphNode[]; edges: Gr
     return exact ?? (partial.length === 1 ? partial[0] : null);
   }, [query, nodes]);
   const near = useMemo(() => (focus ? neighbourhood(focus.id, edges) : null), [focus, edges]);
-  const positions = useMemo(() => layoutGraph(nodes.map((n) => n.id), edges), [nodes, edges]);
+  const positions = useMemo(
+    () =>
+      layoutGraph(
+        nodes.map((n) => n.id),
+        edges,
+      ),
+    [nodes, edges],
+  );
   const communities = useMemo(() => [...new Set(nodes.map((n) => n.community))].sort((a, b) => a - b), [nodes]);
 
   const option = useMemo(() => {
@@ -37,7 +49,9 @@ export function InteractionGraph(props: { graph: { nodes: GraphNode[]; edges: Gr
         // biome-ignore lint/suspicious/noExplicitAny: ECharts hands node and edge data of either shape
         formatter: (p: { dataType: string; data: any }) =>
           p.dataType === "edge"
-            ? `${p.data.sourceName} → ${p.data.targetName}<br/>${Object.entries(p.data.byKind as Record<string, number>).map(([k, v]) => `${k}: ${v}`).join("<br/>")}`
+            ? `${p.data.sourceName} → ${p.data.targetName}<br/>${Object.entries(p.data.byKind as Record<string, number>)
+                .map(([k, v]) => `${k}: ${v}`)
+                .join("<br/>")}`
             : `${p.data.name}<br/>${plural(p.data.value, props.unit ?? "interaction")} · community ${p.data.category + 1}`,
       },
       series: [
@@ -78,7 +92,12 @@ export function InteractionGraph(props: { graph: { nodes: GraphNode[]; edges: Gr
             byKind: e.byKind,
             sourceName: names.get(e.source),
             targetName: names.get(e.target),
-            lineStyle: { width: 0.5 + 4 * (e.weight / maxEdge), ...(near && near.has(e.source) && near.has(e.target) && (e.source === focus?.id || e.target === focus?.id) ? { opacity: 0.9 } : {}) },
+            lineStyle: {
+              width: 0.5 + 4 * (e.weight / maxEdge),
+              ...(near && near.has(e.source) && near.has(e.target) && (e.source === focus?.id || e.target === focus?.id)
+                ? { opacity: 0.9 }
+                : {}),
+            },
           })),
         },
       ],
@@ -91,7 +110,14 @@ export function InteractionGraph(props: { graph: { nodes: GraphNode[]; edges: Gr
       <div class="row wrap">
         <label class="field">
           <span>Find a member</span>
-          <input type="search" list={listId} value={query} placeholder="Name" aria-label="Find a member in the graph" onInput={(e) => setQuery((e.target as HTMLInputElement).value)} />
+          <input
+            type="search"
+            list={listId}
+            value={query}
+            placeholder="Name"
+            aria-label="Find a member in the graph"
+            onInput={(e) => setQuery((e.target as HTMLInputElement).value)}
+          />
         </label>
         <datalist id={listId}>
           {nodes.map((n) => (
@@ -106,7 +132,12 @@ export function InteractionGraph(props: { graph: { nodes: GraphNode[]; edges: Gr
               : `${plural(nodes.length, "member")} with the most interactions`}
         </p>
       </div>
-      <Chart option={option} label={`${props.label}: ${plural(nodes.length, "member")}, ${plural(edges.length, "link")}`} testid={props.testid} height={phone ? 460 : 520} />
+      <Chart
+        option={option}
+        label={`${props.label}: ${plural(nodes.length, "member")}, ${plural(edges.length, "link")}`}
+        testid={props.testid}
+        height={phone ? 460 : 520}
+      />
       <ul class="graph-legend" aria-label="Communities">
         {communities.map((c) => (
           <li>

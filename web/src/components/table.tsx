@@ -36,9 +36,17 @@ export function DataTable<T>(props: {
   const shown = props.limit ? sorted.slice(0, props.limit) : sorted;
   const value = (c: Column<T>, r: T) => (c.get ? c.get(r) : (r as Record<string, unknown>)[c.key]);
   const saveCsv = () =>
-    download(`${props.name ?? fileSlug(props.caption)}.csv`, toCsv(props.columns.map((c) => c.label), sorted.map((r) => props.columns.map((c) => value(c, r)))));
+    download(
+      `${props.name ?? fileSlug(props.caption)}.csv`,
+      toCsv(
+        props.columns.map((c) => c.label),
+        sorted.map((r) => props.columns.map((c) => value(c, r))),
+      ),
+    );
   const toggle = (c: Column<T>) =>
-    setSort((s) => (s?.key === c.key ? { key: c.key, dir: s.dir === "asc" ? "desc" : "asc" } : { key: c.key, dir: c.numeric ? "desc" : "asc" }));
+    setSort((s) =>
+      s?.key === c.key ? { key: c.key, dir: s.dir === "asc" ? "desc" : "asc" } : { key: c.key, dir: c.numeric ? "desc" : "asc" },
+    );
   return (
     // A scrollable region must take keyboard focus so it can be scrolled without a mouse.
     // biome-ignore lint/a11y/noNoninteractiveTabindex: see above
@@ -80,7 +88,13 @@ export function DataTable<T>(props: {
             Showing {props.limit} of {sorted.length}
           </p>
         )}
-        <button type="button" class="btn small ghost" onClick={saveCsv} disabled={!sorted.length} aria-label={`Download CSV: ${props.caption}`}>
+        <button
+          type="button"
+          class="btn small ghost"
+          onClick={saveCsv}
+          disabled={!sorted.length}
+          aria-label={`Download CSV: ${props.caption}`}
+        >
           CSV
         </button>
       </div>
@@ -90,7 +104,8 @@ export function DataTable<T>(props: {
 
 export function formatCell(v: unknown): string {
   if (v === null || v === undefined) return "";
-  if (typeof v === "number") return Number.isInteger(v) ? v.toLocaleString("en-US") : v.toLocaleString("en-US", { maximumFractionDigits: 2 });
+  if (typeof v === "number")
+    return Number.isInteger(v) ? v.toLocaleString("en-US") : v.toLocaleString("en-US", { maximumFractionDigits: 2 });
   if (typeof v === "object") return JSON.stringify(v);
   return String(v);
 }

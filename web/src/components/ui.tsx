@@ -3,10 +3,23 @@ import type { ComponentChildren } from "preact";
 import { ApiError } from "../lib/api";
 import { hrefWithFilters, onLinkClick } from "../lib/router";
 
-export function Link(props: { href: string; keepFilters?: boolean; class?: string; children: ComponentChildren; "aria-current"?: "page" | undefined; "aria-label"?: string }) {
+export function Link(props: {
+  href: string;
+  keepFilters?: boolean;
+  class?: string;
+  children: ComponentChildren;
+  "aria-current"?: "page" | undefined;
+  "aria-label"?: string;
+}) {
   const href = props.keepFilters === false ? props.href : hrefWithFilters(props.href);
   return (
-    <a href={href} class={props.class} aria-current={props["aria-current"]} aria-label={props["aria-label"]} onClick={(e) => onLinkClick(e as unknown as MouseEvent, href)}>
+    <a
+      href={href}
+      class={props.class}
+      aria-current={props["aria-current"]}
+      aria-label={props["aria-label"]}
+      onClick={(e) => onLinkClick(e as unknown as MouseEvent, href)}
+    >
       {props.children}
     </a>
   );
@@ -43,9 +56,15 @@ export function Stat(props: { label: string; value: string; hint?: string; testi
   return (
     <div class="stat" data-testid={props.testid}>
       <div class="stat-label">{props.label}</div>
-      <div class="stat-value" data-value>{props.value}</div>
+      <div class="stat-value" data-value>
+        {props.value}
+      </div>
       {props.hint && <div class="stat-hint">{props.hint}</div>}
-      {props.compare && <div class="compare" data-compare>{props.compare}</div>}
+      {props.compare && (
+        <div class="compare" data-compare>
+          {props.compare}
+        </div>
+      )}
     </div>
   );
 }
@@ -124,4 +143,3 @@ export function Meter(props: { label: string; used: number; limit: number | null
 export function Badge(props: { kind?: string; children: ComponentChildren }) {
   return <span class={`badge ${props.kind ?? ""}`}>{props.children}</span>;
 }
-

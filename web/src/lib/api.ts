@@ -71,7 +71,8 @@ async function toApiError(res: Response): Promise<ApiError> {
   } catch {
     body = undefined;
   }
-  const env = (body as { error?: { code?: string; message?: string; field?: string; details?: unknown }; requestId?: string } | undefined) ?? {};
+  const env =
+    (body as { error?: { code?: string; message?: string; field?: string; details?: unknown }; requestId?: string } | undefined) ?? {};
   const e = env.error;
   if (e && typeof e === "object") {
     return new ApiError(res.status, e.code ?? "error", e.message ?? res.statusText, e.field, e.details, env.requestId);

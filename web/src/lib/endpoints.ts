@@ -28,12 +28,16 @@ export const disconnectBot = () => api<{ disconnected: boolean }>("/api/bot/disc
 // ---- extraction
 export const startSync = async (body: { server_id: string; sync_days?: number; fetch_reactions: boolean; full?: boolean }) =>
   (await api<{ job: Job }>("/api/extraction/start", { method: "POST", body })).job;
-export const getJob = async (id: string, signal?: AbortSignal) => (await api<{ job: Job }>(`/api/extraction/status/${encodeURIComponent(id)}`, { signal })).job;
-export const listJobs = async (signal?: AbortSignal) => (await api<{ jobs: Job[]; next_before: string | null }>("/api/extraction/history", { query: { limit: 50 }, signal })).jobs;
-export const cancelJob = async (id: string) => (await api<{ job: Job }>(`/api/extraction/cancel/${encodeURIComponent(id)}`, { method: "POST" })).job;
+export const getJob = async (id: string, signal?: AbortSignal) =>
+  (await api<{ job: Job }>(`/api/extraction/status/${encodeURIComponent(id)}`, { signal })).job;
+export const listJobs = async (signal?: AbortSignal) =>
+  (await api<{ jobs: Job[]; next_before: string | null }>("/api/extraction/history", { query: { limit: 50 }, signal })).jobs;
+export const cancelJob = async (id: string) =>
+  (await api<{ job: Job }>(`/api/extraction/cancel/${encodeURIComponent(id)}`, { method: "POST" })).job;
 
 // ---- SQL
-export const executeQuery = (sql: string, signal?: AbortSignal) => api<QueryResult>("/api/query/execute", { method: "POST", body: { sql, format: "json" }, signal });
+export const executeQuery = (sql: string, signal?: AbortSignal) =>
+  api<QueryResult>("/api/query/execute", { method: "POST", body: { sql, format: "json" }, signal });
 
 export const getSchema = async () => (await api<{ tables: SchemaTable[] }>("/api/query/schema")).tables;
 

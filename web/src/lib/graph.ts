@@ -28,7 +28,10 @@ export interface GraphEdge {
  * Pairs into a weighted graph. `maxNodes` keeps the members with the most interaction weight (ties by
  * id) and the edges among them: a graph that opens readable instead of a hairball.
  */
-export function buildGraph(pairs: Pair[], opts: { kinds: EdgeKind[]; minWeight: number; maxNodes?: number }): { nodes: GraphNode[]; edges: GraphEdge[] } {
+export function buildGraph(
+  pairs: Pair[],
+  opts: { kinds: EdgeKind[]; minWeight: number; maxNodes?: number },
+): { nodes: GraphNode[]; edges: GraphEdge[] } {
   const edges = new Map<string, GraphEdge>();
   const names = new Map<string, string>();
   for (const p of pairs) {
@@ -48,13 +51,21 @@ export function buildGraph(pairs: Pair[], opts: { kinds: EdgeKind[]; minWeight: 
     weight.set(e.target, (weight.get(e.target) ?? 0) + e.weight);
   }
   if (opts.maxNodes !== undefined && weight.size > opts.maxNodes) {
-    const top = new Set([...weight.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, opts.maxNodes).map(([id]) => id));
+    const top = new Set(
+      [...weight.entries()]
+        .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+        .slice(0, opts.maxNodes)
+        .map(([id]) => id),
+    );
     kept = kept.filter((e) => top.has(e.source) && top.has(e.target));
     for (const id of [...weight.keys()]) if (!top.has(id)) weight.delete(id);
   }
   const ids = [...weight.keys()].sort();
   const community = communities(ids, kept);
-  return { nodes: ids.map((id) => ({ id, name: names.get(id) ?? id, weight: weight.get(id) ?? 0, community: community.get(id) ?? 0 })), edges: kept };
+  return {
+    nodes: ids.map((id) => ({ id, name: names.get(id) ?? id, weight: weight.get(id) ?? 0, community: community.get(id) ?? 0 })),
+    edges: kept,
+  };
 }
 
 /**
@@ -112,7 +123,11 @@ export function communities(ids: string[], edges: { source: string; target: stri
  * A force-directed layout (Fruchterman-Reingold), deterministic: nodes start on a circle in id order.
  * Positions are in a unit box; the chart fits that box inside its card, so no node is ever clipped.
  */
-export function layoutGraph(ids: string[], edges: { source: string; target: string; weight: number }[], iterations = 300): Map<string, [number, number]> {
+export function layoutGraph(
+  ids: string[],
+  edges: { source: string; target: string; weight: number }[],
+  iterations = 300,
+): Map<string, [number, number]> {
   const n = ids.length;
   const index = new Map(ids.map((id, i) => [id, i]));
   const x = ids.map((_, i) => 0.5 + 0.4 * Math.cos((2 * Math.PI * i) / Math.max(1, n)));
@@ -142,14 +157,20 @@ export function layoutGraph(ids: string[], edges: { source: string; target: stri
         const ddy = y[i] - y[j];
         const d2 = Math.max(1e-6, ddx * ddx + ddy * ddy);
         const f = (k * k) / d2; // repulsion k²/d, along the unit vector
-        dx[i] += ddx * f; dy[i] += ddy * f; dx[j] -= ddx * f; dy[j] -= ddy * f;
+        dx[i] += ddx * f;
+        dy[i] += ddy * f;
+        dx[j] -= ddx * f;
+        dy[j] -= ddy * f;
       }
     for (const [a, b, w] of links) {
       const ddx = x[a] - x[b];
       const ddy = y[a] - y[b];
       const d = Math.max(1e-6, Math.hypot(ddx, ddy));
       const f = (w * d) / k; // attraction d²/k, along the unit vector
-      dx[a] -= ddx * f; dy[a] -= ddy * f; dx[b] += ddx * f; dy[b] += ddy * f;
+      dx[a] -= ddx * f;
+      dy[a] -= ddy * f;
+      dx[b] += ddx * f;
+      dy[b] += ddy * f;
     }
     for (let i = 0; i < n; i++) {
       // Gravity towards the centre keeps loose members from drifting away.
@@ -175,7 +196,10 @@ export function layoutGraph(ids: string[], edges: { source: string; target: stri
         const d = Math.hypot(ddx, ddy);
         if (d >= room) continue;
         const push = (room - d) / 2 / Math.max(1e-6, d);
-        x[i] += ddx * push; y[i] += ddy * push; x[j] -= ddx * push; y[j] -= ddy * push;
+        x[i] += ddx * push;
+        y[i] += ddy * push;
+        x[j] -= ddx * push;
+        y[j] -= ddy * push;
         moved = true;
       }
     if (!moved) break;

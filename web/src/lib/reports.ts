@@ -5,12 +5,44 @@ import { api } from "./api";
 import type { Filters } from "./router";
 // Response types are the route schemas' own (src/api/types.ts; type-only: nothing of it is bundled).
 import type {
-  ActivityLevels, ChannelActivityRow, Cohort, DayRow, Heatmap, InteractionKind, InteractionPair, Level, MemberDetail,
-  MembersReport, MemberSummary, ReactionsReport, ResponseTimes, Drivers, Influence, Bridging, Newcomers, MemberGrowth,
+  ActivityLevels,
+  ChannelActivityRow,
+  Cohort,
+  DayRow,
+  Heatmap,
+  InteractionKind,
+  InteractionPair,
+  Level,
+  MemberDetail,
+  MembersReport,
+  MemberSummary,
+  ReactionsReport,
+  ResponseTimes,
+  Drivers,
+  Influence,
+  Bridging,
+  Newcomers,
+  MemberGrowth,
 } from "../../../src/api/types";
 export type {
-  ActivityLevels, ChannelActivityRow, Cohort, DayRow, Heatmap, InteractionKind, InteractionPair, Level, MemberDetail,
-  MembersReport, MemberSummary, ReactionsReport, ResponseTimes, Drivers, Influence, Bridging, Newcomers, MemberGrowth,
+  ActivityLevels,
+  ChannelActivityRow,
+  Cohort,
+  DayRow,
+  Heatmap,
+  InteractionKind,
+  InteractionPair,
+  Level,
+  MemberDetail,
+  MembersReport,
+  MemberSummary,
+  ReactionsReport,
+  ResponseTimes,
+  Drivers,
+  Influence,
+  Bridging,
+  Newcomers,
+  MemberGrowth,
 };
 // The levels and their order come from the one definition (pure, bundled).
 export { LEVELS } from "../../../src/analytics/levels";
@@ -27,7 +59,12 @@ export function reportQuery(f: Filters, extra: Record<string, string | number | 
   };
 }
 
-async function report<T>(path: string, f: Filters, extra: Record<string, string | number | boolean | undefined> = {}, signal?: AbortSignal): Promise<T> {
+async function report<T>(
+  path: string,
+  f: Filters,
+  extra: Record<string, string | number | boolean | undefined> = {},
+  signal?: AbortSignal,
+): Promise<T> {
   const body = await api<{ data: T }>(`/api/reports/${path}`, { query: reportQuery(f, extra), signal });
   return body.data;
 }

@@ -10,7 +10,11 @@ function features(l: PlanLimits): string[] {
     l.storage_bytes === null ? "Unlimited storage" : `${bytes(l.storage_bytes)} storage`,
     l.history_days === null ? "Unlimited history" : `${num(l.history_days)} days of history`,
     l.queries_per_month === null ? "Unlimited queries" : `${num(l.queries_per_month)} queries a month`,
-    l.sync_every_minutes >= 1440 ? "Daily automatic sync" : l.sync_every_minutes >= 60 ? "Hourly automatic sync" : `Sync every ${l.sync_every_minutes} min`,
+    l.sync_every_minutes >= 1440
+      ? "Daily automatic sync"
+      : l.sync_every_minutes >= 60
+        ? "Hourly automatic sync"
+        : `Sync every ${l.sync_every_minutes} min`,
   ];
 }
 
@@ -64,7 +68,12 @@ function BillingBody(props: {
             {current?.name ?? sub.effective_plan}
           </strong>{" "}
           <Badge kind={sub.status === "active" ? "good" : "warn"}>{sub.status.replace(/_/g, " ")}</Badge>
-          {sub.plan !== sub.effective_plan && <span class="muted small"> · subscribed to {sub.plan}, {sub.effective_plan} limits apply now</span>}
+          {sub.plan !== sub.effective_plan && (
+            <span class="muted small">
+              {" "}
+              · subscribed to {sub.plan}, {sub.effective_plan} limits apply now
+            </span>
+          )}
           {sub.current_period_end && <span class="muted small"> · renews {dateTime(sub.current_period_end)}</span>}
           {sub.cancel_at && <span class="muted small"> · ends {dateTime(sub.cancel_at)}</span>}
           {sub.grace_until && <span class="muted small"> · payment grace until {dateTime(sub.grace_until)}</span>}
@@ -72,7 +81,8 @@ function BillingBody(props: {
         {sub.downgrade && (
           <div class="warning" role="status">
             <p>
-              ⚠ Moving from {sub.downgrade.from} to {sub.downgrade.to} on {dateTime(sub.downgrade.effective_at)}: {sub.downgrade.reason}. {sub.downgrade.data_deleted ? "" : "No data is deleted."}
+              ⚠ Moving from {sub.downgrade.from} to {sub.downgrade.to} on {dateTime(sub.downgrade.effective_at)}: {sub.downgrade.reason}.{" "}
+              {sub.downgrade.data_deleted ? "" : "No data is deleted."}
             </p>
             <ul>
               {sub.downgrade.effects.map((e) => (
@@ -92,8 +102,8 @@ function BillingBody(props: {
         <Meter label="Storage" used={usage.storage.used_bytes} limit={usage.storage.limit_bytes} format={bytes} />
         <Meter label="Queries this month" used={usage.queries.used} limit={usage.queries.limit} format={num} />
         <p class="muted small">
-          History window: {usage.history_days === null ? "unlimited" : `${usage.history_days} days`} · query count resets {dateTime(usage.queries.resets_at)} · storage measured{" "}
-          {dateTime(usage.storage.measured_at)}
+          History window: {usage.history_days === null ? "unlimited" : `${usage.history_days} days`} · query count resets{" "}
+          {dateTime(usage.queries.resets_at)} · storage measured {dateTime(usage.storage.measured_at)}
         </p>
       </Card>
       <div class="plans">
@@ -109,8 +119,15 @@ function BillingBody(props: {
             {p.id === sub.effective_plan ? (
               <p class="muted">Your plan</p>
             ) : p.id === "pro" || p.id === "team" ? (
-              <button type="button" class="btn primary" disabled={busy !== null} onClick={() => props.go(p.id, () => checkout(p.id as "pro" | "team"))}>
-                {busy === p.id ? "Opening Stripe…" : `${(current?.price_usd_monthly ?? 0) < p.price_usd_monthly ? "Upgrade" : "Switch"} to ${p.name}`}
+              <button
+                type="button"
+                class="btn primary"
+                disabled={busy !== null}
+                onClick={() => props.go(p.id, () => checkout(p.id as "pro" | "team"))}
+              >
+                {busy === p.id
+                  ? "Opening Stripe…"
+                  : `${(current?.price_usd_monthly ?? 0) < p.price_usd_monthly ? "Upgrade" : "Switch"} to ${p.name}`}
               </button>
             ) : (
               <p class="muted small">Downgrade from the subscription portal.</p>
@@ -134,7 +151,8 @@ function LocalInstall(props: { usage: Awaited<ReturnType<typeof getUsage>> }) {
           </strong>
         </p>
         <p class="muted" data-testid="local-install">
-          This copy runs on your own machine and database: any history window, unlimited storage and unlimited queries. There is nothing to buy.
+          This copy runs on your own machine and database: any history window, unlimited storage and unlimited queries. There is nothing to
+          buy.
         </p>
       </Card>
       <Card title="Usage" id="usage">

@@ -26,7 +26,14 @@ export function ChannelPage(props: { channelId: string }) {
         interactions(f, "reply", 300, signal),
         responseTimes(f, signal),
       ]);
-      return { channel: rows.find((c) => c.channel_id === props.channelId), threads: rows.filter((c) => c.channel_id !== props.channelId), days, members, replies, rt };
+      return {
+        channel: rows.find((c) => c.channel_id === props.channelId),
+        threads: rows.filter((c) => c.channel_id !== props.channelId),
+        days,
+        members,
+        replies,
+        rt,
+      };
     },
     [JSON.stringify(f)],
   );
@@ -35,7 +42,14 @@ export function ChannelPage(props: { channelId: string }) {
   const graph = useMemo(
     () =>
       buildGraph(
-        (d?.replies ?? []).map((p) => ({ kind: "replies" as const, source: p.from_user_id, target: p.to_user_id, sourceName: p.from_name ?? p.from_user_id, targetName: p.to_name ?? p.to_user_id, count: p.count })),
+        (d?.replies ?? []).map((p) => ({
+          kind: "replies" as const,
+          source: p.from_user_id,
+          target: p.to_user_id,
+          sourceName: p.from_name ?? p.from_user_id,
+          targetName: p.to_name ?? p.to_user_id,
+          count: p.count,
+        })),
         { kinds: ["replies"], minWeight: 1, maxNodes: MAX_GRAPH_NODES },
       ),
     [d],
@@ -53,14 +67,27 @@ export function ChannelPage(props: { channelId: string }) {
       ) : (
         <>
           <section class="stats" aria-label="Channel numbers">
-            <Stat label="Messages" value={num(messages)} hint={d.threads.length ? `with ${plural(d.threads.length, "thread")}` : undefined} testid="stat-channel-messages" />
+            <Stat
+              label="Messages"
+              value={num(messages)}
+              hint={d.threads.length ? `with ${plural(d.threads.length, "thread")}` : undefined}
+              testid="stat-channel-messages"
+            />
             <Stat label="Members who posted" value={num(posters.length)} testid="stat-channel-posters" />
-            <Stat label="Replies" value={num((d.channel?.replies ?? 0) + d.threads.reduce((s, t) => s + t.replies, 0))} testid="stat-channel-replies" />
+            <Stat
+              label="Replies"
+              value={num((d.channel?.replies ?? 0) + d.threads.reduce((s, t) => s + t.replies, 0))}
+              testid="stat-channel-replies"
+            />
             <Stat label="Median first reply" value={duration(d.rt.median_seconds)} testid="stat-channel-median" />
           </section>
           <div class="grid-2">
             <Card title="Activity over time" class="span-2" id="channel-daily">
-              {messages ? <Chart option={activity} label={`Daily messages and active members in # ${name}`} testid="chart-channel-daily" /> : <Empty>No messages in this range.</Empty>}
+              {messages ? (
+                <Chart option={activity} label={`Daily messages and active members in # ${name}`} testid="chart-channel-daily" />
+              ) : (
+                <Empty>No messages in this range.</Empty>
+              )}
             </Card>
             <Card title="Top members" id="channel-members">
               {posters.length ? (
@@ -72,7 +99,12 @@ export function ChannelPage(props: { channelId: string }) {
                   limit={15}
                   initialSort={{ key: "messages", dir: "desc" }}
                   columns={[
-                    { key: "name", label: "Member", get: (m) => m.name ?? m.user_id, render: (m) => <Link href={`/people/${m.user_id}`}>{m.name ?? m.user_id}</Link> },
+                    {
+                      key: "name",
+                      label: "Member",
+                      get: (m) => m.name ?? m.user_id,
+                      render: (m) => <Link href={`/people/${m.user_id}`}>{m.name ?? m.user_id}</Link>,
+                    },
                     { key: "messages", label: "Messages", numeric: true },
                     { key: "replies_given", label: "Replies given", numeric: true },
                     { key: "replies_received", label: "Replies received", numeric: true },
@@ -83,7 +115,11 @@ export function ChannelPage(props: { channelId: string }) {
               )}
             </Card>
             <Card title="Who replies to whom here" id="channel-network">
-              {graph.nodes.length ? <InteractionGraph graph={graph} label={`Reply network in # ${name}`} testid="chart-channel-graph" unit="reply" /> : <Empty>No replies in this range.</Empty>}
+              {graph.nodes.length ? (
+                <InteractionGraph graph={graph} label={`Reply network in # ${name}`} testid="chart-channel-graph" unit="reply" />
+              ) : (
+                <Empty>No replies in this range.</Empty>
+              )}
             </Card>
           </div>
         </>

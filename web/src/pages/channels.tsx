@@ -22,13 +22,25 @@ export function ChannelsPage() {
     },
     [JSON.stringify(filters)],
   );
-  const busiest = useMemo(() => [...(data.data ?? [])].sort((a, b) => b.messages - a.messages).slice(0, 15).reverse(), [data.data]);
+  const busiest = useMemo(
+    () =>
+      [...(data.data ?? [])]
+        .sort((a, b) => b.messages - a.messages)
+        .slice(0, 15)
+        .reverse(),
+    [data.data],
+  );
   const option = useMemo(
     () => ({
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       grid: { left: 8, right: 24, top: 24, bottom: 40, containLabel: true },
       xAxis: { type: "value", name: "Messages", nameLocation: "middle", nameGap: 26, minInterval: 1 },
-      yAxis: { type: "category", name: "Channel", data: busiest.map((c) => (c.is_thread ? `↳ ${c.name ?? c.channel_id}` : `# ${c.name ?? c.channel_id}`)), axisLabel: { width: 140, overflow: "truncate" } },
+      yAxis: {
+        type: "category",
+        name: "Channel",
+        data: busiest.map((c) => (c.is_thread ? `↳ ${c.name ?? c.channel_id}` : `# ${c.name ?? c.channel_id}`)),
+        axisLabel: { width: 140, overflow: "truncate" },
+      },
       series: [{ type: "bar", name: "Messages", data: busiest.map((c) => c.messages), itemStyle: { color: "#5865f2" } }],
     }),
     [busiest],
@@ -45,7 +57,12 @@ export function ChannelsPage() {
       ) : (
         <>
           <Card title="Busiest channels" id="busiest">
-            <Chart option={option} label="Messages per channel, busiest 15" testid="chart-channels" height={Math.max(200, 26 * busiest.length + 40)} />
+            <Chart
+              option={option}
+              label="Messages per channel, busiest 15"
+              testid="chart-channels"
+              height={Math.max(200, 26 * busiest.length + 40)}
+            />
           </Card>
           <Card title="All channels and threads" id="channel-table">
             <DataTable<Row>
@@ -62,7 +79,8 @@ export function ChannelsPage() {
                   render: (c) => (
                     <span>
                       {c.is_thread ? "↳ " : "# "}
-                      <Link href={`/channels/${c.channel_id}`}>{c.name ?? c.channel_id}</Link> {c.is_thread && <Badge kind="muted">thread</Badge>}
+                      <Link href={`/channels/${c.channel_id}`}>{c.name ?? c.channel_id}</Link>{" "}
+                      {c.is_thread && <Badge kind="muted">thread</Badge>}
                     </span>
                   ),
                 },
@@ -71,7 +89,13 @@ export function ChannelsPage() {
                 { key: "replies", label: "Replies", numeric: true },
                 { key: "reply_rate", label: "Reply rate", numeric: true, render: (c) => `${Math.round(c.reply_rate * 100)}%` },
                 { key: "median_seconds", label: "Median first reply", numeric: true, render: (c) => duration(c.median_seconds) },
-                { key: "per_member", label: "Messages per member", numeric: true, get: (c) => (c.active_users ? c.messages / c.active_users : null), render: (c) => (c.active_users ? num(Math.round((10 * c.messages) / c.active_users) / 10) : "–") },
+                {
+                  key: "per_member",
+                  label: "Messages per member",
+                  numeric: true,
+                  get: (c) => (c.active_users ? c.messages / c.active_users : null),
+                  render: (c) => (c.active_users ? num(Math.round((10 * c.messages) / c.active_users) / 10) : "–"),
+                },
                 { key: "last_day", label: "Last message", get: (c) => c.last_day, render: (c) => c.last_day ?? "–" },
               ]}
             />

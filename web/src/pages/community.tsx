@@ -10,7 +10,15 @@ import { duration, num, pct, plural } from "../lib/format";
 import { useAsync } from "../lib/hooks";
 import { bridging, drivers, influence, memberGrowth, newcomers, type MemberGrowth, type Newcomers } from "../lib/reports";
 
-type DriverTableRow = { user_id: string; name: string | null; conversations: number; replies: number; responders: number; pagerank: number | null; betweenness: number | null };
+type DriverTableRow = {
+  user_id: string;
+  name: string | null;
+  conversations: number;
+  replies: number;
+  responders: number;
+  pagerank: number | null;
+  betweenness: number | null;
+};
 
 export function CommunityPage() {
   useEffect(() => void loadCharts(), []);
@@ -28,7 +36,11 @@ export function CommunityPage() {
       // One row per member: the drivers' counts beside their influence and bridging scores.
       const rank = new Map(inf.rows.map((r) => [r.user_id, r.pagerank]));
       const between = new Map(br.rows.map((r) => [r.user_id, r.betweenness]));
-      const rows: DriverTableRow[] = d.rows.map((r) => ({ ...r, pagerank: rank.get(r.user_id) ?? null, betweenness: between.get(r.user_id) ?? null }));
+      const rows: DriverTableRow[] = d.rows.map((r) => ({
+        ...r,
+        pagerank: rank.get(r.user_id) ?? null,
+        betweenness: between.get(r.user_id) ?? null,
+      }));
       return { conversations: d.conversations, gap: d.gap_minutes, rows, nc, growth };
     },
     [JSON.stringify(filters)],
@@ -48,7 +60,10 @@ export function CommunityPage() {
           <Card title="Member growth" id="growth">
             <GrowthChart growth={data.data.growth} />
           </Card>
-          <Card title={`Who drives conversations (${plural(data.data.conversations, "conversation")}; a new one after ${data.data.gap} quiet minutes)`} id="drivers">
+          <Card
+            title={`Who drives conversations (${plural(data.data.conversations, "conversation")}; a new one after ${data.data.gap} quiet minutes)`}
+            id="drivers"
+          >
             {data.data.rows.length ? (
               <DataTable<DriverTableRow>
                 caption="Conversation drivers with influence and bridging"
@@ -58,12 +73,27 @@ export function CommunityPage() {
                 limit={25}
                 initialSort={{ key: "conversations", dir: "desc" }}
                 columns={[
-                  { key: "name", label: "Member", get: (r) => r.name ?? r.user_id, render: (r) => <Link href={`/people/${r.user_id}`}>{r.name ?? r.user_id}</Link> },
+                  {
+                    key: "name",
+                    label: "Member",
+                    get: (r) => r.name ?? r.user_id,
+                    render: (r) => <Link href={`/people/${r.user_id}`}>{r.name ?? r.user_id}</Link>,
+                  },
                   { key: "conversations", label: "Conversations started", numeric: true },
                   { key: "replies", label: "Replies drawn", numeric: true },
                   { key: "responders", label: "Distinct responders", numeric: true },
-                  { key: "pagerank", label: "Influence (PageRank)", numeric: true, render: (r) => (r.pagerank === null ? "–" : r.pagerank.toFixed(3)) },
-                  { key: "betweenness", label: "Bridging (betweenness)", numeric: true, render: (r) => (r.betweenness === null ? "–" : r.betweenness.toFixed(3)) },
+                  {
+                    key: "pagerank",
+                    label: "Influence (PageRank)",
+                    numeric: true,
+                    render: (r) => (r.pagerank === null ? "–" : r.pagerank.toFixed(3)),
+                  },
+                  {
+                    key: "betweenness",
+                    label: "Bridging (betweenness)",
+                    numeric: true,
+                    render: (r) => (r.betweenness === null ? "–" : r.betweenness.toFixed(3)),
+                  },
                 ]}
               />
             ) : (
@@ -92,8 +122,15 @@ function NewcomersCard({ nc }: { nc: Newcomers }) {
         {
           type: "bar",
           name: "Retained (%)",
-          data: groups.map((g) => (nc.retention[g.key].members ? Math.round((1000 * nc.retention[g.key].retained) / nc.retention[g.key].members) / 10 : null)),
-          label: { show: true, position: "top", formatter: (p: { dataIndex: number }) => `${nc.retention[groups[p.dataIndex].key].retained} of ${nc.retention[groups[p.dataIndex].key].members}` },
+          data: groups.map((g) =>
+            nc.retention[g.key].members ? Math.round((1000 * nc.retention[g.key].retained) / nc.retention[g.key].members) / 10 : null,
+          ),
+          label: {
+            show: true,
+            position: "top",
+            formatter: (p: { dataIndex: number }) =>
+              `${nc.retention[groups[p.dataIndex].key].retained} of ${nc.retention[groups[p.dataIndex].key].members}`,
+          },
           itemStyle: { color: "#2f9e8f" },
         },
       ],
@@ -106,10 +143,20 @@ function NewcomersCard({ nc }: { nc: Newcomers }) {
       <section class="stats" aria-label="Newcomers">
         <Stat label="Joined" value={num(nc.joined)} testid="stat-joined" />
         <Stat label="Posted" value={num(nc.posted)} hint={pct(nc.posted, nc.joined)} testid="stat-newcomers-posted" />
-        <Stat label="Got a reply" value={num(nc.got_reply)} hint={nc.posted ? `${pct(nc.got_reply, nc.posted)} of those who posted` : undefined} testid="stat-newcomers-replied" />
+        <Stat
+          label="Got a reply"
+          value={num(nc.got_reply)}
+          hint={nc.posted ? `${pct(nc.got_reply, nc.posted)} of those who posted` : undefined}
+          testid="stat-newcomers-replied"
+        />
         <Stat label="Median wait for that reply" value={duration(nc.median_reply_seconds)} testid="stat-newcomers-wait" />
       </section>
-      <Chart option={option} label="Newcomers retained at 4 weeks, by whether they got a reply, in percent" testid="chart-newcomers" height={260} />
+      <Chart
+        option={option}
+        label="Newcomers retained at 4 weeks, by whether they got a reply, in percent"
+        testid="chart-newcomers"
+        height={260}
+      />
     </>
   );
 }
@@ -131,7 +178,11 @@ function GrowthChart({ growth }: { growth: MemberGrowth }) {
   );
   return (
     <>
-      {growth.days.length ? <Chart option={option} label="Joins and first messages per day" testid="chart-growth" /> : <Empty>No members joined in this range.</Empty>}
+      {growth.days.length ? (
+        <Chart option={option} label="Joins and first messages per day" testid="chart-growth" />
+      ) : (
+        <Empty>No members joined in this range.</Empty>
+      )}
       <p class="muted small" data-testid="growth-leaves">
         Leaves: Discord does not say when a member left; {plural(growth.departed_undated, "member")} are gone, date unknown.
       </p>

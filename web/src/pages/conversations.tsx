@@ -34,12 +34,28 @@ function ConversationsBody({ rt }: { rt: ResponseTimes }) {
   // Minutes on the axis: seconds are too fine and hours too coarse for a first reply.
   const channelOption = useMemo(
     () => ({
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: (p: { name: string; value: number; dataIndex: number }[]) =>
-        `${p[0].name}<br/>median first reply: ${duration(channels[p[0].dataIndex].median_seconds)}<br/>${plural(channels[p[0].dataIndex].replied_messages, "replied message")}` },
+      tooltip: {
+        trigger: "axis",
+        axisPointer: { type: "shadow" },
+        formatter: (p: { name: string; value: number; dataIndex: number }[]) =>
+          `${p[0].name}<br/>median first reply: ${duration(channels[p[0].dataIndex].median_seconds)}<br/>${plural(channels[p[0].dataIndex].replied_messages, "replied message")}`,
+      },
       grid: { left: 8, right: 24, top: 8, bottom: 40, containLabel: true },
       xAxis: { type: "value", name: "Median time to first reply (minutes)", nameLocation: "middle", nameGap: 26 },
-      yAxis: { type: "category", name: "Channel", data: channels.map((c) => `# ${c.name ?? c.channel_id}`), axisLabel: { width: 140, overflow: "truncate" } },
-      series: [{ type: "bar", name: "Median (minutes)", data: channels.map((c) => Math.round(c.median_seconds / 6) / 10), itemStyle: { color: "#2f9e8f" } }],
+      yAxis: {
+        type: "category",
+        name: "Channel",
+        data: channels.map((c) => `# ${c.name ?? c.channel_id}`),
+        axisLabel: { width: 140, overflow: "truncate" },
+      },
+      series: [
+        {
+          type: "bar",
+          name: "Median (minutes)",
+          data: channels.map((c) => Math.round(c.median_seconds / 6) / 10),
+          itemStyle: { color: "#2f9e8f" },
+        },
+      ],
     }),
     [channels],
   );
@@ -50,9 +66,20 @@ function ConversationsBody({ rt }: { rt: ResponseTimes }) {
       legend: { data: ["Conversations started", "First responses"], bottom: 0 },
       grid: { left: 8, right: 24, top: 8, bottom: 60, containLabel: true },
       xAxis: { type: "value", name: "Messages", nameLocation: "middle", nameGap: 26, minInterval: 1 },
-      yAxis: { type: "category", name: "Member", data: people.map((p) => p.name ?? p.user_id), axisLabel: { width: 120, overflow: "truncate" } },
+      yAxis: {
+        type: "category",
+        name: "Member",
+        data: people.map((p) => p.name ?? p.user_id),
+        axisLabel: { width: 120, overflow: "truncate" },
+      },
       series: [
-        { type: "bar", name: "Conversations started", stack: "s", data: people.map((p) => p.conversations_started), itemStyle: { color: "#5865f2" } },
+        {
+          type: "bar",
+          name: "Conversations started",
+          stack: "s",
+          data: people.map((p) => p.conversations_started),
+          itemStyle: { color: "#5865f2" },
+        },
         { type: "bar", name: "First responses", stack: "s", data: people.map((p) => p.first_responses), itemStyle: { color: "#f2a93b" } },
       ],
     }),
@@ -68,14 +95,24 @@ function ConversationsBody({ rt }: { rt: ResponseTimes }) {
       <div class="grid-2">
         <Card title="Time to first reply per channel" id="rt-channels">
           {channels.length ? (
-            <Chart option={channelOption} label="Median time to first reply per channel, in minutes" testid="chart-rt-channels" height={Math.max(200, 26 * channels.length + 70)} />
+            <Chart
+              option={channelOption}
+              label="Median time to first reply per channel, in minutes"
+              testid="chart-rt-channels"
+              height={Math.max(200, 26 * channels.length + 70)}
+            />
           ) : (
             <Empty>No replies in this range.</Empty>
           )}
         </Card>
         <Card title="Starters and responders" id="starters">
           {people.length ? (
-            <Chart option={starterOption} label="Conversations started and first responses per member, top 15" testid="chart-starters" height={Math.max(220, 26 * people.length + 90)} />
+            <Chart
+              option={starterOption}
+              label="Conversations started and first responses per member, top 15"
+              testid="chart-starters"
+              height={Math.max(220, 26 * people.length + 90)}
+            />
           ) : (
             <Empty>No conversations in this range.</Empty>
           )}
@@ -88,7 +125,12 @@ function ConversationsBody({ rt }: { rt: ResponseTimes }) {
             rowKey={(r) => r.user_id}
             initialSort={{ key: "conversations_started", dir: "desc" }}
             columns={[
-              { key: "name", label: "Member", get: (r) => r.name ?? r.user_id, render: (r) => <Link href={`/people/${r.user_id}`}>{r.name ?? r.user_id}</Link> },
+              {
+                key: "name",
+                label: "Member",
+                get: (r) => r.name ?? r.user_id,
+                render: (r) => <Link href={`/people/${r.user_id}`}>{r.name ?? r.user_id}</Link>,
+              },
               { key: "conversations_started", label: "Messages that got a reply", numeric: true },
               { key: "first_responses", label: "First responses given", numeric: true },
               { key: "replies_given", label: "Replies given", numeric: true },

@@ -24,7 +24,9 @@ export function InteractionsPage() {
   useEffect(() => void loadCharts(), []);
   const { filters } = useApp();
   const loc = useLocation();
-  const kinds = (loc.query.get("kinds") ?? "replies,reactions,mentions").split(",").filter((k): k is EdgeKind => KINDS.some((x) => x.kind === k));
+  const kinds = (loc.query.get("kinds") ?? "replies,reactions,mentions")
+    .split(",")
+    .filter((k): k is EdgeKind => KINDS.some((x) => x.kind === k));
   const minWeight = Math.max(1, Number(loc.query.get("min") ?? 2) || 1);
   const data = useAsync(
     async (signal) => {
@@ -32,7 +34,14 @@ export function InteractionsPage() {
       const lists = await Promise.all(
         KINDS.map(async (k) =>
           (await interactions(filters, k.api, PAIRS_PER_KIND, signal)).map(
-            (p): Pair => ({ kind: k.kind, source: p.from_user_id, target: p.to_user_id, sourceName: p.from_name ?? p.from_user_id, targetName: p.to_name ?? p.to_user_id, count: p.count }),
+            (p): Pair => ({
+              kind: k.kind,
+              source: p.from_user_id,
+              target: p.to_user_id,
+              sourceName: p.from_name ?? p.from_user_id,
+              targetName: p.to_name ?? p.to_user_id,
+              count: p.count,
+            }),
           ),
         ),
       );
@@ -42,10 +51,20 @@ export function InteractionsPage() {
   );
   // The chart shows the top members (readable); the pairs table below lists every pair of the filter.
   const all = useMemo(() => buildGraph(data.data ?? [], { kinds, minWeight }), [data.data, kinds.join(), minWeight]);
-  const graph = useMemo(() => buildGraph(data.data ?? [], { kinds, minWeight, maxNodes: MAX_GRAPH_NODES }), [data.data, kinds.join(), minWeight]);
+  const graph = useMemo(
+    () => buildGraph(data.data ?? [], { kinds, minWeight, maxNodes: MAX_GRAPH_NODES }),
+    [data.data, kinds.join(), minWeight],
+  );
   const top = useMemo(() => {
     const names = new Map(all.nodes.map((n) => [n.id, n.name]));
-    return all.edges.map((e) => ({ fromId: e.source, toId: e.target, from: names.get(e.source) ?? e.source, to: names.get(e.target) ?? e.target, ...e.byKind, total: e.weight }));
+    return all.edges.map((e) => ({
+      fromId: e.source,
+      toId: e.target,
+      from: names.get(e.source) ?? e.source,
+      to: names.get(e.target) ?? e.target,
+      ...e.byKind,
+      total: e.weight,
+    }));
   }, [all]);
   const toggleKind = (k: EdgeKind, on: boolean) => {
     const next = KINDS.map((x) => x.kind).filter((x) => (x === k ? on : kinds.includes(x)));
@@ -53,21 +72,35 @@ export function InteractionsPage() {
   };
   return (
     <>
-      <PageHeader title="Interactions" subtitle="Who replies to, reacts to and mentions whom. The graph shows the most connected members; find one to highlight their neighbourhood." />
+      <PageHeader
+        title="Interactions"
+        subtitle="Who replies to, reacts to and mentions whom. The graph shows the most connected members; find one to highlight their neighbourhood."
+      />
       <Card>
         <form class="row wrap" aria-label="Graph filters" onSubmit={(e) => e.preventDefault()}>
           <fieldset class="inline-set">
             <legend>Edge kinds</legend>
             {KINDS.map((k) => (
               <label class="check inline">
-                <input type="checkbox" checked={kinds.includes(k.kind)} onChange={(e) => toggleKind(k.kind, (e.target as HTMLInputElement).checked)} />
+                <input
+                  type="checkbox"
+                  checked={kinds.includes(k.kind)}
+                  onChange={(e) => toggleKind(k.kind, (e.target as HTMLInputElement).checked)}
+                />
                 {k.label}
               </label>
             ))}
           </fieldset>
           <label class="field">
             <span>Minimum weight</span>
-            <input aria-label="Minimum weight" type="number" min={1} step={1} value={minWeight} onChange={(e) => setQuery({ min: (e.target as HTMLInputElement).value })} />
+            <input
+              aria-label="Minimum weight"
+              type="number"
+              min={1}
+              step={1}
+              value={minWeight}
+              onChange={(e) => setQuery({ min: (e.target as HTMLInputElement).value })}
+            />
           </label>
           <p class="muted small" aria-live="polite">
             {plural(all.nodes.length, "person", "people")} · {plural(all.edges.length, "link")}

@@ -57,7 +57,11 @@ export function MemberPage(props: { userId: string }) {
       </div>
       <div class="grid-2">
         <Card title="Activity" id="member-activity">
-          {data.data.daily.length ? <Chart option={option} label={`Daily messages of ${name}`} testid="chart-member" height={240} /> : <Empty>No messages in this range.</Empty>}
+          {data.data.daily.length ? (
+            <Chart option={option} label={`Daily messages of ${name}`} testid="chart-member" height={240} />
+          ) : (
+            <Empty>No messages in this range.</Empty>
+          )}
         </Card>
         <Card title="Closest contacts" id="contacts">
           {contacts.length ? (
@@ -67,7 +71,12 @@ export function MemberPage(props: { userId: string }) {
               rowKey={(c) => c.user_id}
               initialSort={{ key: "total", dir: "desc" }}
               columns={[
-                { key: "name", label: "Member", get: (c) => c.name ?? c.user_id, render: (c) => <Link href={`/people/${c.user_id}`}>{c.name ?? c.user_id}</Link> },
+                {
+                  key: "name",
+                  label: "Member",
+                  get: (c) => c.name ?? c.user_id,
+                  render: (c) => <Link href={`/people/${c.user_id}`}>{c.name ?? c.user_id}</Link>,
+                },
                 { key: "replies_to", label: "Replies to", numeric: true },
                 { key: "replies_from", label: "Replies from", numeric: true },
                 { key: "reactions_to", label: "Reacts to", numeric: true },

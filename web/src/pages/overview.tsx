@@ -6,7 +6,17 @@ import { Card, Empty, ErrorBox, Link, Loading, PageHeader, Stat } from "../compo
 import { num, pct, plural, previousWindow, versus } from "../lib/format";
 import { useAsync } from "../lib/hooks";
 import { LEVEL_LABEL } from "../lib/levels";
-import { activityLevels, channels, daily, heatmap, LEVELS, reactions, type ActivityLevels, type DayRow, type Heatmap } from "../lib/reports";
+import {
+  activityLevels,
+  channels,
+  daily,
+  heatmap,
+  LEVELS,
+  reactions,
+  type ActivityLevels,
+  type DayRow,
+  type Heatmap,
+} from "../lib/reports";
 
 export const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const LEVEL_COLOR: Record<string, string> = { power_user: "#7c5cff", active: "#2f9e8f", casual: "#f2a93b", lurker: "#9aa3b2" };
@@ -25,7 +35,14 @@ export function dailyOption(days: DayRow[]) {
     dataZoom: days.length > 60 ? [{ type: "inside" }, { type: "slider", height: 16, bottom: 24 }] : [],
     series: [
       { name: "Messages", type: "bar", data: days.map((d) => d.messages), itemStyle: { color: "#5865f2" } },
-      { name: "Active members", type: "line", yAxisIndex: 1, smooth: true, data: days.map((d) => d.active_users), itemStyle: { color: "#2f9e8f" } },
+      {
+        name: "Active members",
+        type: "line",
+        yAxisIndex: 1,
+        smooth: true,
+        data: days.map((d) => d.active_users),
+        itemStyle: { color: "#2f9e8f" },
+      },
     ],
   };
 }
@@ -99,7 +116,14 @@ export function OverviewPage() {
 
 type Totals = { messages: number; posted: number; replies: number; reactions: number };
 
-function OverviewBody(props: { daily: DayRow[]; heat: Heatmap; levels: ActivityLevels; replies: number; reactions: number; previous?: Totals }) {
+function OverviewBody(props: {
+  daily: DayRow[];
+  heat: Heatmap;
+  levels: ActivityLevels;
+  replies: number;
+  reactions: number;
+  previous?: Totals;
+}) {
   // Every card counts from the same activity-levels answer (one definition of the levels, one window).
   const totals = useMemo(() => {
     const people = Object.values(props.levels.counts).reduce((s, n) => s + n, 0);
@@ -118,9 +142,19 @@ function OverviewBody(props: { daily: DayRow[]; heat: Heatmap; levels: ActivityL
     // Rows Monday..Sunday top to bottom, like a calendar.
     const order = [1, 2, 3, 4, 5, 6, 0];
     return {
-      tooltip: { formatter: (p: { data: [number, number, number] }) => `${DAYS[order[p.data[1]]]} ${p.data[0]}:00 ${props.heat.time_zone}: ${plural(p.data[2], "message")}` },
+      tooltip: {
+        formatter: (p: { data: [number, number, number] }) =>
+          `${DAYS[order[p.data[1]]]} ${p.data[0]}:00 ${props.heat.time_zone}: ${plural(p.data[2], "message")}`,
+      },
       grid: { left: 44, right: 12, top: 24, bottom: 96 },
-      xAxis: { type: "category", name: `Hour of day (${props.heat.time_zone})`, nameLocation: "middle", nameGap: 26, data: Array.from({ length: 24 }, (_, h) => String(h)), splitArea: { show: true } },
+      xAxis: {
+        type: "category",
+        name: `Hour of day (${props.heat.time_zone})`,
+        nameLocation: "middle",
+        nameGap: 26,
+        data: Array.from({ length: 24 }, (_, h) => String(h)),
+        splitArea: { show: true },
+      },
       yAxis: { type: "category", name: "Weekday", data: order.map((d) => DAYS[d]), inverse: true, splitArea: { show: true } },
       // A stepped scale: every band carries its range of messages per hour.
       visualMap: {
@@ -168,9 +202,26 @@ function OverviewBody(props: { daily: DayRow[]; heat: Heatmap; levels: ActivityL
     <>
       <section class="stats" aria-label="Key numbers">
         <Stat label="Messages" value={num(totals.messages)} testid="stat-messages" compare={vs("messages", totals.messages)} />
-        <Stat label="Members who posted" value={num(totals.posted)} hint={`of ${plural(totals.people, "person", "people")}`} testid="stat-active" compare={vs("posted", totals.posted)} />
-        <Stat label="Lurkers" value={empty ? "–" : pct(totals.lurkers, totals.people)} hint={empty ? "no messages in this range" : `${num(totals.lurkers)} posted nothing`} testid="stat-lurkers" />
-        <Stat label="Replies" value={num(props.replies)} hint={totals.messages ? `${pct(props.replies, totals.messages)} of messages` : undefined} testid="stat-replies" compare={vs("replies", props.replies)} />
+        <Stat
+          label="Members who posted"
+          value={num(totals.posted)}
+          hint={`of ${plural(totals.people, "person", "people")}`}
+          testid="stat-active"
+          compare={vs("posted", totals.posted)}
+        />
+        <Stat
+          label="Lurkers"
+          value={empty ? "–" : pct(totals.lurkers, totals.people)}
+          hint={empty ? "no messages in this range" : `${num(totals.lurkers)} posted nothing`}
+          testid="stat-lurkers"
+        />
+        <Stat
+          label="Replies"
+          value={num(props.replies)}
+          hint={totals.messages ? `${pct(props.replies, totals.messages)} of messages` : undefined}
+          testid="stat-replies"
+          compare={vs("replies", props.replies)}
+        />
         <Stat label="Reactions" value={num(props.reactions)} testid="stat-reactions" compare={vs("reactions", props.reactions)} />
         <Stat
           label="Busiest hour"
@@ -181,13 +232,25 @@ function OverviewBody(props: { daily: DayRow[]; heat: Heatmap; levels: ActivityL
       </section>
       <div class="grid-2">
         <Card title="Daily activity" class="span-2" id="daily">
-          {!empty ? <Chart option={daily} label={`Daily messages and active members over ${props.daily.length} days`} testid="chart-daily" /> : <Empty>No messages in this range.</Empty>}
+          {!empty ? (
+            <Chart option={daily} label={`Daily messages and active members over ${props.daily.length} days`} testid="chart-daily" />
+          ) : (
+            <Empty>No messages in this range.</Empty>
+          )}
         </Card>
         <Card title={`When people talk (hour of week, ${tz})`} id="heatmap">
-          {!empty ? <Chart option={heatOption} label={`Messages by weekday and hour, ${tz}`} testid="chart-heatmap" height={340} /> : <Empty>No messages in this range.</Empty>}
+          {!empty ? (
+            <Chart option={heatOption} label={`Messages by weekday and hour, ${tz}`} testid="chart-heatmap" height={340} />
+          ) : (
+            <Empty>No messages in this range.</Empty>
+          )}
         </Card>
         <Card title={props.levels.from ? `Who posts (${props.levels.from} to ${props.levels.to})` : "Who posts"} id="levels">
-          {!empty ? <Chart option={levelOption} label="Members by activity level" testid="chart-levels" height={300} /> : <Empty>No messages in this range.</Empty>}
+          {!empty ? (
+            <Chart option={levelOption} label="Members by activity level" testid="chart-levels" height={300} />
+          ) : (
+            <Empty>No messages in this range.</Empty>
+          )}
           <ul class="level-legend" aria-label="Members by activity level">
             {LEVELS.map((l) => (
               <li data-level={l}>
@@ -197,8 +260,9 @@ function OverviewBody(props: { daily: DayRow[]; heat: Heatmap; levels: ActivityL
             ))}
           </ul>
           <p class="muted small" data-testid="level-rule">
-            Over {plural(props.levels.days, "day")}: lurker, no message; casual, at least 1; active, more than {num(props.levels.scaled.active)};
-            power user, more than {num(props.levels.scaled.power)} ({num(props.levels.thresholds.active)} and {num(props.levels.thresholds.power)} per 30 days).
+            Over {plural(props.levels.days, "day")}: lurker, no message; casual, at least 1; active, more than{" "}
+            {num(props.levels.scaled.active)}; power user, more than {num(props.levels.scaled.power)} ({num(props.levels.thresholds.active)}{" "}
+            and {num(props.levels.thresholds.power)} per 30 days).
           </p>
         </Card>
       </div>

@@ -18,7 +18,13 @@ export function PeoplePage() {
   const q = loc.query.get("q") ?? "";
   const level = loc.query.get("level") ?? "";
   const [text, setText] = useState(q);
-  const [state, setState] = useState<{ rows: MemberSummary[]; total: number | null; counts?: MembersReport["counts"]; done: boolean; error?: Error }>({ rows: [], total: null, done: false });
+  const [state, setState] = useState<{
+    rows: MemberSummary[];
+    total: number | null;
+    counts?: MembersReport["counts"];
+    done: boolean;
+    error?: Error;
+  }>({ rows: [], total: null, done: false });
   const key = JSON.stringify(filters);
   useEffect(() => {
     const ctl = new AbortController();
@@ -40,23 +46,32 @@ export function PeoplePage() {
 
   const rows = useMemo(() => {
     const needle = q.trim().toLowerCase();
-    return state.rows.filter((m) => (!needle || (m.name ?? "").toLowerCase().includes(needle) || m.user_id.includes(needle)) && (!level || m.level === level));
+    return state.rows.filter(
+      (m) => (!needle || (m.name ?? "").toLowerCase().includes(needle) || m.user_id.includes(needle)) && (!level || m.level === level),
+    );
   }, [state.rows, q, level]);
   const partial = state.total !== null && state.rows.length < state.total;
 
   return (
     <>
-      <PageHeader title="People" subtitle={state.total !== null ? `${num(state.total)} people: members and anyone who posted` : undefined} />
+      <PageHeader
+        title="People"
+        subtitle={state.total !== null ? `${num(state.total)} people: members and anyone who posted` : undefined}
+      />
       <Card>
         {/* biome-ignore lint/a11y/useSemanticElements: the form is the search landmark; a <search> wrapper would only add an element */}
-        <form class="row wrap" role="search" onSubmit={(e) => {
+        <form
+          class="row wrap"
+          role="search"
+          onSubmit={(e) => {
             e.preventDefault();
             setQuery({ q: text });
           }}
         >
           <label class="field grow">
             <span>Search members</span>
-            <input aria-label="Search members"
+            <input
+              aria-label="Search members"
               type="search"
               value={text}
               placeholder="Name or id"
@@ -88,7 +103,10 @@ export function PeoplePage() {
           <>
             <p class="muted small" aria-live="polite" data-testid="people-count">
               {num(rows.length)} shown
-              {partial && (state.done ? ` · the ${num(state.rows.length)} most active of ${num(state.total)} are loaded` : ` · loading ${num(state.rows.length)} of ${num(state.total)}…`)}
+              {partial &&
+                (state.done
+                  ? ` · the ${num(state.rows.length)} most active of ${num(state.total)} are loaded`
+                  : ` · loading ${num(state.rows.length)} of ${num(state.total)}…`)}
             </p>
             <DataTable<MemberSummary>
               caption="Members"

@@ -9,7 +9,7 @@ import { useAsync } from "../lib/hooks";
 import { reactions, type ReactionsReport } from "../lib/reports";
 
 /** A custom emoji's key is its id: show its name; a Unicode emoji is its own label. */
-const emojiLabel = (e: ReactionsReport["emojis"][number]) => (e.is_custom ? `:${e.name ?? e.key}:` : e.name ?? e.key);
+const emojiLabel = (e: ReactionsReport["emojis"][number]) => (e.is_custom ? `:${e.name ?? e.key}:` : (e.name ?? e.key));
 
 export function ReactionsPage() {
   useEffect(() => void loadCharts(), []);
@@ -39,7 +39,15 @@ function ReactionsBody({ r }: { r: ReactionsReport }) {
       grid: { left: 8, right: 24, top: 8, bottom: 40, containLabel: true },
       xAxis: { type: "value", name: "Reactions", nameLocation: "middle", nameGap: 26, minInterval: 1 },
       yAxis: { type: "category", name: "Emoji", data: top.map(emojiLabel), axisLabel: { width: 120, overflow: "truncate" } },
-      series: [{ type: "bar", name: "Reactions", data: top.map((e) => e.count), itemStyle: { color: "#f2a93b" }, label: { show: true, position: "right" } }],
+      series: [
+        {
+          type: "bar",
+          name: "Reactions",
+          data: top.map((e) => e.count),
+          itemStyle: { color: "#f2a93b" },
+          label: { show: true, position: "right" },
+        },
+      ],
     }),
     [top],
   );
@@ -52,7 +60,12 @@ function ReactionsBody({ r }: { r: ReactionsReport }) {
       limit={15}
       initialSort={{ key: "count", dir: "desc" }}
       columns={[
-        { key: "name", label: "Member", get: (p) => p.name ?? p.user_id, render: (p) => <Link href={`/people/${p.user_id}`}>{p.name ?? p.user_id}</Link> },
+        {
+          key: "name",
+          label: "Member",
+          get: (p) => p.name ?? p.user_id,
+          render: (p) => <Link href={`/people/${p.user_id}`}>{p.name ?? p.user_id}</Link>,
+        },
         { key: "count", label, numeric: true },
       ]}
     />
@@ -60,7 +73,12 @@ function ReactionsBody({ r }: { r: ReactionsReport }) {
   return (
     <div class="grid-2">
       <Card title="Reactions by emoji" class="span-2" id="emojis">
-        <Chart option={option} label={`Reactions per emoji, top ${plural(top.length, "emoji", "emojis")}`} testid="chart-emojis" height={Math.max(200, 26 * top.length + 60)} />
+        <Chart
+          option={option}
+          label={`Reactions per emoji, top ${plural(top.length, "emoji", "emojis")}`}
+          testid="chart-emojis"
+          height={Math.max(200, 26 * top.length + 60)}
+        />
         <DataTable
           caption="Reactions by emoji"
           testid="emoji-table"

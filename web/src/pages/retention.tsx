@@ -23,7 +23,10 @@ export function RetentionPage() {
   const data = useAsync(async (signal) => (filters.server ? retention(filters, WEEKS, signal) : []), [JSON.stringify(filters)]);
   return (
     <>
-      <PageHeader title="Retention" subtitle="Of the members who joined or first posted in a week, how many still post in the weeks after." />
+      <PageHeader
+        title="Retention"
+        subtitle="Of the members who joined or first posted in a week, how many still post in the weeks after."
+      />
       {data.error ? (
         <ErrorBox error={data.error} onRetry={data.reload} />
       ) : !data.data ? (
@@ -48,7 +51,14 @@ function RetentionBody({ cohorts }: { cohorts: Cohort[] }) {
         },
       },
       grid: { left: 8, right: 16, top: 8, bottom: 88, containLabel: true },
-      xAxis: { type: "category", name: "Weeks after joining", nameLocation: "middle", nameGap: 26, data: weeks.map(String), splitArea: { show: true } },
+      xAxis: {
+        type: "category",
+        name: "Weeks after joining",
+        nameLocation: "middle",
+        nameGap: 26,
+        data: weeks.map(String),
+        splitArea: { show: true },
+      },
       yAxis: { type: "category", name: "Cohort week", data: cohorts.map((c) => c.week), inverse: true, splitArea: { show: true } },
       visualMap: {
         min: 0,
@@ -89,7 +99,12 @@ function RetentionBody({ cohorts }: { cohorts: Cohort[] }) {
   return (
     <>
       <Card title="Cohort heatmap (% of the cohort still posting)" id="cohort-chart">
-        <Chart option={option} label={`Retention of ${plural(cohorts.length, "weekly cohort")} over ${WEEKS} weeks, in percent`} testid="chart-retention" height={Math.max(240, 30 * cohorts.length + 130)} />
+        <Chart
+          option={option}
+          label={`Retention of ${plural(cohorts.length, "weekly cohort")} over ${WEEKS} weeks, in percent`}
+          testid="chart-retention"
+          height={Math.max(240, 30 * cohorts.length + 130)}
+        />
       </Card>
       <Card title="Cohorts" id="cohort-table">
         <DataTable caption="Retention cohorts" testid="cohort-table" rows={cohorts} rowKey={(c) => c.week} columns={columns} />

@@ -93,7 +93,13 @@ export function SqlPage() {
     setSaved([...saved.filter((s) => s.name !== name), { name, sql: editor.current?.get() ?? sqlRef.current }]);
   };
   const columns: Column<unknown[]>[] = useMemo(
-    () => (result?.columns ?? []).map((c, i) => ({ key: String(i), label: c.name, get: (r: unknown[]) => r[i], numeric: /int|numeric|float|double|real|decimal/i.test(c.type ?? "") })),
+    () =>
+      (result?.columns ?? []).map((c, i) => ({
+        key: String(i),
+        label: c.name,
+        get: (r: unknown[]) => r[i],
+        numeric: /int|numeric|float|double|real|decimal/i.test(c.type ?? ""),
+      })),
     [result],
   );
 
@@ -106,7 +112,12 @@ export function SqlPage() {
             {editorFailed ? (
               <label class="field">
                 <span>SQL query</span>
-                <textarea aria-label="SQL query" rows={10} class="mono" value={draft} onInput={(e) => {
+                <textarea
+                  aria-label="SQL query"
+                  rows={10}
+                  class="mono"
+                  value={draft}
+                  onInput={(e) => {
                     sqlRef.current = (e.target as HTMLTextAreaElement).value;
                     setDraft(sqlRef.current);
                   }}
@@ -129,7 +140,16 @@ export function SqlPage() {
                 type="button"
                 class="btn"
                 disabled={!result || result.rows.length === 0}
-                onClick={() => result && download(`discord-sql-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-")}.csv`, toCsv(result.columns.map((c) => c.name), result.rows))}
+                onClick={() =>
+                  result &&
+                  download(
+                    `discord-sql-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-")}.csv`,
+                    toCsv(
+                      result.columns.map((c) => c.name),
+                      result.rows,
+                    ),
+                  )
+                }
               >
                 Download CSV
               </button>
@@ -169,7 +189,12 @@ export function SqlPage() {
                     <button type="button" class="linkish" onClick={() => load(s.sql)}>
                       {s.name}
                     </button>
-                    <button type="button" class="btn small ghost" aria-label={`Delete saved query ${s.name}`} onClick={() => setSaved(saved.filter((x) => x !== s))}>
+                    <button
+                      type="button"
+                      class="btn small ghost"
+                      aria-label={`Delete saved query ${s.name}`}
+                      onClick={() => setSaved(saved.filter((x) => x !== s))}
+                    >
                       ✕
                     </button>
                   </li>

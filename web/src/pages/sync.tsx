@@ -61,12 +61,14 @@ function BotCard() {
       <Card title="Connect a bot" id="connect">
         <form class="stack" onSubmit={connect}>
           <p class="muted">
-            Create a bot in the Discord developer portal, invite it to your server with <em>View Channels</em> and <em>Read Message History</em>, enable the
-            Server Members intent, and paste its token. It is encrypted before it is stored and never shown again.
+            Create a bot in the Discord developer portal, invite it to your server with <em>View Channels</em> and{" "}
+            <em>Read Message History</em>, enable the Server Members intent, and paste its token. It is encrypted before it is stored and
+            never shown again.
           </p>
           <label class="field grow">
             <span>Bot token</span>
-            <input aria-label="Bot token"
+            <input
+              aria-label="Bot token"
               type="password"
               name="token"
               autoComplete="off"
@@ -112,7 +114,9 @@ function BotCard() {
             </span>
             <span class="guild-name">{g.name}</span>
             <span class="muted small">
-              {g.channels_readable != null ? `${g.channels_readable}${g.channels_total != null ? ` of ${g.channels_total}` : ""} channels readable` : ""}
+              {g.channels_readable != null
+                ? `${g.channels_readable}${g.channels_total != null ? ` of ${g.channels_total}` : ""} channels readable`
+                : ""}
               {g.member_count != null ? ` · ${num(g.member_count)} members` : ""}
               {g.members_intent === false ? " · members intent off" : ""}
               {g.note ? ` · ${g.note}` : ""}
@@ -150,7 +154,12 @@ function StartCard() {
     setBusy(true);
     setError(null);
     try {
-      const job = await startSync({ server_id: server, sync_days: days || undefined, fetch_reactions: reactions, ...(full ? { full: true } : {}) });
+      const job = await startSync({
+        server_id: server,
+        sync_days: days || undefined,
+        fetch_reactions: reactions,
+        ...(full ? { full: true } : {}),
+      });
       setQuery({ job: job.id, server }, { replace: false });
     } catch (err) {
       setError(err as Error);
@@ -181,7 +190,10 @@ function StartCard() {
           <input type="checkbox" checked={reactions} onChange={(e) => setReactions((e.target as HTMLInputElement).checked)} />
           Fetch who reacted
         </label>
-        <label class="check inline" title="Walks every channel again instead of only what changed: finds deletions of old messages, costs as much as a first sync">
+        <label
+          class="check inline"
+          title="Walks every channel again instead of only what changed: finds deletions of old messages, costs as much as a first sync"
+        >
           <input type="checkbox" checked={full} onChange={(e) => setFull((e.target as HTMLInputElement).checked)} />
           Deep re-scan
         </label>
@@ -246,7 +258,8 @@ function LiveJob() {
         </span>
         <span class="muted small" aria-live="polite">
           {!terminal && `${job.rate.pages_per_second.toFixed(1)} pages/s · ${job.rate.requests_per_second.toFixed(1)} requests/s · `}
-          {!terminal && (job.estimated_seconds_left != null ? `about ${duration(job.estimated_seconds_left)} left` : "estimating time left…")}
+          {!terminal &&
+            (job.estimated_seconds_left != null ? `about ${duration(job.estimated_seconds_left)} left` : "estimating time left…")}
           {terminal && job.finished_at && `finished ${dateTime(job.finished_at)}`}
         </span>
       </div>
@@ -273,7 +286,8 @@ function LiveJob() {
           <ul>
             {issues.map((c) => (
               <li>
-                <strong>{c.name ? `#${c.name}` : `channel ${c.channel_id}`}</strong> <Badge kind={c.status === "failed" ? "bad" : "warn"}>{c.status}</Badge> {c.error}
+                <strong>{c.name ? `#${c.name}` : `channel ${c.channel_id}`}</strong>{" "}
+                <Badge kind={c.status === "failed" ? "bad" : "warn"}>{c.status}</Badge> {c.error}
               </li>
             ))}
           </ul>
@@ -294,13 +308,24 @@ function refreshPending(job: Job): boolean {
 /** The analytics refresh after the sync: phase and slices done, so no silent minute. */
 function RefreshLine(props: { job: Job }) {
   const r = props.job.refresh;
-  if (!r) return refreshPending(props.job) ? <p class="muted small" data-testid="refresh-state">Analytics refresh: starting…</p> : null;
+  if (!r)
+    return refreshPending(props.job) ? (
+      <p class="muted small" data-testid="refresh-state">
+        Analytics refresh: starting…
+      </p>
+    ) : null;
   const what = r.phase === "days" ? "days" : r.phase === "tables" ? "tables" : r.phase === "totals" ? "totals" : "steps";
   const text =
-    r.state === "done" ? `Analytics refreshed${r.mode ? ` (${r.mode})` : ""}` : r.state === "failed" ? "Analytics refresh failed (retrying)" : `Analytics refresh${r.mode ? ` (${r.mode})` : ""}: ${what} ${r.done}/${r.total}`;
+    r.state === "done"
+      ? `Analytics refreshed${r.mode ? ` (${r.mode})` : ""}`
+      : r.state === "failed"
+        ? "Analytics refresh failed (retrying)"
+        : `Analytics refresh${r.mode ? ` (${r.mode})` : ""}: ${what} ${r.done}/${r.total}`;
   return (
     <div class="refresh" data-testid="refresh-state" data-state={r.state}>
-      <p class="muted small" aria-live="polite">{text}</p>
+      <p class="muted small" aria-live="polite">
+        {text}
+      </p>
       {r.state === "running" && <ProgressBar value={r.total ? r.done / r.total : 0} label="Analytics refresh" state="running" />}
     </div>
   );
@@ -312,7 +337,8 @@ function order(table: string): number {
 }
 
 export function StateBadge(props: { state: string }) {
-  const kind = { succeeded: "good", partially_succeeded: "warn", failed: "bad", cancelled: "muted", cancelling: "warn" }[props.state] ?? "info";
+  const kind =
+    { succeeded: "good", partially_succeeded: "warn", failed: "bad", cancelled: "muted", cancelling: "warn" }[props.state] ?? "info";
   return (
     <Badge kind={kind}>
       <span data-testid="job-state">{props.state.replace(/_/g, " ")}</span>
@@ -342,7 +368,16 @@ function HistoryCard() {
           rows={jobs.data}
           rowKey={(j) => j.id}
           columns={[
-            { key: "created_at", label: "Started", render: (j) => <Link href={`/sync?job=${j.id}&server=${j.server_id}`} keepFilters={false}>{dateTime(j.started_at ?? j.created_at)}</Link>, get: (j) => j.created_at },
+            {
+              key: "created_at",
+              label: "Started",
+              render: (j) => (
+                <Link href={`/sync?job=${j.id}&server=${j.server_id}`} keepFilters={false}>
+                  {dateTime(j.started_at ?? j.created_at)}
+                </Link>
+              ),
+              get: (j) => j.created_at,
+            },
             { key: "server", label: "Server", get: (j) => name(j.server_id) },
             { key: "state", label: "State", render: (j) => <StateBadge state={j.state} />, get: (j) => j.state },
             { key: "window", label: "Window", get: (j) => (j.sync_days ? `${j.sync_days} days` : "all") },

@@ -61,7 +61,13 @@ export function createSqlEditor(
         EditorView.contentAttributes.of({ "aria-label": opts.label, "aria-multiline": "true" }),
         EditorView.updateListener.of((u) => u.docChanged && opts.onChange(u.state.doc.toString())),
         EditorView.theme({
-          "&": { fontSize: "14px", border: "1px solid var(--border)", borderRadius: "8px", background: "var(--surface-2)", color: "var(--text)" },
+          "&": {
+            fontSize: "14px",
+            border: "1px solid var(--border)",
+            borderRadius: "8px",
+            background: "var(--surface-2)",
+            color: "var(--text)",
+          },
           "&.cm-focused": { outline: "2px solid var(--focus)", outlineOffset: "2px" },
           ".cm-content": { fontFamily: "var(--mono)", minHeight: "180px", caretColor: "var(--text)" },
           ".cm-gutters": { background: "transparent", border: "none", color: "var(--muted)" },
