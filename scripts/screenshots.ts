@@ -9,7 +9,7 @@ const run = spawnSync(
   ["run", "-c", "vitest.e2e.config.ts", "test/e2e/pages.test.ts", "-t", "every page at both sizes|opens readable"],
   {
     stdio: "inherit",
-    env: { ...process.env, SCREENSHOT_DIR: dir },
+    env: { ...process.env, SCREENSHOT_DIR: dir, E2E_PART: "pages" },
   },
 );
 if (run.status !== 0) {
