@@ -178,7 +178,10 @@ describe("SQL", () => {
     expect(await meta.textContent()).toMatch(/\d+ rows? in \d+ ms/);
     const firstRow = page.getByTestId("result-grid").locator("tbody tr").first();
     expect(parseCount(await firstRow.locator("td").nth(1).textContent())).toBe(facts.topReactionGiver.reactions);
-    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV", exact: true }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Download CSV", exact: true }).click(),
+    ]);
     const csv = readFileSync((await download.path())!, "utf8")
       .trim()
       .split("\r\n");
