@@ -195,7 +195,8 @@ export function deleteWeeksSql(): string {
   return "DELETE FROM member_weeks WHERE tenant_id = $1 AND server_id = $2::bigint AND week = ANY($3::date[])";
 }
 
-const SUMS = [
+/** The per-member counts of member_days / member_daily / member_totals (reports read the same list). */
+export const MEMBER_METRICS = [
   "messages",
   "replies_given",
   "replies_received",
@@ -203,7 +204,7 @@ const SUMS = [
   "reactions_received",
   "mentions_given",
   "mentions_received",
-];
+] as const;
 
 /**
  * member_totals follow their day slices by difference: the old rows of the days in $3::date[] are
@@ -211,16 +212,16 @@ const SUMS = [
  * sum (is_bot, first and last post day, a member left with no rows) is settled by totalsFixSql.
  */
 export function totalsDeltaSql(op: "sub" | "add"): string {
-  const agg = `SELECT user_id, bool_or(is_bot) AS is_bot, ${SUMS.map((c) => `sum(${c})::int AS ${c}`).join(", ")}
+  const agg = `SELECT user_id, bool_or(is_bot) AS is_bot, ${MEMBER_METRICS.map((c) => `sum(${c})::int AS ${c}`).join(", ")}
      FROM member_days WHERE tenant_id = $1 AND server_id = $2::bigint AND day = ANY($3::date[]) GROUP BY user_id`;
   if (op === "sub") {
-    return `UPDATE member_totals t SET ${SUMS.map((c) => `${c} = t.${c} - d.${c}`).join(", ")}
+    return `UPDATE member_totals t SET ${MEMBER_METRICS.map((c) => `${c} = t.${c} - d.${c}`).join(", ")}
        FROM (${agg}) d WHERE t.tenant_id = $1 AND t.server_id = $2::bigint AND t.user_id = d.user_id`;
   }
-  return `INSERT INTO member_totals (tenant_id, server_id, user_id, is_bot, ${SUMS.join(", ")})
-     SELECT $1, $2::bigint, d.user_id, d.is_bot, ${SUMS.map((c) => `d.${c}`).join(", ")} FROM (${agg}) d
+  return `INSERT INTO member_totals (tenant_id, server_id, user_id, is_bot, ${MEMBER_METRICS.join(", ")})
+     SELECT $1, $2::bigint, d.user_id, d.is_bot, ${MEMBER_METRICS.map((c) => `d.${c}`).join(", ")} FROM (${agg}) d
      ON CONFLICT (tenant_id, server_id, user_id) DO UPDATE SET is_bot = member_totals.is_bot OR EXCLUDED.is_bot,
-       ${SUMS.map((c) => `${c} = member_totals.${c} + EXCLUDED.${c}`).join(", ")}`;
+       ${MEMBER_METRICS.map((c) => `${c} = member_totals.${c} + EXCLUDED.${c}`).join(", ")}`;
 }
 
 /**

@@ -1,4 +1,5 @@
 // The member rows behind the activity-levels and members reports: one query, one level rule.
+import { MEMBER_METRICS } from "../refresh-sql";
 import { type ViewContext, memberGrain, baseParams, HUMAN, NAME, type Q, type ReportFilters } from "./filters";
 import { levelSql, type Level } from "../levels";
 
@@ -20,15 +21,7 @@ export interface MemberSummary {
   level: Level;
 }
 
-export const METRICS = [
-  "messages",
-  "replies_given",
-  "replies_received",
-  "reactions_given",
-  "reactions_received",
-  "mentions_given",
-  "mentions_received",
-] as const;
+export const METRICS = MEMBER_METRICS;
 
 /**
  * The CTE `member_rows`: every current member and everyone who posted in the filters, with their activity.
