@@ -20,6 +20,10 @@ export default defineConfig({
           STRIPE_API_HOST: inject<string>("stripeApiHost"),
           // Read from the test database as its owner (migration 0040 made it): the Worker's secret.
           TENANT_CONTEXT_KEY: inject<string>("tenantContextKey"),
+          // test/api/fuzz.test.ts: FUZZ_SEED / FUZZ_RUNS / FUZZ_CONCURRENCY from the shell rerun or resize it.
+          ...Object.fromEntries(
+            ["FUZZ_SEED", "FUZZ_RUNS", "FUZZ_CONCURRENCY"].flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : [])),
+          ),
         },
       },
     })),

@@ -6,7 +6,6 @@ import { configRouter } from "./api/config/config.index";
 import { healthRouter } from "./api/health/health.index";
 import { requireTenant } from "./auth/middleware";
 import { cors } from "hono/cors";
-import { rateLimit } from "./auth/rate-limit";
 import { botRouter } from "./api/bot/bot.index";
 import { billingRouter } from "./api/billing/billing.index";
 import { webhooksRouter } from "./api/webhooks/webhooks.index";
@@ -60,8 +59,6 @@ export function createApp() {
 
   // Everything else under /api belongs to a tenant.
   app.use("/api/*", requireTenant);
-  app.use("/api/query/*", rateLimit("query"));
-  app.use("/api/extraction/*", rateLimit("extraction"));
   // Feature routers (one line each):
   app.route("/", botRouter);
   app.route("/", billingRouter);
