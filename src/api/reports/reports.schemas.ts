@@ -161,6 +161,15 @@ export const MemberDetailSchema = shapeOf<reports.MemberDetail>()(
       ...window,
       summary: MemberSummarySchema.nullable(),
       daily: z.array(z.object({ day: dayText, messages: count })),
+      response_times: z.array(
+        z.object({
+          label: z.string(),
+          from_seconds: z.number().int(),
+          to_seconds: z.number().int().nullable(),
+          waited: count.openapi({ description: "The member's messages whose first reply came this long after them" }),
+          answered: count.openapi({ description: "Others' messages the member replied to first, this long after them" }),
+        }),
+      ),
       contacts: z.array(
         z.object({
           user_id: id,
