@@ -99,6 +99,18 @@ export const HeatmapSchema = shapeOf<reports.Heatmap>()(
     .openapi("Heatmap"),
 );
 
+export const OverviewSchema = shapeOf<reports.Overview>()(
+  z
+    .object({
+      daily: DailySchema,
+      heatmap: HeatmapSchema,
+      levels: ActivityLevelsSchema,
+      replies: count.openapi({ description: "Replies in the view (the channels report's replies, summed)" }),
+      reactions: count.openapi({ description: "Reactions on the view's messages (the reactions report's emoji counts, summed)" }),
+    })
+    .openapi("Overview"),
+);
+
 const userCount = z.object({ user_id: id, name, count });
 export const ReactionsSchema = shapeOf<reports.ReactionsReport>()(
   z
