@@ -16,9 +16,11 @@ export async function hourOfWeek(pool: PoolLike, tenantId: string, f: ReportFilt
 /** The heatmap inside a report transaction (Overview runs it beside others in one). */
 export async function heatmapIn(tx: Q, f: ReportFilters, ctx: ViewContext): Promise<Report<Heatmap>> {
   const { rows } = await tx.query<{ dow: number; hour: number; messages: number }>(
-    `SELECT extract(dow FROM h.hour AT TIME ZONE $6)::int AS dow, extract(hour FROM h.hour AT TIME ZONE $6)::int AS hour,
-            sum(CASE WHEN $7 THEN h.messages ELSE h.human_messages END)::int AS messages
-     FROM hourly_stats h WHERE ${zonedFilter("h", "hour")}
+    // Hours first (one row per channel and hour), then the zone: one conversion per hour, not per channel.
+    `SELECT extract(dow FROM x.hour AT TIME ZONE $6)::int AS dow, extract(hour FROM x.hour AT TIME ZONE $6)::int AS hour,
+            sum(x.messages)::int AS messages
+     FROM (SELECT h.hour, sum(CASE WHEN $7 THEN h.messages ELSE h.human_messages END) AS messages
+           FROM hourly_stats h WHERE ${zonedFilter("h", "hour")} GROUP BY h.hour) x
      GROUP BY 1, 2`,
     [...(await baseParams(tx, f)), ctx.tz, !!f.includeBots],
   );
