@@ -112,7 +112,7 @@ async function main() {
               await page.locator(`[data-testid="${id}"][data-ready="true"]`).waitFor({ timeout: Number(process.env.WAIT_MS ?? 120_000) });
           } catch (err) {
             // What the page showed instead (an error box, an empty state) says why.
-            console.error(`${t.label}: ${(await page.locator("body").innerText()).slice(0, 800)}`);
+            console.error(`${t.label}: ${((await page.locator("body").textContent()) ?? "").slice(0, 800)}`);
             throw err;
           }
           const ms = Date.now() - t0;

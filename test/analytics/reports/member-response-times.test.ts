@@ -1,20 +1,15 @@
 // One member's response-time histogram (member page): how long their messages waited for a first
 // reply by someone else, and how fast they were the first to reply, per bucket, equal to what the test
 // computes from the simulator's messages; for all time and a date range, humans only by default.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as reports from "../../../src/analytics/reports";
-import { cmpId, openWorld, type World } from "./world";
+import { cmpId, useWorld } from "./world";
 
-let w: World;
-beforeAll(async () => {
-  w = await openWorld({ users: 40, channels: 3, messages: 500, days: 12, seed: 43 }, 14);
-}, 180_000);
-afterAll(async () => {
-  await w?.pool.end();
-});
+const world = useWorld({ users: 40, channels: 3, messages: 500, days: 12, seed: 43 }, 14);
 
 /** Independent: first human replies from the world's messages, bucketed for `userId`. */
 function expected(userId: string, from?: string, to?: string) {
+  const w = world();
   const live = w.rows.messages.filter((m: any) => !m.is_system);
   const humanMsg = (m: any) => m.webhook_id === null && w.human(m.author_id);
   const lo = from ? Date.parse(`${from}T00:00:00Z`) : -Infinity;
@@ -39,6 +34,7 @@ function expected(userId: string, from?: string, to?: string) {
 
 describe("member response-time histogram", () => {
   it("equals the first replies computed from the world, for the busiest members, all time and a range", async () => {
+    const w = world();
     const posts = new Map<string, number>();
     for (const m of w.messages()) posts.set(m.author_id, (posts.get(m.author_id) ?? 0) + 1);
     const busiest = [...posts.entries()].sort((a, b) => b[1] - a[1] || cmpId(a[0], b[0])).slice(0, 4);
@@ -63,6 +59,7 @@ describe("member response-time histogram", () => {
   });
 
   it("buckets cover every wait once, and an unknown member has an empty histogram", async () => {
+    const w = world();
     const b = reports.RESPONSE_BUCKETS;
     expect(b[0].from_seconds).toBe(0);
     for (let i = 1; i < b.length; i++) expect(b[i].from_seconds).toBe(b[i - 1].to_seconds);
@@ -72,6 +69,7 @@ describe("member response-time histogram", () => {
   });
 
   it("tenant isolation: the other tenant's replies under the same server id are not counted", async () => {
+    const w = world();
     const [a] = w.other.userIds;
     const theirs = await reports.memberDetail(w.pool, w.other.tenant, a, { serverId: w.sim.guildId });
     const mine = await reports.memberDetail(w.pool, w.tenant, a, { serverId: w.sim.guildId });

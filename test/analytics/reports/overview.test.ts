@@ -2,20 +2,15 @@
 // and the totals equal what the page summed from the channels and reactions reports, for all time, a
 // date range, a channel, bots included and another time zone; and the API names a bad field.
 import { exports } from "cloudflare:workers";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import * as reports from "../../../src/analytics/reports";
-import { openWorld, type World } from "./world";
+import { useWorld } from "./world";
 
-let w: World;
-beforeAll(async () => {
-  w = await openWorld({ users: 40, channels: 3, messages: 400, days: 12, seed: 45 }, 14);
-}, 180_000);
-afterAll(async () => {
-  await w?.pool.end();
-});
+const world = useWorld({ users: 40, channels: 3, messages: 400, days: 12, seed: 45 }, 14);
 
 describe("overview report", () => {
   it("equals the separate reports for several views", async () => {
+    const w = world();
     const days = [...new Set(w.messages().map((m: any) => m.created_at.slice(0, 10)))].sort() as string[];
     const channel = w.rows.channels.find((c: any) => !c.is_thread && w.messages().some((m: any) => m.channel_id === c.id)).id;
     const base = { serverId: w.sim.guildId };
@@ -47,6 +42,7 @@ describe("overview report", () => {
   });
 
   it("API: /api/reports/overview answers the envelope and names a bad field", async () => {
+    const w = world();
     const bad = await exports.default.fetch(`http://localhost/api/reports/overview?server_id=${w.sim.guildId}&from=2026-13-01`);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as any).error.field).toBe("query.from");
