@@ -37,6 +37,9 @@ const BIG: BenchSize = {
   days: 180,
 };
 const DB_SUFFIX = SCALE === 1 ? "" : `_s${String(SCALE).replace(".", "_")}`;
+// --db-prefix keeps a run's databases apart from another engineer's on a shared server.
+const DB_PREFIX = args.includes("--db-prefix") ? args[args.indexOf("--db-prefix") + 1] : "discord_sql_bench";
+if (!/^[a-z_][a-z0-9_]*$/.test(DB_PREFIX)) throw new Error("--db-prefix takes a lower-case SQL identifier");
 const SMALL: BenchSize = { messages: 2_000, members: 200, reactions: 600, mentions: 200, channels: 5, days: 60 };
 
 /** Ensures the database is built; returns its tenant context key (read as the owner). */
@@ -123,8 +126,8 @@ async function time(fn: () => Promise<unknown>, runs = RUNS): Promise<number[]> 
 
 async function main() {
   const started = Date.now();
-  const bigDb = `discord_sql_bench${DB_SUFFIX}`;
-  const smallDb = `discord_sql_bench_small${DB_SUFFIX}`;
+  const bigDb = `${DB_PREFIX}${DB_SUFFIX}`;
+  const smallDb = `${DB_PREFIX}_small${DB_SUFFIX}`;
   const bigKey = await ensureDatabase(bigDb, [
     ["bench_big", BIG],
     ["bench_big2", BIG],
@@ -134,6 +137,7 @@ async function main() {
   const appPool = new pg.Pool({ connectionString: url(bigDb, "discord_sql_app"), max: 2 });
   const smallPool = new pg.Pool({ connectionString: url(smallDb, "discord_sql_app"), max: 2 });
   const pool = withTenantKey(appPool as unknown as PoolLike, bigKey);
+  const noNestLoop = new pg.Pool({ connectionString: url(bigDb, "discord_sql_app"), max: 1, options: "-c enable_nestloop=off" });
   const owner = new pg.Client({ connectionString: url(bigDb) });
   await owner.connect();
 
@@ -149,7 +153,12 @@ async function main() {
           ?.duration_ms,
       { readOnly: true },
     );
-    bigRefresh.push(recorded !== undefined && !REFRESH_BIG ? recorded : (await refreshAnalytics(pool, t, SERVER)).durationMs);
+    // A big tenant's first refresh in a fresh database is planned on the statistics of empty analytics
+    // tables (filled in the same transaction): retention_weeks then becomes a nested loop over
+    // member_weeks per member (minutes at 50k messages, hours at 1M). Until the refresh handles that,
+    // the bench refreshes the big tenants with nested loops discouraged (--refresh-nestloop keeps them).
+    const refreshPool = args.includes("--refresh-nestloop") ? pool : withTenantKey(noNestLoop as unknown as PoolLike, bigKey);
+    bigRefresh.push(recorded !== undefined && !REFRESH_BIG ? recorded : (await refreshAnalytics(refreshPool, t, SERVER)).durationMs);
   }
   const smallWith = await time(() => refreshAnalytics(pool, "bench_small", SERVER), 7);
   const smallWithout = await time(
@@ -159,6 +168,7 @@ async function main() {
 
   const f = { serverId: SERVER };
   const range = { from: "2026-10-31", to: "2026-11-29" };
+  const ZONE = "Europe/Berlin";
   // Listing every channel forces the day x channel x member grain (member_daily): the reports as they
   // were before member_days / member_totals / retention_weeks, timed in the same run.
   const old = { channels: Array.from({ length: BIG.channels }, (_, i) => String(1000 + i)) };
@@ -182,7 +192,19 @@ async function main() {
     ["members (top 100)", () => reports.memberSummaries(pool, "bench_big", { ...f, ...range, limit: 100 })],
     ["member detail", () => reports.memberDetail(pool, "bench_big", "2", { ...f, ...range })],
     ["interactions, date filter (base)", () => reports.interactionPairs(pool, "bench_big", "reply", { ...f, ...range, limit: 10 })],
+    // The reports issue 13 added, and the views in a time zone other than UTC (days and weeks shift).
+    ["drivers", () => reports.drivers(pool, "bench_big", { ...f, ...range })],
+    ["influence", () => reports.influence(pool, "bench_big", f)],
+    ["bridging", () => reports.bridging(pool, "bench_big", f)],
+    ["newcomers", () => reports.newcomers(pool, "bench_big", { ...f, ...range })],
+    ["member-growth", () => reports.memberGrowth(pool, "bench_big", { ...f, ...range })],
+    ["daily (Europe/Berlin)", () => reports.dailyActivity(pool, "bench_big", { ...f, ...range, tz: ZONE })],
+    ["heatmap (Europe/Berlin)", () => reports.hourOfWeek(pool, "bench_big", { ...f, ...range, tz: ZONE })],
+    ["retention (8 weeks, Europe/Berlin)", () => reports.retention(pool, "bench_big", { ...f, from: "2026-09-01", tz: ZONE }, 8)],
   ];
+  // --only a,b: just the reports whose names contain one of these (quick iterations on one report).
+  const only = args.includes("--only") ? args[args.indexOf("--only") + 1].split(",") : null;
+  if (only) cases.splice(0, cases.length, ...cases.filter(([name]) => only.some((o) => name.includes(o))));
   const baselineOf: Record<string, string> = {
     "interactions (reply pairs)": "interactions",
     "activity-levels": "activity-levels",
@@ -204,7 +226,8 @@ async function main() {
     const signedRuns: number[] = [];
     const old: number[] = [];
     try {
-      for (let i = -2; i < RUNS; i++) {
+      // --no-policy skips this comparison (quick iterations on one report).
+      for (let i = -2; i < (args.includes("--no-policy") ? -2 : RUNS); i++) {
         for (const variant of ["signed", "setting"] as const) {
           await setPolicy(owner, variant);
           const t0 = performance.now();
@@ -215,8 +238,14 @@ async function main() {
     } finally {
       await setPolicy(owner, "signed");
     }
-    ratios.push(pct(signedRuns, 50) / pct(old, 50));
-    policyRows.push([name, pct(signedRuns, 50).toFixed(1), pct(old, 50).toFixed(1), `${(pct(signedRuns, 50) / pct(old, 50)).toFixed(2)}`]);
+    if (signedRuns.length) ratios.push(pct(signedRuns, 50) / pct(old, 50));
+    if (signedRuns.length)
+      policyRows.push([
+        name,
+        pct(signedRuns, 50).toFixed(1),
+        pct(old, 50).toFixed(1),
+        `${(pct(signedRuns, 50) / pct(old, 50)).toFixed(2)}`,
+      ]);
     const base = baselineOf[name] ? baseTimes[baselineOf[name]] : undefined;
     const prev = before[name] ? await time(before[name], Math.min(RUNS, 5)) : undefined;
     rows.push([
@@ -305,6 +334,7 @@ async function main() {
   );
   await appPool.end();
   await smallPool.end();
+  await noNestLoop.end();
 }
 
 main().catch((err) => {

@@ -28,6 +28,7 @@ import {
   retentionWeeksSql,
   userInteractionsSql,
 } from "./refresh-sql";
+import { fillGraphScores } from "./reports/graph-scores-fill";
 
 /** Version of the derived state (interactions_daily, member_weeks, member_cohorts); a slice built by older code is rebuilt in full. */
 export const STATE_VERSION = 2;
@@ -338,6 +339,8 @@ async function fullRefresh(tx: TenantTx, serverId: string, reason: string, opts:
 }
 
 async function recordRefresh(tx: TenantTx, serverId: string, mode: RefreshMode, rows: Record<string, number>): Promise<void> {
+  // Influence and bridging of the default view, scored once per change instead of per request.
+  if (mode !== "unchanged") rows.graph_scores = await fillGraphScores(tx, serverId);
   await tx.query(
     `INSERT INTO analytics_refreshes (tenant_id, server_id, refreshed_at, source_synced_at, duration_ms, row_counts, state_version, mode)
      SELECT $1, $2::bigint, clock_timestamp(), (SELECT synced_at FROM servers WHERE tenant_id = $1 AND id = $2::bigint),

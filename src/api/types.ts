@@ -27,6 +27,7 @@ export type MemberSummary = z.output<typeof R.MemberSummarySchema>;
 export type MembersReport = z.output<typeof R.MembersReportSchema>;
 export type DayRow = z.output<typeof R.DailySchema>[number];
 export type Heatmap = z.output<typeof R.HeatmapSchema>;
+export type Overview = z.output<typeof R.OverviewSchema>;
 export type ReactionsReport = z.output<typeof R.ReactionsSchema>;
 export type ChannelActivityRow = z.output<typeof R.ChannelsSchema>[number];
 export type ResponseTimes = z.output<typeof R.ResponseTimesSchema>;

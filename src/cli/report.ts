@@ -19,7 +19,16 @@ function timeZoneArg(v: string | undefined): string | undefined {
 }
 
 export const REPORT_HELP = `discord-sql report NAME [--guild ID] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--limit N] [--include-bots] [--tz ZONE] [--power N --active N] [--csv | --json]
+discord-sql report drivers [--gap MINUTES] ...   (quiet gap that starts a conversation, 1..${reports.MAX_GAP_MINUTES}; default ${reports.DEFAULT_GAP_MINUTES})
 discord-sql report --list`;
+
+/** --gap: minutes of quiet that start a conversation (the API's gap_minutes bounds). */
+export function gapArg(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > reports.MAX_GAP_MINUTES)
+    throw new OneLineError(`--gap must be a whole number of minutes from 1 to ${reports.MAX_GAP_MINUTES}, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
 
 interface Section {
   title: string;
@@ -36,7 +45,12 @@ function windowText(w: { from: string | null; to: string | null; days: number })
   return w.from && w.to ? `${w.from} .. ${w.to} (${plural(w.days, "day")})` : "no synced history";
 }
 
-type Run = (pool: PoolLike, f: ReportFilters) => Promise<{ data: unknown; sections: Section[] }>;
+/** Options only some reports take (the CLI refuses them for the others). */
+interface RunOptions {
+  gapMinutes?: number;
+}
+
+type Run = (pool: PoolLike, f: ReportFilters, opts: RunOptions) => Promise<{ data: unknown; sections: Section[] }>;
 
 /** Report name -> what it says and how to run it. */
 export const REPORTS: Record<string, { about: string; run: Run }> = {
@@ -136,9 +150,9 @@ export const REPORTS: Record<string, { about: string; run: Run }> = {
   },
   drivers: {
     about:
-      "who drives conversations: conversations started (a message after 30 minutes of quiet in its channel, or a new thread), replies drawn, distinct responders",
-    run: async (pool, f) => {
-      const { data } = await reports.drivers(pool, LOCAL_TENANT, f);
+      "who drives conversations: conversations started (a message after 30 minutes of quiet in its channel, or --gap MINUTES; or a new thread), replies drawn, distinct responders",
+    run: async (pool, f, opts) => {
+      const { data } = await reports.drivers(pool, LOCAL_TENANT, f, opts.gapMinutes);
       return {
         data,
         sections: [table(`conversation starters (${plural(data.conversations, "conversation")}, gap ${data.gap_minutes} min)`, data.rows)],
@@ -222,7 +236,7 @@ function pairs(kind: reports.InteractionKind, about: string): { about: string; r
 
 export async function reportCommand(argv: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<number> {
   const args = parseArgs("report", argv, {
-    values: ["guild", "from", "to", "limit", "tz", "power", "active"],
+    values: ["guild", "from", "to", "limit", "tz", "power", "active", "gap"],
     switches: ["list", "include-bots", "csv", "json"],
   });
   if (args.switches.has("list") || args.positionals.length === 0) {
@@ -246,6 +260,8 @@ export async function reportCommand(argv: string[], io: { stdout: NodeJS.WriteSt
   };
   if (filters.from && filters.to && filters.from > filters.to)
     throw new OneLineError(`--from must not be after --to (${filters.from} > ${filters.to})`);
+  const gapMinutes = gapArg(args.values.gap);
+  if (gapMinutes !== undefined && name !== "drivers") throw new OneLineError(`--gap applies to the drivers report only, not ${name}`);
   const power = positiveIntArg(args.values.power, "--power");
   const active = positiveIntArg(args.values.active, "--active");
 
@@ -260,7 +276,7 @@ export async function reportCommand(argv: string[], io: { stdout: NodeJS.WriteSt
       const bad = checkThresholds(thresholds);
       if (bad) throw new OneLineError(`--${bad.field}: ${bad.message}`);
     }
-    const { data, sections } = await report.run(db.pool, { serverId, ...filters, thresholds });
+    const { data, sections } = await report.run(db.pool, { serverId, ...filters, thresholds }, { gapMinutes });
     if (format === "json") {
       io.stdout.write(JSON.stringify(data, null, 2) + "\n");
       return 0;

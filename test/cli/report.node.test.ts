@@ -153,4 +153,27 @@ describe("discord-sql report", () => {
     // --tz: the heatmap in that zone.
     expect(JSON.parse(zoned.stdout).time_zone).toBe("Etc/GMT+5");
   }, 400_000);
+
+  it("drivers --gap: the quiet gap in minutes reaches the report; bad values are usage errors", async () => {
+    const short = await cli(["report", "drivers", "--guild", guildId, "--json", "--limit", "1000", "--gap", "1"]);
+    const long = await cli(["report", "drivers", "--guild", guildId, "--json", "--limit", "1000", "--gap=1440"]);
+    const plain = await cli(["report", "drivers", "--guild", guildId, "--json", "--limit", "1000"]);
+    const table = await cli(["report", "drivers", "--guild", guildId, "--gap", "7"]);
+    for (const r of [short, long, plain, table]) expect(r.code, r.stderr).toBe(0);
+    const [s, l, p] = [short, long, plain].map((r) => JSON.parse(r.stdout));
+    expect([s.gap_minutes, l.gap_minutes, p.gap_minutes]).toEqual([1, 1440, 30]);
+    // A longer quiet gap merges conversations: a day's gap starts fewer than a minute's.
+    expect(s.conversations).toBeGreaterThan(l.conversations);
+    expect(p.conversations).toBeGreaterThanOrEqual(l.conversations);
+    expect(p.conversations).toBeLessThanOrEqual(s.conversations);
+    expect(table.stdout).toContain("gap 7 min");
+    for (const bad of ["0", "1441", "abc", "2.5", "-3"]) {
+      const r = await cli(["report", "drivers", "--guild", guildId, `--gap=${bad}`]);
+      expect(r.code, bad).toBe(1);
+      expect(r.stderr, bad).toContain("--gap must be a whole number of minutes from 1 to 1440");
+    }
+    const elsewhere = await cli(["report", "daily", "--guild", guildId, "--gap", "5"]);
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stderr).toContain("--gap applies to the drivers report only");
+  }, 400_000);
 });

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pg from "pg";
 import { startBridge } from "../../src/node/bridge";
+import { readTenantKey } from "../../src/node/tenant-key";
 import { launch } from "./helpers-browser";
 
 const ADMIN = process.env.BENCH_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -49,6 +50,8 @@ async function main() {
       results.push({ label: t.label, tenant: t.tenant, messages: rows[0].n, ms: [] });
       (t as { server?: string }).server = rows[0].server;
     }
+    // The Worker signs the tenant context with the database's key (read here as the owner).
+    const tenantKey = await readTenantKey(owner);
     await owner.end();
     for (const [i, t] of TENANTS.entries()) {
       // One wrangler dev per tenant: local mode serves exactly one tenant (LOCAL_TENANT_ID).
@@ -61,6 +64,7 @@ async function main() {
           `LOCAL_TENANT_ID=${t.tenant}`,
           `DATABASE_URL=postgres://discord_sql_app@${u.hostname}:${u.port || 5432}/${db}`,
           `DB_WS_PROXY=127.0.0.1:${bridge.port}`,
+          `TENANT_CONTEXT_KEY=${tenantKey}`,
         ].join("\n") + "\n",
       );
       const port = PORT + i;
@@ -82,10 +86,14 @@ async function main() {
         ],
         {
           env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
-          stdio: "ignore",
+          stdio: ["ignore", "ignore", "pipe"],
           detached: true,
         },
       );
+      // wrangler's last words, shown when it exits early (a port in use, a bad variable).
+      let stderr = "";
+      child.stderr?.on("data", (d) => (stderr = (stderr + d).slice(-4000)));
+      child.on("exit", (code) => code && console.error(`wrangler dev exited with ${code}:\n${stderr}`));
       try {
         const base = `http://127.0.0.1:${port}`;
         for (let k = 0; k < 240; k++) {
@@ -99,15 +107,21 @@ async function main() {
           const page = await ctx.newPage();
           const t0 = Date.now();
           await page.goto(`${base}/overview?server=${server}`);
-          for (const id of ["chart-daily", "chart-heatmap", "chart-levels"])
-            await page.locator(`[data-testid="${id}"][data-ready="true"]`).waitFor({ timeout: 120_000 });
+          try {
+            for (const id of ["chart-daily", "chart-heatmap", "chart-levels"])
+              await page.locator(`[data-testid="${id}"][data-ready="true"]`).waitFor({ timeout: Number(process.env.WAIT_MS ?? 120_000) });
+          } catch (err) {
+            // What the page showed instead (an error box, an empty state) says why.
+            console.error(`${t.label}: ${((await page.locator("body").textContent()) ?? "").slice(0, 800)}`);
+            throw err;
+          }
           const ms = Date.now() - t0;
           if (run > 0) results[i].ms.push(ms); // run 0 warms wrangler's bundle and the database cache
           await ctx.close();
         }
         await browser.close();
       } finally {
-        if (child.pid) process.kill(-child.pid, "SIGTERM");
+        if (child.pid && child.exitCode === null) process.kill(-child.pid, "SIGTERM");
       }
     }
   } finally {

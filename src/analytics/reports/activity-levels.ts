@@ -1,5 +1,5 @@
 // Report: activity levels (lurkers, casual, active ...) of one view.
-import { run, viewContext, type ReportFilters, type Report } from "./filters";
+import { run, viewContext, type Q, type ReportFilters, type Report, type ViewContext } from "./filters";
 import { scaledThresholds, type Level, type LevelThresholds } from "../levels";
 import type { PoolLike } from "../../db/client";
 import { memberPage, type LevelCounts } from "./member-rows";
@@ -18,23 +18,25 @@ export interface ActivityLevels extends LevelCounts {
 }
 
 export async function activityLevels(pool: PoolLike, tenantId: string, f: ReportFilters): Promise<Report<ActivityLevels>> {
-  return run(pool, tenantId, async (tx) => {
-    const ctx = await viewContext(tx, f);
-    const page = await memberPage(tx, f, ctx, { sort: "messages", offset: 0, limit: f.limit ?? 100 });
-    const days = ctx.window?.days ?? 0;
-    return {
-      source: "precomputed",
-      data: {
-        from: ctx.window?.from ?? null,
-        to: ctx.window?.to ?? null,
-        days,
-        thresholds: ctx.thresholds,
-        scaled: scaledThresholds(days, ctx.thresholds),
-        counts: page.counts,
-        messages: page.messages,
-        never_posted: page.counts.lurker,
-        members: page.rows.map((r) => ({ user_id: r.user_id, name: r.name, messages: r.messages, level: r.level })),
-      },
-    };
-  });
+  return run(pool, tenantId, async (tx) => activityLevelsIn(tx, f, await viewContext(tx, f)));
+}
+
+/** Activity levels inside a report transaction (Overview runs them beside others in one). */
+export async function activityLevelsIn(tx: Q, f: ReportFilters, ctx: ViewContext): Promise<Report<ActivityLevels>> {
+  const page = await memberPage(tx, f, ctx, { sort: "messages", offset: 0, limit: f.limit ?? 100 });
+  const days = ctx.window?.days ?? 0;
+  return {
+    source: "precomputed",
+    data: {
+      from: ctx.window?.from ?? null,
+      to: ctx.window?.to ?? null,
+      days,
+      thresholds: ctx.thresholds,
+      scaled: scaledThresholds(days, ctx.thresholds),
+      counts: page.counts,
+      messages: page.messages,
+      never_posted: page.counts.lurker,
+      members: page.rows.map((r) => ({ user_id: r.user_id, name: r.name, messages: r.messages, level: r.level })),
+    },
+  };
 }

@@ -1,8 +1,9 @@
 // Report: bridging (betweenness centrality on the undirected weighted reply + reaction network, see
 // graph.ts): members through whom otherwise separate groups are connected.
-import { interactionGraph, DEFAULT_EDGES } from "./influence";
+import { interactionGraphIn, DEFAULT_EDGES, type InteractionGraph } from "./influence";
+import { readStoredScores, usesStoredScores } from "./graph-scores";
 import { betweenness, compareIds } from "./graph";
-import type { ReportFilters, Report } from "./filters";
+import { run, type ReportFilters, type Report } from "./filters";
 import type { PoolLike } from "../../db/client";
 
 export interface BridgingRow {
@@ -21,8 +22,8 @@ export interface Bridging {
   rows: BridgingRow[];
 }
 
-export async function bridging(pool: PoolLike, tenantId: string, f: ReportFilters, maxEdges = DEFAULT_EDGES): Promise<Report<Bridging>> {
-  const g = await interactionGraph(pool, tenantId, f, maxEdges);
+/** Every member's betweenness and neighbours over the graph, best first (pure). */
+export function bridgingOf(g: InteractionGraph): BridgingRow[] {
   const score = betweenness(g.edges);
   const near = new Map<string, Set<string>>();
   for (const e of g.edges) {
@@ -30,9 +31,25 @@ export async function bridging(pool: PoolLike, tenantId: string, f: ReportFilter
     (near.get(e.from) ?? near.set(e.from, new Set()).get(e.from)!).add(e.to);
     (near.get(e.to) ?? near.set(e.to, new Set()).get(e.to)!).add(e.from);
   }
-  const rows = [...score.entries()]
+  return [...score.entries()]
     .map(([id, b]) => ({ user_id: id, name: g.names.get(id) ?? null, betweenness: b, neighbours: near.get(id)?.size ?? 0 }))
-    .sort((a, b) => b.betweenness - a.betweenness || compareIds(a.user_id, b.user_id))
-    .slice(0, f.limit ?? 50);
-  return { source: g.source, data: { members: score.size, edges: g.edges.length, truncated: g.truncated, rows } };
+    .sort((a, b) => b.betweenness - a.betweenness || compareIds(a.user_id, b.user_id));
+}
+
+export async function bridging(pool: PoolLike, tenantId: string, f: ReportFilters, maxEdges = DEFAULT_EDGES): Promise<Report<Bridging>> {
+  return run(pool, tenantId, async (tx) => {
+    // The default view was scored by the last refresh (betweenness is the costly part: seconds at 1M messages).
+    const stored = usesStoredScores(f, maxEdges) ? await readStoredScores(tx, f.serverId, "betweenness", f.limit ?? 50) : null;
+    if (stored) {
+      const rows = stored.rows.map(({ user_id, name, betweenness, neighbours }) => ({ user_id, name, betweenness, neighbours }));
+      const { members, edges, truncated } = stored.summary;
+      return { source: "precomputed", data: { members, edges, truncated, rows } };
+    }
+    const g = await interactionGraphIn(tx, f, maxEdges);
+    const rows = bridgingOf(g);
+    return {
+      source: g.source,
+      data: { members: rows.length, edges: g.edges.length, truncated: g.truncated, rows: rows.slice(0, f.limit ?? 50) },
+    };
+  });
 }

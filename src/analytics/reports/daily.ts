@@ -1,5 +1,16 @@
 // Report: daily activity (zero-filled days, in the view's time zone).
-import { run, viewContext, dayGrain, baseParams, HUMAN, zonedFilter, type Q, type ReportFilters, type Report } from "./filters";
+import {
+  run,
+  viewContext,
+  dayGrain,
+  baseParams,
+  HUMAN,
+  zonedFilter,
+  type Q,
+  type ReportFilters,
+  type Report,
+  type ViewContext,
+} from "./filters";
 import { fillDays, resolveWindow } from "../levels";
 import type { PoolLike } from "../../db/client";
 
@@ -10,35 +21,38 @@ export interface DayRow {
 }
 
 export async function dailyActivity(pool: PoolLike, tenantId: string, f: ReportFilters): Promise<Report<DayRow[]>> {
-  return run(pool, tenantId, async (tx) => {
-    const ctx = await viewContext(tx, f);
-    const zero = (day: string): DayRow => ({ day, messages: 0, active_users: 0 });
-    if (ctx.tz !== "UTC") {
-      const rows = await zonedDaily(tx, f, ctx.tz);
-      // The zone can move the first or last message to the day before or after the UTC history.
-      const first = [rows[0]?.day, ctx.history.first].filter(Boolean).sort()[0] ?? null;
-      const last = [rows.at(-1)?.day, ctx.history.last].filter(Boolean).sort().at(-1) ?? null;
-      return { source: "base", data: fillDays(rows, resolveWindow(f, { first, last }), zero) };
-    }
-    if (!f.channels?.length && !f.includeBots) {
-      const { rows } = await tx.query<DayRow>(
-        `SELECT d.day::text AS day, d.messages, d.active_users FROM daily_stats d
-         WHERE d.tenant_id = $1 AND d.server_id = $2::bigint AND d.channel_id = 0
-           AND ($3::date IS NULL OR d.day >= $3::date) AND ($4::date IS NULL OR d.day <= $4::date) AND d.messages > 0
-         ORDER BY d.day`,
-        [tenantId, f.serverId, f.from ?? null, f.to ?? null],
-      );
-      return { source: "precomputed", data: fillDays(rows, ctx.window, zero) };
-    }
-    const g = dayGrain(f, "d");
+  return run(pool, tenantId, async (tx) => dailyIn(tx, f, await viewContext(tx, f)));
+}
+
+/** The daily report inside a report transaction (Overview runs it beside others in one). */
+export async function dailyIn(tx: Q, f: ReportFilters, ctx: ViewContext): Promise<Report<DayRow[]>> {
+  const tenantId = tx.tenantId;
+  const zero = (day: string): DayRow => ({ day, messages: 0, active_users: 0 });
+  if (ctx.tz !== "UTC") {
+    const rows = await zonedDaily(tx, f, ctx.tz);
+    // The zone can move the first or last message to the day before or after the UTC history.
+    const first = [rows[0]?.day, ctx.history.first].filter(Boolean).sort()[0] ?? null;
+    const last = [rows.at(-1)?.day, ctx.history.last].filter(Boolean).sort().at(-1) ?? null;
+    return { source: "base", data: fillDays(rows, resolveWindow(f, { first, last }), zero) };
+  }
+  if (!f.channels?.length && !f.includeBots) {
     const { rows } = await tx.query<DayRow>(
-      `SELECT d.day::text AS day, sum(d.messages)::int AS messages, count(DISTINCT d.user_id) FILTER (WHERE d.messages > 0)::int AS active_users
-       FROM ${g.table} d WHERE ${g.where} AND ($6 OR NOT d.is_bot)
-       GROUP BY d.day HAVING sum(d.messages) > 0 ORDER BY d.day`,
-      [...(await baseParams(tx, f)), !!f.includeBots],
+      `SELECT d.day::text AS day, d.messages, d.active_users FROM daily_stats d
+       WHERE d.tenant_id = $1 AND d.server_id = $2::bigint AND d.channel_id = 0
+         AND ($3::date IS NULL OR d.day >= $3::date) AND ($4::date IS NULL OR d.day <= $4::date) AND d.messages > 0
+       ORDER BY d.day`,
+      [tenantId, f.serverId, f.from ?? null, f.to ?? null],
     );
     return { source: "precomputed", data: fillDays(rows, ctx.window, zero) };
-  });
+  }
+  const g = dayGrain(f, "d");
+  const { rows } = await tx.query<DayRow>(
+    `SELECT d.day::text AS day, sum(d.messages)::int AS messages, count(DISTINCT d.user_id) FILTER (WHERE d.messages > 0)::int AS active_users
+     FROM ${g.table} d WHERE ${g.where} AND ($6 OR NOT d.is_bot)
+     GROUP BY d.day HAVING sum(d.messages) > 0 ORDER BY d.day`,
+    [...(await baseParams(tx, f)), !!f.includeBots],
+  );
+  return { source: "precomputed", data: fillDays(rows, ctx.window, zero) };
 }
 
 /**

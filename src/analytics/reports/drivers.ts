@@ -8,6 +8,8 @@ import { run, viewContext, baseParams, NAME, type ReportFilters, type Report } f
 import type { PoolLike } from "../../db/client";
 
 export const DEFAULT_GAP_MINUTES = 30;
+/** The longest quiet gap asked for (a day): the API and the CLI check the same bounds. */
+export const MAX_GAP_MINUTES = 1440;
 
 export interface DriverRow {
   user_id: string;

@@ -74,48 +74,77 @@ export function betweenness(edges: Edge[]): Map<string, number> {
     const key = Math.min(u, v) * n + Math.max(u, v);
     weight.set(key, (weight.get(key) ?? 0) + e.weight);
   }
-  const adj: { v: number; len: number }[][] = Array.from({ length: n }, () => []);
-  for (const [key, w] of [...weight.entries()].sort((a, b) => a[0] - b[0])) {
+  // Adjacency in compressed rows (typed arrays, neighbours in key order): the n Dijkstra runs below
+  // allocate nothing per source, which is what kept a 2,000-edge graph under 100 ms.
+  const keys = [...weight.keys()].sort((a, b) => a - b);
+  const start = new Int32Array(n + 1);
+  for (const key of keys) {
+    start[Math.floor(key / n) + 1]++;
+    start[(key % n) + 1]++;
+  }
+  for (let i = 0; i < n; i++) start[i + 1] += start[i];
+  const fill = start.slice(0, n);
+  const to = new Int32Array(start[n]);
+  const len = new Float64Array(start[n]);
+  for (const key of keys) {
     const u = Math.floor(key / n),
-      v = key % n;
-    adj[u].push({ v, len: 1 / w });
-    adj[v].push({ v: u, len: 1 / w });
+      v = key % n,
+      l = 1 / weight.get(key)!;
+    to[fill[u]] = v;
+    len[fill[u]++] = l;
+    to[fill[v]] = u;
+    len[fill[v]++] = l;
   }
   const score = new Float64Array(n);
+  const dist = new Float64Array(n);
+  const sigma = new Float64Array(n);
+  const delta = new Float64Array(n);
+  const done = new Uint8Array(n);
+  // preds of w: pred[start[w] .. start[w] + predCount[w]) (a predecessor is a neighbour).
+  const pred = new Int32Array(start[n]);
+  const predCount = new Int32Array(n);
+  const order = new Int32Array(n);
+  const heap = new MinHeap(start[n] + 1);
   for (let s = 0; s < n; s++) {
-    const dist = new Float64Array(n).fill(Infinity);
-    const sigma = new Float64Array(n);
-    const preds: number[][] = Array.from({ length: n }, () => []);
-    const order: number[] = [];
-    const done = new Uint8Array(n);
+    dist.fill(Infinity);
+    sigma.fill(0);
+    done.fill(0);
+    predCount.fill(0);
+    let visited = 0;
     dist[s] = 0;
     sigma[s] = 1;
-    const heap = new MinHeap();
+    heap.clear();
     heap.push(0, s);
     while (heap.size) {
-      const [dv, v] = heap.pop();
+      const dv = heap.topPriority();
+      const v = heap.pop();
       if (done[v] || dv > dist[v]) continue;
       done[v] = 1;
-      order.push(v);
-      for (const { v: w, len } of adj[v]) {
-        const alt = dist[v] + len;
+      order[visited++] = v;
+      for (let j = start[v]; j < start[v + 1]; j++) {
+        const w = to[j];
         if (done[w]) continue;
+        const alt = dist[v] + len[j];
         const tol = Number.isFinite(dist[w]) ? EPS * Math.max(1, dist[w]) : 0;
         if (alt < dist[w] - tol) {
           dist[w] = alt;
           sigma[w] = sigma[v];
-          preds[w] = [v];
+          pred[start[w]] = v;
+          predCount[w] = 1;
           heap.push(alt, w);
         } else if (Math.abs(alt - dist[w]) <= tol) {
           sigma[w] += sigma[v];
-          preds[w].push(v);
+          pred[start[w] + predCount[w]++] = v;
         }
       }
     }
-    const delta = new Float64Array(n);
-    for (let i = order.length - 1; i >= 0; i--) {
+    for (let i = 0; i < visited; i++) delta[order[i]] = 0;
+    for (let i = visited - 1; i >= 0; i--) {
       const w = order[i];
-      for (const v of preds[w]) delta[v] += (sigma[v] / sigma[w]) * (1 + delta[w]);
+      for (let k = start[w]; k < start[w] + predCount[w]; k++) {
+        const v = pred[k];
+        delta[v] += (sigma[v] / sigma[w]) * (1 + delta[w]);
+      }
       if (w !== s) score[w] += delta[w];
     }
   }
@@ -124,50 +153,69 @@ export function betweenness(edges: Edge[]): Map<string, number> {
   return new Map(ids.map((id, i) => [id, score[i] / 2 / norm]));
 }
 
-/** A binary min-heap of (priority, node); ties by node so the visiting order is deterministic. */
+/** A binary min-heap of (priority, node) in typed arrays; ties by node so the visiting order is deterministic. */
 class MinHeap {
-  private p: number[] = [];
-  private v: number[] = [];
-  get size(): number {
-    return this.p.length;
+  private p: Float64Array;
+  private v: Int32Array;
+  size = 0;
+  constructor(capacity: number) {
+    this.p = new Float64Array(Math.max(1, capacity));
+    this.v = new Int32Array(Math.max(1, capacity));
+  }
+  clear(): void {
+    this.size = 0;
+  }
+  topPriority(): number {
+    return this.p[0];
   }
   push(priority: number, node: number): void {
-    this.p.push(priority);
-    this.v.push(node);
-    let i = this.p.length - 1;
+    if (this.size === this.p.length) {
+      const p = new Float64Array(this.p.length * 2);
+      p.set(this.p);
+      const v = new Int32Array(this.v.length * 2);
+      v.set(this.v);
+      this.p = p;
+      this.v = v;
+    }
+    let i = this.size++;
     while (i > 0) {
       const up = (i - 1) >> 1;
-      if (!this.less(i, up)) break;
-      this.swap(i, up);
+      if (!(priority < this.p[up] || (priority === this.p[up] && node < this.v[up]))) break;
+      this.p[i] = this.p[up];
+      this.v[i] = this.v[up];
       i = up;
     }
+    this.p[i] = priority;
+    this.v[i] = node;
   }
-  pop(): [number, number] {
-    const top: [number, number] = [this.p[0], this.v[0]];
-    const lastP = this.p.pop()!,
-      lastV = this.v.pop()!;
-    if (this.p.length) {
-      this.p[0] = lastP;
-      this.v[0] = lastV;
+  /** Removes the top and returns its node. */
+  pop(): number {
+    const top = this.v[0];
+    const last = --this.size;
+    if (last > 0) {
+      const lp = this.p[last],
+        lv = this.v[last];
       let i = 0;
       for (;;) {
         const l = 2 * i + 1,
           r = l + 1;
-        let m = i;
-        if (l < this.p.length && this.less(l, m)) m = l;
-        if (r < this.p.length && this.less(r, m)) m = r;
-        if (m === i) break;
-        this.swap(i, m);
+        let m = -1;
+        let mp = lp,
+          mv = lv;
+        if (l < last && (this.p[l] < mp || (this.p[l] === mp && this.v[l] < mv))) {
+          m = l;
+          mp = this.p[l];
+          mv = this.v[l];
+        }
+        if (r < last && (this.p[r] < mp || (this.p[r] === mp && this.v[r] < mv))) m = r;
+        if (m < 0) break;
+        this.p[i] = this.p[m];
+        this.v[i] = this.v[m];
         i = m;
       }
+      this.p[i] = lp;
+      this.v[i] = lv;
     }
     return top;
-  }
-  private less(a: number, b: number): boolean {
-    return this.p[a] < this.p[b] || (this.p[a] === this.p[b] && this.v[a] < this.v[b]);
-  }
-  private swap(a: number, b: number): void {
-    [this.p[a], this.p[b]] = [this.p[b], this.p[a]];
-    [this.v[a], this.v[b]] = [this.v[b], this.v[a]];
   }
 }

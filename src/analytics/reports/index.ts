@@ -21,3 +21,4 @@ export * from "./influence";
 export * from "./bridging";
 export * from "./newcomers";
 export * from "./member-growth";
+export * from "./overview";

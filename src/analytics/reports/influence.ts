@@ -1,12 +1,13 @@
 // Report: influence (PageRank over the reply + reaction network). The network is the interaction
 // pairs report (precomputed all-time pairs; base tables under a date or channel filter), bounded to
 // the heaviest edges so the TypeScript pass stays small.
-import { interactionPairs, type InteractionPair } from "./interactions";
+import { interactionPairsIn, type InteractionPair } from "./interactions";
+import { readStoredScores, STORED_EDGES, usesStoredScores } from "./graph-scores";
 import { compareIds, DAMPING, pageRank, type Edge } from "./graph";
-import type { ReportFilters, Report } from "./filters";
+import { run, type Q, type ReportFilters, type Report } from "./filters";
 import type { PoolLike } from "../../db/client";
 
-export const DEFAULT_EDGES = 2000;
+export const DEFAULT_EDGES = STORED_EDGES;
 export const MAX_EDGES = 5000;
 
 export interface InteractionGraph {
@@ -25,11 +26,14 @@ export async function interactionGraph(
   f: ReportFilters,
   maxEdges = DEFAULT_EDGES,
 ): Promise<InteractionGraph> {
+  return run(pool, tenantId, (tx) => interactionGraphIn(tx, f, maxEdges));
+}
+
+/** interactionGraph inside a transaction (the refresh's, for the stored scores). */
+export async function interactionGraphIn(tx: Q, f: ReportFilters, maxEdges = DEFAULT_EDGES): Promise<InteractionGraph> {
   const q = { ...f, limit: maxEdges + 1 };
-  const [replies, reactions] = await Promise.all([
-    interactionPairs(pool, tenantId, "reply", q),
-    interactionPairs(pool, tenantId, "reaction", q),
-  ]);
+  const replies = await interactionPairsIn(tx, "reply", q);
+  const reactions = await interactionPairsIn(tx, "reaction", q);
   const names = new Map<string, string | null>();
   const weights = new Map<string, Edge>();
   const add = (p: InteractionPair) => {
@@ -65,8 +69,8 @@ export interface Influence {
   rows: InfluenceRow[];
 }
 
-export async function influence(pool: PoolLike, tenantId: string, f: ReportFilters, maxEdges = DEFAULT_EDGES): Promise<Report<Influence>> {
-  const g = await interactionGraph(pool, tenantId, f, maxEdges);
+/** Every member's PageRank and weights over the graph, best first (pure). */
+export function influenceOf(g: InteractionGraph): { iterations: number; rows: InfluenceRow[] } {
   const { rank, iterations } = pageRank(g.edges);
   const wIn = new Map<string, number>(),
     wOut = new Map<string, number>();
@@ -82,10 +86,37 @@ export async function influence(pool: PoolLike, tenantId: string, f: ReportFilte
       weight_in: wIn.get(id) ?? 0,
       weight_out: wOut.get(id) ?? 0,
     }))
-    .sort((a, b) => b.pagerank - a.pagerank || compareIds(a.user_id, b.user_id))
-    .slice(0, f.limit ?? 50);
-  return {
-    source: g.source,
-    data: { damping: DAMPING, iterations, members: rank.size, edges: g.edges.length, truncated: g.truncated, rows },
-  };
+    .sort((a, b) => b.pagerank - a.pagerank || compareIds(a.user_id, b.user_id));
+  return { iterations, rows };
+}
+
+export async function influence(pool: PoolLike, tenantId: string, f: ReportFilters, maxEdges = DEFAULT_EDGES): Promise<Report<Influence>> {
+  return run(pool, tenantId, async (tx) => {
+    // The default view (whole server, all time, humans, default bound) was scored by the last refresh.
+    const stored = usesStoredScores(f, maxEdges) ? await readStoredScores(tx, f.serverId, "pagerank", f.limit ?? 50) : null;
+    if (stored) {
+      const rows = stored.rows.map(({ user_id, name, pagerank, weight_in, weight_out }) => ({
+        user_id,
+        name,
+        pagerank,
+        weight_in,
+        weight_out,
+      }));
+      const { members, edges, truncated, iterations } = stored.summary;
+      return { source: "precomputed", data: { damping: DAMPING, iterations, members, edges, truncated, rows } };
+    }
+    const g = await interactionGraphIn(tx, f, maxEdges);
+    const { iterations, rows } = influenceOf(g);
+    return {
+      source: g.source,
+      data: {
+        damping: DAMPING,
+        iterations,
+        members: rows.length,
+        edges: g.edges.length,
+        truncated: g.truncated,
+        rows: rows.slice(0, f.limit ?? 50),
+      },
+    };
+  });
 }

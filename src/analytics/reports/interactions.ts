@@ -1,5 +1,5 @@
 // Report: interactions.
-import { run, timeFilter, baseParams, NAME, type ReportFilters, type Report } from "./filters";
+import { run, timeFilter, baseParams, NAME, type Q, type ReportFilters, type Report } from "./filters";
 import type { PoolLike } from "../../db/client";
 
 export type InteractionKind = "reply" | "reaction" | "mention";
@@ -20,46 +20,50 @@ export async function interactionPairs(
   kind: InteractionKind,
   f: ReportFilters,
 ): Promise<Report<InteractionPair[]>> {
-  return run(pool, tenantId, async (tx) => {
-    const limit = f.limit ?? 20;
-    const precomputed = !f.channels?.length && !f.from && !f.to;
-    const select = `p.from_id::text AS from_user_id, ${NAME("fu")} AS from_name, p.to_id::text AS to_user_id, ${NAME("tu")} AS to_name,
-                    p.count::int AS count, p.first_at, p.last_at`;
-    if (precomputed) {
-      const { rows } = await tx.query<InteractionPair>(
-        `SELECT ${select}
-         FROM (SELECT from_user_id AS from_id, to_user_id AS to_id, count, first_at, last_at FROM user_interactions
-               WHERE tenant_id = $1 AND server_id = $2::bigint AND kind = $3 AND ($4 OR NOT involves_bot)
-               ORDER BY count DESC, from_user_id, to_user_id LIMIT $5) p
-         LEFT JOIN users fu ON fu.tenant_id = $1 AND fu.id = p.from_id
-         LEFT JOIN users tu ON tu.tenant_id = $1 AND tu.id = p.to_id
-         ORDER BY p.count DESC, p.from_id, p.to_id`,
-        [tenantId, f.serverId, kind, !!f.includeBots, limit],
-      );
-      return { source: "precomputed", data: rows };
-    }
-    const params = [...(await baseParams(tx, f)), !!f.includeBots, limit];
-    const source =
-      kind === "reply"
-        ? `SELECT m.author_id AS from_id, m.reply_to_author_id AS to_id, m.created_at AS at FROM messages m
-           WHERE ${timeFilter("m", "created_at")} AND NOT m.is_system AND NOT m.is_deleted
-             AND m.reply_to_author_id IS NOT NULL AND m.reply_to_author_id <> m.author_id`
-        : kind === "reaction"
-          ? `SELECT r.user_id, r.message_author_id, r.message_created_at FROM reactions r
-             WHERE ${timeFilter("r", "message_created_at")} AND r.message_author_id IS NOT NULL AND r.message_author_id <> r.user_id`
-          : `SELECT m.author_id, mm.user_id, m.created_at FROM message_mentions mm
-             JOIN messages m ON m.tenant_id = mm.tenant_id AND m.id = mm.message_id
-             WHERE ${timeFilter("m", "created_at")} AND NOT m.is_system AND NOT m.is_deleted AND mm.user_id <> m.author_id`;
+  return run(pool, tenantId, (tx) => interactionPairsIn(tx, kind, f));
+}
+
+/** The pairs inside a report transaction (the interaction graph reads both kinds in one). */
+export async function interactionPairsIn(tx: Q, kind: InteractionKind, f: ReportFilters): Promise<Report<InteractionPair[]>> {
+  const tenantId = tx.tenantId;
+  const limit = f.limit ?? 20;
+  const precomputed = !f.channels?.length && !f.from && !f.to;
+  const select = `p.from_id::text AS from_user_id, ${NAME("fu")} AS from_name, p.to_id::text AS to_user_id, ${NAME("tu")} AS to_name,
+                  p.count::int AS count, p.first_at, p.last_at`;
+  if (precomputed) {
     const { rows } = await tx.query<InteractionPair>(
       `SELECT ${select}
-       FROM (SELECT x.from_id, x.to_id, count(*) AS count, min(x.at) AS first_at, max(x.at) AS last_at
-             FROM (${source}) x(from_id, to_id, at) GROUP BY 1, 2) p
+       FROM (SELECT from_user_id AS from_id, to_user_id AS to_id, count, first_at, last_at FROM user_interactions
+             WHERE tenant_id = $1 AND server_id = $2::bigint AND kind = $3 AND ($4 OR NOT involves_bot)
+             ORDER BY count DESC, from_user_id, to_user_id LIMIT $5) p
        LEFT JOIN users fu ON fu.tenant_id = $1 AND fu.id = p.from_id
        LEFT JOIN users tu ON tu.tenant_id = $1 AND tu.id = p.to_id
-       WHERE $6 OR (NOT coalesce(fu.is_bot OR fu.is_webhook, false) AND NOT coalesce(tu.is_bot OR tu.is_webhook, false))
-       ORDER BY p.count DESC, p.from_id, p.to_id LIMIT $7`,
-      params,
+       ORDER BY p.count DESC, p.from_id, p.to_id`,
+      [tenantId, f.serverId, kind, !!f.includeBots, limit],
     );
-    return { source: "base", data: rows };
-  });
+    return { source: "precomputed", data: rows };
+  }
+  const params = [...(await baseParams(tx, f)), !!f.includeBots, limit];
+  const source =
+    kind === "reply"
+      ? `SELECT m.author_id AS from_id, m.reply_to_author_id AS to_id, m.created_at AS at FROM messages m
+         WHERE ${timeFilter("m", "created_at")} AND NOT m.is_system AND NOT m.is_deleted
+           AND m.reply_to_author_id IS NOT NULL AND m.reply_to_author_id <> m.author_id`
+      : kind === "reaction"
+        ? `SELECT r.user_id, r.message_author_id, r.message_created_at FROM reactions r
+           WHERE ${timeFilter("r", "message_created_at")} AND r.message_author_id IS NOT NULL AND r.message_author_id <> r.user_id`
+        : `SELECT m.author_id, mm.user_id, m.created_at FROM message_mentions mm
+           JOIN messages m ON m.tenant_id = mm.tenant_id AND m.id = mm.message_id
+           WHERE ${timeFilter("m", "created_at")} AND NOT m.is_system AND NOT m.is_deleted AND mm.user_id <> m.author_id`;
+  const { rows } = await tx.query<InteractionPair>(
+    `SELECT ${select}
+     FROM (SELECT x.from_id, x.to_id, count(*) AS count, min(x.at) AS first_at, max(x.at) AS last_at
+           FROM (${source}) x(from_id, to_id, at) GROUP BY 1, 2) p
+     LEFT JOIN users fu ON fu.tenant_id = $1 AND fu.id = p.from_id
+     LEFT JOIN users tu ON tu.tenant_id = $1 AND tu.id = p.to_id
+     WHERE $6 OR (NOT coalesce(fu.is_bot OR fu.is_webhook, false) AND NOT coalesce(tu.is_bot OR tu.is_webhook, false))
+     ORDER BY p.count DESC, p.from_id, p.to_id LIMIT $7`,
+    params,
+  );
+  return { source: "base", data: rows };
 }

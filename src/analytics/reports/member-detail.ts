@@ -3,6 +3,7 @@ import { run, viewContext, dayGrain, baseParams, NAME, type ReportFilters, type 
 import { fillDays } from "../levels";
 import type { PoolLike } from "../../db/client";
 import { memberPage, type MemberSummary } from "./member-rows";
+import { memberResponseTimes, type ResponseBucket } from "./response-times";
 
 export interface MemberDetail {
   summary: MemberSummary | null;
@@ -10,6 +11,8 @@ export interface MemberDetail {
   to: string | null;
   days: number;
   daily: { day: string; messages: number }[];
+  /** Response-time histogram (the response-times report's first replies, this member's side of them). */
+  response_times: ResponseBucket[];
   contacts: {
     user_id: string;
     name: string | null;
@@ -39,6 +42,7 @@ export async function memberDetail(pool: PoolLike, tenantId: string, userId: str
     ).rows;
     // Every day of the window, quiet ones as 0 (a chart of only the busy days spaces them evenly).
     const daily = fillDays(posted, ctx.window, (day) => ({ day, messages: 0 }));
+    const responseTimes = await memberResponseTimes(tx, f, params, userId);
     // Closest contacts: interactions in both directions, all time (user_interactions' grain).
     const contacts = (
       await tx.query<MemberDetail["contacts"][number]>(
@@ -70,7 +74,15 @@ export async function memberDetail(pool: PoolLike, tenantId: string, userId: str
     }));
     return {
       source: "precomputed",
-      data: { summary, daily, contacts, from: ctx.window?.from ?? null, to: ctx.window?.to ?? null, days: ctx.window?.days ?? 0 },
+      data: {
+        summary,
+        daily,
+        response_times: responseTimes,
+        contacts,
+        from: ctx.window?.from ?? null,
+        to: ctx.window?.to ?? null,
+        days: ctx.window?.days ?? 0,
+      },
     };
   });
 }

@@ -4,7 +4,7 @@ import { z } from "@hono/zod-openapi";
 import type * as reports from "../../analytics/reports";
 import { queryInt, shapeOf } from "../schemas";
 import { DEFAULT_EDGES, MAX_EDGES } from "../../analytics/reports/influence";
-import { DEFAULT_GAP_MINUTES } from "../../analytics/reports/drivers";
+import { DEFAULT_GAP_MINUTES, MAX_GAP_MINUTES } from "../../analytics/reports/drivers";
 
 const member = { user_id: z.string(), name: z.string().nullable() };
 export const maxEdges = {
@@ -14,7 +14,7 @@ export const maxEdges = {
 };
 
 export const gapMinutes = {
-  gap_minutes: queryInt(1, 1440)
+  gap_minutes: queryInt(1, MAX_GAP_MINUTES)
     .default(DEFAULT_GAP_MINUTES)
     .openapi({ description: "Minutes of silence in a channel after which a message starts a conversation" }),
 };

@@ -41,6 +41,10 @@ export const heatmapHandler: RouteHandler<typeof r.heatmap, AppEnv> = async (c) 
   const q = c.req.valid("query");
   return c.json(envelope("heatmap", q.server_id, await reports.hourOfWeek(pool(c), c.get("tenantId"), filters(q))), 200);
 };
+export const overviewHandler: RouteHandler<typeof r.overview, AppEnv> = async (c) => {
+  const q = c.req.valid("query");
+  return c.json(envelope("overview", q.server_id, await reports.overview(pool(c), c.get("tenantId"), filters(q))), 200);
+};
 export const reactionsHandler: RouteHandler<typeof r.reactions, AppEnv> = async (c) => {
   const q = c.req.valid("query");
   return c.json(envelope("reactions", q.server_id, await reports.reactionsReport(pool(c), c.get("tenantId"), filters(q))), 200);

@@ -7,6 +7,7 @@ import {
   DailySchema,
   HeatmapSchema,
   InteractionPairsSchema,
+  OverviewSchema,
   MemberDetailSchema,
   MembersReportSchema,
   ReactionsSchema,
@@ -85,6 +86,11 @@ export const heatmap = reportRoute(
   "/api/reports/heatmap",
   "Messages per hour of the week in the view's time zone, with the busiest hour",
   HeatmapSchema,
+);
+export const overview = reportRoute(
+  "/api/reports/overview",
+  "Everything Overview draws in one request: the daily series, the heatmap, the activity levels and the period's replies and reactions",
+  OverviewSchema,
 );
 export const reactions = reportRoute("/api/reports/reactions", "Top reaction givers, receivers and emojis", ReactionsSchema);
 export const channels = reportRoute(

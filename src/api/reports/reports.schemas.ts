@@ -99,6 +99,18 @@ export const HeatmapSchema = shapeOf<reports.Heatmap>()(
     .openapi("Heatmap"),
 );
 
+export const OverviewSchema = shapeOf<reports.Overview>()(
+  z
+    .object({
+      daily: DailySchema,
+      heatmap: HeatmapSchema,
+      levels: ActivityLevelsSchema,
+      replies: count.openapi({ description: "Replies in the view (the channels report's replies, summed)" }),
+      reactions: count.openapi({ description: "Reactions on the view's messages (the reactions report's emoji counts, summed)" }),
+    })
+    .openapi("Overview"),
+);
+
 const userCount = z.object({ user_id: id, name, count });
 export const ReactionsSchema = shapeOf<reports.ReactionsReport>()(
   z
@@ -161,6 +173,15 @@ export const MemberDetailSchema = shapeOf<reports.MemberDetail>()(
       ...window,
       summary: MemberSummarySchema.nullable(),
       daily: z.array(z.object({ day: dayText, messages: count })),
+      response_times: z.array(
+        z.object({
+          label: z.string(),
+          from_seconds: z.number().int(),
+          to_seconds: z.number().int().nullable(),
+          waited: count.openapi({ description: "The member's messages whose first reply came this long after them" }),
+          answered: count.openapi({ description: "Others' messages the member replied to first, this long after them" }),
+        }),
+      ),
       contacts: z.array(
         z.object({
           user_id: id,

@@ -3,6 +3,7 @@
 // power iteration and an all-pairs shortest-path count over the simulator's world.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as reports from "../../../src/analytics/reports";
+import { withTenant } from "../../../src/db/client";
 import { betweenness, pageRank } from "../../../src/analytics/reports/graph";
 import { cmpId, interactionWeights, openWorld, type World } from "./world";
 
@@ -165,6 +166,34 @@ describe("influence and bridging reports against the world", () => {
     const r = await reports.influence(w.pool, w.tenant, { serverId: w.sim.guildId, limit: 1000 }, 10);
     expect(r.data.edges).toBe(10);
     expect(r.data.truncated).toBe(true);
+  });
+
+  it("the default view reads the refresh's stored scores, equal to scoring the network per request", async () => {
+    const f = { serverId: w.sim.guildId, limit: 7 };
+    const g = await reports.interactionGraph(w.pool, w.tenant, f);
+    const live = { influence: reports.influenceOf(g), bridging: reports.bridgingOf(g) };
+    const inf = await reports.influence(w.pool, w.tenant, f);
+    const br = await reports.bridging(w.pool, w.tenant, f);
+    expect(inf.source).toBe("precomputed");
+    const stored = await withTenant(w.pool, w.tenant, (tx) =>
+      tx.query("SELECT count(*)::int AS n FROM graph_scores WHERE server_id = $1", [w.sim.guildId]),
+    );
+    expect(stored.rows[0].n).toBe(live.influence.rows.length);
+    expect(live.influence.rows.length).toBeGreaterThan(7);
+    expect(inf.data).toEqual({
+      damping: 0.85,
+      iterations: live.influence.iterations,
+      members: live.influence.rows.length,
+      edges: g.edges.length,
+      truncated: g.truncated,
+      rows: live.influence.rows.slice(0, 7),
+    });
+    expect(br.data).toEqual({
+      members: live.bridging.length,
+      edges: g.edges.length,
+      truncated: g.truncated,
+      rows: live.bridging.slice(0, 7),
+    });
   });
 
   it("tenant isolation: neither tenant sees the other's members under the same server id", async () => {

@@ -2,7 +2,7 @@
 // the tests compute every number independently of the report SQL. A second tenant holds other rows
 // under the same server id, to show that neither tenant's reports see the other's.
 import { env } from "cloudflare:workers";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { refreshAnalytics } from "../../../src/analytics/refresh";
 import { ensureTenant } from "../../../src/accounts/tenants";
 import { readConfig } from "../../../src/config";
@@ -38,6 +38,18 @@ export async function openWorld(options: Record<string, unknown>, syncDays: numb
       .sort((a: any, b: any) => Date.parse(a.created_at) - Date.parse(b.created_at) || cmpId(a.id, b.id));
   const other = await seedOtherTenant(pool, sim.guildId, Date.parse(rows.messages[0].created_at));
   return { pool, sim, tenant, other, rows, human, messages };
+}
+
+/** A world opened before the file's tests and closed after them; the getter returns it. */
+export function useWorld(options: Record<string, unknown>, syncDays: number, timeoutMs = 180_000): () => World {
+  let w: World | undefined;
+  beforeAll(async () => {
+    w = await openWorld(options, syncDays);
+  }, timeoutMs);
+  afterAll(async () => {
+    await w?.pool.end();
+  });
+  return () => w!;
 }
 
 export const cmpId = (a: string, b: string) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0);

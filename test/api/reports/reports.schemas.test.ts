@@ -87,6 +87,8 @@ describe("report responses", () => {
     ["bridging", "", routes.bridging],
     ["newcomers", "&from=2026-10-01", routes.newcomers],
     ["member-growth", "", routes.memberGrowth],
+    ["overview", "", routes.overview],
+    ["overview", "&from=2026-10-01&tz=Europe/Paris", routes.overview],
   ];
 
   it.each(cases)("%s%s parses with its route's response schema", async (name, extra, route) => {

@@ -23,6 +23,7 @@ import type {
   Bridging,
   Newcomers,
   MemberGrowth,
+  Overview,
 } from "../../../src/api/types";
 export type {
   ActivityLevels,
@@ -43,6 +44,7 @@ export type {
   Bridging,
   Newcomers,
   MemberGrowth,
+  Overview,
 };
 // The levels and their order come from the one definition (pure, bundled).
 export { LEVELS } from "../../../src/analytics/levels";
@@ -68,6 +70,9 @@ async function report<T>(
   const body = await api<{ data: T }>(`/api/reports/${path}`, { query: reportQuery(f, extra), signal });
   return body.data;
 }
+
+/** Everything Overview draws, in one request (one tenant transaction on the server). */
+export const overview = (f: Filters, signal?: AbortSignal) => report<Overview>("overview", f, {}, signal);
 
 export const daily = (f: Filters, signal?: AbortSignal) => report<DayRow[]>("daily", f, {}, signal);
 

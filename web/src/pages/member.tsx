@@ -25,6 +25,30 @@ export function MemberPage(props: { userId: string }) {
     }),
     [data.data],
   );
+  // Response times: how long this member's messages waited for a first reply, and how fast they replied first.
+  const waits = useMemo(() => {
+    const buckets = data.data?.response_times ?? [];
+    return {
+      any: buckets.some((b) => b.waited + b.answered > 0),
+      option: {
+        tooltip: { trigger: "axis" },
+        legend: { data: ["Their messages", "Their first replies"], bottom: 0 },
+        grid: { left: 56, right: 16, top: 36, bottom: 64 },
+        xAxis: {
+          type: "category",
+          name: "Time to first reply (min, h)",
+          nameLocation: "middle",
+          nameGap: 28,
+          data: buckets.map((b) => b.label),
+        },
+        yAxis: { type: "value", name: "Messages", minInterval: 1 },
+        series: [
+          { type: "bar", name: "Their messages", data: buckets.map((b) => b.waited), itemStyle: { color: "#5865f2" } },
+          { type: "bar", name: "Their first replies", data: buckets.map((b) => b.answered), itemStyle: { color: "#2f9e8f" } },
+        ],
+      },
+    };
+  }, [data.data]);
   if (data.error) return <ErrorBox error={data.error} onRetry={data.reload} title="Could not load this member" />;
   if (!data.data) return <Loading label="Loading the member…" />;
   const { summary, contacts } = data.data;
@@ -61,6 +85,18 @@ export function MemberPage(props: { userId: string }) {
             <Chart option={option} label={`Daily messages of ${name}`} testid="chart-member" height={240} />
           ) : (
             <Empty>No messages in this range.</Empty>
+          )}
+        </Card>
+        <Card title="Response times" id="member-response-times">
+          {waits.any ? (
+            <Chart
+              option={waits.option}
+              label={`Response times of ${name}: how long their messages waited for a first reply, and how fast they replied first`}
+              testid="chart-member-response"
+              height={240}
+            />
+          ) : (
+            <Empty>No replies in this range.</Empty>
           )}
         </Card>
         <Card title="Closest contacts" id="contacts">

@@ -6,17 +6,7 @@ import { Card, Empty, ErrorBox, Link, Loading, PageHeader, Stat } from "../compo
 import { num, pct, plural, previousWindow, versus } from "../lib/format";
 import { useAsync } from "../lib/hooks";
 import { LEVEL_LABEL } from "../lib/levels";
-import {
-  activityLevels,
-  channels,
-  daily,
-  heatmap,
-  LEVELS,
-  reactions,
-  type ActivityLevels,
-  type DayRow,
-  type Heatmap,
-} from "../lib/reports";
+import { LEVELS, overview, type ActivityLevels, type DayRow, type Heatmap } from "../lib/reports";
 
 export const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const LEVEL_COLOR: Record<string, string> = { power_user: "#7c5cff", active: "#2f9e8f", casual: "#f2a93b", lurker: "#9aa3b2" };
@@ -54,21 +44,9 @@ export function OverviewPage() {
   const data = useAsync(
     async (signal) => {
       if (!filters.server) return null;
-      // Charts first: the numbers that need bigger reports arrive in the same round trip, in parallel.
-      const [days, heat, levels, chans, reacts] = await Promise.all([
-        daily(filters, signal),
-        heatmap(filters, signal),
-        activityLevels(filters, signal),
-        channels(filters, signal),
-        reactions(filters, 1000, signal),
-      ]);
-      return {
-        daily: days,
-        heat,
-        levels,
-        replies: chans.reduce((s, c) => s + c.replies, 0),
-        reactions: reacts.emojis.reduce((s, e) => s + e.count, 0),
-      };
+      // One request for every card: one tenant transaction on the server instead of five.
+      const o = await overview(filters, signal);
+      return { daily: o.daily, heat: o.heatmap, levels: o.levels, replies: o.replies, reactions: o.reactions };
     },
     [key],
   );
@@ -78,14 +56,9 @@ export function OverviewPage() {
     async (signal) => {
       if (!win?.from || !win.to || !filters.server) return null;
       const pf = { ...filters, ...previousWindow(win.from, win.to) };
-      const [levels, chans, reacts] = await Promise.all([activityLevels(pf, signal), channels(pf, signal), reactions(pf, 1000, signal)]);
-      const people = Object.values(levels.counts).reduce((s, n) => s + n, 0);
-      return {
-        messages: levels.messages,
-        posted: people - levels.counts.lurker,
-        replies: chans.reduce((s, c) => s + c.replies, 0),
-        reactions: reacts.emojis.reduce((s, e) => s + e.count, 0),
-      };
+      const o = await overview(pf, signal);
+      const people = Object.values(o.levels.counts).reduce((s, n) => s + n, 0);
+      return { messages: o.levels.messages, posted: people - o.levels.counts.lurker, replies: o.replies, reactions: o.reactions };
     },
     [key, win?.from, win?.to],
   );

@@ -1,0 +1,53 @@
+// Overview in one request: every part equals the report it replaces (daily, heatmap, activity levels)
+// and the totals equal what the page summed from the channels and reactions reports, for all time, a
+// date range, a channel, bots included and another time zone; and the API names a bad field.
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import * as reports from "../../../src/analytics/reports";
+import { useWorld } from "./world";
+
+const world = useWorld({ users: 40, channels: 3, messages: 400, days: 12, seed: 45 }, 14);
+
+describe("overview report", () => {
+  it("equals the separate reports for several views", async () => {
+    const w = world();
+    const days = [...new Set(w.messages().map((m: any) => m.created_at.slice(0, 10)))].sort() as string[];
+    const channel = w.rows.channels.find((c: any) => !c.is_thread && w.messages().some((m: any) => m.channel_id === c.id)).id;
+    const base = { serverId: w.sim.guildId };
+    const views: reports.ReportFilters[] = [
+      { ...base },
+      { ...base, from: days[2], to: days.at(-3) },
+      { ...base, channels: [channel] },
+      { ...base, includeBots: true, from: days[1] },
+      { ...base, tz: "America/New_York", from: days[3], to: days.at(-2) },
+    ];
+    let replies = 0;
+    let reactions = 0;
+    for (const f of views) {
+      const o = (await reports.overview(w.pool, w.tenant, f)).data;
+      const label = JSON.stringify(f);
+      expect(o.daily, label).toEqual((await reports.dailyActivity(w.pool, w.tenant, f)).data);
+      expect(o.heatmap, label).toEqual((await reports.hourOfWeek(w.pool, w.tenant, f)).data);
+      expect(o.levels, label).toEqual((await reports.activityLevels(w.pool, w.tenant, { ...f, limit: 1 })).data);
+      const chans = (await reports.channelActivity(w.pool, w.tenant, { ...f, limit: 1000 })).data;
+      const reacts = (await reports.reactionsReport(w.pool, w.tenant, { ...f, limit: 1000 })).data;
+      expect(o.replies, label).toBe(chans.reduce((s, c) => s + c.replies, 0));
+      expect(o.reactions, label).toBe(reacts.emojis.reduce((s, e) => s + e.count, 0));
+      replies += o.replies;
+      reactions += o.reactions;
+    }
+    // The world has replies and reactions to compare.
+    expect(replies).toBeGreaterThan(0);
+    expect(reactions).toBeGreaterThan(0);
+  });
+
+  it("API: /api/reports/overview answers the envelope and names a bad field", async () => {
+    const w = world();
+    const bad = await exports.default.fetch(`http://localhost/api/reports/overview?server_id=${w.sim.guildId}&from=2026-13-01`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as any).error.field).toBe("query.from");
+    const res = await exports.default.fetch(`http://localhost/api/reports/overview?server_id=${w.sim.guildId}`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ report: "overview", server_id: w.sim.guildId, data: { replies: 0, reactions: 0 } });
+  }, 120_000);
+});
