@@ -4,6 +4,7 @@
 //   npm run bench:refresh                                  # 290k messages (the archive size)
 //   npm run bench:refresh -- --messages 1000000 --fresh    # the 1M-message tenant
 //   BENCH_ADMIN_URL=postgres://... npm run bench:refresh
+//   npm run bench:refresh -- --db refresh_bench             # another database name
 //
 // Database discord_sql_bench_refresh is created on first run and regenerated with --fresh or when its
 // size differs. Steps, in one run: full refresh (first refresh) -> unchanged refresh -> +1% new
@@ -13,7 +14,8 @@
 import pg from "pg";
 import { migrate } from "../src/node/migrate";
 import { refreshAnalytics, type RefreshProgress, type RefreshResult } from "../src/analytics/refresh";
-import { withTenant, type PoolLike } from "../src/db/client";
+import { withTenant, withTenantKey, type PoolLike } from "../src/db/client";
+import { tenantKeyFor } from "../src/node/tenant-key";
 import { writeRows } from "../src/db/writers";
 import type { Rows } from "../src/db/rows";
 import { ADMIN, generateTenant, SERVER, url, type BenchSize } from "./lib/bench-data";
@@ -30,7 +32,8 @@ const S: BenchSize = {
   channels: 40,
   days: 365,
 };
-const DB = "discord_sql_bench_refresh";
+// --db NAME: a database of your own when several people benchmark on one server.
+const DB = args.includes("--db") ? args[args.indexOf("--db") + 1] : "discord_sql_bench_refresh";
 const TENANT = "bench_refresh";
 const OTHER = "bench_refresh_other";
 const END = Date.parse("2026-11-29T00:00:00Z");
@@ -153,10 +156,11 @@ async function setTriggers(owner: pg.Client, on: boolean): Promise<void> {
 async function main() {
   const started = Date.now();
   await ensureDatabase();
-  const appPool = new pg.Pool({ connectionString: url(DB, "discord_sql_app"), max: 2 });
-  const pool = appPool as unknown as PoolLike;
   const owner = new pg.Client({ connectionString: url(DB) });
   await owner.connect();
+  const appPool = new pg.Pool({ connectionString: url(DB, "discord_sql_app"), max: 2 });
+  // withTenant signs the tenant context with the database's key (read as the owner).
+  const pool = withTenantKey(appPool as unknown as PoolLike, await tenantKeyFor(owner));
   const progressLines: string[] = [];
   const run = async (label: string, opts: { full?: boolean } = {}): Promise<RefreshResult> => {
     let last: RefreshProgress | undefined;
