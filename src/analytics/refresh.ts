@@ -4,8 +4,9 @@
 //
 // Incremental by default: triggers (migrations/0070) record which (server, day) slices and members
 // changed; a refresh consumes those keys and recomputes only them, in the same transaction. The
-// all-time tables are then recomputed for the members, cohorts and interaction pairs those slices
-// touched, summed from the day slices. A full rebuild runs for a server's first refresh, when the
+// rebuilt slices are compared with the old ones, and the all-time tables follow the difference only:
+// the members, (member, week) pairs, cohorts, retention cells and interaction pairs whose rows
+// changed, summed from the day slices (an unchanged server reads its change keys and stops). A full rebuild runs for a server's first refresh, when the
 // derived state is older than this code (STATE_VERSION), when asked (deep re-scan), or when so many
 // days changed that one pass over the server is cheaper. Both paths run the same SQL
 // (refresh-sql.ts), scoped differently.
@@ -66,7 +67,10 @@ export interface RefreshResult {
   mode: RefreshMode;
   /** Why a full rebuild ran. */
   reason?: string;
-  /** (server, day) slices recomputed (incremental), members / cohorts / pairs recomputed. */
+  /**
+   * Incremental: (server, day) slices recomputed; members whose day rows (so totals) changed;
+   * cohorts a member left or entered (recomputed whole); interaction pairs recomputed.
+   */
   days: number;
   members: number;
   cohorts: number;
