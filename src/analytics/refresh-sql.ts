@@ -20,20 +20,30 @@ const DAYS_CTE = `WITH days AS MATERIALIZED (
 
 const withDays = (scope: DayScope) => (scope === "days" ? DAYS_CTE : "");
 
+// A scope's size is invisible to the planner (days as ranges in a CTE, keys in unnests: it guesses
+// a third of the server), so it hashes whole tables for a few hundred rows. In a narrow scope each
+// lookup below is pinned to an index probe (LATERAL ... OFFSET 0); a whole-server pass keeps the join.
+/** The users row of `id` (bot/webhook flags) as `alias`, LEFT-joined. */
+function userOf(narrow: boolean, alias: string, id: string): string {
+  return narrow
+    ? `LEFT JOIN LATERAL (SELECT uf.is_bot, uf.is_webhook FROM users uf WHERE uf.tenant_id = $1 AND uf.id = ${id} OFFSET 0) ${alias} ON true`
+    : `LEFT JOIN users ${alias} ON ${alias}.tenant_id = $1 AND ${alias}.id = ${id}`;
+}
+
 /** The server's messages, restricted to the scope's days by created_at. */
 function messagesIn(scope: DayScope): string {
   return scope === "all"
     ? `(SELECT * FROM messages WHERE tenant_id = $1 AND server_id = $2::bigint)`
-    : `(SELECT m.* FROM messages m JOIN days d ON m.created_at >= d.lo AND m.created_at < d.hi
-        WHERE m.tenant_id = $1 AND m.server_id = $2::bigint)`;
+    : `(SELECT m.* FROM days d CROSS JOIN LATERAL (SELECT * FROM messages x WHERE x.tenant_id = $1 AND x.server_id = $2::bigint
+          AND x.created_at >= d.lo AND x.created_at < d.hi OFFSET 0) m)`;
 }
 
 /** The server's reactions, restricted to the scope's days by the reacted message's time. */
 function reactionsIn(scope: DayScope): string {
   return scope === "all"
     ? `(SELECT * FROM reactions WHERE tenant_id = $1 AND server_id = $2::bigint)`
-    : `(SELECT r.* FROM reactions r JOIN days d ON r.message_created_at >= d.lo AND r.message_created_at < d.hi
-        WHERE r.tenant_id = $1 AND r.server_id = $2::bigint
+    : `(SELECT r.* FROM days d CROSS JOIN LATERAL (SELECT * FROM reactions x WHERE x.tenant_id = $1 AND x.server_id = $2::bigint
+          AND x.message_created_at >= d.lo AND x.message_created_at < d.hi OFFSET 0) r
         UNION ALL
         SELECT r.* FROM reactions r WHERE r.tenant_id = $1 AND r.server_id = $2::bigint
           AND r.message_created_at IS NULL AND date '-infinity' = ANY($3::date[]))`;
@@ -41,8 +51,12 @@ function reactionsIn(scope: DayScope): string {
 
 /** A mention counts on its message's day, in the server both name. */
 function mentionsIn(scope: DayScope): string {
-  return `(SELECT m.*, mm.user_id AS mentioned_id FROM ${messagesIn(scope)} m
-            JOIN message_mentions mm ON mm.tenant_id = $1 AND mm.message_id = m.id AND mm.server_id = $2::bigint)`;
+  const mentioned =
+    scope === "all"
+      ? "JOIN message_mentions mm ON mm.tenant_id = $1 AND mm.message_id = m.id AND mm.server_id = $2::bigint"
+      : `CROSS JOIN LATERAL (SELECT mm.user_id FROM message_mentions mm WHERE mm.tenant_id = $1 AND mm.message_id = m.id
+           AND mm.server_id = $2::bigint OFFSET 0) mm`;
+  return `(SELECT m.*, mm.user_id AS mentioned_id FROM ${messagesIn(scope)} m ${mentioned})`;
 }
 
 const dayFilter = (scope: DayScope, col = "day") => (scope === "days" ? `AND ${col} = ANY($3::date[])` : "");
@@ -82,7 +96,7 @@ export function memberDailySql(scope: DayScope): string {
        SELECT ${DAY("m.created_at")}, m.channel_id, m.mentioned_id, false, 0, 0, 0, 0, 0, 0, 1
        FROM ${mm} m WHERE ${LIVE("m")} AND m.mentioned_id <> m.author_id
      ) x
-     LEFT JOIN users u ON u.tenant_id = $1 AND u.id = x.user_id
+     ${userOf(scope === "days", "u", "x.user_id")}
      GROUP BY x.day, x.channel_id, x.user_id
      ORDER BY x.day, x.channel_id, x.user_id`;
 }
@@ -109,21 +123,23 @@ export function dailyStatsSql(scope: DayScope): string {
      ) a
      FULL JOIN (
        SELECT ${DAY("sm.joined_at")} AS day, count(*) AS joins
-       FROM ${joinsFrom} LEFT JOIN users u ON u.tenant_id = $1 AND u.id = sm.user_id
+       FROM ${joinsFrom} ${userOf(scope === "days", "u", "sm.user_id")}
        WHERE sm.tenant_id = $1 AND sm.server_id = $2::bigint AND sm.joined_at IS NOT NULL AND NOT ${BOT}
        GROUP BY 1
      ) j ON j.day = a.day`;
 }
 
 // member_daily without the channel: what reports read when no channel filter is given.
-export function memberDaysSql(scope: DayScope): string {
-  return `INSERT INTO member_days (tenant_id, server_id, day, user_id, is_bot, messages, replies_given, replies_received,
-        reactions_given, reactions_received, mentions_given, mentions_received)
-     SELECT $1, $2::bigint, day, user_id, bool_or(is_bot), sum(messages), sum(replies_given), sum(replies_received),
-            sum(reactions_given), sum(reactions_received), sum(mentions_given), sum(mentions_received)
+function memberDaysSelect(scope: DayScope): string {
+  return `SELECT day, user_id, bool_or(is_bot) AS is_bot, ${MEMBER_METRICS.map((c) => `sum(${c})::int AS ${c}`).join(", ")}
      FROM member_daily WHERE tenant_id = $1 AND server_id = $2::bigint ${dayFilter(scope)}
-     GROUP BY day, user_id
-     ORDER BY day, user_id`;
+     GROUP BY day, user_id`;
+}
+
+export function memberDaysSql(scope: DayScope): string {
+  return `INSERT INTO member_days (tenant_id, server_id, day, user_id, is_bot, ${MEMBER_METRICS.join(", ")})
+     SELECT $1, $2::bigint, s.* FROM (${memberDaysSelect(scope)}) s
+     ORDER BY s.day, s.user_id`;
 }
 
 export function hourlyStatsSql(scope: DayScope): string {
@@ -131,7 +147,7 @@ export function hourlyStatsSql(scope: DayScope): string {
      ${withDays(scope)}
      SELECT $1, $2::bigint, m.channel_id, date_trunc('hour', m.created_at, 'UTC'), count(*),
             count(*) FILTER (WHERE m.webhook_id IS NULL AND NOT ${BOT})
-     FROM ${messagesIn(scope)} m LEFT JOIN users u ON u.tenant_id = $1 AND u.id = m.author_id
+     FROM ${messagesIn(scope)} m ${userOf(scope === "days", "u", "m.author_id")}
      WHERE ${LIVE("m")}
      GROUP BY m.channel_id, date_trunc('hour', m.created_at, 'UTC')`;
 }
@@ -139,6 +155,12 @@ export function hourlyStatsSql(scope: DayScope): string {
 // A message's first reply belongs to the original's day (replies may come days later: a reply
 // dirties its original's day, see migrations/0070).
 export function firstRepliesSql(scope: DayScope): string {
+  const cond = `m.tenant_id = $1 AND m.reply_to_message_id IS NOT NULL AND m.reply_to_message_id = o.id
+       AND m.server_id = $2::bigint AND ${LIVE("m")} AND m.author_id <> o.author_id`;
+  // One index probe per message, in every scope: with statistics taken before the messages were
+  // written, the planner nests two scans of the server's messages (bench:extract, 6,900 messages:
+  // 36 s for this statement alone).
+  const replies = `CROSS JOIN LATERAL (SELECT m.* FROM messages m WHERE ${cond} OFFSET 0) m`;
   return `INSERT INTO first_replies (tenant_id, server_id, message_id, channel_id, author_id, author_is_bot, created_at,
         first_reply_at, first_replier_id, first_human_reply_at, first_human_replier_id, replies)
      ${withDays(scope)}
@@ -149,19 +171,18 @@ export function firstRepliesSql(scope: DayScope): string {
             (array_agg(m.author_id ORDER BY m.created_at, m.id) FILTER (WHERE m.webhook_id IS NULL AND NOT ${BOT}))[1],
             count(*)
      FROM ${messagesIn(scope)} o
-     JOIN messages m ON m.tenant_id = $1 AND m.reply_to_message_id IS NOT NULL AND m.reply_to_message_id = o.id
-       AND m.server_id = $2::bigint AND ${LIVE("m")} AND m.author_id <> o.author_id
-     LEFT JOIN users u ON u.tenant_id = $1 AND u.id = m.author_id
-     LEFT JOIN users ou ON ou.tenant_id = $1 AND ou.id = o.author_id
+     ${replies}
+     ${userOf(true, "u", "m.author_id")}
+     ${userOf(true, "ou", "o.author_id")}
      WHERE ${LIVE("o")}
      GROUP BY o.id, o.channel_id, o.author_id, o.created_at`;
 }
 
 // Interactions per day; user_interactions (all time) is summed from these rows.
-export function interactionsDailySql(scope: DayScope): string {
-  return `INSERT INTO interactions_daily (tenant_id, server_id, day, kind, from_user_id, to_user_id, count, first_at, last_at, webhook)
-     ${withDays(scope)}
-     SELECT $1, $2::bigint, x.day, x.kind, x.from_id, x.to_id, count(*), min(x.at), max(x.at), bool_or(x.webhook)
+function interactionsDailySelect(scope: DayScope): string {
+  return `${withDays(scope)}
+     SELECT x.day, x.kind, x.from_id AS from_user_id, x.to_id AS to_user_id, count(*)::int AS count, min(x.at) AS first_at,
+            max(x.at) AS last_at, bool_or(x.webhook) AS webhook
      FROM (
        SELECT ${DAY("m.created_at")} AS day, 'reply' AS kind, m.author_id AS from_id, m.reply_to_author_id AS to_id,
               m.created_at AS at, m.webhook_id IS NOT NULL AS webhook
@@ -173,26 +194,22 @@ export function interactionsDailySql(scope: DayScope): string {
        SELECT ${DAY("m.created_at")}, 'mention', m.author_id, m.mentioned_id, m.created_at, m.webhook_id IS NOT NULL
        FROM ${mentionsIn(scope)} m WHERE ${LIVE("m")} AND m.mentioned_id <> m.author_id
      ) x
-     GROUP BY x.day, x.kind, x.from_id, x.to_id
-     ORDER BY x.day, x.kind, x.from_id, x.to_id`;
+     GROUP BY x.day, x.kind, x.from_id, x.to_id`;
 }
 
-/** Whole server, or the weeks (Mondays, as date_trunc gives them) in $3::date[]. */
-export type WeekScope = "all" | "weeks";
+export function interactionsDailySql(scope: DayScope): string {
+  return `INSERT INTO interactions_daily (tenant_id, server_id, day, kind, from_user_id, to_user_id, count, first_at, last_at, webhook)
+     SELECT $1, $2::bigint, s.* FROM (${interactionsDailySelect(scope)}) s
+     ORDER BY s.day, s.kind, s.from_user_id, s.to_user_id`;
+}
 
 const WEEK = (col: string) => `date_trunc('week', ${col})::date`;
 
-export function memberWeeksSql(scope: WeekScope): string {
-  const days = scope === "weeks" ? "JOIN unnest($3::date[]) AS w(week) ON d.day >= w.week - 1 AND d.day < w.week + 8" : "";
-  const keep = scope === "weeks" ? `AND ${WEEK("d.day")} = ANY($3::date[])` : "";
+export function memberWeeksSql(): string {
   return `INSERT INTO member_weeks (tenant_id, server_id, include_bots, user_id, week)
      SELECT DISTINCT $1, $2::bigint, v.include_bots, d.user_id, ${WEEK("d.day")}
-     FROM member_days d ${days} CROSS JOIN (VALUES (true), (false)) AS v(include_bots)
-     WHERE d.tenant_id = $1 AND d.server_id = $2::bigint AND d.messages > 0 AND (v.include_bots OR NOT d.is_bot) ${keep}`;
-}
-
-export function deleteWeeksSql(): string {
-  return "DELETE FROM member_weeks WHERE tenant_id = $1 AND server_id = $2::bigint AND week = ANY($3::date[])";
+     FROM member_days d CROSS JOIN (VALUES (true), (false)) AS v(include_bots)
+     WHERE d.tenant_id = $1 AND d.server_id = $2::bigint AND d.messages > 0 AND (v.include_bots OR NOT d.is_bot)`;
 }
 
 /** The per-member counts of member_days / member_daily / member_totals (reports read the same list). */
@@ -205,24 +222,6 @@ export const MEMBER_METRICS = [
   "mentions_given",
   "mentions_received",
 ] as const;
-
-/**
- * member_totals follow their day slices by difference: the old rows of the days in $3::date[] are
- * subtracted before the days are rebuilt ("sub"), the new rows added after ("add"). What is not a
- * sum (is_bot, first and last post day, a member left with no rows) is settled by totalsFixSql.
- */
-export function totalsDeltaSql(op: "sub" | "add"): string {
-  const agg = `SELECT user_id, bool_or(is_bot) AS is_bot, ${MEMBER_METRICS.map((c) => `sum(${c})::int AS ${c}`).join(", ")}
-     FROM member_days WHERE tenant_id = $1 AND server_id = $2::bigint AND day = ANY($3::date[]) GROUP BY user_id`;
-  if (op === "sub") {
-    return `UPDATE member_totals t SET ${MEMBER_METRICS.map((c) => `${c} = t.${c} - d.${c}`).join(", ")}
-       FROM (${agg}) d WHERE t.tenant_id = $1 AND t.server_id = $2::bigint AND t.user_id = d.user_id`;
-  }
-  return `INSERT INTO member_totals (tenant_id, server_id, user_id, is_bot, ${MEMBER_METRICS.join(", ")})
-     SELECT $1, $2::bigint, d.user_id, d.is_bot, ${MEMBER_METRICS.map((c) => `d.${c}`).join(", ")} FROM (${agg}) d
-     ON CONFLICT (tenant_id, server_id, user_id) DO UPDATE SET is_bot = member_totals.is_bot OR EXCLUDED.is_bot,
-       ${MEMBER_METRICS.map((c) => `${c} = member_totals.${c} + EXCLUDED.${c}`).join(", ")}`;
-}
 
 /**
  * For the members in $3::bigint[] whose slices changed: first/last post day (index probes), is_bot
@@ -242,10 +241,6 @@ export function totalsFixSql(): string {
        AND t.user_id NOT IN (SELECT user_id FROM gone)`;
 }
 
-/** Members with a bot/webhook row among the days in $3::date[]. */
-export const BOT_MEMBERS_SQL = `SELECT coalesce(array_agg(DISTINCT user_id::text), '{}') AS users FROM member_days
-  WHERE tenant_id = $1 AND server_id = $2::bigint AND day = ANY($3::date[]) AND is_bot`;
-
 /** Whole server, or the members in $3::bigint[]. */
 export type MemberScope = "all" | "members";
 const memberFilter = (scope: MemberScope, col: string) => (scope === "members" ? `AND ${col} = ANY($3::bigint[])` : "");
@@ -261,20 +256,32 @@ export function memberTotalsSql(scope: MemberScope): string {
 }
 
 // A member's cohort is the week (Monday, UTC) they joined or first posted, whichever came first.
-export function memberCohortsSql(scope: MemberScope): string {
-  return `INSERT INTO member_cohorts (tenant_id, server_id, include_bots, user_id, week)
-     WITH variant(include_bots) AS (VALUES (true), (false))
-     SELECT $1, $2::bigint, x.include_bots, x.user_id, min(x.week) FROM (
-       SELECT w.include_bots, w.user_id, min(w.week) AS week
-       FROM member_weeks w
-       WHERE w.tenant_id = $1 AND w.server_id = $2::bigint ${memberFilter(scope, "w.user_id")}
-       GROUP BY w.include_bots, w.user_id
+function memberCohortsSelect(scope: MemberScope): string {
+  // Per member: one index probe per (member, variant) instead of a pass over the server's weeks.
+  const firstWeeks =
+    scope === "all"
+      ? `SELECT w.include_bots, w.user_id, min(w.week) AS week
+       FROM member_weeks w WHERE w.tenant_id = $1 AND w.server_id = $2::bigint
+       GROUP BY w.include_bots, w.user_id`
+      : `SELECT v.include_bots, mu.user_id, f.week
+       FROM unnest($3::bigint[]) AS mu(user_id) CROSS JOIN variant v
+       CROSS JOIN LATERAL (SELECT min(w.week) AS week FROM member_weeks w WHERE w.tenant_id = $1 AND w.server_id = $2::bigint
+         AND w.include_bots = v.include_bots AND w.user_id = mu.user_id) f
+       WHERE f.week IS NOT NULL`;
+  return `WITH variant(include_bots) AS (VALUES (true), (false))
+     SELECT x.include_bots, x.user_id, min(x.week) AS week FROM (
+       ${firstWeeks}
        UNION ALL
        SELECT v.include_bots, sm.user_id, date_trunc('week', sm.joined_at AT TIME ZONE 'UTC')::date
-       FROM server_members sm LEFT JOIN users u ON u.tenant_id = $1 AND u.id = sm.user_id CROSS JOIN variant v
+       FROM server_members sm ${userOf(scope === "members", "u", "sm.user_id")} CROSS JOIN variant v
        WHERE sm.tenant_id = $1 AND sm.server_id = $2::bigint AND sm.joined_at IS NOT NULL AND (v.include_bots OR NOT ${BOT})
          ${memberFilter(scope, "sm.user_id")}
      ) x GROUP BY x.include_bots, x.user_id`;
+}
+
+export function memberCohortsSql(scope: MemberScope): string {
+  return `INSERT INTO member_cohorts (tenant_id, server_id, include_bots, user_id, week)
+     SELECT $1, $2::bigint, s.* FROM (${memberCohortsSelect(scope)}) s`;
 }
 
 /** Whole server, or the cohorts (include_bots, week) in ($3::boolean[], $4::date[]). */
@@ -313,25 +320,146 @@ export function userInteractionsSql(scope: PairScope): string {
      SELECT $1, $2::bigint, i.kind, i.from_user_id, i.to_user_id, sum(i.count), min(i.first_at), max(i.last_at),
             bool_or(i.webhook) OR coalesce(bool_or(fu.is_bot OR fu.is_webhook), false) OR coalesce(bool_or(tu.is_bot OR tu.is_webhook), false)
      FROM ${from}
-     LEFT JOIN users fu ON fu.tenant_id = $1 AND fu.id = i.from_user_id
-     LEFT JOIN users tu ON tu.tenant_id = $1 AND tu.id = i.to_user_id
+     ${userOf(scope === "pairs", "fu", "i.from_user_id")}
+     ${userOf(scope === "pairs", "tu", "i.to_user_id")}
      WHERE i.tenant_id = $1 AND i.server_id = $2::bigint
      GROUP BY i.kind, i.from_user_id, i.to_user_id`;
 }
 
+// ---------------------------------------------------------------- incremental: rebuild by difference
+// An incremental refresh rewrites only the rows that differ, and learns from the difference which
+// members, weeks, pairs and cohorts its all-time tables must follow: a day slice with a thousand
+// active members and one new reaction changes two members, not a thousand. Each statement reads the
+// old rows and the fresh ones in one snapshot, applies the difference, and returns its keys.
+
+/** A FULL JOIN of fresh vs old on `key`, keeping rows whose `cols` differ (present: a fresh row exists). */
+function diffCte(key: string[], cols: string[]): string {
+  const on = key.map((k) => `o.${k} = f.${k}`).join(" AND ");
+  return `diff AS MATERIALIZED (
+       SELECT ${key.map((k) => `coalesce(f.${k}, o.${k}) AS ${k}`).join(", ")}, f.${key[0]} IS NOT NULL AS present,
+              ${cols.map((c) => `f.${c}, o.${c} AS old_${c}`).join(", ")}
+       FROM fresh f FULL JOIN old o ON ${on}
+       WHERE (${cols.map((c) => `f.${c}`).join(", ")}) IS DISTINCT FROM (${cols.map((c) => `o.${c}`).join(", ")}))`;
+}
+
+/** Applies `diff` to `table` (key + cols): deletes rows gone, upserts rows new or changed. */
+function applyDiffCtes(table: string, key: string[], cols: string[]): string {
+  return `gone AS (DELETE FROM ${table} t USING diff d WHERE t.tenant_id = $1 AND t.server_id = $2::bigint
+         AND ${key.map((k) => `t.${k} = d.${k}`).join(" AND ")} AND NOT d.present),
+     put AS (INSERT INTO ${table} (tenant_id, server_id, ${[...key, ...cols].join(", ")})
+       SELECT $1, $2::bigint, ${[...key, ...cols].join(", ")} FROM diff WHERE present ORDER BY ${key.join(", ")}
+       ON CONFLICT (tenant_id, server_id, ${key.join(", ")}) DO UPDATE SET ${cols.map((c) => `${c} = EXCLUDED.${c}`).join(", ")})`;
+}
+
+const MD_COLS = ["is_bot", ...MEMBER_METRICS];
+// Posting in a week, per retention variant (with bots: any message; without: a human's message).
+const posted = (p: string) => `(coalesce(${p}messages, 0) > 0, coalesce(${p}messages, 0) > 0 AND NOT coalesce(${p}is_bot, false))`;
+
+/**
+ * member_days of the days in $3::date[] from member_daily, by difference; member_totals follow by
+ * the same difference (what is not a sum is settled by totalsFixSql). Returns the members whose
+ * rows changed, those with a bot/webhook row among them (is_bot to recompute), and the
+ * (member, week) pairs whose posting changed (member_weeks to recompute).
+ */
+export function memberDaysDiffSql(): string {
+  const deltas = MEMBER_METRICS.map((c) => `sum(coalesce(${c}, 0) - coalesce(old_${c}, 0))::int`).join(", ");
+  return `WITH fresh AS MATERIALIZED (${memberDaysSelect("days")}),
+     old AS MATERIALIZED (SELECT day, user_id, ${MD_COLS.join(", ")} FROM member_days
+       WHERE tenant_id = $1 AND server_id = $2::bigint AND day = ANY($3::date[])),
+     ${diffCte(["day", "user_id"], MD_COLS)},
+     ${applyDiffCtes("member_days", ["day", "user_id"], MD_COLS)},
+     totals AS (INSERT INTO member_totals (tenant_id, server_id, user_id, is_bot, ${MEMBER_METRICS.join(", ")})
+       SELECT $1, $2::bigint, user_id, coalesce(bool_or(is_bot), false), ${deltas} FROM diff GROUP BY user_id
+       ON CONFLICT (tenant_id, server_id, user_id) DO UPDATE SET is_bot = member_totals.is_bot OR EXCLUDED.is_bot,
+         ${MEMBER_METRICS.map((c) => `${c} = member_totals.${c} + EXCLUDED.${c}`).join(", ")})
+     SELECT coalesce(array_agg(DISTINCT user_id::text), '{}') AS users,
+            coalesce(array_agg(DISTINCT user_id::text) FILTER (WHERE is_bot OR old_is_bot), '{}') AS bots,
+            coalesce(array_agg(DISTINCT user_id::text || ' ' || ${WEEK("day")}::text)
+              FILTER (WHERE ${posted("")} IS DISTINCT FROM ${posted("old_")}), '{}') AS weeks
+     FROM diff`;
+}
+
+const ID_KEY = ["day", "kind", "from_user_id", "to_user_id"];
+const ID_COLS = ["count", "first_at", "last_at", "webhook"];
+
+/** interactions_daily of the days in $3::date[], by difference; returns the pairs whose rows changed. */
+export function interactionsDailyDiffSql(): string {
+  return `WITH fresh AS MATERIALIZED (${interactionsDailySelect("days")}),
+     old AS MATERIALIZED (SELECT ${[...ID_KEY, ...ID_COLS].join(", ")} FROM interactions_daily
+       WHERE tenant_id = $1 AND server_id = $2::bigint AND day = ANY($3::date[])),
+     ${diffCte(ID_KEY, ID_COLS)},
+     ${applyDiffCtes("interactions_daily", ID_KEY, ID_COLS)}
+     SELECT coalesce(array_agg(DISTINCT kind || ' ' || from_user_id || ' ' || to_user_id), '{}') AS pairs FROM diff`;
+}
+
+// Two statements each below (delete, then insert): data-modifying CTEs of one statement run in no
+// set order, so a delete and an insert of the same key must not share one. The LATERAL ... OFFSET 0
+// subqueries pin the plan to one index probe per key: the planner's estimate for an unnest or for
+// rows written in this transaction can be off by 1000x (bench: a hash join over the whole server).
+const PW = `unnest($3::bigint[], $4::date[]) AS pw(user_id, week) CROSS JOIN (VALUES (true), (false)) AS v(include_bots)`;
+
+/** member_weeks of the (member, week) pairs in ($3::bigint[], $4::date[]), rebuilt from member_days. */
+export const MEMBER_WEEKS_OF: [string, string] = [
+  `DELETE FROM member_weeks w USING ${PW} WHERE w.tenant_id = $1 AND w.server_id = $2::bigint
+     AND w.include_bots = v.include_bots AND w.user_id = pw.user_id AND w.week = pw.week`,
+  `INSERT INTO member_weeks (tenant_id, server_id, include_bots, user_id, week)
+   SELECT $1, $2::bigint, v.include_bots, pw.user_id, pw.week
+   FROM ${PW} CROSS JOIN LATERAL (SELECT bool_or(d.messages > 0) AS any_post, bool_or(d.messages > 0 AND NOT d.is_bot) AS human_post
+       FROM member_days d WHERE d.tenant_id = $1 AND d.server_id = $2::bigint AND d.user_id = pw.user_id
+       AND d.day >= pw.week AND d.day < pw.week + 7 OFFSET 0) d
+   WHERE CASE WHEN v.include_bots THEN d.any_post ELSE d.human_post END`,
+];
+
+/**
+ * member_cohorts of the members in $3::bigint[], by difference. Returns the cohorts (include_bots,
+ * week) a member left or entered: their retention rows are recomputed whole.
+ */
+export function memberCohortsDiffSql(): string {
+  return `WITH fresh AS MATERIALIZED (${memberCohortsSelect("members")}),
+     old AS MATERIALIZED (SELECT include_bots, user_id, week FROM member_cohorts
+       WHERE tenant_id = $1 AND server_id = $2::bigint AND user_id = ANY($3::bigint[])),
+     ${diffCte(["include_bots", "user_id"], ["week"])},
+     ${applyDiffCtes("member_cohorts", ["include_bots", "user_id"], ["week"])}
+     SELECT coalesce(array_agg(c.include_bots ORDER BY c.include_bots, c.week), '{}') AS include_bots,
+            coalesce(array_agg(c.week::text ORDER BY c.include_bots, c.week), '{}') AS weeks
+     FROM (SELECT include_bots, week FROM diff WHERE week IS NOT NULL
+           UNION SELECT include_bots, old_week FROM diff WHERE old_week IS NOT NULL) c`;
+}
+
+const WHOLE_COHORT =
+  "EXISTS (SELECT 1 FROM unnest($4::boolean[], $5::date[]) AS a(include_bots, week) WHERE a.include_bots = c.include_bots AND a.week = c.week)";
+
+/**
+ * retention_weeks cells of the weeks in $3::date[] (k >= 1: who of each cohort posted that week),
+ * outside the cohorts ($4::boolean[], $5::date[]) that are recomputed whole.
+ */
+export const RETENTION_CELLS: [string, string] = [
+  `DELETE FROM retention_weeks c WHERE c.tenant_id = $1 AND c.server_id = $2::bigint AND c.k >= 1
+     AND c.week + 7 * c.k = ANY($3::date[]) AND NOT ${WHOLE_COHORT}`,
+  `INSERT INTO retention_weeks (tenant_id, server_id, include_bots, week, k, users)
+   WITH w AS MATERIALIZED (SELECT include_bots, user_id, week FROM member_weeks
+     WHERE tenant_id = $1 AND server_id = $2::bigint AND week = ANY($3::date[]))
+   SELECT $1, $2::bigint, c.include_bots, c.week, ((w.week - c.week) / 7)::int, count(*)
+   FROM w CROSS JOIN LATERAL (SELECT c.include_bots, c.week FROM member_cohorts c WHERE c.tenant_id = $1 AND c.server_id = $2::bigint
+     AND c.include_bots = w.include_bots AND c.user_id = w.user_id OFFSET 0) c
+   WHERE c.week < w.week AND NOT ${WHOLE_COHORT}
+   GROUP BY c.include_bots, c.week, w.week`,
+];
+
 // ---------------------------------------------------------------- deleting a scope
 
-/** Day-grain tables, in the order a refresh rebuilds them (member_daily first: the others read it). */
-export const DAY_TABLES = ["member_daily", "daily_stats", "member_days", "hourly_stats", "first_replies", "interactions_daily"] as const;
+/**
+ * Day-grain tables an incremental refresh rebuilds by delete + insert, in order (member_daily first:
+ * daily_stats reads it). member_days and interactions_daily follow by difference (above).
+ */
+export const DAY_TABLES = ["member_daily", "daily_stats", "hourly_stats", "first_replies"] as const;
 export type DayTable = (typeof DAY_TABLES)[number];
 
 export const DAY_INSERT: Record<DayTable, (scope: DayScope) => string> = {
   member_daily: memberDailySql,
   daily_stats: dailyStatsSql,
-  member_days: memberDaysSql,
   hourly_stats: hourlyStatsSql,
   first_replies: firstRepliesSql,
-  interactions_daily: interactionsDailySql,
 };
 
 /** Deletes the rows of the days in $3::date[] from a day-grain table. */
@@ -369,7 +497,7 @@ export const FULL_REBUILD: [string, string][] = [
   ["daily_stats", dailyStatsSql("all")],
   ["member_days", memberDaysSql("all")],
   ["member_totals", memberTotalsSql("all")],
-  ["member_weeks", memberWeeksSql("all")],
+  ["member_weeks", memberWeeksSql()],
   ["member_cohorts", memberCohortsSql("all")],
   ["retention_weeks", retentionWeeksSql("all")],
   ["hourly_stats", hourlyStatsSql("all")],

@@ -4,8 +4,9 @@
 //
 // Incremental by default: triggers (migrations/0070) record which (server, day) slices and members
 // changed; a refresh consumes those keys and recomputes only them, in the same transaction. The
-// all-time tables are then recomputed for the members, cohorts and interaction pairs those slices
-// touched, summed from the day slices. A full rebuild runs for a server's first refresh, when the
+// rebuilt slices are compared with the old ones, and the all-time tables follow the difference only:
+// the members, (member, week) pairs, cohorts, retention cells and interaction pairs whose rows
+// changed, summed from the day slices (an unchanged server reads its change keys and stops). A full rebuild runs for a server's first refresh, when the
 // derived state is older than this code (STATE_VERSION), when asked (deep re-scan), or when so many
 // days changed that one pass over the server is cheaper. Both paths run the same SQL
 // (refresh-sql.ts), scoped differently.
@@ -17,15 +18,15 @@ import {
   DAY_INSERT,
   DAY_TABLES,
   FULL_REBUILD,
+  MEMBER_WEEKS_OF,
+  RETENTION_CELLS,
   SLICE_TABLES,
   deleteDaysSql,
-  deleteWeeksSql,
-  memberCohortsSql,
-  memberWeeksSql,
-  BOT_MEMBERS_SQL,
-  totalsDeltaSql,
-  totalsFixSql,
+  interactionsDailyDiffSql,
+  memberCohortsDiffSql,
+  memberDaysDiffSql,
   retentionWeeksSql,
+  totalsFixSql,
   userInteractionsSql,
 } from "./refresh-sql";
 import { fillGraphScores } from "./reports/graph-scores-fill";
@@ -67,7 +68,10 @@ export interface RefreshResult {
   mode: RefreshMode;
   /** Why a full rebuild ran. */
   reason?: string;
-  /** (server, day) slices recomputed (incremental), members / cohorts / pairs recomputed. */
+  /**
+   * Incremental: (server, day) slices recomputed; members whose day rows (so totals) changed;
+   * cohorts a member left or entered (recomputed whole); interaction pairs recomputed.
+   */
   days: number;
   members: number;
   cohorts: number;
@@ -223,86 +227,65 @@ async function refreshServer(tx: TenantTx, serverId: string, opts: RefreshOption
     if (days.size > share * Number(known.rows[0].n)) return fullRefresh(tx, serverId, `${days.size} days changed`, opts);
   }
 
+  // The planner overestimates a narrow scope (ranges and keys it cannot see) and would JIT-compile
+  // each statement: 150-3000 ms of compiling for milliseconds of work (bench). Transaction-local.
+  await tx.query("SELECT set_config('jit', 'off', true)");
   const rows: Record<string, number> = {};
   const add = (table: string, n: number | null) => (rows[table] = (rows[table] ?? 0) + (n ?? 0));
   const dayList = [...days].sort();
   const batch = Math.max(1, opts.dayBatch ?? 64);
-  const touched = async (batchDays: string[]) => {
-    const r = await tx.query<{ users: string[]; pairs: string[] }>(
-      `SELECT (SELECT coalesce(array_agg(DISTINCT user_id::text), '{}') FROM member_days
-                WHERE tenant_id = $1 AND server_id = $2::bigint AND day = ANY($3::date[])) AS users,
-              (SELECT coalesce(array_agg(kind || ' ' || from_user_id || ' ' || to_user_id), '{}') FROM interactions_daily
-                WHERE tenant_id = $1 AND server_id = $2::bigint AND day = ANY($3::date[])) AS pairs`,
-      [...p, batchDays],
-    );
-    for (const u of r.rows[0].users) members.add(u);
-    for (const k of r.rows[0].pairs) pairs.add(k);
-  };
-  // Members whose is_bot total must be recomputed: a bot/webhook row on a changed day, or a flag change.
+  // What the slices' differences reach: members whose totals change (and which of them had a
+  // bot/webhook row), the (member, week) pairs whose posting changed, interaction pairs changed.
+  const changed = new Set<string>();
   const botUsers = new Set<string>(flagged);
-  const botMembers = async (batchDays: string[]) => {
-    for (const u of (await tx.query<{ users: string[] }>(BOT_MEMBERS_SQL, [...p, batchDays])).rows[0].users) botUsers.add(u);
-  };
+  const postedWeeks = new Set<string>();
   opts.onProgress?.({ mode: "incremental", phase: "days", done: 0, total: dayList.length });
   for (let i = 0; i < dayList.length; i += batch) {
-    const batchDays = dayList.slice(i, i + batch);
-    const args = [...p, batchDays];
-    // Members and pairs in these slices before and after: whose all-time rows may change.
-    await touched(batchDays);
-    await botMembers(batchDays);
-    await tx.query(totalsDeltaSql("sub"), args);
+    const args = [...p, dayList.slice(i, i + batch)];
     for (const table of DAY_TABLES) await tx.query(deleteDaysSql(table), args);
     for (const table of DAY_TABLES) add(table, (await tx.query(DAY_INSERT[table]("days"), args)).rowCount);
-    add("member_totals", (await tx.query(totalsDeltaSql("add"), args)).rowCount);
-    await touched(batchDays);
-    await botMembers(batchDays);
+    const md = (await tx.query<{ users: string[]; bots: string[]; weeks: string[] }>(memberDaysDiffSql(), args)).rows[0];
+    for (const u of md.users) changed.add(u);
+    for (const u of md.bots) botUsers.add(u);
+    for (const w of md.weeks) postedWeeks.add(w);
+    add("member_days", md.users.length);
+    const id = (await tx.query<{ pairs: string[] }>(interactionsDailyDiffSql(), args)).rows[0];
+    for (const k of id.pairs) pairs.add(k);
     opts.onProgress?.({ mode: "incremental", phase: "days", done: Math.min(dayList.length, i + batch), total: dayList.length });
   }
 
-  // The weeks those days fall in: who posted in them (retention's grain).
-  const weeks = (
-    await tx.query<{ weeks: string[] }>(
-      `SELECT coalesce(array_agg(DISTINCT date_trunc('week', d)::date::text), '{}') AS weeks
-         FROM unnest($1::date[]) AS u(d) WHERE d <> date '-infinity'`,
-      [dayList],
-    )
-  ).rows[0].weeks;
-  if (weeks.length) {
-    await tx.query(deleteWeeksSql(), [...p, weeks]);
-    add("member_weeks", (await tx.query(memberWeeksSql("weeks"), [...p, weeks])).rowCount);
+  // Totals of the members whose day rows changed: what is not a sum (first/last post day, is_bot).
+  if (changed.size) await tx.query(totalsFixSql(), [...p, [...changed], [...botUsers]]);
+  opts.onProgress?.({ mode: "incremental", phase: "totals", done: 1, total: 3 });
+
+  // Retention: the weeks whose posting changed, then the cohorts of those members and of the
+  // members whose join or flag changed; a cohort someone left or entered is recomputed whole, the
+  // other cohorts only in the changed weeks' cells.
+  const pw = [...postedWeeks].map((k) => k.split(" "));
+  const weeks = [...new Set(pw.map((k) => k[1]))];
+  if (pw.length) {
+    const pwArgs = [...p, pw.map((k) => k[0]), pw.map((k) => k[1])];
+    await tx.query(MEMBER_WEEKS_OF[0], pwArgs);
+    add("member_weeks", (await tx.query(MEMBER_WEEKS_OF[1], pwArgs)).rowCount);
   }
-
-  const memberList = [...members];
+  const cohortMembers = [...new Set([...members, ...pw.map((k) => k[0])])];
   let cohorts = 0;
-  if (memberList.length) {
-    const args = [...p, memberList];
-    await tx.query(totalsFixSql(), [...args, [...botUsers]]);
-    opts.onProgress?.({ mode: "incremental", phase: "totals", done: 1, total: 3 });
-
-    // Retention: the cohorts these members leave or enter are recomputed whole.
-    const cohortKeys = new Set<string>();
-    const readCohorts = async () => {
-      const r = await tx.query<{ include_bots: boolean; week: string }>(
-        `SELECT DISTINCT include_bots, week::text AS week FROM member_cohorts
-          WHERE tenant_id = $1 AND server_id = $2::bigint AND user_id = ANY($3::bigint[])`,
-        args,
-      );
-      for (const c of r.rows) cohortKeys.add(`${c.include_bots ? 1 : 0} ${c.week}`);
-    };
-    await readCohorts();
-    await tx.query("DELETE FROM member_cohorts WHERE tenant_id = $1 AND server_id = $2::bigint AND user_id = ANY($3::bigint[])", args);
-    add("member_cohorts", (await tx.query(memberCohortsSql("members"), args)).rowCount);
-    await readCohorts();
-    cohorts = cohortKeys.size;
+  if (cohortMembers.length) {
+    const moved = (await tx.query<{ include_bots: boolean[]; weeks: string[] }>(memberCohortsDiffSql(), [...p, cohortMembers])).rows[0];
+    cohorts = moved.weeks.length;
+    const wholeArgs = [...p, moved.include_bots, moved.weeks];
     if (cohorts) {
-      const keys = [...cohortKeys].map((k) => k.split(" "));
-      const cohortArgs = [...p, keys.map((k) => k[0] === "1"), keys.map((k) => k[1])];
       await tx.query(
         `DELETE FROM retention_weeks r USING unnest($3::boolean[], $4::date[]) AS a(include_bots, week)
           WHERE r.tenant_id = $1 AND r.server_id = $2::bigint AND r.include_bots = a.include_bots AND r.week = a.week`,
-        cohortArgs,
+        wholeArgs,
       );
-      add("retention_weeks", (await tx.query(retentionWeeksSql("cohorts"), cohortArgs)).rowCount);
+      add("retention_weeks", (await tx.query(retentionWeeksSql("cohorts"), wholeArgs)).rowCount);
+    }
+    if (weeks.length) {
+      const cellArgs = [...p, weeks, moved.include_bots, moved.weeks];
+      await tx.query(RETENTION_CELLS[0], cellArgs);
+      add("retention_weeks", (await tx.query(RETENTION_CELLS[1], cellArgs)).rowCount);
     }
   }
   opts.onProgress?.({ mode: "incremental", phase: "totals", done: 2, total: 3 });
@@ -320,7 +303,7 @@ async function refreshServer(tx: TenantTx, serverId: string, opts: RefreshOption
   opts.onProgress?.({ mode: "incremental", phase: "totals", done: 3, total: 3 });
 
   await recordRefresh(tx, serverId, "incremental", rows);
-  return { mode: "incremental", days: dayList.length, members: memberList.length, cohorts, pairs: pairs.size, rows };
+  return { mode: "incremental", days: dayList.length, members: changed.size, cohorts, pairs: pairs.size, rows };
 }
 
 async function fullRefresh(tx: TenantTx, serverId: string, reason: string, opts: RefreshOptions): Promise<Outcome> {

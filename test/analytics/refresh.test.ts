@@ -3,7 +3,8 @@
 // joining, leaving, re-joining; users turning bot or webhook), across days, two servers and two
 // tenants, an incremental refresh must leave exactly the rows a fresh full refresh builds, in every
 // analytics table. Also: RLS keeps the other tenant's rows and change keys out of reach, and a
-// refresh with nothing changed rewrites nothing.
+// refresh with nothing changed rewrites nothing, and a narrow change (a reaction, a deletion, a join, a
+// post in a later week) reaches only the members, weeks, cohorts and pairs it changes.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { refreshAnalytics, type RefreshProgress } from "../../src/analytics/refresh";
@@ -22,7 +23,7 @@ beforeAll(() => {
 afterAll(async () => pool.end());
 
 const DAY0 = Date.parse("2026-10-05T00:00:00Z");
-const DAYS = 9;
+const DAYS = 24;
 const USERS = 7;
 const EMOJIS = ["👍", "🎉", "custom:1"];
 
@@ -484,4 +485,84 @@ describe("incremental refresh after a real re-sync", () => {
     await refreshAnalytics(pool, s.tenant, s.server, { full: true });
     expect(incremental).toEqual(await snapshot(s));
   }, 180_000);
+});
+
+describe("incremental refresh touches only what changed", () => {
+  /** Row versions of one table of the slice. */
+  const versions = async (s: Slice, table: string) => (await rowVersions(s)).find((v) => v.startsWith(`${table}:`)) ?? "";
+
+  /** Three weeks of messages by 5 members, replies and reactions among them, refreshed in full. */
+  async function history(tag: string, server: string): Promise<{ s: Slice; ids: { next: bigint; userBase: bigint } }> {
+    const s = { tenant: freshTenant(tag), server };
+    const ids = { next: 880_000_000_000_000_000n, userBase: 890_000_000_000_000_000n };
+    // Three weeks (DAY0 is a Monday): members post in several, so retention has cells past k = 0.
+    for (let i = 0; i < 20; i++) {
+      const base = { slice: 0, minute: i * 13, channel: i % 2, webhook: false, system: false };
+      await apply({ k: "msg", ...base, day: (i * 5) % 21, author: i % 5, reply: i > 3 ? i * 7 : null }, s, ids);
+      if (i % 2) await apply({ k: "react", slice: 0, pick: i * 3, user: (i + 1) % 5, emoji: i % 3, untimed: false }, s, ids);
+    }
+    expect((await refreshAnalytics(pool, s.tenant, s.server)).mode).toBe("full");
+    return { s, ids };
+  }
+
+  it("a reaction on an old message: one day, the two members it concerns, no weeks, cohorts or retention rewritten", async () => {
+    const { s, ids } = await history("inc_r", "810000000000000021");
+    const before = await Promise.all(["member_weeks", "member_cohorts", "retention_weeks"].map((t) => versions(s, t)));
+    // User 6 never posted: only the reactor and the message's author have new totals.
+    await apply({ k: "react", slice: 0, pick: 2, user: 6, emoji: 0, untimed: false }, s, ids);
+    const inc = await refreshAnalytics(pool, s.tenant, s.server);
+    expect(inc).toMatchObject({ mode: "incremental", days: 1, cohorts: 0 });
+    expect(inc.members).toBeLessThanOrEqual(2);
+    expect(inc.members).toBeGreaterThanOrEqual(1);
+    expect(inc.pairs).toBe(1);
+    expect(await Promise.all(["member_weeks", "member_cohorts", "retention_weeks"].map((t) => versions(s, t)))).toEqual(before);
+    const incremental = await snapshot(s);
+    await refreshAnalytics(pool, s.tenant, s.server, { full: true });
+    expect(incremental).toEqual(await snapshot(s));
+  });
+
+  it("an old message deleted: its day and its author's totals, weeks and retention follow", async () => {
+    const { s } = await history("inc_d", "810000000000000022");
+    // The only message of its author on that day and week: the author's week and cohort may move.
+    await withTenant(pool, s.tenant, (tx) =>
+      tx.query("UPDATE messages SET is_deleted = true WHERE id = (SELECT min(id) FROM messages WHERE server_id = $1)", [s.server]),
+    );
+    const inc = await refreshAnalytics(pool, s.tenant, s.server);
+    expect(inc.mode).toBe("incremental");
+    expect(inc.members).toBeGreaterThanOrEqual(1);
+    const incremental = await snapshot(s);
+    await refreshAnalytics(pool, s.tenant, s.server, { full: true });
+    expect(incremental).toEqual(await snapshot(s));
+  });
+
+  it("a member joining without posting: the join day and a cohort, no member totals", async () => {
+    const { s, ids } = await history("inc_j", "810000000000000023");
+    const totals = await versions(s, "member_totals");
+    await apply({ k: "join", slice: 0, user: 6, day: 3 }, s, ids);
+    const inc = await refreshAnalytics(pool, s.tenant, s.server);
+    expect(inc).toMatchObject({ mode: "incremental", days: 1, members: 0, pairs: 0 });
+    expect(inc.cohorts).toBeGreaterThanOrEqual(1);
+    expect(await versions(s, "member_totals")).toEqual(totals);
+    const incremental = await snapshot(s);
+    await refreshAnalytics(pool, s.tenant, s.server, { full: true });
+    expect(incremental).toEqual(await snapshot(s));
+  });
+
+  it("a member posting in a later week: that week's retention cells follow (new and changed cells)", async () => {
+    const { s, ids } = await history("inc_w", "810000000000000024");
+    const retention = await snapshot(s);
+    const weeksBefore = retention.retention_weeks.length;
+    // Member 0 (cohort: the first week) posts in week 4, where nobody posted yet: a new cell (k = 3).
+    await apply({ k: "msg", slice: 0, day: 24, minute: 5, channel: 0, author: 0, reply: null, webhook: false, system: false }, s, ids);
+    const inc = await refreshAnalytics(pool, s.tenant, s.server);
+    expect(inc).toMatchObject({ mode: "incremental", days: 1, members: 1, cohorts: 0 });
+    const incremental = await snapshot(s);
+    expect(incremental.retention_weeks.length).toBeGreaterThan(weeksBefore);
+    // Member 1 posts in week 3 too, where others of its cohort already posted: a changed cell.
+    await apply({ k: "msg", slice: 0, day: 15, minute: 7, channel: 1, author: 1, reply: null, webhook: false, system: false }, s, ids);
+    expect((await refreshAnalytics(pool, s.tenant, s.server)).mode).toBe("incremental");
+    const again = await snapshot(s);
+    await refreshAnalytics(pool, s.tenant, s.server, { full: true });
+    expect(again).toEqual(await snapshot(s));
+  });
 });
