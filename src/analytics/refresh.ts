@@ -10,7 +10,7 @@
 // days changed that one pass over the server is cheaper. Both paths run the same SQL
 // (refresh-sql.ts), scoped differently.
 import { withTenant, type PoolLike, type TenantTx } from "../db/client";
-import { ApiError } from "../errors";
+import { InvalidInput } from "../errors";
 import { log } from "../lib/log";
 import { systemRead } from "../accounts/system";
 import {
@@ -91,8 +91,7 @@ export async function refreshAnalytics(
   serverId: string,
   opts: RefreshOptions = {},
 ): Promise<RefreshResult> {
-  if (!SNOWFLAKE.test(serverId))
-    throw new ApiError(400, "invalid_request", "server_id must be a Discord snowflake", { field: "server_id" });
+  if (!SNOWFLAKE.test(serverId)) throw new InvalidInput("invalid_request", "server_id must be a Discord snowflake", { field: "server_id" });
   const started = Date.now();
   const out = await withTenant(pool, tenantId, (tx) => refreshServer(timed(tx, opts.onStatement), serverId, opts), {
     timeoutMs: REFRESH_TIMEOUT_MS,
