@@ -3,25 +3,15 @@
 // same pure predicates. A value that passes here is one PostgreSQL accepts (bad input is a 400
 // naming the field, never a database 500).
 import { z } from "@hono/zod-openapi";
+import { isSnowflake, SNOWFLAKE_MAX, SNOWFLAKE_SHAPE } from "../discord/snowflake";
 import { errorSchema } from "../lib/openapi";
 
 export { errorSchema };
 
 // ---------------------------------------------------------------- snowflakes
 
-/** Largest Discord id PostgreSQL's bigint holds (ids are stored as bigint). */
-export const SNOWFLAKE_MAX = (1n << 63n) - 1n;
-const SNOWFLAKE_SHAPE = /^[1-9][0-9]{0,18}$/;
+// The rule itself (isSnowflake, 1..2^63-1) is src/discord/snowflake.ts, shared with the domain.
 export const SNOWFLAKE_RULE = `must be a Discord id: digits only, no leading zero, from 1 to ${SNOWFLAKE_MAX}`;
-
-/**
- * Pure: a Discord id in canonical decimal, 1..2^63-1. One rule for the API and the CLI. A leading
- * zero is refused (the id would come back without it); the BigInt check catches the 19-digit values
- * above the bigint range that a digit-count rule lets through.
- */
-export function isSnowflake(s: unknown): s is string {
-  return typeof s === "string" && SNOWFLAKE_SHAPE.test(s) && BigInt(s) <= SNOWFLAKE_MAX;
-}
 
 export const snowflake = z
   .string()
