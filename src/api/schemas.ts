@@ -107,13 +107,21 @@ export const text = (max: number) => z.string().max(max).refine(isWellFormedText
 
 // ---------------------------------------------------------------- responses
 
+/** A JSON response: its description and schema. */
+export function json<S extends z.ZodType>(description: string, schema: S) {
+  return { description, content: { "application/json": { schema } } };
+}
+
+/** A route's required JSON request body. */
+export function jsonBody<S extends z.ZodType>(schema: S) {
+  return { body: { required: true as const, content: { "application/json": { schema } } } };
+}
+
 /** The one error body for each status code a route can answer with. */
 export function errorResponses<C extends number>(
   ...codes: C[]
 ): Record<C, { description: string; content: { "application/json": { schema: typeof errorSchema } } }> {
-  return Object.fromEntries(
-    codes.map((c) => [c, { description: ERROR_DESCRIPTIONS[c] ?? "Error", content: { "application/json": { schema: errorSchema } } }]),
-  ) as never;
+  return Object.fromEntries(codes.map((c) => [c, json(ERROR_DESCRIPTIONS[c] ?? "Error", errorSchema)])) as never;
 }
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {

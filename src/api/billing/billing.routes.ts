@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { errorResponses } from "../schemas";
+import { errorResponses, json } from "../schemas";
 
 export const PlanLimitsSchema = z
   .object({
@@ -63,7 +63,7 @@ export const checkout = createRoute({
   summary: "A Stripe Checkout link to subscribe to a paid plan",
   request: { params: z.object({ plan: z.enum(["pro", "team"]).openapi({ param: { name: "plan", in: "path" } }) }) },
   responses: {
-    200: { description: "Checkout link", content: { "application/json": { schema: Link.extend({ id: z.string(), plan: z.string() }) } } },
+    200: json("Checkout link", Link.extend({ id: z.string(), plan: z.string() })),
     ...errorResponses(400, 401, 409, 502),
   },
 });
@@ -73,7 +73,7 @@ export const portal = createRoute({
   path: "/api/billing/portal",
   tags: ["Billing"],
   summary: "A Stripe customer-portal link (change plan, payment method, invoices, cancel)",
-  responses: { 200: { description: "Portal link", content: { "application/json": { schema: Link } } }, ...errorResponses(401, 409, 502) },
+  responses: { 200: json("Portal link", Link), ...errorResponses(401, 409, 502) },
 });
 
 export const subscription = createRoute({
@@ -82,7 +82,7 @@ export const subscription = createRoute({
   tags: ["Billing"],
   summary: "Current plan, limits in force, and what a pending downgrade changes",
   responses: {
-    200: { description: "Subscription", content: { "application/json": { schema: SubscriptionSchema } } },
+    200: json("Subscription", SubscriptionSchema),
     ...errorResponses(401),
   },
 });
@@ -92,5 +92,5 @@ export const usage = createRoute({
   path: "/api/billing/usage",
   tags: ["Billing"],
   summary: "Storage used, history window, queries this month and when the count resets",
-  responses: { 200: { description: "Usage", content: { "application/json": { schema: UsageSchema } } }, ...errorResponses(401) },
+  responses: { 200: json("Usage", UsageSchema), ...errorResponses(401) },
 });

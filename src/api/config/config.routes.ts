@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { json } from "../schemas";
 
 export const PublicConfigSchema = z
   .object({
@@ -13,5 +14,5 @@ export const publicConfig = createRoute({
   path: "/api/config",
   tags: ["Health"],
   summary: "What the dashboard needs before sign-in",
-  responses: { 200: { description: "Public configuration", content: { "application/json": { schema: PublicConfigSchema } } } },
+  responses: { 200: json("Public configuration", PublicConfigSchema) },
 });

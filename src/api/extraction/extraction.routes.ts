@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { errorResponses, instant, pageLimit, snowflake } from "../schemas";
+import { errorResponses, instant, pageLimit, snowflake, json, jsonBody } from "../schemas";
 
 const JOB_STATES = ["queued", "running", "cancelling", "cancelled", "succeeded", "partially_succeeded", "failed"] as const;
 
@@ -69,26 +69,19 @@ export const startExtraction = createRoute({
   path: "/api/extraction/start",
   tags: ["Extraction"],
   summary: "Start a sync of one Discord server",
-  request: {
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z.object({
-            server_id: snowflake,
-            sync_days: z.number().int().min(1).max(3650).optional().openapi({ description: "days of history; default: the plan's window" }),
-            fetch_reactions: z.boolean().default(true),
-            full: z
-              .boolean()
-              .default(false)
-              .openapi({ description: "deep re-scan: walk every channel to the window start (finds deletions of old messages)" }),
-          }),
-        },
-      },
-    },
-  },
+  request: jsonBody(
+    z.object({
+      server_id: snowflake,
+      sync_days: z.number().int().min(1).max(3650).optional().openapi({ description: "days of history; default: the plan's window" }),
+      fetch_reactions: z.boolean().default(true),
+      full: z
+        .boolean()
+        .default(false)
+        .openapi({ description: "deep re-scan: walk every channel to the window start (finds deletions of old messages)" }),
+    }),
+  ),
   responses: {
-    202: { description: "Sync queued", content: { "application/json": { schema: JobBody } } },
+    202: json("Sync queued", JobBody),
     ...errorResponses(400, 402),
     409: { ...errorResponses(409)[409], description: "No bot connected, or a sync of this server is already running (details.job_id)" },
   },
@@ -101,7 +94,7 @@ export const extractionStatus = createRoute({
   summary: "Live state of a sync job",
   request: { params: JobIdParams },
   responses: {
-    200: { description: "The job", content: { "application/json": { schema: JobBody } } },
+    200: json("The job", JobBody),
     ...errors,
   },
 });
@@ -118,10 +111,7 @@ export const extractionHistory = createRoute({
     }),
   },
   responses: {
-    200: {
-      description: "One page of jobs",
-      content: { "application/json": { schema: z.object({ jobs: z.array(JobSummarySchema), next_before: z.string().nullable() }) } },
-    },
+    200: json("One page of jobs", z.object({ jobs: z.array(JobSummarySchema), next_before: z.string().nullable() })),
     ...errorResponses(400),
   },
 });
@@ -133,7 +123,7 @@ export const cancelExtraction = createRoute({
   summary: "Cancel a running sync",
   request: { params: JobIdParams },
   responses: {
-    200: { description: "Cancelled", content: { "application/json": { schema: JobBody } } },
+    200: json("Cancelled", JobBody),
     ...errors,
     409: { ...errorResponses(409)[409], description: "The job already ended" },
   },

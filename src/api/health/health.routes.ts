@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { errorSchema } from "../../lib/openapi";
+import { json } from "../schemas";
 
 export const HealthSchema = z
   .object({
@@ -15,7 +16,7 @@ export const health = createRoute({
   tags: ["Health"],
   summary: "Database reachability and schema version",
   responses: {
-    200: { description: "Healthy", content: { "application/json": { schema: HealthSchema } } },
-    503: { description: "Database unreachable", content: { "application/json": { schema: errorSchema } } },
+    200: json("Healthy", HealthSchema),
+    503: json("Database unreachable", errorSchema),
   },
 });

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_SQL_CHARS } from "../../analytics/sql-guard";
-import { errorResponses, text } from "../schemas";
+import { errorResponses, text, json, jsonBody } from "../schemas";
 import { QueryResultSchema, RelationSchema, SchemaTableSchema } from "./query.schemas";
 
 export const ExecuteBody = z.object({
@@ -25,7 +25,7 @@ export const execute = createRoute({
   path: "/api/query/execute",
   tags: ["Query"],
   summary: "Run one read-only SQL query on your data (10,000 rows, 30 s); JSON or CSV (RFC 4180)",
-  request: { body: { required: true, content: { "application/json": { schema: ExecuteBody } } } },
+  request: jsonBody(ExecuteBody),
   responses: {
     200: {
       description: "Result",
@@ -41,7 +41,7 @@ export const tables = createRoute({
   tags: ["Query"],
   summary: "The relations your SQL may read",
   responses: {
-    200: { description: "Relations", content: { "application/json": { schema: z.object({ tables: z.array(RelationSchema) }) } } },
+    200: json("Relations", z.object({ tables: z.array(RelationSchema) })),
   },
 });
 

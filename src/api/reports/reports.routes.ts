@@ -14,7 +14,7 @@ import {
   RetentionSchema,
 } from "./reports.schemas";
 import * as c from "./community.schemas";
-import { checkDayRange, dayRangeFields, errorResponses, pageOffset, queryBool, queryInt, snowflake, snowflakeList } from "../schemas";
+import { checkDayRange, dayRangeFields, errorResponses, pageOffset, queryBool, queryInt, snowflake, snowflakeList, json } from "../schemas";
 
 export const timeZone = z.string().max(64).refine(isTimeZone, "must be an IANA time zone such as Europe/Paris or UTC");
 
@@ -47,7 +47,7 @@ function reportRoute<
     summary,
     request: { query: ReportQuery.extend(extra ?? ({} as E)).superRefine(checkDayRange), params: params as R },
     responses: {
-      200: { description: "Report", content: { "application/json": { schema: reportBody(data) } } },
+      200: json("Report", reportBody(data)),
       ...errors,
     },
   });
