@@ -2,7 +2,7 @@
 // responses. Every route validates with these, so one rule holds at every edge; the CLI uses the
 // same pure predicates. A value that passes here is one PostgreSQL accepts (bad input is a 400
 // naming the field, never a database 500).
-import { z } from "@hono/zod-openapi";
+import { createRoute, type RouteConfig, z } from "@hono/zod-openapi";
 import { isSnowflake, SNOWFLAKE_MAX, SNOWFLAKE_SHAPE } from "../discord/snowflake";
 import { errorSchema } from "../lib/openapi";
 
@@ -106,6 +106,16 @@ export const WELL_FORMED_RULE = "must be well-formed text (no NUL character, no 
 export const text = (max: number) => z.string().max(max).refine(isWellFormedText, WELL_FORMED_RULE);
 
 // ---------------------------------------------------------------- responses
+
+/** One route of the contract: its group (the OpenAPI tag), method and path, then summary, request and responses. */
+export function route<M extends "get" | "post" | "put" | "delete", P extends string, R extends Omit<RouteConfig, "method" | "path">>(
+  tag: string,
+  method: M,
+  path: P,
+  rest: R,
+) {
+  return createRoute({ tags: [tag], method, path, ...rest });
+}
 
 /** A JSON response: its description and schema. */
 export function json<S extends z.ZodType>(description: string, schema: S) {

@@ -1,5 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import { errorResponses, json } from "../schemas";
+import { z } from "@hono/zod-openapi";
+import { errorResponses, json, route } from "../schemas";
 
 export const PlanLimitsSchema = z
   .object({
@@ -56,10 +56,7 @@ export const UsageSchema = z
 
 const Link = z.object({ url: z.string() }).openapi("Link");
 
-export const checkout = createRoute({
-  method: "post",
-  path: "/api/billing/checkout/{plan}",
-  tags: ["Billing"],
+export const checkout = route("Billing", "post", "/api/billing/checkout/{plan}", {
   summary: "A Stripe Checkout link to subscribe to a paid plan",
   request: { params: z.object({ plan: z.enum(["pro", "team"]).openapi({ param: { name: "plan", in: "path" } }) }) },
   responses: {
@@ -68,18 +65,12 @@ export const checkout = createRoute({
   },
 });
 
-export const portal = createRoute({
-  method: "post",
-  path: "/api/billing/portal",
-  tags: ["Billing"],
+export const portal = route("Billing", "post", "/api/billing/portal", {
   summary: "A Stripe customer-portal link (change plan, payment method, invoices, cancel)",
   responses: { 200: json("Portal link", Link), ...errorResponses(401, 409, 502) },
 });
 
-export const subscription = createRoute({
-  method: "get",
-  path: "/api/billing/subscription",
-  tags: ["Billing"],
+export const subscription = route("Billing", "get", "/api/billing/subscription", {
   summary: "Current plan, limits in force, and what a pending downgrade changes",
   responses: {
     200: json("Subscription", SubscriptionSchema),
@@ -87,10 +78,7 @@ export const subscription = createRoute({
   },
 });
 
-export const usage = createRoute({
-  method: "get",
-  path: "/api/billing/usage",
-  tags: ["Billing"],
+export const usage = route("Billing", "get", "/api/billing/usage", {
   summary: "Storage used, history window, queries this month and when the count resets",
   responses: { 200: json("Usage", UsageSchema), ...errorResponses(401) },
 });

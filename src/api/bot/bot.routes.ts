@@ -1,6 +1,6 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { BotStatus, GuildSummary } from "../../accounts/bot";
-import { errorResponses, shapeOf, json, jsonBody } from "../schemas";
+import { errorResponses, shapeOf, json, jsonBody, route } from "../schemas";
 
 const GuildSchema = shapeOf<GuildSummary>()(
   z
@@ -32,10 +32,7 @@ export const BotStatusSchema = shapeOf<BotStatus>()(
     .openapi("BotStatus"),
 );
 
-export const connect = createRoute({
-  method: "post",
-  path: "/api/bot/connect",
-  tags: ["Bot"],
+export const connect = route("Bot", "post", "/api/bot/connect", {
   summary: "Connect a Discord bot: checks the token with Discord, stores it encrypted, lists its servers",
   request: jsonBody(
     z.object({
@@ -54,18 +51,12 @@ export const connect = createRoute({
   },
 });
 
-export const status = createRoute({
-  method: "get",
-  path: "/api/bot/status",
-  tags: ["Bot"],
+export const status = route("Bot", "get", "/api/bot/status", {
   summary: "Whether a bot is connected, which one, and the servers it is in (never the token)",
   responses: { 200: json("Status", BotStatusSchema), ...errorResponses(401) },
 });
 
-export const disconnect = createRoute({
-  method: "delete",
-  path: "/api/bot/disconnect",
-  tags: ["Bot"],
+export const disconnect = route("Bot", "delete", "/api/bot/disconnect", {
   summary: "Forget the bot token",
   responses: {
     200: json("Disconnected", z.object({ disconnected: z.boolean() })),

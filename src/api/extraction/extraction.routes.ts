@@ -1,5 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import { errorResponses, instant, pageLimit, snowflake, json, jsonBody } from "../schemas";
+import { z } from "@hono/zod-openapi";
+import { errorResponses, instant, pageLimit, snowflake, json, jsonBody, route } from "../schemas";
 
 const JOB_STATES = ["queued", "running", "cancelling", "cancelled", "succeeded", "partially_succeeded", "failed"] as const;
 
@@ -64,10 +64,7 @@ const JobIdParams = z.object({
     .openapi({ param: { name: "job_id", in: "path" }, example: "7b0e5b8e-2f4b-4f51-9a39-6f1c1f0d6b9e" }),
 });
 
-export const startExtraction = createRoute({
-  method: "post",
-  path: "/api/extraction/start",
-  tags: ["Extraction"],
+export const startExtraction = route("Extraction", "post", "/api/extraction/start", {
   summary: "Start a sync of one Discord server",
   request: jsonBody(
     z.object({
@@ -87,22 +84,13 @@ export const startExtraction = createRoute({
   },
 });
 
-export const extractionStatus = createRoute({
-  method: "get",
-  path: "/api/extraction/status/{job_id}",
-  tags: ["Extraction"],
+export const extractionStatus = route("Extraction", "get", "/api/extraction/status/{job_id}", {
   summary: "Live state of a sync job",
   request: { params: JobIdParams },
-  responses: {
-    200: json("The job", JobBody),
-    ...errors,
-  },
+  responses: { 200: json("The job", JobBody), ...errors },
 });
 
-export const extractionHistory = createRoute({
-  method: "get",
-  path: "/api/extraction/history",
-  tags: ["Extraction"],
+export const extractionHistory = route("Extraction", "get", "/api/extraction/history", {
   summary: "The tenant's sync jobs, newest first",
   request: {
     query: z.object({
@@ -116,10 +104,7 @@ export const extractionHistory = createRoute({
   },
 });
 
-export const cancelExtraction = createRoute({
-  method: "post",
-  path: "/api/extraction/cancel/{job_id}",
-  tags: ["Extraction"],
+export const cancelExtraction = route("Extraction", "post", "/api/extraction/cancel/{job_id}", {
   summary: "Cancel a running sync",
   request: { params: JobIdParams },
   responses: {

@@ -1,6 +1,6 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { errorSchema } from "../../lib/openapi";
-import { json } from "../schemas";
+import { json, route } from "../schemas";
 
 export const HealthSchema = z
   .object({
@@ -10,10 +10,7 @@ export const HealthSchema = z
   })
   .openapi("Health");
 
-export const health = createRoute({
-  method: "get",
-  path: "/api/health",
-  tags: ["Health"],
+export const health = route("Health", "get", "/api/health", {
   summary: "Database reachability and schema version",
   responses: {
     200: json("Healthy", HealthSchema),
