@@ -3,6 +3,7 @@ import { useApp } from "../lib/app-context";
 import { useAsync } from "../lib/hooks";
 import { channels as channelReport } from "../lib/reports";
 import { setQuery } from "../lib/router";
+import { Field } from "./ui";
 
 export function FilterBar() {
   const { bot, filters } = useApp();
@@ -116,16 +117,13 @@ function zones(current: string | undefined): string[] {
 /** One end of the day range, bounded by the other end. */
 function DayField(props: { label: string; value?: string; min?: string; max?: string; pick: (day: string) => void }) {
   return (
-    <label class="field">
-      <span>{props.label}</span>
-      <input
-        aria-label={props.label}
-        type="date"
-        value={props.value ?? ""}
-        min={props.min}
-        max={props.max}
-        onChange={(e) => props.pick((e.target as HTMLInputElement).value)}
-      />
-    </label>
+    <Field
+      label={props.label}
+      type="date"
+      value={props.value ?? ""}
+      min={props.min}
+      max={props.max}
+      onChange={(e) => props.pick((e.target as HTMLInputElement).value)}
+    />
   );
 }
