@@ -34,9 +34,6 @@ function ConversationsBody({ rt }: { rt: ResponseTimes }) {
   // Minutes on the axis: seconds are too fine and hours too coarse for a first reply.
   const channelChart = useMemo(
     (): BarChart => ({
-      label: "Median time to first reply per channel, in minutes",
-      bars: channels.length,
-      pad: 70,
       option: {
         tooltip: {
           trigger: "axis",
@@ -61,15 +58,15 @@ function ConversationsBody({ rt }: { rt: ResponseTimes }) {
           },
         ],
       },
+      label: "Median time to first reply per channel, in minutes",
+      bars: channels.length,
+      pad: 70,
     }),
     [channels],
   );
   const people = useMemo(() => rt.starters.slice(0, 15).reverse(), [rt]);
   const starterChart = useMemo(
     (): BarChart => ({
-      label: "Conversations started and first responses per member, top 15",
-      bars: people.length,
-      pad: 90,
       option: {
         tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
         legend: { data: ["Conversations started", "First responses"], bottom: 0 },
@@ -92,6 +89,9 @@ function ConversationsBody({ rt }: { rt: ResponseTimes }) {
           { type: "bar", name: "First responses", stack: "s", data: people.map((p) => p.first_responses), itemStyle: { color: "#f2a93b" } },
         ],
       },
+      label: "Conversations started and first responses per member, top 15",
+      bars: people.length,
+      pad: 90,
     }),
     [people],
   );
