@@ -134,7 +134,8 @@ describe("discord-sql report", () => {
       const lines = csv.stdout.trim().split("\r\n");
       expect(lines[0].split(",")).toContain(score);
       expect(lines).toHaveLength(data.rows.length + 1);
-      data.rows.forEach((r: Record<string, number>, i: number) => expect(lines[i + 1].split(",")).toContain(r[score].toFixed(4)));
+      for (const [i, r] of (data.rows as Record<string, number>[]).entries())
+        expect(lines[i + 1].split(",")).toContain(r[score].toFixed(4));
     }
   }, 400_000);
 
