@@ -1,9 +1,12 @@
 // The Worker's bindings. Plain variables and secrets are read through readConfig(), never directly.
-import type { TenantCoordinator } from "../durable-objects/tenant-coordinator";
 
 export interface Env {
   ASSETS?: Fetcher;
-  TENANT: DurableObjectNamespace<TenantCoordinator>;
+  /**
+   * The tenant coordinator's namespace, untyped here: the Durable Object imports Env, so Env must not
+   * import it back. coordinator() (src/extraction/coordinator-client.ts) gives its stubs their type.
+   */
+  TENANT: DurableObjectNamespace;
   EXTRACT_QUEUE: Queue;
   EXTRACT_DLQ?: Queue;
   /** Variables and secrets: read them through readConfig(), never directly. */

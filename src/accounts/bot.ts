@@ -7,7 +7,7 @@ import { affected, orm } from "../db/orm";
 import { botConnections } from "../db/schema";
 import { DiscordClient } from "../discord/client";
 import { DiscordAuthError, DiscordError, DiscordForbiddenError } from "../discord/errors";
-import { ApiError } from "../errors";
+import { BotNotConnected, DiscordTokenRejected, DomainError, TokenUnreadable, UpstreamUnavailable } from "../errors";
 import { cleanDeep, cleanText } from "../lib/clean-text";
 import { log } from "../lib/log";
 import { open, seal, sealKeys, UnsealError } from "./seal";
@@ -44,14 +44,14 @@ export async function loadBotToken(pool: PoolLike, config: Config, tenantId: str
       .select({ token_ciphertext: botConnections.tokenCiphertext, key_id: botConnections.keyId })
       .from(botConnections)
       .where(eq(botConnections.tenantId, tenantId));
-    if (!row) throw new ApiError(409, "bot_not_connected", "no bot connected: POST /api/bot/connect first");
+    if (!row) throw new BotNotConnected();
     let token: string;
     try {
       token = await open(keys, { keyId: row.key_id, ciphertext: row.token_ciphertext }, tenantId);
     } catch (err) {
       if (err instanceof UnsealError) {
         log.error("accounts.token_unseal_failed", { tenantId, keyId: row.key_id, message: err.message });
-        throw new ApiError(500, "token_unreadable", `${err.message}; reconnect the bot or restore the key`);
+        throw new TokenUnreadable(err.message);
       }
       throw err;
     }
@@ -77,7 +77,7 @@ export async function resealBotToken(pool: PoolLike, config: Config, tenantId: s
     await loadBotToken(pool, config, tenantId);
     return true;
   } catch (err) {
-    if (err instanceof ApiError && err.code === "bot_not_connected") return false;
+    if (err instanceof BotNotConnected) return false;
     throw err;
   }
 }
@@ -180,13 +180,11 @@ async function inspectGuild(discord: DiscordClient, guildId: string, botId: stri
   };
 }
 
-function discordFailure(err: unknown): ApiError {
-  if (err instanceof ApiError) return err;
-  if (err instanceof DiscordAuthError) {
-    return new ApiError(400, "discord_token_rejected", "Discord rejected this token: invalid or revoked", { field: "token" });
-  }
+function discordFailure(err: unknown): DomainError {
+  if (err instanceof DomainError) return err;
+  if (err instanceof DiscordAuthError) return new DiscordTokenRejected();
   const reason = err instanceof Error ? err.message : String(err);
-  return new ApiError(502, "discord_unavailable", `Discord could not be reached to check the token: ${reason}`);
+  return new UpstreamUnavailable("discord", `Discord could not be reached to check the token: ${reason}`);
 }
 
 export async function botStatus(pool: PoolLike, tenantId: string): Promise<BotStatus> {

@@ -9,7 +9,7 @@
 // carries a fresh svix-timestamp and would look newer than the user.deleted it predates. The
 // svix-timestamp is only the fallback for an envelope without a time.
 import { withTenant, type PoolLike } from "../db/client";
-import { ApiError } from "../errors";
+import { AccountDeleted } from "../errors";
 import { log } from "../lib/log";
 import { deleteTenantIn, ensureTenantIn, type TenantKind } from "./tenants";
 
@@ -73,15 +73,6 @@ export async function applyClerkDelivery(pool: PoolLike, d: ClerkDelivery): Prom
     action: out.action,
   });
   return out;
-}
-
-/** A session for a Clerk user or organization whose deletion was applied: it cannot come back. */
-export class AccountDeleted extends ApiError {
-  constructor() {
-    super(401, "account_deleted", "this account was deleted: sign up again to start a new one", {
-      headers: { "WWW-Authenticate": 'Bearer realm="discord-sql"' },
-    });
-  }
 }
 
 /**

@@ -15,7 +15,7 @@
 //    row written before the savepoint commits.
 import { types } from "@neondatabase/serverless";
 import { withTenant, type PoolLike, type TenantTx } from "../db/client";
-import { ApiError } from "../errors";
+import { QueryRejected, RateLimited } from "../errors";
 import { consumeQueryQuota } from "../billing/limits";
 import { log } from "../lib/log";
 import { guardSql, SqlRefused, type RefusalCode } from "./sql-guard";
@@ -107,7 +107,7 @@ export async function runTenantQuery(
       ({ statement, offset } = await guardSql(sql));
     } catch (err) {
       if (err instanceof SqlRefused) {
-        throw new ApiError(400, REFUSAL_CODES[err.code], err.message, { field: "sql", details: { position: err.position } });
+        throw new QueryRejected(REFUSAL_CODES[err.code], err.message, { position: err.position });
       }
       throw err;
     }
@@ -206,11 +206,11 @@ const REFUSAL_CODES: Record<RefusalCode, string> = {
 async function takeQuerySlot(tx: TenantTx, tenantId: string): Promise<void> {
   const { rows } = await tx.query<{ slot: number }>(TAKE_QUERY_SLOT_SQL, [tenantId, MAX_CONCURRENT_QUERIES]);
   if (rows.length === 0) {
-    throw new ApiError(
-      429,
+    throw new RateLimited(
       "too_many_queries",
       `${MAX_CONCURRENT_QUERIES} queries of this account are already running: wait for one to finish, then retry`,
-      { headers: { "Retry-After": "1" }, details: { max_concurrent: MAX_CONCURRENT_QUERIES } },
+      1,
+      { max_concurrent: MAX_CONCURRENT_QUERIES },
     );
   }
 }
@@ -232,8 +232,8 @@ async function resolveTypeNames(tx: TenantTx, oids: number[]): Promise<void> {
   for (const r of res.rows) typeNames.set(Number(r.oid), r.name);
 }
 
-/** A database error as a 400 naming PostgreSQL's message and the position in the submitted SQL. */
-function databaseError(err: unknown, prefixLength: number, offset: number): ApiError {
+/** A database error as the caller's fault (QueryRejected), naming PostgreSQL's message and the position in the submitted SQL. */
+function databaseError(err: unknown, prefixLength: number, offset: number): QueryRejected {
   const e = err as { message?: string; code?: string; position?: string } | undefined;
   if (!e?.code) {
     throw err instanceof Error ? err : new Error(String(err));
@@ -249,10 +249,7 @@ function databaseError(err: unknown, prefixLength: number, offset: number): ApiE
       : costly
         ? `query stopped: it needed more memory or temporary disk than a query may use (${e.message})`
         : (e.message ?? "query failed");
-  return new ApiError(400, code, message, {
-    field: "sql",
-    details: { sqlstate: e.code, ...(pos !== undefined && pos >= 0 ? { position: pos } : {}) },
-  });
+  return new QueryRejected(code, message, { sqlstate: e.code, ...(pos !== undefined && pos >= 0 ? { position: pos } : {}) });
 }
 
 /** RFC 4180: CRLF line ends, fields with comma, quote or line break quoted, quotes doubled. */

@@ -11,7 +11,8 @@
 // days changed that one pass over the server is cheaper. Both paths run the same SQL
 // (refresh-sql.ts), scoped differently.
 import { withTenant, type PoolLike, type TenantTx } from "../db/client";
-import { ApiError } from "../errors";
+import { isSnowflake } from "../discord/snowflake";
+import { InvalidInput } from "../errors";
 import { log } from "../lib/log";
 import { systemRead } from "../accounts/system";
 import {
@@ -80,8 +81,6 @@ export interface RefreshResult {
   rows: Record<string, number>;
 }
 
-const SNOWFLAKE = /^[0-9]{1,20}$/;
-
 /** Refresh time budget: a big server's rebuild is one long transaction, not a request. */
 const REFRESH_TIMEOUT_MS = 10 * 60_000;
 
@@ -96,8 +95,7 @@ export async function refreshAnalytics(
   serverId: string,
   opts: RefreshOptions = {},
 ): Promise<RefreshResult> {
-  if (!SNOWFLAKE.test(serverId))
-    throw new ApiError(400, "invalid_request", "server_id must be a Discord snowflake", { field: "server_id" });
+  if (!isSnowflake(serverId)) throw new InvalidInput("invalid_request", "server_id must be a Discord snowflake", { field: "server_id" });
   const started = Date.now();
   const out = await withTenant(pool, tenantId, (tx) => refreshServer(timed(tx, opts.onStatement), serverId, opts), {
     timeoutMs: REFRESH_TIMEOUT_MS,

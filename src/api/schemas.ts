@@ -2,26 +2,16 @@
 // responses. Every route validates with these, so one rule holds at every edge; the CLI uses the
 // same pure predicates. A value that passes here is one PostgreSQL accepts (bad input is a 400
 // naming the field, never a database 500).
-import { z } from "@hono/zod-openapi";
+import { createRoute, type RouteConfig, z } from "@hono/zod-openapi";
+import { isSnowflake, SNOWFLAKE_MAX, SNOWFLAKE_SHAPE } from "../discord/snowflake";
 import { errorSchema } from "../lib/openapi";
 
 export { errorSchema };
 
 // ---------------------------------------------------------------- snowflakes
 
-/** Largest Discord id PostgreSQL's bigint holds (ids are stored as bigint). */
-export const SNOWFLAKE_MAX = (1n << 63n) - 1n;
-const SNOWFLAKE_SHAPE = /^[1-9][0-9]{0,18}$/;
+// The rule itself (isSnowflake, 1..2^63-1) is src/discord/snowflake.ts, shared with the domain.
 export const SNOWFLAKE_RULE = `must be a Discord id: digits only, no leading zero, from 1 to ${SNOWFLAKE_MAX}`;
-
-/**
- * Pure: a Discord id in canonical decimal, 1..2^63-1. One rule for the API and the CLI. A leading
- * zero is refused (the id would come back without it); the BigInt check catches the 19-digit values
- * above the bigint range that a digit-count rule lets through.
- */
-export function isSnowflake(s: unknown): s is string {
-  return typeof s === "string" && SNOWFLAKE_SHAPE.test(s) && BigInt(s) <= SNOWFLAKE_MAX;
-}
 
 export const snowflake = z
   .string()
@@ -117,13 +107,31 @@ export const text = (max: number) => z.string().max(max).refine(isWellFormedText
 
 // ---------------------------------------------------------------- responses
 
+/** One route of the contract: its group (the OpenAPI tag), method and path, then summary, request and responses. */
+export function route<M extends "get" | "post" | "put" | "delete", P extends string, R extends Omit<RouteConfig, "method" | "path">>(
+  tag: string,
+  method: M,
+  path: P,
+  rest: R,
+) {
+  return createRoute({ tags: [tag], method, path, ...rest });
+}
+
+/** A JSON response: its description and schema. */
+export function json<S extends z.ZodType>(description: string, schema: S) {
+  return { description, content: { "application/json": { schema } } };
+}
+
+/** A route's required JSON request body. */
+export function jsonBody<S extends z.ZodType>(schema: S) {
+  return { body: { required: true as const, content: { "application/json": { schema } } } };
+}
+
 /** The one error body for each status code a route can answer with. */
 export function errorResponses<C extends number>(
   ...codes: C[]
 ): Record<C, { description: string; content: { "application/json": { schema: typeof errorSchema } } }> {
-  return Object.fromEntries(
-    codes.map((c) => [c, { description: ERROR_DESCRIPTIONS[c] ?? "Error", content: { "application/json": { schema: errorSchema } } }]),
-  ) as never;
+  return Object.fromEntries(codes.map((c) => [c, json(ERROR_DESCRIPTIONS[c] ?? "Error", errorSchema)])) as never;
 }
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {

@@ -3,7 +3,7 @@
 // been issued for the dashboard's origin (authorizedParties), else it is refused.
 import { verifyToken } from "@clerk/backend";
 import { requireSetting, type Config } from "../config";
-import { ApiError } from "../errors";
+import { Unauthenticated } from "../errors";
 import type { TenantKind } from "../accounts/tenants";
 
 export interface SessionIdentity {
@@ -45,9 +45,6 @@ export async function verifySession(authorization: string | undefined, config: C
   return tenantFromClaims(claims);
 }
 
-function unauthenticated(message: string, reason?: string): ApiError {
-  return new ApiError(401, "unauthenticated", message, {
-    headers: { "WWW-Authenticate": 'Bearer realm="discord-sql"' },
-    ...(reason ? { details: { reason } } : {}),
-  });
+function unauthenticated(message: string, reason?: string): Unauthenticated {
+  return new Unauthenticated("unauthenticated", message, reason ? { details: { reason } } : {});
 }

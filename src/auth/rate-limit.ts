@@ -3,7 +3,7 @@
 // bucket. Over the limit: 429 with Retry-After. Applied per route (query, extraction) by rateLimited().
 import type { Context } from "hono";
 import { withTenant } from "../db/client";
-import { ApiError } from "../errors";
+import { RateLimited } from "../errors";
 import { pool, type AppEnv } from "../lib/app";
 
 export interface BucketSpec {
@@ -69,11 +69,11 @@ async function debitBucket(c: Context<AppEnv>, bucket: keyof typeof RATE_LIMITS)
     return debit(Number(rows[0]?.tokens ?? 0), Number(rows[0]?.elapsed ?? 0), spec).retryAfterSeconds || 1;
   });
   if (retryAfter > 0) {
-    throw new ApiError(
-      429,
+    throw new RateLimited(
       "rate_limited",
       `Too many ${bucket} requests for this account: bursts of at most ${spec.capacity} and ${spec.refillPerSecond} per second; retry in ${retryAfter} s`,
-      { headers: { "Retry-After": String(retryAfter) }, details: { bucket, retry_after_seconds: retryAfter } },
+      retryAfter,
+      { bucket, retry_after_seconds: retryAfter },
     );
   }
 }

@@ -5,7 +5,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { withTenant, type PoolLike, type TenantTx } from "../db/client";
 import { orm } from "../db/orm";
 import { subscriptions, usageMonthly } from "../db/schema";
-import { ApiError } from "../errors";
+import { Conflict, DomainError, UpstreamUnavailable } from "../errors";
 import { readSubscription, storageUsed, STORAGE_MAX_AGE_MS } from "./limits";
 import { effectivePlan, formatBytes, monthStart, nextMonthStart, PLANS, type PaidPlanId, type Plan } from "./plans";
 import { stripeClient } from "./stripe";
@@ -25,7 +25,7 @@ async function ensureCustomer(pool: PoolLike, config: Config, tenantId: string):
       .set({ stripeCustomerId: sql`coalesce(${s.stripeCustomerId}, ${customer.id})`, updatedAt: sql`now()` })
       .where(eq(s.tenantId, tenantId))
       .returning({ customer: s.stripeCustomerId });
-    if (!row) throw new ApiError(409, "no_tenant", "tenant not found");
+    if (!row) throw new Conflict("no_tenant", "tenant not found");
     return row.customer as string;
   });
 }
@@ -33,7 +33,7 @@ async function ensureCustomer(pool: PoolLike, config: Config, tenantId: string):
 /** A local install has nothing to buy: refused before Stripe is touched. */
 function refuseLocal(sub: { plan: string }): void {
   if (sub.plan === "local") {
-    throw new ApiError(409, "local_install", "this is a local install: it has no plans, no limits and no billing (nothing to buy)");
+    throw new Conflict("local_install", "this is a local install: it has no plans, no limits and no billing (nothing to buy)");
   }
 }
 
@@ -42,8 +42,7 @@ export async function createCheckout(pool: PoolLike, config: Config, tenantId: s
   refuseLocal(sub);
   const price = plan === "pro" ? requireSetting(config, "STRIPE_PRICE_PRO") : requireSetting(config, "STRIPE_PRICE_TEAM");
   if (sub.plan === plan && effectivePlan(sub, new Date()).id === plan && sub.stripe_subscription_id) {
-    throw new ApiError(
-      409,
+    throw new Conflict(
       "already_subscribed",
       `already on the ${PLANS[plan].name} plan: change or cancel it in the customer portal (POST /api/billing/portal)`,
     );
@@ -61,7 +60,7 @@ export async function createCheckout(pool: PoolLike, config: Config, tenantId: s
       cancel_url: `${returnOrigin}/billing?checkout=cancelled`,
     }),
   );
-  if (!session.url) throw new ApiError(502, "stripe_unavailable", "Stripe returned a checkout session without a link");
+  if (!session.url) throw new UpstreamUnavailable("stripe", "Stripe returned a checkout session without a link");
   return { url: session.url, id: session.id, plan };
 }
 
@@ -70,7 +69,7 @@ export async function createPortal(pool: PoolLike, config: Config, tenantId: str
   refuseLocal(sub);
   requireSetting(config, "STRIPE_SECRET_KEY");
   if (!sub.stripe_customer_id) {
-    throw new ApiError(409, "no_billing_account", "no billing account yet: subscribe first (POST /api/billing/checkout/pro or /team)");
+    throw new Conflict("no_billing_account", "no billing account yet: subscribe first (POST /api/billing/checkout/pro or /team)");
   }
   const session = await stripeCall(() =>
     stripeClient(config).billingPortal.sessions.create({ customer: sub.stripe_customer_id, return_url: `${returnOrigin}/billing` }),
@@ -83,10 +82,11 @@ async function stripeCall<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof ApiError) throw err;
+    if (err instanceof DomainError) throw err;
     const e = err as { type?: string; message?: string; statusCode?: number };
-    throw new ApiError(502, "stripe_unavailable", `Stripe request failed: ${e.message ?? String(err)}`, {
-      details: { stripe_error: e.type ?? "unknown", status: e.statusCode ?? 0 },
+    throw new UpstreamUnavailable("stripe", `Stripe request failed: ${e.message ?? String(err)}`, {
+      stripe_error: e.type ?? "unknown",
+      status: e.statusCode ?? 0,
     });
   }
 }

@@ -5,7 +5,7 @@ import { and, eq, gt, sql } from "drizzle-orm";
 import { withTenant, type PoolLike, type TenantTx } from "../db/client";
 import { orm } from "../db/orm";
 import { storageUsage, subscriptions, tenants, usageMonthly } from "../db/schema";
-import { ApiError } from "../errors";
+import { PlanLimitExceeded, RateLimited } from "../errors";
 import { tenantTables, quoteIdent } from "../accounts/tenant-tables";
 import { effectivePlan, formatBytes, monthStart, nextMonthStart, PLANS, type Plan, type SubscriptionState } from "./plans";
 
@@ -52,7 +52,7 @@ const upgradeHint = (plan: Plan) =>
       : "Delete synced servers' data or contact support";
 
 /**
- * Throws an ApiError (with what limit was hit and how to lift it) when the tenant may not start a
+ * Throws PlanLimitExceeded (with what limit was hit and how to lift it) when the tenant may not start a
  * sync of `requestedDays` (null = as much history as the plan allows): over the plan's history
  * window or storage.
  */
@@ -60,8 +60,7 @@ export async function checkSyncAllowed(pool: PoolLike, tenantId: string, request
   return withTenant(pool, tenantId, async (tx) => {
     const plan = await currentPlan(tx);
     if (plan.historyDays !== null && requestedDays !== null && requestedDays > plan.historyDays) {
-      throw new ApiError(
-        402,
+      throw new PlanLimitExceeded(
         "plan_limit_history",
         `The ${plan.name} plan syncs at most ${plan.historyDays} days of history (requested ${requestedDays}). ${upgradeHint(plan)}`,
         { field: "sync_days", details: { plan: plan.id, limit_days: plan.historyDays, requested_days: requestedDays } },
@@ -70,8 +69,7 @@ export async function checkSyncAllowed(pool: PoolLike, tenantId: string, request
     if (plan.storageBytes === null) return { syncDays: requestedDays };
     const used = await storageUsed(tx, STORAGE_MAX_AGE_MS);
     if (used.bytes >= plan.storageBytes) {
-      throw new ApiError(
-        402,
+      throw new PlanLimitExceeded(
         "plan_limit_storage",
         `Storage limit reached: ${formatBytes(used.bytes)} used of the ${plan.name} plan's ${formatBytes(plan.storageBytes)}, so no new sync can start. ${upgradeHint(plan)}`,
         { details: { plan: plan.id, used_bytes: used.bytes, limit_bytes: plan.storageBytes, measured_at: used.measuredAt } },
@@ -124,7 +122,7 @@ export async function storageUsed(tx: TenantTx, maxAgeMs: number): Promise<Stora
 
 /**
  * Counts one executed tenant query against the monthly quota, inside the caller's transaction.
- * Throws ApiError 429 (with the reset date) when the plan's quota is used up; the throw rolls the
+ * Throws RateLimited (with the reset date) when the plan's quota is used up; the throw rolls the
  * caller's transaction back, so a refused query is not counted.
  * The transaction must still be read-write here: call this before `SET TRANSACTION READ ONLY`
  * (PostgreSQL allows switching to read-only after writes, not back).
@@ -140,14 +138,11 @@ export async function consumeQueryQuota(tx: TenantTx): Promise<void> {
   const used = counted.queries;
   if (plan.queriesPerMonth !== null && used > plan.queriesPerMonth) {
     const reset = nextMonthStart(now);
-    throw new ApiError(
-      429,
+    throw new RateLimited(
       "plan_limit_queries",
       `Monthly query quota used up: the ${plan.name} plan allows ${plan.queriesPerMonth} queries a month; the count resets on ${reset.toISOString().slice(0, 10)}. Upgrade to Pro for unlimited queries: POST /api/billing/checkout/pro`,
-      {
-        details: { plan: plan.id, limit: plan.queriesPerMonth, used: plan.queriesPerMonth, resets_at: reset.toISOString() },
-        headers: { "Retry-After": String(Math.max(1, Math.ceil((reset.getTime() - now.getTime()) / 1000))) },
-      },
+      Math.max(1, Math.ceil((reset.getTime() - now.getTime()) / 1000)),
+      { plan: plan.id, limit: plan.queriesPerMonth, used: plan.queriesPerMonth, resets_at: reset.toISOString() },
     );
   }
 }

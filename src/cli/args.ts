@@ -1,7 +1,8 @@
 // Command-line parsing: pure. Flags override environment variables (settings.ts); unknown flags and
 // missing values are one clear line each.
 import { OneLineError } from "../node/database";
-import { DAY_RULE, isDay, isSnowflake, SNOWFLAKE_RULE } from "../api/schemas";
+import { DAY_RULE, isDay, SNOWFLAKE_RULE } from "../api/schemas";
+import { isSnowflake } from "../discord/snowflake";
 
 export interface FlagSpec {
   /** Flags that take a value (`--days 30` or `--days=30`). */

@@ -8,7 +8,7 @@ import { OneLineError } from "../node/database";
 import { ensureTenant } from "../accounts/tenants";
 import { runTenantQuery } from "../analytics/query-runner";
 import { withTenant, type PoolLike, type QueryResultLike } from "../db/client";
-import { ApiError } from "../errors";
+import { DomainError } from "../errors";
 import { parseArgs } from "./args";
 import { openDatabase } from "./database";
 import { LOCAL_TENANT, readSettings } from "./settings";
@@ -70,7 +70,7 @@ async function guardedQuery(
   try {
     result = await runTenantQuery(pool, LOCAL_TENANT, sql, [], { limits: CLI_LIMITS });
   } catch (err) {
-    if (err instanceof ApiError) {
+    if (err instanceof DomainError) {
       const position = (err.extra?.details as { position?: number } | undefined)?.position;
       const refused = err.code === "query_refused";
       throw new OneLineError(

@@ -37,6 +37,19 @@ interface Section {
 }
 
 const table = (title: string, objects: object[]): Section => ({ title, ...objectsToRows(objects as Record<string, unknown>[]) });
+
+/** A graph report's members with their score at 4 decimals, titled with the graph's size. */
+function graphTable<K extends string>(
+  name: string,
+  data: { members: number; edges: number; truncated: boolean; rows: (Record<K, number> & object)[] },
+  score: K,
+): Section {
+  const rows = data.rows.map((r) => ({ ...r, [score]: r[score].toFixed(4) }));
+  return table(
+    `${name} (${plural(data.members, "member")}, ${plural(data.edges, "edge")}${data.truncated ? ", heaviest only" : ""})`,
+    rows,
+  );
+}
 const DOW = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const HOURS = Array.from({ length: 24 }, (_, h) => String(h).padStart(2, "0"));
 
@@ -163,32 +176,14 @@ export const REPORTS: Record<string, { about: string; run: Run }> = {
     about: "influence: weighted PageRank (damping 0.85) over who replies to and reacts to whom",
     run: async (pool, f) => {
       const { data } = await reports.influence(pool, LOCAL_TENANT, f);
-      const rows = data.rows.map((r) => ({ ...r, pagerank: r.pagerank.toFixed(4) }));
-      return {
-        data,
-        sections: [
-          table(
-            `influence (${plural(data.members, "member")}, ${plural(data.edges, "edge")}${data.truncated ? ", heaviest only" : ""})`,
-            rows,
-          ),
-        ],
-      };
+      return { data, sections: [graphTable("influence", data, "pagerank")] };
     },
   },
   bridging: {
     about: "bridging: members on the shortest paths between others in the reply and reaction network (betweenness, 0..1)",
     run: async (pool, f) => {
       const { data } = await reports.bridging(pool, LOCAL_TENANT, f);
-      const rows = data.rows.map((r) => ({ ...r, betweenness: r.betweenness.toFixed(4) }));
-      return {
-        data,
-        sections: [
-          table(
-            `bridging (${plural(data.members, "member")}, ${plural(data.edges, "edge")}${data.truncated ? ", heaviest only" : ""})`,
-            rows,
-          ),
-        ],
-      };
+      return { data, sections: [graphTable("bridging", data, "betweenness")] };
     },
   },
   newcomers: {

@@ -2,7 +2,7 @@
 // ended with it (Workers cannot keep sockets between invocations). Tenant data is touched only
 // inside withTenant(), which sets the signed tenant context transaction-locally; nothing else does.
 import { Pool, neonConfig } from "@neondatabase/serverless";
-import { ApiError } from "../errors";
+import { DatabaseUnavailable, InvalidTenant, Misconfigured } from "../errors";
 import { ConfigError, type Config } from "../config";
 import { signTenantContext, tenantSigner } from "./tenant-context";
 
@@ -36,12 +36,6 @@ export interface TenantTx extends Queryable {
   readonly tenantId: string;
 }
 
-export class DatabaseUnavailableError extends ApiError {
-  constructor(host: string, cause: string) {
-    super(503, "database_unavailable", `database unreachable (DATABASE_URL host ${host}): ${cause}`);
-  }
-}
-
 export function databaseHost(url: string | undefined): string {
   if (!url) return "(DATABASE_URL not set)";
   try {
@@ -55,7 +49,7 @@ export function databaseHost(url: string | undefined): string {
 /** Opens the per-invocation pool from configuration. */
 export function openPool(config: Config): PoolLike {
   if (!config.DATABASE_URL) {
-    throw new ApiError(500, "misconfigured", "server misconfigured: DATABASE_URL is not set");
+    throw new Misconfigured("server misconfigured: DATABASE_URL is not set");
   }
   if (config.DB_WS_PROXY) {
     // Local development: plain PostgreSQL or PGlite behind src/node/bridge.ts, no TLS.
@@ -74,7 +68,7 @@ export function openPool(config: Config): PoolLike {
 const TENANT_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 export function assertTenantId(tenantId: string): void {
-  if (!TENANT_ID.test(tenantId)) throw new ApiError(400, "invalid_tenant", "tenant id has invalid characters");
+  if (!TENANT_ID.test(tenantId)) throw new InvalidTenant();
 }
 
 export interface TenantTxOptions {
@@ -158,6 +152,6 @@ async function connect(pool: PoolLike): Promise<PooledClient> {
     return await pool.connect();
   } catch (err) {
     const host = databaseHost((pool as unknown as { options?: { connectionString?: string } }).options?.connectionString);
-    throw new DatabaseUnavailableError(host, (err as Error).message || String(err));
+    throw new DatabaseUnavailable(host, (err as Error).message || String(err));
   }
 }

@@ -26,6 +26,7 @@ import {
 } from "./errors";
 import { LocalRateLimiter, observationFrom, type RateLimiter } from "./rate-limit";
 import { encodeEmoji, routeKey } from "./routes";
+import { isSnowflake } from "./snowflake";
 
 export const DEFAULT_USER_AGENT = "DiscordBot (https://github.com/discord-sql/discord-sql, 1.0)";
 
@@ -344,7 +345,7 @@ export class DiscordClient {
 
 function id(value: string): string {
   // Path segments come from Discord ids; refusing anything else keeps paths (and route keys) sane.
-  if (!/^\d{1,20}$/.test(value)) throw new TypeError(`not a Discord id: ${JSON.stringify(String(value).slice(0, 40))}`);
+  if (!isSnowflake(value)) throw new TypeError(`not a Discord id: ${JSON.stringify(String(value).slice(0, 40))}`);
   return value;
 }
 

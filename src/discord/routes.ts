@@ -1,8 +1,8 @@
 // Route identity for rate limiting. Discord groups requests into buckets per route template,
 // separately for each top-level ("major") resource: /channels/{id}, /guilds/{id}, /webhooks/{id}.
+import { isSnowflake } from "./snowflake";
 
 const MAJORS = new Set(["channels", "guilds", "webhooks"]);
-const SNOWFLAKE = /^\d+$/;
 
 /**
  * `routeKey("GET", "/channels/123/messages/456/reactions/%F0%9F%91%8D?limit=100")`
@@ -21,7 +21,7 @@ export function routeKey(method: string, path: string): string {
     else if (i === 2 && parts[0] === "webhooks") out.push(":token");
     else if (prev === "reactions") out.push(":emoji");
     else if (parts[i - 2] === "reactions" && seg !== "@me") out.push(":id");
-    else if (SNOWFLAKE.test(seg)) out.push(":id");
+    else if (isSnowflake(seg)) out.push(":id");
     else out.push(seg);
   }
   return `${method.toUpperCase()} /${out.join("/")}`;

@@ -9,11 +9,11 @@
 import type { ExtractMessage } from "../../durable-objects/tenant-coordinator";
 import { loadBotToken } from "../accounts/bot";
 import { readConfig, type Config } from "../config";
-import { DatabaseUnavailableError, openPool, type PoolLike } from "../db/client";
+import { openPool, type PoolLike } from "../db/client";
 import { DiscordClient, type DiscordClientOptions } from "../discord/client";
 import { DiscordAuthError, DiscordError } from "../discord/errors";
 import type { Env } from "../env";
-import { ApiError } from "../errors";
+import { BotNotConnected, DatabaseUnavailable, TokenUnreadable } from "../errors";
 import { log } from "../lib/log";
 import { coordinator, CoordinatorRateLimiter, JobStoppedError, type CoordinatorStub } from "./coordinator-client";
 import { DurableLedger, runLedgerTask, type RunPage } from "./ledger";
@@ -147,7 +147,7 @@ async function handleFailure(
       msg.ack();
       return;
     }
-    if (err instanceof ApiError && (err.code === "bot_not_connected" || err.code === "token_unreadable")) {
+    if (err instanceof BotNotConnected || err instanceof TokenUnreadable) {
       // No usable token (disconnected, or sealed with a key no longer configured): retrying cannot help.
       await stub.fail(jobId, err.message);
       msg.ack();
@@ -163,7 +163,7 @@ async function handleFailure(
     }
     // Transient (Discord 5xx/429 beyond the client's own retries, network, database): retry later.
     const delaySeconds = backoffSeconds(msg.attempts, err);
-    log.warn("extraction.page_retry", { ...fields, delaySeconds, message, database: err instanceof DatabaseUnavailableError });
+    log.warn("extraction.page_retry", { ...fields, delaySeconds, message, database: err instanceof DatabaseUnavailable });
     await stub.taskFailed(jobId, tid, message).catch(() => {});
     msg.retry({ delaySeconds });
   } catch (reportErr) {

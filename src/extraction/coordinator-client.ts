@@ -11,7 +11,8 @@ import { log } from "../lib/log";
 export type CoordinatorStub = DurableObjectStub<TenantCoordinator>;
 
 export function coordinator(env: Env, tenantId: string): CoordinatorStub {
-  return env.TENANT.get(env.TENANT.idFromName(tenantId));
+  const ns = env.TENANT as DurableObjectNamespace<TenantCoordinator>;
+  return ns.get(ns.idFromName(tenantId));
 }
 
 /** Thrown into a page when its job was cancelled or failed while the page ran. */

@@ -5,7 +5,7 @@ import type { TenantTx } from "../db/client";
 import { orm } from "../db/orm";
 import { log } from "../lib/log";
 import { syncJobChannels, syncJobs } from "../db/schema";
-import { snowflakeMs } from "./map";
+import { snowflakeMs } from "../discord/snowflake";
 import type { Progress } from "./progress";
 import type { ChannelIssue, JobContext, PageResult, Task } from "./tasks";
 
@@ -243,8 +243,6 @@ export function finalState(input: { pagesFailed: number; failedChannels: { chann
     ? { state: "partially_succeeded", error: problems.join("; ").slice(0, 2000) }
     : { state: "succeeded", error: null };
 }
-
-export { snowflakeMs };
 
 // ---- the job's record: sync_jobs and sync_job_channels, inside the caller's withTenant transaction
 

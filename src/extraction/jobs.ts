@@ -6,7 +6,7 @@ import { checkSyncAllowed } from "../billing/limits";
 import { readConfig } from "../config";
 import { openPool, withTenant, type PoolLike } from "../db/client";
 import type { Env } from "../env";
-import { ApiError, notFound } from "../errors";
+import { JobFinished, NotFound, SchedulerUnavailable, SyncAlreadyRunning } from "../errors";
 import { log } from "../lib/log";
 import { coordinator } from "./coordinator-client";
 import {
@@ -68,9 +68,7 @@ export async function startSync(env: Env, tenantId: string, opts: StartSyncOptio
       insertJob(tx, { id: jobId, serverId: opts.serverId, trigger, syncDays, fetchReactions }),
     );
     if (running !== null) {
-      throw new ApiError(409, "sync_already_running", `a sync of server ${opts.serverId} is already running (job ${running.id})`, {
-        details: { job_id: running.id },
-      });
+      throw new SyncAlreadyRunning(opts.serverId, running.id);
     }
 
     const plan: PlanInput = {
@@ -99,7 +97,7 @@ export async function startSync(env: Env, tenantId: string, opts: StartSyncOptio
       const reason = `could not schedule the sync: ${(err as Error).message}`;
       await withTenant(pool, tenantId, (tx) => endJobRecord(tx, jobId, "failed", reason));
       log.error("extraction.plan_failed", { tenantId, jobId, message: (err as Error).message });
-      throw new ApiError(503, "scheduler_unavailable", `${reason}; try again`);
+      throw new SchedulerUnavailable(reason);
     }
   });
 }
@@ -108,7 +106,7 @@ export async function startSync(env: Env, tenantId: string, opts: StartSyncOptio
 export async function cancelSync(env: Env, tenantId: string, jobId: string, pool?: PoolLike): Promise<JobView> {
   return usingPool(env, pool, async (pool) => {
     const row = await readJobRow(pool, tenantId, jobId);
-    if (!row) throw notFound("job");
+    if (!row) throw new NotFound("job");
     const { view, changed } = (await coordinator(env, tenantId).cancel(jobId)) as { view: JobView | null; changed: boolean };
     if (view) {
       if (!changed) throw finished(view);
@@ -122,15 +120,15 @@ export async function cancelSync(env: Env, tenantId: string, jobId: string, pool
   });
 }
 
-function finished(view: JobView): ApiError {
-  return new ApiError(409, "job_finished", `job ${view.id} already ended (${view.state})`, { details: { state: view.state } });
+function finished(view: JobView): JobFinished {
+  return new JobFinished(view.id, view.state);
 }
 
 /** The job's live state (from the DO) merged over its database record. 404 when not this tenant's. */
 export async function getJob(env: Env, tenantId: string, jobId: string, pool?: PoolLike): Promise<JobView> {
   return usingPool(env, pool, async (pool) => {
     const row = await readJobRow(pool, tenantId, jobId);
-    if (!row) throw notFound("job");
+    if (!row) throw new NotFound("job");
     const live = (await coordinator(env, tenantId).status(jobId)) as JobView | null;
     if (live) return live;
     const channels = await withTenant(pool, tenantId, (tx) => readJobChannels(tx, jobId), { readOnly: true });

@@ -13,22 +13,11 @@ import {
   type ServerRow,
   type UserRow,
 } from "../db/rows";
+import { snowflakeTime } from "../discord/snowflake";
 import { cleanText } from "../lib/clean-text";
 
-// ---------------------------------------------------------------- snowflakes
+// ---------------------------------------------------------------- ids
 
-export const DISCORD_EPOCH = 1420070400000;
-
-export function snowflakeMs(id: string): number {
-  return Number(BigInt(id) >> 22n) + DISCORD_EPOCH;
-}
-export function snowflakeTime(id: string): string {
-  return new Date(snowflakeMs(id)).toISOString();
-}
-/** The smallest snowflake created at or after `ms`: id >= snowflakeAt(t) <=> created at or after t. */
-export function snowflakeAt(ms: number): string {
-  return ms <= DISCORD_EPOCH ? "0" : (BigInt(Math.floor(ms) - DISCORD_EPOCH) << 22n).toString();
-}
 export const maxId = (a: string, b: string) => (compareIds(a, b) >= 0 ? a : b);
 export const minId = (a: string, b: string) => (compareIds(a, b) <= 0 ? a : b);
 

@@ -30,9 +30,8 @@ import {
   minId,
   parseEmojiRouteParam,
   reactionCounts,
-  snowflakeAt,
-  snowflakeMs,
 } from "./map";
+import { snowflakeAt, snowflakeMs } from "../discord/snowflake";
 import {
   deleteMissingReactors,
   deleteReactionPairs,

@@ -2,7 +2,7 @@
 // channel's history (in snowflake time) its walk has covered, weighted by the walk's estimated size.
 // One function for both ledgers, so the CLI line, the job view and the Sync page agree.
 import type { JobState } from "./job";
-import { snowflakeMs } from "./map";
+import { snowflakeMs } from "../discord/snowflake";
 import type { Task } from "./tasks";
 
 type MessagesTask = Extract<Task, { kind: "messages" }>;

@@ -2,9 +2,24 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ConfigError, readConfig, type Config } from "../config";
 import { openPool, type PoolLike } from "../db/client";
-import { ApiError, errorBody } from "../errors";
+import {
+  ApiError,
+  Conflict,
+  DomainError,
+  errorBody,
+  InvalidInput,
+  Misconfigured,
+  NotFound,
+  PlanLimitExceeded,
+  RateLimited,
+  ServiceUnavailable,
+  TokenUnreadable,
+  Unauthenticated,
+  UpstreamUnavailable,
+} from "../errors";
 import type { AppVariables, Env } from "../env";
 import { log } from "./log";
 
@@ -76,11 +91,44 @@ function endOne(c: AppContext, map: WeakMap<Request, PoolLike>): void {
   }
 }
 
+type DomainErrorClass = abstract new (...args: never[]) => DomainError;
+
+/** The one place a domain error becomes an HTTP status: each family (and its subclasses) has one. */
+export const DOMAIN_STATUS: ReadonlyArray<readonly [DomainErrorClass, ContentfulStatusCode]> = [
+  [InvalidInput, 400],
+  [Unauthenticated, 401],
+  [PlanLimitExceeded, 402],
+  [NotFound, 404],
+  [Conflict, 409],
+  [RateLimited, 429],
+  [TokenUnreadable, 500],
+  [Misconfigured, 500],
+  [UpstreamUnavailable, 502],
+  [ServiceUnavailable, 503],
+];
+
+/** The status a domain error answers with (500 for a class missing from DOMAIN_STATUS). */
+export function statusOf(err: DomainError): ContentfulStatusCode {
+  return DOMAIN_STATUS.find(([cls]) => err instanceof cls)?.[1] ?? 500;
+}
+
+/** The headers a status implies: when to retry a 429, how to authenticate after a 401. */
+function headersOf(err: DomainError): Record<string, string> | undefined {
+  if (err instanceof RateLimited) return { "Retry-After": String(err.retryAfterSeconds) };
+  if (err instanceof Unauthenticated) return { "WWW-Authenticate": 'Bearer realm="discord-sql"' };
+  return undefined;
+}
+
 export function onError(err: Error, c: AppContext): Response {
   const requestId = c.get("requestId");
+  if (err instanceof DomainError) {
+    const status = statusOf(err);
+    if (status >= 500) log.warn("api.error", { requestId, code: err.code, message: err.message });
+    return c.json(errorBody(err, requestId), status, headersOf(err));
+  }
   if (err instanceof ApiError) {
     if (err.status >= 500) log.warn("api.error", { requestId, code: err.code, message: err.message });
-    return c.json(errorBody(err, requestId), err.status, err.extra.headers);
+    return c.json(errorBody(err, requestId), err.status);
   }
   if (err instanceof ConfigError) {
     log.error("config.error", { requestId, variable: err.variable, message: err.message });

@@ -1,4 +1,7 @@
 // Discord snowflakes: (ms since 2015-01-01) << 22 | worker | process | increment. created_at comes from the id.
+// The fake Discord's own id arithmetic, deliberately independent of src/discord/snowflake.ts (the product's
+// one id rule and id <-> time conversion): the simulator mints ids and expected.ts derives ground truth
+// from them, so a mistake in the product's conversion cannot hide behind a shared helper.
 export const DISCORD_EPOCH = 1420070400000;
 
 export function snowflakeTime(id: string | bigint): number {

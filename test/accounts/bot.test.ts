@@ -5,7 +5,9 @@ import { connectBot, loadBotToken, saveBotToken } from "../../src/accounts/bot";
 import { open, parseKeys, seal } from "../../src/accounts/seal";
 import { readConfig } from "../../src/config";
 import { withTenant } from "../../src/db/client";
+import { BotNotConnected, TokenUnreadable } from "../../src/errors";
 import { DEFAULT_TOKEN } from "../../src/simulator/generate";
+import { rejected } from "../rejected";
 import { bearer, call, captureLogs, clerkEnv, clerkKeys, randomKey, sessionToken, testPool, uniqueId, type ClerkKeys } from "./helpers";
 
 const SIM = `${(env as Record<string, unknown>).SIMULATOR_URL as string}/i/accounts`;
@@ -150,7 +152,11 @@ describe("POST /api/bot/connect", () => {
     expect(await (await call("/api/bot/disconnect", { env: E, method: "DELETE", headers: ha })).json()).toEqual({ disconnected: true });
     expect(await storedRow(a)).toBeUndefined();
     expect(await (await call("/api/bot/status", { env: E, headers: ha })).json()).toEqual({ connected: false });
-    await expect(loadBotToken(testPool(), readConfig(E), a)).rejects.toMatchObject({ status: 409, code: "bot_not_connected" });
+    expect(await rejected(loadBotToken(testPool(), readConfig(E), a))).toMatchObject({
+      err: expect.any(BotNotConnected),
+      status: 409,
+      code: "bot_not_connected",
+    });
   });
 });
 
@@ -172,10 +178,13 @@ describe("token sealing", () => {
       // The old key can now be retired.
       expect(await loadBotToken(pool, readConfig({ ...E, TOKEN_ENCRYPTION_KEYS: `new:${newKey}` }), tenant)).toBe("rotating-token-123");
       // A key that is gone: a clear 500, not garbage.
-      await expect(loadBotToken(pool, readConfig({ ...E, TOKEN_ENCRYPTION_KEYS: `other:${randomKey()}` }), tenant)).rejects.toMatchObject({
-        status: 500,
-        code: "token_unreadable",
-      });
+      expect(await rejected(loadBotToken(pool, readConfig({ ...E, TOKEN_ENCRYPTION_KEYS: `other:${randomKey()}` }), tenant))).toMatchObject(
+        {
+          err: expect.any(TokenUnreadable),
+          status: 500,
+          code: "token_unreadable",
+        },
+      );
     } finally {
       await pool.end();
     }

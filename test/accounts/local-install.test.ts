@@ -6,8 +6,10 @@ import { describe, expect, it } from "vitest";
 import { ensureTenant } from "../../src/accounts/tenants";
 import { checkSyncAllowed, consumeQueryQuota } from "../../src/billing/limits";
 import { withTenant } from "../../src/db/client";
+import { PlanLimitExceeded, RateLimited } from "../../src/errors";
 import { dueSyncs, type SyncCandidate } from "../../src/scheduled";
 import { systemRead } from "../../src/accounts/system";
+import { rejected } from "../rejected";
 import { call, testPool, uniqueId } from "./helpers";
 
 const SIMULATOR = (env as Record<string, unknown>).SIMULATOR_URL as string;
@@ -31,7 +33,11 @@ describe("local install: no plan limits", () => {
 
       const saas = uniqueId("user");
       await ensureTenant(pool, saas, "user");
-      await expect(checkSyncAllowed(pool, saas, 3650)).rejects.toMatchObject({ status: 402, code: "plan_limit_history" });
+      expect(await rejected(checkSyncAllowed(pool, saas, 3650))).toMatchObject({
+        err: expect.any(PlanLimitExceeded),
+        status: 402,
+        code: "plan_limit_history",
+      });
       expect(await checkSyncAllowed(pool, saas, null)).toEqual({ syncDays: 30 });
     } finally {
       await pool.end();
@@ -77,7 +83,10 @@ describe("local install: no plan limits", () => {
       await withTenant(pool, saas, (tx) =>
         tx.query(`INSERT INTO usage_monthly (tenant_id, month, queries) VALUES ($1, $2, 1000)`, [saas, month()]),
       );
-      await expect(withTenant(pool, saas, (tx) => consumeQueryQuota(tx))).rejects.toMatchObject({ status: 429 });
+      expect(await rejected(withTenant(pool, saas, (tx) => consumeQueryQuota(tx)))).toMatchObject({
+        err: expect.any(RateLimited),
+        status: 429,
+      });
     } finally {
       await pool.end();
     }

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readConfig } from "../../src/config";
 import { openPool, withTenant, type PoolLike } from "../../src/db/client";
-import { ApiError } from "../../src/errors";
+import { DomainError } from "../../src/errors";
+import { statusOf } from "../../src/lib/app";
 import { runTenantQuery, type RunOptions } from "../../src/analytics/query-runner";
 import { env } from "cloudflare:workers";
 import { freshTenant, seedServer, type Seeded } from "./helpers";
@@ -34,8 +35,8 @@ async function attempt(sql: string, opts: RunOptions = {}, tenant = () => A.tena
     const r = await runTenantQuery(pool, tenant(), sql, [], { limits: { timeoutMs: 2_000 }, ...opts });
     return { ok: true, body: JSON.stringify(r), rows: r.rows };
   } catch (err) {
-    if (err instanceof ApiError)
-      return { ok: false, status: err.status, code: err.code, body: JSON.stringify({ m: err.message, d: err.extra }) };
+    if (err instanceof DomainError)
+      return { ok: false, status: statusOf(err), code: err.code, body: JSON.stringify({ m: err.message, d: err.extra }) };
     throw err;
   }
 }

@@ -7,7 +7,8 @@ import { env, exports } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readConfig } from "../../src/config";
 import { openPool, withTenant, type PoolLike } from "../../src/db/client";
-import { ApiError } from "../../src/errors";
+import { DomainError } from "../../src/errors";
+import { statusOf } from "../../src/lib/app";
 import { MAX_CONCURRENT_QUERIES, runTenantQuery, TAKE_QUERY_SLOT_SQL, type RunOptions } from "../../src/analytics/query-runner";
 import { guardSql, lexicalDepth, MAX_EXPRESSION_DEPTH, SqlRefused } from "../../src/analytics/sql-guard";
 import { parseSql, ParserFailure, parserInstances } from "../../src/analytics/pg-parser";
@@ -74,8 +75,8 @@ async function attempt(sql: string, opts: RunOptions = {}, tenant = () => A.tena
     const r = await runTenantQuery(pool, tenant(), sql, [], { ...opts, limits: { timeoutMs: 5_000, ...opts.limits } });
     return { ok: true, body: JSON.stringify(r), result: r };
   } catch (err) {
-    if (err instanceof ApiError)
-      return { ok: false, status: err.status, code: err.code, body: JSON.stringify({ m: err.message, d: err.extra }) };
+    if (err instanceof DomainError)
+      return { ok: false, status: statusOf(err), code: err.code, body: JSON.stringify({ m: err.message, d: err.extra }) };
     throw err;
   }
 }

@@ -2,7 +2,8 @@
 // writer (src/lib/csv.ts) on an export path.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { isDay, isInstant, isSnowflake } from "../../src/api/schemas";
+import { isDay, isInstant } from "../../src/api/schemas";
+import { isSnowflake } from "../../src/discord/snowflake";
 import { guildIdArg } from "../../src/cli/args";
 import { csvCell, toCsv } from "../../src/lib/csv";
 import { withTenant } from "../../src/db/client";

@@ -4,6 +4,8 @@ import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ensureTenant } from "../../src/accounts/tenants";
 import { checkSyncAllowed, consumeQueryQuota } from "../../src/billing/limits";
 import { withTenant, type PoolLike } from "../../src/db/client";
+import { PlanLimitExceeded, RateLimited } from "../../src/errors";
+import { rejected } from "../rejected";
 import {
   bearer,
   call,
@@ -272,7 +274,11 @@ describe("POST /webhooks/stripe", () => {
       expect(s.effective_plan).toBe("free");
       expect(s.downgrade.to).toBe("free");
       expect(s.downgrade.data_deleted).toBe(false);
-      await expect(checkSyncAllowed(pool, t, 90)).rejects.toMatchObject({ status: 402, code: "plan_limit_history" });
+      expect(await rejected(checkSyncAllowed(pool, t, 90))).toMatchObject({
+        err: expect.any(PlanLimitExceeded),
+        status: 402,
+        code: "plan_limit_history",
+      });
       await deliver(invoiceEvent("invoice.paid", t, now() - 5));
       s = await subscriptionOf(t);
       expect(s.effective_plan).toBe("pro");
@@ -296,13 +302,13 @@ describe("limits", () => {
     try {
       const t = await newTenant(pool);
       const h = await as(t);
-      await expect(checkSyncAllowed(pool, t, 90)).rejects.toMatchObject({ status: 402 });
+      expect(await rejected(checkSyncAllowed(pool, t, 90))).toMatchObject({ err: expect.any(PlanLimitExceeded), status: 402 });
       expect(await checkSyncAllowed(pool, t, null)).toEqual({ syncDays: 30 });
       const err = await checkSyncAllowed(pool, t, 90).catch((e) => e);
       expect(err.message).toMatch(/Free plan syncs at most 30 days.*checkout\/pro/);
       await deliver(subscriptionEvent("customer.subscription.updated", t, { created: now() - 10, price: "price_pro" }));
       expect(await checkSyncAllowed(pool, t, 90)).toEqual({ syncDays: 90 });
-      await expect(checkSyncAllowed(pool, t, 400)).rejects.toMatchObject({ status: 402 });
+      expect(await rejected(checkSyncAllowed(pool, t, 400))).toMatchObject({ err: expect.any(PlanLimitExceeded), status: 402 });
       await deliver(subscriptionEvent("customer.subscription.updated", t, { created: now() - 5, price: "price_team" }));
       expect(await checkSyncAllowed(pool, t, 4000)).toEqual({ syncDays: 4000 });
       expect(await checkSyncAllowed(pool, t, null)).toEqual({ syncDays: null });
@@ -316,7 +322,7 @@ describe("limits", () => {
       expect(s.downgrade.effective_at).toBe(new Date(cancelAt * 1000).toISOString());
       expect(s.downgrade.effects.join(" ")).toMatch(/at most 30 days/);
       await deliver(subscriptionEvent("customer.subscription.deleted", t, { created: now(), status: "canceled" }));
-      await expect(checkSyncAllowed(pool, t, 31)).rejects.toMatchObject({ status: 402 });
+      expect(await rejected(checkSyncAllowed(pool, t, 31))).toMatchObject({ err: expect.any(PlanLimitExceeded), status: 402 });
       expect(((await (await call("/api/billing/usage", { env: E, headers: h })).json()) as any).history_days).toBe(30);
     } finally {
       await pool.end();
@@ -330,12 +336,14 @@ describe("limits", () => {
       const month = new Date().toISOString().slice(0, 8) + "01";
       await withTenant(pool, t, (tx) => tx.query(`INSERT INTO usage_monthly (tenant_id, month, queries) VALUES ($1, $2, 999)`, [t, month]));
       await withTenant(pool, t, (tx) => consumeQueryQuota(tx));
-      const err = await withTenant(pool, t, (tx) => consumeQueryQuota(tx)).catch((e) => e);
-      expect(err.status).toBe(429);
-      expect(err.code).toBe("plan_limit_queries");
+      const { err, status, code } = await rejected(withTenant(pool, t, (tx) => consumeQueryQuota(tx)));
+      expect(err).toBeInstanceOf(RateLimited);
+      expect(status).toBe(429);
+      expect(code).toBe("plan_limit_queries");
       const reset = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() + 1, 1));
       expect(err.message).toContain(reset.toISOString().slice(0, 10));
-      expect(Number(err.extra.headers["Retry-After"])).toBeGreaterThan(0);
+      // onError sends it as Retry-After (test/lib/app.test.ts).
+      expect((err as RateLimited).retryAfterSeconds).toBeGreaterThan(0);
       const usage = (await (await call("/api/billing/usage", { env: E, headers: await as(t) })).json()) as any;
       expect(usage.queries).toEqual({ used: 1000, limit: 1000, resets_at: reset.toISOString() });
       // Upgrade: unlimited on the next query.
@@ -371,9 +379,10 @@ describe("limits", () => {
       await withTenant(pool, a, (tx) =>
         tx.query(`UPDATE storage_usage SET bytes = 600 * 1024 * 1024, measured_at = now() WHERE tenant_id = $1`, [a]),
       );
-      const err = await checkSyncAllowed(pool, a, 7).catch((e) => e);
-      expect(err.status).toBe(402);
-      expect(err.code).toBe("plan_limit_storage");
+      const { err, status, code } = await rejected(checkSyncAllowed(pool, a, 7));
+      expect(err).toBeInstanceOf(PlanLimitExceeded);
+      expect(status).toBe(402);
+      expect(code).toBe("plan_limit_storage");
       expect(err.message).toMatch(/600 MB used of the Free plan's 500 MB.*checkout/);
       // Pro's 5 GB lifts it on the next request.
       await deliver(subscriptionEvent("customer.subscription.updated", a, { created: now() }));

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulatorServer } from "../../scripts/lib/simulator-server";
 import { daysOf, levelOf, LEVELS, type Level } from "../../src/analytics/levels";
 import { REPORTS } from "../../src/cli/report";
+import { plural } from "../../src/lib/format";
 import { freshServerDatabase, ROOT, tempDir, type RunResult } from "../node/helpers";
 
 const T = { power: 150, active: 40 };
@@ -115,6 +116,27 @@ describe("discord-sql report", () => {
     const bad = await cli(["report", "activity", "--guild", guildId, "--power", "5", "--active", "10"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("power must be at least active");
+  }, 400_000);
+
+  it("influence and bridging: the graph's size in the title, each member's score at 4 decimals", async () => {
+    for (const [name, score] of [
+      ["influence", "pagerank"],
+      ["bridging", "betweenness"],
+    ] as const) {
+      const json = await cli(["report", name, "--guild", guildId, "--json"]);
+      const csv = await cli(["report", name, "--guild", guildId, "--csv"]);
+      const text = await cli(["report", name, "--guild", guildId]);
+      for (const r of [json, csv, text]) expect(r.code, r.stderr).toBe(0);
+      const data = JSON.parse(json.stdout);
+      expect(data.rows.length, name).toBeGreaterThan(0);
+      const size = `${plural(data.members, "member")}, ${plural(data.edges, "edge")}${data.truncated ? ", heaviest only" : ""}`;
+      expect(text.stdout.split("\n")[0]).toBe(`${name} (${size})`);
+      const lines = csv.stdout.trim().split("\r\n");
+      expect(lines[0].split(",")).toContain(score);
+      expect(lines).toHaveLength(data.rows.length + 1);
+      for (const [i, r] of (data.rows as Record<string, number>[]).entries())
+        expect(lines[i + 1].split(",")).toContain(r[score].toFixed(4));
+    }
   }, 400_000);
 
   it("an empty range says so; tables read right", async () => {

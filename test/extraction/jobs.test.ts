@@ -3,7 +3,8 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { cancelSync, listJobs, startSync } from "../../src/extraction/jobs";
-import { ApiError } from "../../src/errors";
+import { BotNotConnected } from "../../src/errors";
+import { rejected } from "../rejected";
 import { withTenant } from "../../src/db/client";
 import { captureDispatch, config, freshServerId, freshTenant, restoreDispatch, seedBot, testEnv, withPool } from "./queue-helpers";
 
@@ -149,9 +150,9 @@ describe("extraction API", () => {
       const { ensureTenant } = await import("../../src/accounts/tenants");
       await ensureTenant(pool, tenant, "user");
     });
-    const err = await startSync(testEnv, tenant, { serverId: freshServerId() }).catch((e) => e);
-    expect(err).toBeInstanceOf(ApiError);
-    expect(err).toMatchObject({ status: 409, code: "bot_not_connected" });
+    const failure = await rejected(startSync(testEnv, tenant, { serverId: freshServerId() }));
+    expect(failure.err).toBeInstanceOf(BotNotConnected);
+    expect(failure).toMatchObject({ status: 409, code: "bot_not_connected" });
     expect((await listJobs(testEnv, tenant, { limit: 10 })).jobs).toEqual([]);
   });
 

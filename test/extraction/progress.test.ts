@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { JobState } from "../../src/extraction/job";
 import { MemoryLedger } from "../../src/extraction/ledger";
-import { snowflakeAt } from "../../src/extraction/map";
+import { snowflakeAt } from "../../src/discord/snowflake";
 import { coverage, jobProgress, startWalk, walkPage, type Walk } from "../../src/extraction/progress";
 import { taskId, type Task } from "../../src/extraction/tasks";
 

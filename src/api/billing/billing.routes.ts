@@ -1,5 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import { errorResponses } from "../schemas";
+import { z } from "@hono/zod-openapi";
+import { errorResponses, json, route } from "../schemas";
 
 export const PlanLimitsSchema = z
   .object({
@@ -56,41 +56,29 @@ export const UsageSchema = z
 
 const Link = z.object({ url: z.string() }).openapi("Link");
 
-export const checkout = createRoute({
-  method: "post",
-  path: "/api/billing/checkout/{plan}",
-  tags: ["Billing"],
+export const checkout = route("Billing", "post", "/api/billing/checkout/{plan}", {
   summary: "A Stripe Checkout link to subscribe to a paid plan",
   request: { params: z.object({ plan: z.enum(["pro", "team"]).openapi({ param: { name: "plan", in: "path" } }) }) },
   responses: {
-    200: { description: "Checkout link", content: { "application/json": { schema: Link.extend({ id: z.string(), plan: z.string() }) } } },
+    200: json("Checkout link", Link.extend({ id: z.string(), plan: z.string() })),
     ...errorResponses(400, 401, 409, 502),
   },
 });
 
-export const portal = createRoute({
-  method: "post",
-  path: "/api/billing/portal",
-  tags: ["Billing"],
+export const portal = route("Billing", "post", "/api/billing/portal", {
   summary: "A Stripe customer-portal link (change plan, payment method, invoices, cancel)",
-  responses: { 200: { description: "Portal link", content: { "application/json": { schema: Link } } }, ...errorResponses(401, 409, 502) },
+  responses: { 200: json("Portal link", Link), ...errorResponses(401, 409, 502) },
 });
 
-export const subscription = createRoute({
-  method: "get",
-  path: "/api/billing/subscription",
-  tags: ["Billing"],
+export const subscription = route("Billing", "get", "/api/billing/subscription", {
   summary: "Current plan, limits in force, and what a pending downgrade changes",
   responses: {
-    200: { description: "Subscription", content: { "application/json": { schema: SubscriptionSchema } } },
+    200: json("Subscription", SubscriptionSchema),
     ...errorResponses(401),
   },
 });
 
-export const usage = createRoute({
-  method: "get",
-  path: "/api/billing/usage",
-  tags: ["Billing"],
+export const usage = route("Billing", "get", "/api/billing/usage", {
   summary: "Storage used, history window, queries this month and when the count resets",
-  responses: { 200: { description: "Usage", content: { "application/json": { schema: UsageSchema } } }, ...errorResponses(401) },
+  responses: { 200: json("Usage", UsageSchema), ...errorResponses(401) },
 });

@@ -1,6 +1,6 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { BotStatus, GuildSummary } from "../../accounts/bot";
-import { errorResponses, shapeOf } from "../schemas";
+import { errorResponses, shapeOf, json, jsonBody, route } from "../schemas";
 
 const GuildSchema = shapeOf<GuildSummary>()(
   z
@@ -32,50 +32,34 @@ export const BotStatusSchema = shapeOf<BotStatus>()(
     .openapi("BotStatus"),
 );
 
-export const connect = createRoute({
-  method: "post",
-  path: "/api/bot/connect",
-  tags: ["Bot"],
+export const connect = route("Bot", "post", "/api/bot/connect", {
   summary: "Connect a Discord bot: checks the token with Discord, stores it encrypted, lists its servers",
-  request: {
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z.object({
-            token: z
-              .string()
-              .trim()
-              .min(10, "a Discord bot token is at least 10 characters")
-              .max(200)
-              .regex(/^[A-Za-z0-9._-]+$/, "a Discord bot token has only letters, digits, '.', '_' and '-'")
-              .openapi({ description: "The bot token from the Discord developer portal (never returned)" }),
-          }),
-        },
-      },
-    },
-  },
+  request: jsonBody(
+    z.object({
+      token: z
+        .string()
+        .trim()
+        .min(10, "a Discord bot token is at least 10 characters")
+        .max(200)
+        .regex(/^[A-Za-z0-9._-]+$/, "a Discord bot token has only letters, digits, '.', '_' and '-'")
+        .openapi({ description: "The bot token from the Discord developer portal (never returned)" }),
+    }),
+  ),
   responses: {
-    200: { description: "Connected", content: { "application/json": { schema: BotStatusSchema } } },
+    200: json("Connected", BotStatusSchema),
     ...errorResponses(400, 401, 502),
   },
 });
 
-export const status = createRoute({
-  method: "get",
-  path: "/api/bot/status",
-  tags: ["Bot"],
+export const status = route("Bot", "get", "/api/bot/status", {
   summary: "Whether a bot is connected, which one, and the servers it is in (never the token)",
-  responses: { 200: { description: "Status", content: { "application/json": { schema: BotStatusSchema } } }, ...errorResponses(401) },
+  responses: { 200: json("Status", BotStatusSchema), ...errorResponses(401) },
 });
 
-export const disconnect = createRoute({
-  method: "delete",
-  path: "/api/bot/disconnect",
-  tags: ["Bot"],
+export const disconnect = route("Bot", "delete", "/api/bot/disconnect", {
   summary: "Forget the bot token",
   responses: {
-    200: { description: "Disconnected", content: { "application/json": { schema: z.object({ disconnected: z.boolean() }) } } },
+    200: json("Disconnected", z.object({ disconnected: z.boolean() })),
     ...errorResponses(401),
   },
 });

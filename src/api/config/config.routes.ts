@@ -1,4 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
+import { json, route } from "../schemas";
 
 export const PublicConfigSchema = z
   .object({
@@ -8,10 +9,7 @@ export const PublicConfigSchema = z
   })
   .openapi("PublicConfig");
 
-export const publicConfig = createRoute({
-  method: "get",
-  path: "/api/config",
-  tags: ["Health"],
+export const publicConfig = route("Health", "get", "/api/config", {
   summary: "What the dashboard needs before sign-in",
-  responses: { 200: { description: "Public configuration", content: { "application/json": { schema: PublicConfigSchema } } } },
+  responses: { 200: json("Public configuration", PublicConfigSchema) },
 });

@@ -1,5 +1,5 @@
-import { createRoute, z } from "@hono/zod-openapi";
-import { errorResponses, instant, pageLimit, snowflake } from "../schemas";
+import { z } from "@hono/zod-openapi";
+import { errorResponses, instant, pageLimit, snowflake, json, jsonBody, route } from "../schemas";
 
 const JOB_STATES = ["queued", "running", "cancelling", "cancelled", "succeeded", "partially_succeeded", "failed"] as const;
 
@@ -64,52 +64,33 @@ const JobIdParams = z.object({
     .openapi({ param: { name: "job_id", in: "path" }, example: "7b0e5b8e-2f4b-4f51-9a39-6f1c1f0d6b9e" }),
 });
 
-export const startExtraction = createRoute({
-  method: "post",
-  path: "/api/extraction/start",
-  tags: ["Extraction"],
+export const startExtraction = route("Extraction", "post", "/api/extraction/start", {
   summary: "Start a sync of one Discord server",
-  request: {
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z.object({
-            server_id: snowflake,
-            sync_days: z.number().int().min(1).max(3650).optional().openapi({ description: "days of history; default: the plan's window" }),
-            fetch_reactions: z.boolean().default(true),
-            full: z
-              .boolean()
-              .default(false)
-              .openapi({ description: "deep re-scan: walk every channel to the window start (finds deletions of old messages)" }),
-          }),
-        },
-      },
-    },
-  },
+  request: jsonBody(
+    z.object({
+      server_id: snowflake,
+      sync_days: z.number().int().min(1).max(3650).optional().openapi({ description: "days of history; default: the plan's window" }),
+      fetch_reactions: z.boolean().default(true),
+      full: z
+        .boolean()
+        .default(false)
+        .openapi({ description: "deep re-scan: walk every channel to the window start (finds deletions of old messages)" }),
+    }),
+  ),
   responses: {
-    202: { description: "Sync queued", content: { "application/json": { schema: JobBody } } },
+    202: json("Sync queued", JobBody),
     ...errorResponses(400, 402),
     409: { ...errorResponses(409)[409], description: "No bot connected, or a sync of this server is already running (details.job_id)" },
   },
 });
 
-export const extractionStatus = createRoute({
-  method: "get",
-  path: "/api/extraction/status/{job_id}",
-  tags: ["Extraction"],
+export const extractionStatus = route("Extraction", "get", "/api/extraction/status/{job_id}", {
   summary: "Live state of a sync job",
   request: { params: JobIdParams },
-  responses: {
-    200: { description: "The job", content: { "application/json": { schema: JobBody } } },
-    ...errors,
-  },
+  responses: { 200: json("The job", JobBody), ...errors },
 });
 
-export const extractionHistory = createRoute({
-  method: "get",
-  path: "/api/extraction/history",
-  tags: ["Extraction"],
+export const extractionHistory = route("Extraction", "get", "/api/extraction/history", {
   summary: "The tenant's sync jobs, newest first",
   request: {
     query: z.object({
@@ -118,22 +99,16 @@ export const extractionHistory = createRoute({
     }),
   },
   responses: {
-    200: {
-      description: "One page of jobs",
-      content: { "application/json": { schema: z.object({ jobs: z.array(JobSummarySchema), next_before: z.string().nullable() }) } },
-    },
+    200: json("One page of jobs", z.object({ jobs: z.array(JobSummarySchema), next_before: z.string().nullable() })),
     ...errorResponses(400),
   },
 });
 
-export const cancelExtraction = createRoute({
-  method: "post",
-  path: "/api/extraction/cancel/{job_id}",
-  tags: ["Extraction"],
+export const cancelExtraction = route("Extraction", "post", "/api/extraction/cancel/{job_id}", {
   summary: "Cancel a running sync",
   request: { params: JobIdParams },
   responses: {
-    200: { description: "Cancelled", content: { "application/json": { schema: JobBody } } },
+    200: json("Cancelled", JobBody),
     ...errors,
     409: { ...errorResponses(409)[409], description: "The job already ended" },
   },

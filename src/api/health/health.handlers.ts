@@ -1,6 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { withoutTenant } from "../../db/client";
-import { ApiError } from "../../errors";
+import { ApiError, DomainError } from "../../errors";
 import { config, pool, type AppEnv } from "../../lib/app";
 import type { health } from "./health.routes";
 
@@ -10,7 +10,7 @@ export const healthHandler: RouteHandler<typeof health, AppEnv> = async (c) => {
     const { rows } = await db.query<{ version: string | null }>("SELECT (SELECT max(version) FROM schema_migrations) AS version");
     return rows[0]?.version;
   }).catch((err: Error) => {
-    if (err instanceof ApiError) throw err;
+    if (err instanceof ApiError || err instanceof DomainError) throw err;
     // The database answered but has no schema: say so instead of a bare 500.
     throw new ApiError(503, "schema_missing", `database reachable but not migrated: ${err.message} (run npm run db:migrate)`);
   });

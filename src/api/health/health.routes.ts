@@ -1,5 +1,6 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { errorSchema } from "../../lib/openapi";
+import { json, route } from "../schemas";
 
 export const HealthSchema = z
   .object({
@@ -9,13 +10,10 @@ export const HealthSchema = z
   })
   .openapi("Health");
 
-export const health = createRoute({
-  method: "get",
-  path: "/api/health",
-  tags: ["Health"],
+export const health = route("Health", "get", "/api/health", {
   summary: "Database reachability and schema version",
   responses: {
-    200: { description: "Healthy", content: { "application/json": { schema: HealthSchema } } },
-    503: { description: "Database unreachable", content: { "application/json": { schema: errorSchema } } },
+    200: json("Healthy", HealthSchema),
+    503: json("Database unreachable", errorSchema),
   },
 });

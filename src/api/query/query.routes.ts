@@ -1,6 +1,6 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { MAX_SQL_CHARS } from "../../analytics/sql-guard";
-import { errorResponses, text } from "../schemas";
+import { errorResponses, text, json, jsonBody, route } from "../schemas";
 import { QueryResultSchema, RelationSchema, SchemaTableSchema } from "./query.schemas";
 
 export const ExecuteBody = z.object({
@@ -20,12 +20,9 @@ export const ExecuteBody = z.object({
     .openapi({ description: "Values for $1, $2 ... in sql" }),
 });
 
-export const execute = createRoute({
-  method: "post",
-  path: "/api/query/execute",
-  tags: ["Query"],
+export const execute = route("Query", "post", "/api/query/execute", {
   summary: "Run one read-only SQL query on your data (10,000 rows, 30 s); JSON or CSV (RFC 4180)",
-  request: { body: { required: true, content: { "application/json": { schema: ExecuteBody } } } },
+  request: jsonBody(ExecuteBody),
   responses: {
     200: {
       description: "Result",
@@ -35,20 +32,14 @@ export const execute = createRoute({
   },
 });
 
-export const tables = createRoute({
-  method: "get",
-  path: "/api/query/tables",
-  tags: ["Query"],
+export const tables = route("Query", "get", "/api/query/tables", {
   summary: "The relations your SQL may read",
   responses: {
-    200: { description: "Relations", content: { "application/json": { schema: z.object({ tables: z.array(RelationSchema) }) } } },
+    200: json("Relations", z.object({ tables: z.array(RelationSchema) })),
   },
 });
 
-export const schema = createRoute({
-  method: "get",
-  path: "/api/query/schema",
-  tags: ["Query"],
+export const schema = route("Query", "get", "/api/query/schema", {
   summary: "Columns and types of each relation your SQL may read",
   responses: {
     200: {

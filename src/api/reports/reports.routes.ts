@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { isTimeZone } from "../../analytics/settings";
 import {
   reportBody,
@@ -15,7 +15,18 @@ import {
   RetentionSchema,
 } from "./reports.schemas";
 import * as c from "./community.schemas";
-import { checkDayRange, dayRangeFields, errorResponses, pageOffset, queryBool, queryInt, snowflake, snowflakeList } from "../schemas";
+import {
+  checkDayRange,
+  dayRangeFields,
+  errorResponses,
+  pageOffset,
+  queryBool,
+  queryInt,
+  snowflake,
+  snowflakeList,
+  json,
+  route,
+} from "../schemas";
 
 export const timeZone = z.string().max(64).refine(isTimeZone, "must be an IANA time zone such as Europe/Paris or UTC");
 
@@ -41,14 +52,11 @@ function reportRoute<
   E extends z.ZodRawShape = Record<never, never>,
   R extends z.ZodObject | undefined = undefined,
 >(path: P, summary: string, data: D, extra?: E, params?: R) {
-  return createRoute({
-    method: "get",
-    path,
-    tags: ["Reports"],
+  return route("Reports", "get", path, {
     summary,
     request: { query: ReportQuery.extend(extra ?? ({} as E)).superRefine(checkDayRange), params: params as R },
     responses: {
-      200: { description: "Report", content: { "application/json": { schema: reportBody(data) } } },
+      200: json("Report", reportBody(data)),
       ...errors,
     },
   });

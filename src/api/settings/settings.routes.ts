@@ -1,6 +1,6 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { BASIS_DAYS, MAX_THRESHOLD } from "../../analytics/levels";
-import { errorResponses } from "../schemas";
+import { errorResponses, json, jsonBody, route } from "../schemas";
 import { timeZone } from "../reports/reports.routes";
 
 const perMonth = z.number().int().min(1).max(MAX_THRESHOLD);
@@ -29,19 +29,13 @@ const UpdateSchema = z
 
 const errors = errorResponses(400, 401);
 
-export const getAnalyticsSettings = createRoute({
-  method: "get",
-  path: "/api/settings/analytics",
-  tags: ["Reports"],
+export const getAnalyticsSettings = route("Reports", "get", "/api/settings/analytics", {
   summary: "The tenant's activity-level thresholds and report time zone",
-  responses: { 200: { description: "Settings", content: { "application/json": { schema: AnalyticsSettingsSchema } } }, ...errors },
+  responses: { 200: json("Settings", AnalyticsSettingsSchema), ...errors },
 });
 
-export const putAnalyticsSettings = createRoute({
-  method: "put",
-  path: "/api/settings/analytics",
-  tags: ["Reports"],
+export const putAnalyticsSettings = route("Reports", "put", "/api/settings/analytics", {
   summary: "Change the activity-level thresholds and/or the report time zone (fields left out keep their value)",
-  request: { body: { required: true, content: { "application/json": { schema: UpdateSchema } } } },
-  responses: { 200: { description: "Settings", content: { "application/json": { schema: AnalyticsSettingsSchema } } }, ...errors },
+  request: jsonBody(UpdateSchema),
+  responses: { 200: json("Settings", AnalyticsSettingsSchema), ...errors },
 });

@@ -3,6 +3,7 @@ import { useApp } from "../lib/app-context";
 import { useAsync } from "../lib/hooks";
 import { channels as channelReport } from "../lib/reports";
 import { setQuery } from "../lib/router";
+import { Field } from "./ui";
 
 export function FilterBar() {
   const { bot, filters } = useApp();
@@ -65,26 +66,8 @@ export function FilterBar() {
           )}
         </fieldset>
       </details>
-      <label class="field">
-        <span>From</span>
-        <input
-          aria-label="From"
-          type="date"
-          value={filters.from ?? ""}
-          max={filters.to}
-          onChange={(e) => setQuery({ from: (e.target as HTMLInputElement).value })}
-        />
-      </label>
-      <label class="field">
-        <span>To</span>
-        <input
-          aria-label="To"
-          type="date"
-          value={filters.to ?? ""}
-          min={filters.from}
-          onChange={(e) => setQuery({ to: (e.target as HTMLInputElement).value })}
-        />
-      </label>
+      <DayField label="From" value={filters.from} max={filters.to} pick={(from) => setQuery({ from })} />
+      <DayField label="To" value={filters.to} min={filters.from} pick={(to) => setQuery({ to })} />
       <label class="field">
         <span>Time zone</span>
         <select aria-label="Time zone" value={filters.tz ?? ""} onChange={(e) => setQuery({ tz: (e.target as HTMLSelectElement).value })}>
@@ -129,4 +112,18 @@ function zones(current: string | undefined): string[] {
     "Australia/Sydney",
   ];
   return [...new Set([...common, mine, current].filter((z): z is string => !!z))];
+}
+
+/** One end of the day range, bounded by the other end. */
+function DayField(props: { label: string; value?: string; min?: string; max?: string; pick: (day: string) => void }) {
+  return (
+    <Field
+      label={props.label}
+      type="date"
+      value={props.value ?? ""}
+      min={props.min}
+      max={props.max}
+      onChange={(e) => props.pick((e.target as HTMLInputElement).value)}
+    />
+  );
 }

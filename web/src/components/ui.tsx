@@ -1,5 +1,5 @@
 // Small presentational pieces shared by the pages.
-import type { ComponentChildren } from "preact";
+import type { ComponentChildren, InputHTMLAttributes } from "preact";
 import { ApiError } from "../lib/api";
 import { hrefWithFilters, onLinkClick } from "../lib/router";
 
@@ -142,4 +142,15 @@ export function Meter(props: { label: string; used: number; limit: number | null
 
 export function Badge(props: { kind?: string; children: ComponentChildren }) {
   return <span class={`badge ${props.kind ?? ""}`}>{props.children}</span>;
+}
+
+/** A labelled input: the visible label also names the input for screen readers. */
+export function Field(props: InputHTMLAttributes<HTMLInputElement> & { label: string; grow?: boolean }) {
+  const { label, grow, ...input } = props;
+  return (
+    <label class={grow ? "field grow" : "field"}>
+      <span>{label}</span>
+      <input aria-label={label} {...input} />
+    </label>
+  );
 }

@@ -5,7 +5,7 @@ import { useApp } from "../lib/app-context";
 import { loadCharts } from "../components/chart";
 import { InteractionGraph, MAX_GRAPH_NODES } from "../components/graph";
 import { DataTable } from "../components/table";
-import { Card, Empty, ErrorBox, Link, Loading, PageHeader } from "../components/ui";
+import { Card, Empty, ErrorBox, Field, Link, Loading, PageHeader } from "../components/ui";
 import { plural } from "../lib/format";
 import { buildGraph, type EdgeKind, type Pair } from "../lib/graph";
 import { useAsync } from "../lib/hooks";
@@ -91,17 +91,14 @@ export function InteractionsPage() {
               </label>
             ))}
           </fieldset>
-          <label class="field">
-            <span>Minimum weight</span>
-            <input
-              aria-label="Minimum weight"
-              type="number"
-              min={1}
-              step={1}
-              value={minWeight}
-              onChange={(e) => setQuery({ min: (e.target as HTMLInputElement).value })}
-            />
-          </label>
+          <Field
+            label="Minimum weight"
+            type="number"
+            min={1}
+            step={1}
+            value={minWeight}
+            onChange={(e) => setQuery({ min: (e.target as HTMLInputElement).value })}
+          />
           <p class="muted small" aria-live="polite">
             {plural(all.nodes.length, "person", "people")} · {plural(all.edges.length, "link")}
             {all.nodes.length > graph.nodes.length && ` · the graph shows the ${graph.nodes.length} with the most interactions`}

@@ -2,7 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { useApp } from "../lib/app-context";
 import { DataTable } from "../components/table";
-import { Badge, Card, Empty, ErrorBox, Link, Loading, PageHeader, ProgressBar } from "../components/ui";
+import { Badge, Card, Empty, ErrorBox, Field, Link, Loading, PageHeader, ProgressBar } from "../components/ui";
 import { cancelJob, connectBot, disconnectBot, getJob, listJobs, startSync, TERMINAL, type Job } from "../lib/endpoints";
 import { dateTime, duration, num } from "../lib/format";
 import { useAsync, useInterval } from "../lib/hooks";
@@ -65,21 +65,19 @@ function BotCard() {
             <em>Read Message History</em>, enable the Server Members intent, and paste its token. It is encrypted before it is stored and
             never shown again.
           </p>
-          <label class="field grow">
-            <span>Bot token</span>
-            <input
-              aria-label="Bot token"
-              type="password"
-              name="token"
-              autoComplete="off"
-              spellcheck={false}
-              required
-              value={token}
-              onInput={(e) => setToken((e.target as HTMLInputElement).value)}
-              aria-describedby={error ? "connect-error" : undefined}
-              aria-invalid={error ? true : undefined}
-            />
-          </label>
+          <Field
+            label="Bot token"
+            grow
+            type="password"
+            name="token"
+            autoComplete="off"
+            spellcheck={false}
+            required
+            value={token}
+            onInput={(e) => setToken((e.target as HTMLInputElement).value)}
+            aria-describedby={error ? "connect-error" : undefined}
+            aria-invalid={error ? true : undefined}
+          />
           <div>
             <button class="btn primary" type="submit" disabled={busy || !token.trim()}>
               {busy ? "Checking with Discord…" : "Connect bot"}
