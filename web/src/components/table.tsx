@@ -6,6 +6,7 @@ import { useMemo, useState } from "preact/hooks";
 import { download, toCsv } from "../lib/csv";
 import { sortRows, type SortDir } from "../lib/sort";
 import { fileSlug } from "./chart";
+import { Link } from "./ui";
 
 export interface Column<T> {
   key: string;
@@ -15,7 +16,28 @@ export interface Column<T> {
   numeric?: boolean;
 }
 
-export function DataTable<T>(props: {
+/** The "Member" column every member table starts with: the name (or id) linking to the member's page; `extra` adds badges after it. */
+export function memberColumn<T extends MemberRow>(extra?: (row: T) => ComponentChildren): Column<T> {
+  const link = (r: T) => <Link href={`/people/${r.user_id}`}>{r.name ?? r.user_id}</Link>;
+  return {
+    key: "name",
+    label: "Member",
+    get: (r) => r.name ?? r.user_id,
+    render: extra
+      ? (r) => (
+          <>
+            {link(r)}
+            {extra(r)}
+          </>
+        )
+      : link,
+  };
+}
+
+/** A numeric column read straight from the row's field `key`. */
+export const numeric = <T,>(key: string, label: string): Column<T> => ({ key, label, numeric: true });
+
+export interface TableProps<T> {
   columns: Column<T>[];
   rows: T[];
   caption: string;
@@ -25,7 +47,28 @@ export function DataTable<T>(props: {
   testid?: string;
   /** File name (without .csv) of the CSV export; default: from the caption. */
   name?: string;
-}) {
+}
+
+type MemberRow = { user_id: string; name?: string | null };
+
+/** A table of members, one row each: the member column (`extra` adds badges after the name), then `columns`; sorted by `sort`, most first. */
+export function MemberTable<T extends MemberRow>({
+  sort,
+  extra,
+  columns,
+  ...props
+}: Omit<TableProps<T>, "initialSort" | "rowKey"> & { sort: string; extra?: (row: T) => ComponentChildren }) {
+  return (
+    <DataTable<T>
+      {...props}
+      rowKey={(r) => r.user_id}
+      initialSort={{ key: sort, dir: "desc" }}
+      columns={[memberColumn(extra), ...columns]}
+    />
+  );
+}
+
+export function DataTable<T>(props: TableProps<T>) {
   const [sort, setSort] = useState<{ key: string; dir: SortDir } | undefined>(props.initialSort);
   const sorted = useMemo(() => {
     if (!sort) return props.rows;

@@ -1,6 +1,7 @@
 // Small presentational pieces shared by the pages.
 import type { ComponentChildren, InputHTMLAttributes } from "preact";
 import { ApiError } from "../lib/api";
+import type { Async } from "../lib/hooks";
 import { hrefWithFilters, onLinkClick } from "../lib/router";
 
 export function Link(props: {
@@ -103,6 +104,25 @@ export function Loading(props: { label?: string }) {
 
 export function Empty(props: { children: ComponentChildren }) {
   return <div class="empty">{props.children}</div>;
+}
+
+/**
+ * A page's loaded data in its states: the error (with a retry), loading (also while there is no server, `null`),
+ * `empty` when `isEmpty` says so, then the body.
+ */
+export function Loaded<T>(props: {
+  data: Async<T | null>;
+  loading: string;
+  errorTitle?: string;
+  isEmpty?: (data: T) => boolean;
+  empty?: ComponentChildren;
+  children: (data: T) => ComponentChildren;
+}) {
+  const { data } = props;
+  if (data.error) return <ErrorBox error={data.error} onRetry={data.reload} title={props.errorTitle} />;
+  if (!data.data) return <Loading label={props.loading} />;
+  if (props.isEmpty?.(data.data)) return <Empty>{props.empty}</Empty>;
+  return <>{props.children(data.data)}</>;
 }
 
 export function ProgressBar(props: { value: number; label: string; state?: string }) {

@@ -1,6 +1,6 @@
 // Billing: the current plan, usage against its limits, upgrade through Stripe Checkout, the portal.
 import { useState } from "preact/hooks";
-import { Badge, Card, ErrorBox, Loading, Meter, PageHeader } from "../components/ui";
+import { Badge, Card, ErrorBox, Loaded, Meter, PageHeader } from "../components/ui";
 import { checkout, getSubscription, getUsage, portal, type PlanLimits } from "../lib/endpoints";
 import { bytes, dateTime, num } from "../lib/format";
 import { useAsync } from "../lib/hooks";
@@ -39,13 +39,9 @@ export function BillingPage() {
   return (
     <>
       <PageHeader title="Billing" subtitle="Your plan, what you use, and how to change it." />
-      {data.error ? (
-        <ErrorBox error={data.error} onRetry={data.reload} title="Could not load billing" />
-      ) : !data.data ? (
-        <Loading label="Loading billing…" />
-      ) : (
-        <BillingBody {...data.data} busy={busy} error={error} go={go} />
-      )}
+      <Loaded data={data} loading="Loading billing…" errorTitle="Could not load billing">
+        {(d) => <BillingBody {...d} busy={busy} error={error} go={go} />}
+      </Loaded>
     </>
   );
 }

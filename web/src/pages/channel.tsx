@@ -4,7 +4,7 @@ import { useEffect, useMemo } from "preact/hooks";
 import { useApp } from "../lib/app-context";
 import { Chart, loadCharts } from "../components/chart";
 import { InteractionGraph, MAX_GRAPH_NODES } from "../components/graph";
-import { DataTable } from "../components/table";
+import { MemberTable, numeric } from "../components/table";
 import { Card, Empty, ErrorBox, Link, Loading, PageHeader, Stat } from "../components/ui";
 import { duration, num, plural } from "../lib/format";
 import { buildGraph } from "../lib/graph";
@@ -91,23 +91,16 @@ export function ChannelPage(props: { channelId: string }) {
             </Card>
             <Card title="Top members" id="channel-members">
               {posters.length ? (
-                <DataTable
+                <MemberTable
                   caption={`Top members of # ${name}`}
                   testid="channel-members-table"
                   rows={posters}
-                  rowKey={(m) => m.user_id}
                   limit={15}
-                  initialSort={{ key: "messages", dir: "desc" }}
+                  sort="messages"
                   columns={[
-                    {
-                      key: "name",
-                      label: "Member",
-                      get: (m) => m.name ?? m.user_id,
-                      render: (m) => <Link href={`/people/${m.user_id}`}>{m.name ?? m.user_id}</Link>,
-                    },
-                    { key: "messages", label: "Messages", numeric: true },
-                    { key: "replies_given", label: "Replies given", numeric: true },
-                    { key: "replies_received", label: "Replies received", numeric: true },
+                    numeric("messages", "Messages"),
+                    numeric("replies_given", "Replies given"),
+                    numeric("replies_received", "Replies received"),
                   ]}
                 />
               ) : (

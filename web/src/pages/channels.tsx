@@ -2,8 +2,8 @@
 import { useEffect, useMemo } from "preact/hooks";
 import { useApp } from "../lib/app-context";
 import { Chart, loadCharts } from "../components/chart";
-import { DataTable } from "../components/table";
-import { Badge, Card, Empty, ErrorBox, Link, Loading, PageHeader } from "../components/ui";
+import { DataTable, numeric } from "../components/table";
+import { Badge, Card, Link, Loaded, PageHeader } from "../components/ui";
 import { duration, num } from "../lib/format";
 import { useAsync } from "../lib/hooks";
 import { channels, responseTimes, type ChannelActivityRow } from "../lib/reports";
@@ -48,60 +48,56 @@ export function ChannelsPage() {
   return (
     <>
       <PageHeader title="Channels" subtitle="Where the conversation happens, and how healthy it is." />
-      {data.error ? (
-        <ErrorBox error={data.error} onRetry={data.reload} />
-      ) : !data.data ? (
-        <Loading label="Loading channels…" />
-      ) : data.data.length === 0 ? (
-        <Empty>No channels synced for this server yet.</Empty>
-      ) : (
-        <>
-          <Card title="Busiest channels" id="busiest">
-            <Chart
-              option={option}
-              label="Messages per channel, busiest 15"
-              testid="chart-channels"
-              height={Math.max(200, 26 * busiest.length + 40)}
-            />
-          </Card>
-          <Card title="All channels and threads" id="channel-table">
-            <DataTable<Row>
-              caption="Channel health"
-              testid="channels-table"
-              rows={data.data}
-              rowKey={(c) => c.channel_id}
-              initialSort={{ key: "messages", dir: "desc" }}
-              columns={[
-                {
-                  key: "name",
-                  label: "Channel",
-                  get: (c) => c.name ?? c.channel_id,
-                  render: (c) => (
-                    <span>
-                      {c.is_thread ? "↳ " : "# "}
-                      <Link href={`/channels/${c.channel_id}`}>{c.name ?? c.channel_id}</Link>{" "}
-                      {c.is_thread && <Badge kind="muted">thread</Badge>}
-                    </span>
-                  ),
-                },
-                { key: "messages", label: "Messages", numeric: true },
-                { key: "active_users", label: "Active members", numeric: true },
-                { key: "replies", label: "Replies", numeric: true },
-                { key: "reply_rate", label: "Reply rate", numeric: true, render: (c) => `${Math.round(c.reply_rate * 100)}%` },
-                { key: "median_seconds", label: "Median first reply", numeric: true, render: (c) => duration(c.median_seconds) },
-                {
-                  key: "per_member",
-                  label: "Messages per member",
-                  numeric: true,
-                  get: (c) => (c.active_users ? c.messages / c.active_users : null),
-                  render: (c) => (c.active_users ? num(Math.round((10 * c.messages) / c.active_users) / 10) : "–"),
-                },
-                { key: "last_day", label: "Last message", get: (c) => c.last_day, render: (c) => c.last_day ?? "–" },
-              ]}
-            />
-          </Card>
-        </>
-      )}
+      <Loaded data={data} loading="Loading channels…" isEmpty={(d) => d.length === 0} empty="No channels synced for this server yet.">
+        {(d) => (
+          <>
+            <Card title="Busiest channels" id="busiest">
+              <Chart
+                option={option}
+                label="Messages per channel, busiest 15"
+                testid="chart-channels"
+                height={Math.max(200, 26 * busiest.length + 40)}
+              />
+            </Card>
+            <Card title="All channels and threads" id="channel-table">
+              <DataTable<Row>
+                caption="Channel health"
+                testid="channels-table"
+                rows={d}
+                rowKey={(c) => c.channel_id}
+                initialSort={{ key: "messages", dir: "desc" }}
+                columns={[
+                  {
+                    key: "name",
+                    label: "Channel",
+                    get: (c) => c.name ?? c.channel_id,
+                    render: (c) => (
+                      <span>
+                        {c.is_thread ? "↳ " : "# "}
+                        <Link href={`/channels/${c.channel_id}`}>{c.name ?? c.channel_id}</Link>{" "}
+                        {c.is_thread && <Badge kind="muted">thread</Badge>}
+                      </span>
+                    ),
+                  },
+                  numeric("messages", "Messages"),
+                  numeric("active_users", "Active members"),
+                  numeric("replies", "Replies"),
+                  { key: "reply_rate", label: "Reply rate", numeric: true, render: (c) => `${Math.round(c.reply_rate * 100)}%` },
+                  { key: "median_seconds", label: "Median first reply", numeric: true, render: (c) => duration(c.median_seconds) },
+                  {
+                    key: "per_member",
+                    label: "Messages per member",
+                    numeric: true,
+                    get: (c) => (c.active_users ? c.messages / c.active_users : null),
+                    render: (c) => (c.active_users ? num(Math.round((10 * c.messages) / c.active_users) / 10) : "–"),
+                  },
+                  { key: "last_day", label: "Last message", get: (c) => c.last_day, render: (c) => c.last_day ?? "–" },
+                ]}
+              />
+            </Card>
+          </>
+        )}
+      </Loaded>
     </>
   );
 }

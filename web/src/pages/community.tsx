@@ -4,8 +4,8 @@
 import { useEffect, useMemo } from "preact/hooks";
 import { useApp } from "../lib/app-context";
 import { Chart, loadCharts } from "../components/chart";
-import { DataTable } from "../components/table";
-import { Card, Empty, ErrorBox, Link, Loading, PageHeader, Stat } from "../components/ui";
+import { MemberTable, numeric } from "../components/table";
+import { Card, Empty, Loaded, PageHeader, Stat } from "../components/ui";
 import { duration, num, pct, plural } from "../lib/format";
 import { useAsync } from "../lib/hooks";
 import { bridging, drivers, influence, memberGrowth, newcomers, type MemberGrowth, type Newcomers } from "../lib/reports";
@@ -48,60 +48,51 @@ export function CommunityPage() {
   return (
     <>
       <PageHeader title="Community" subtitle="Who drives conversations, who connects groups, and whether newcomers get a reply and stay." />
-      {data.error ? (
-        <ErrorBox error={data.error} onRetry={data.reload} />
-      ) : !data.data ? (
-        <Loading label="Loading the community…" />
-      ) : (
-        <>
-          <Card title="Newcomers" id="newcomers">
-            <NewcomersCard nc={data.data.nc} />
-          </Card>
-          <Card title="Member growth" id="growth">
-            <GrowthChart growth={data.data.growth} />
-          </Card>
-          <Card
-            title={`Who drives conversations (${plural(data.data.conversations, "conversation")}; a new one after ${data.data.gap} quiet minutes)`}
-            id="drivers"
-          >
-            {data.data.rows.length ? (
-              <DataTable<DriverTableRow>
-                caption="Conversation drivers with influence and bridging"
-                testid="drivers-table"
-                rows={data.data.rows}
-                rowKey={(r) => r.user_id}
-                limit={25}
-                initialSort={{ key: "conversations", dir: "desc" }}
-                columns={[
-                  {
-                    key: "name",
-                    label: "Member",
-                    get: (r) => r.name ?? r.user_id,
-                    render: (r) => <Link href={`/people/${r.user_id}`}>{r.name ?? r.user_id}</Link>,
-                  },
-                  { key: "conversations", label: "Conversations started", numeric: true },
-                  { key: "replies", label: "Replies drawn", numeric: true },
-                  { key: "responders", label: "Distinct responders", numeric: true },
-                  {
-                    key: "pagerank",
-                    label: "Influence (PageRank)",
-                    numeric: true,
-                    render: (r) => (r.pagerank === null ? "–" : r.pagerank.toFixed(3)),
-                  },
-                  {
-                    key: "betweenness",
-                    label: "Bridging (betweenness)",
-                    numeric: true,
-                    render: (r) => (r.betweenness === null ? "–" : r.betweenness.toFixed(3)),
-                  },
-                ]}
-              />
-            ) : (
-              <Empty>No conversations in this range.</Empty>
-            )}
-          </Card>
-        </>
-      )}
+      <Loaded data={data} loading="Loading the community…">
+        {(d) => (
+          <>
+            <Card title="Newcomers" id="newcomers">
+              <NewcomersCard nc={d.nc} />
+            </Card>
+            <Card title="Member growth" id="growth">
+              <GrowthChart growth={d.growth} />
+            </Card>
+            <Card
+              title={`Who drives conversations (${plural(d.conversations, "conversation")}; a new one after ${d.gap} quiet minutes)`}
+              id="drivers"
+            >
+              {d.rows.length ? (
+                <MemberTable<DriverTableRow>
+                  caption="Conversation drivers with influence and bridging"
+                  testid="drivers-table"
+                  rows={d.rows}
+                  limit={25}
+                  sort="conversations"
+                  columns={[
+                    numeric("conversations", "Conversations started"),
+                    numeric("replies", "Replies drawn"),
+                    numeric("responders", "Distinct responders"),
+                    {
+                      key: "pagerank",
+                      label: "Influence (PageRank)",
+                      numeric: true,
+                      render: (r) => (r.pagerank === null ? "–" : r.pagerank.toFixed(3)),
+                    },
+                    {
+                      key: "betweenness",
+                      label: "Bridging (betweenness)",
+                      numeric: true,
+                      render: (r) => (r.betweenness === null ? "–" : r.betweenness.toFixed(3)),
+                    },
+                  ]}
+                />
+              ) : (
+                <Empty>No conversations in this range.</Empty>
+              )}
+            </Card>
+          </>
+        )}
+      </Loaded>
     </>
   );
 }

@@ -3,8 +3,8 @@
 import { useEffect, useMemo } from "preact/hooks";
 import { useApp } from "../lib/app-context";
 import { Chart, loadCharts } from "../components/chart";
-import { DataTable } from "../components/table";
-import { Card, Empty, ErrorBox, Link, Loading, PageHeader, Stat } from "../components/ui";
+import { MemberTable, numeric } from "../components/table";
+import { Card, Empty, Loaded, PageHeader, Stat } from "../components/ui";
 import { duration, num, plural } from "../lib/format";
 import { useAsync } from "../lib/hooks";
 import { responseTimes, type ResponseTimes } from "../lib/reports";
@@ -16,15 +16,14 @@ export function ConversationsPage() {
   return (
     <>
       <PageHeader title="Conversations" subtitle="How fast people get a first reply, and who starts conversations versus who answers." />
-      {data.error ? (
-        <ErrorBox error={data.error} onRetry={data.reload} />
-      ) : !data.data ? (
-        <Loading label="Loading conversations…" />
-      ) : data.data.replied_messages === 0 && data.data.starters.length === 0 ? (
-        <Empty>No replies in this range.</Empty>
-      ) : (
-        <ConversationsBody rt={data.data} />
-      )}
+      <Loaded
+        data={data}
+        loading="Loading conversations…"
+        isEmpty={(d) => d.replied_messages === 0 && d.starters.length === 0}
+        empty="No replies in this range."
+      >
+        {(d) => <ConversationsBody rt={d} />}
+      </Loaded>
     </>
   );
 }
@@ -106,22 +105,15 @@ function ConversationsBody({ rt }: { rt: ResponseTimes }) {
         <BarsCard title="Time to first reply per channel" id="rt-channels" chart={channelChart} empty="No replies in this range." />
         <BarsCard title="Starters and responders" id="starters" chart={starterChart} empty="No conversations in this range." />
         <Card title="Per member" class="span-2" id="starters-table">
-          <DataTable
+          <MemberTable
             caption="Conversation starters and responders"
             testid="starters-table"
             rows={rt.starters}
-            rowKey={(r) => r.user_id}
-            initialSort={{ key: "conversations_started", dir: "desc" }}
+            sort="conversations_started"
             columns={[
-              {
-                key: "name",
-                label: "Member",
-                get: (r) => r.name ?? r.user_id,
-                render: (r) => <Link href={`/people/${r.user_id}`}>{r.name ?? r.user_id}</Link>,
-              },
-              { key: "conversations_started", label: "Messages that got a reply", numeric: true },
-              { key: "first_responses", label: "First responses given", numeric: true },
-              { key: "replies_given", label: "Replies given", numeric: true },
+              numeric("conversations_started", "Messages that got a reply"),
+              numeric("first_responses", "First responses given"),
+              numeric("replies_given", "Replies given"),
             ]}
           />
         </Card>

@@ -4,8 +4,8 @@ import { useEffect, useMemo } from "preact/hooks";
 import { useApp } from "../lib/app-context";
 import { loadCharts } from "../components/chart";
 import { InteractionGraph, MAX_GRAPH_NODES } from "../components/graph";
-import { DataTable } from "../components/table";
-import { Card, Empty, ErrorBox, Field, Link, Loading, PageHeader } from "../components/ui";
+import { DataTable, numeric } from "../components/table";
+import { Card, Field, Link, Loaded, PageHeader } from "../components/ui";
 import { plural } from "../lib/format";
 import { buildGraph, type EdgeKind, type Pair } from "../lib/graph";
 import { useAsync } from "../lib/hooks";
@@ -104,15 +104,14 @@ export function InteractionsPage() {
             {all.nodes.length > graph.nodes.length && ` · the graph shows the ${graph.nodes.length} with the most interactions`}
           </p>
         </form>
-        {data.error ? (
-          <ErrorBox error={data.error} onRetry={data.reload} />
-        ) : !data.data ? (
-          <Loading label="Loading interactions…" />
-        ) : graph.nodes.length === 0 ? (
-          <Empty>No interactions with at least {minWeight} occurrences. Lower the minimum weight.</Empty>
-        ) : (
-          <InteractionGraph graph={graph} label="Interaction graph" testid="chart-graph" />
-        )}
+        <Loaded
+          data={data}
+          loading="Loading interactions…"
+          isEmpty={() => graph.nodes.length === 0}
+          empty={<>No interactions with at least {minWeight} occurrences. Lower the minimum weight.</>}
+        >
+          {() => <InteractionGraph graph={graph} label="Interaction graph" testid="chart-graph" />}
+        </Loaded>
       </Card>
       <Card title="Top pairs" id="pairs">
         <DataTable
@@ -124,10 +123,10 @@ export function InteractionsPage() {
           columns={[
             { key: "from", label: "From", render: (r) => <Link href={`/people/${r.fromId}`}>{r.from}</Link> },
             { key: "to", label: "To", render: (r) => <Link href={`/people/${r.toId}`}>{r.to}</Link> },
-            { key: "replies", label: "Replies", numeric: true },
-            { key: "reactions", label: "Reactions", numeric: true },
-            { key: "mentions", label: "Mentions", numeric: true },
-            { key: "total", label: "Total", numeric: true },
+            numeric("replies", "Replies"),
+            numeric("reactions", "Reactions"),
+            numeric("mentions", "Mentions"),
+            numeric("total", "Total"),
           ]}
         />
       </Card>

@@ -2,7 +2,7 @@
 import { useEffect, useMemo } from "preact/hooks";
 import { useApp } from "../lib/app-context";
 import { Chart, loadCharts } from "../components/chart";
-import { DataTable } from "../components/table";
+import { MemberTable, numeric } from "../components/table";
 import { Badge, Card, Empty, ErrorBox, Link, Loading, PageHeader, Stat } from "../components/ui";
 import { num } from "../lib/format";
 import { useAsync } from "../lib/hooks";
@@ -101,24 +101,17 @@ export function MemberPage(props: { userId: string }) {
         </Card>
         <Card title="Closest contacts" id="contacts">
           {contacts.length ? (
-            <DataTable<Contact>
+            <MemberTable<Contact>
               caption={`Closest contacts of ${name}`}
               rows={contacts}
-              rowKey={(c) => c.user_id}
-              initialSort={{ key: "total", dir: "desc" }}
+              sort="total"
               columns={[
-                {
-                  key: "name",
-                  label: "Member",
-                  get: (c) => c.name ?? c.user_id,
-                  render: (c) => <Link href={`/people/${c.user_id}`}>{c.name ?? c.user_id}</Link>,
-                },
-                { key: "replies_to", label: "Replies to", numeric: true },
-                { key: "replies_from", label: "Replies from", numeric: true },
-                { key: "reactions_to", label: "Reacts to", numeric: true },
-                { key: "reactions_from", label: "Reacted by", numeric: true },
+                numeric("replies_to", "Replies to"),
+                numeric("replies_from", "Replies from"),
+                numeric("reactions_to", "Reacts to"),
+                numeric("reactions_from", "Reacted by"),
                 { key: "mentions", label: "Mentions", numeric: true, get: (c) => c.mentions_to + c.mentions_from },
-                { key: "total", label: "Total", numeric: true },
+                numeric("total", "Total"),
               ]}
             />
           ) : (

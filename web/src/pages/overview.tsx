@@ -2,7 +2,7 @@
 import { useEffect, useMemo } from "preact/hooks";
 import { useApp } from "../lib/app-context";
 import { Chart, loadCharts } from "../components/chart";
-import { Card, Empty, ErrorBox, Link, Loading, PageHeader, Stat } from "../components/ui";
+import { Card, Empty, Link, Loaded, PageHeader, Stat } from "../components/ui";
 import { num, pct, plural, previousWindow, versus } from "../lib/format";
 import { useAsync } from "../lib/hooks";
 import { LEVEL_LABEL } from "../lib/levels";
@@ -76,13 +76,9 @@ export function OverviewPage() {
   return (
     <>
       <PageHeader title="Overview" subtitle="How the community talks, at a glance." />
-      {data.error ? (
-        <ErrorBox error={data.error} onRetry={data.reload} title="Could not load the overview" />
-      ) : !data.data ? (
-        <Loading label="Loading the overview…" />
-      ) : (
-        <OverviewBody {...data.data} previous={prev.data ?? undefined} />
-      )}
+      <Loaded data={data} loading="Loading the overview…" errorTitle="Could not load the overview">
+        {(d) => <OverviewBody {...d} previous={prev.data ?? undefined} />}
+      </Loaded>
     </>
   );
 }

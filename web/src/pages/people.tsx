@@ -3,8 +3,8 @@
 // ones load behind it up to MAX_ROWS, and the search covers what is loaded (said on screen).
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { useApp } from "../lib/app-context";
-import { DataTable } from "../components/table";
-import { Badge, Card, ErrorBox, Link, Loading, PageHeader } from "../components/ui";
+import { MemberTable, numeric } from "../components/table";
+import { Badge, Card, ErrorBox, Loading, PageHeader } from "../components/ui";
 import { num } from "../lib/format";
 import { LEVELS, MEMBERS_PAGE, membersPage, type MembersReport, type MemberSummary } from "../lib/reports";
 import { setQuery, useLocation } from "../lib/router";
@@ -108,32 +108,25 @@ export function PeoplePage() {
                   ? ` · the ${num(state.rows.length)} most active of ${num(state.total)} are loaded`
                   : ` · loading ${num(state.rows.length)} of ${num(state.total)}…`)}
             </p>
-            <DataTable<MemberSummary>
+            <MemberTable<MemberSummary>
               caption="Members"
               testid="people-table"
               rows={rows}
               limit={500}
-              rowKey={(m) => m.user_id}
-              initialSort={{ key: "messages", dir: "desc" }}
+              sort="messages"
+              extra={(m) => (
+                <>
+                  {m.is_bot && <Badge kind="muted">bot</Badge>}
+                  {!m.is_member && <Badge kind="muted">left</Badge>}
+                </>
+              )}
               columns={[
-                {
-                  key: "name",
-                  label: "Member",
-                  get: (m) => m.name ?? m.user_id,
-                  render: (m) => (
-                    <>
-                      <Link href={`/people/${m.user_id}`}>{m.name ?? m.user_id}</Link>
-                      {m.is_bot && <Badge kind="muted">bot</Badge>}
-                      {!m.is_member && <Badge kind="muted">left</Badge>}
-                    </>
-                  ),
-                },
                 { key: "level", label: "Level", render: (m) => <Badge kind={`lvl-${m.level}`}>{LEVEL_LABEL[m.level] ?? m.level}</Badge> },
-                { key: "messages", label: "Messages", numeric: true },
-                { key: "replies_given", label: "Replies given", numeric: true },
-                { key: "replies_received", label: "Replies received", numeric: true },
-                { key: "reactions_given", label: "Reactions given", numeric: true },
-                { key: "reactions_received", label: "Reactions received", numeric: true },
+                numeric("messages", "Messages"),
+                numeric("replies_given", "Replies given"),
+                numeric("replies_received", "Replies received"),
+                numeric("reactions_given", "Reactions given"),
+                numeric("reactions_received", "Reactions received"),
               ]}
             />
           </>

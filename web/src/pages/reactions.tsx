@@ -2,8 +2,8 @@
 import { useEffect, useMemo } from "preact/hooks";
 import { useApp } from "../lib/app-context";
 import { Chart, loadCharts } from "../components/chart";
-import { DataTable } from "../components/table";
-import { Card, Empty, ErrorBox, Link, Loading, PageHeader } from "../components/ui";
+import { DataTable, MemberTable, numeric } from "../components/table";
+import { Card, Loaded, PageHeader } from "../components/ui";
 import { plural } from "../lib/format";
 import { useAsync } from "../lib/hooks";
 import { reactions, type ReactionsReport } from "../lib/reports";
@@ -18,15 +18,9 @@ export function ReactionsPage() {
   return (
     <>
       <PageHeader title="Reactions" subtitle="Which emojis people use, who reacts most, and whose messages get reactions." />
-      {data.error ? (
-        <ErrorBox error={data.error} onRetry={data.reload} />
-      ) : !data.data ? (
-        <Loading label="Loading reactions…" />
-      ) : data.data.emojis.length === 0 ? (
-        <Empty>No reactions in this range.</Empty>
-      ) : (
-        <ReactionsBody r={data.data} />
-      )}
+      <Loaded data={data} loading="Loading reactions…" isEmpty={(d) => d.emojis.length === 0} empty="No reactions in this range.">
+        {(d) => <ReactionsBody r={d} />}
+      </Loaded>
     </>
   );
 }
@@ -52,23 +46,7 @@ function ReactionsBody({ r }: { r: ReactionsReport }) {
     [top],
   );
   const person = (key: "givers" | "receivers", caption: string, label: string) => (
-    <DataTable
-      caption={caption}
-      testid={`${key}-table`}
-      rows={r[key]}
-      rowKey={(p) => p.user_id}
-      limit={15}
-      initialSort={{ key: "count", dir: "desc" }}
-      columns={[
-        {
-          key: "name",
-          label: "Member",
-          get: (p) => p.name ?? p.user_id,
-          render: (p) => <Link href={`/people/${p.user_id}`}>{p.name ?? p.user_id}</Link>,
-        },
-        { key: "count", label, numeric: true },
-      ]}
-    />
+    <MemberTable caption={caption} testid={`${key}-table`} rows={r[key]} limit={15} sort="count" columns={[numeric("count", label)]} />
   );
   return (
     <div class="grid-2">
@@ -88,8 +66,8 @@ function ReactionsBody({ r }: { r: ReactionsReport }) {
           initialSort={{ key: "count", dir: "desc" }}
           columns={[
             { key: "emoji", label: "Emoji", get: emojiLabel },
-            { key: "count", label: "Reactions", numeric: true },
-            { key: "users", label: "Members who used it", numeric: true },
+            numeric("count", "Reactions"),
+            numeric("users", "Members who used it"),
           ]}
         />
       </Card>

@@ -3,8 +3,8 @@
 import { useEffect, useMemo } from "preact/hooks";
 import { useApp } from "../lib/app-context";
 import { Chart, loadCharts } from "../components/chart";
-import { DataTable, type Column } from "../components/table";
-import { Card, Empty, ErrorBox, Loading, PageHeader } from "../components/ui";
+import { DataTable, numeric, type Column } from "../components/table";
+import { Card, Loaded, PageHeader } from "../components/ui";
 import { pct, plural } from "../lib/format";
 import { useAsync } from "../lib/hooks";
 import { retention, type Cohort } from "../lib/reports";
@@ -27,15 +27,14 @@ export function RetentionPage() {
         title="Retention"
         subtitle="Of the members who joined or first posted in a week, how many still post in the weeks after."
       />
-      {data.error ? (
-        <ErrorBox error={data.error} onRetry={data.reload} />
-      ) : !data.data ? (
-        <Loading label="Loading cohorts…" />
-      ) : data.data.length === 0 ? (
-        <Empty>No cohorts in this range: no member joined or first posted.</Empty>
-      ) : (
-        <RetentionBody cohorts={data.data} />
-      )}
+      <Loaded
+        data={data}
+        loading="Loading cohorts…"
+        isEmpty={(d) => d.length === 0}
+        empty="No cohorts in this range: no member joined or first posted."
+      >
+        {(d) => <RetentionBody cohorts={d} />}
+      </Loaded>
     </>
   );
 }
@@ -85,7 +84,7 @@ function RetentionBody({ cohorts }: { cohorts: Cohort[] }) {
   );
   const columns: Column<Cohort>[] = [
     { key: "week", label: "Cohort week" },
-    { key: "size", label: "Members", numeric: true },
+    numeric("size", "Members"),
     ...weeks.map(
       (k): Column<Cohort> => ({
         key: `w${k}`,
