@@ -1,6 +1,6 @@
 // Report: bridging (betweenness centrality on the undirected weighted reply + reaction network, see
 // graph.ts): members through whom otherwise separate groups are connected.
-import { interactionGraphIn, DEFAULT_EDGES, type InteractionGraph } from "./influence";
+import { interactionGraphIn, DEFAULT_EDGES, type GraphSize, type InteractionGraph } from "./influence";
 import { readStoredScores, usesStoredScores } from "./graph-scores";
 import { betweenness, compareIds } from "./graph";
 import { run, type ReportFilters, type Report } from "./filters";
@@ -15,10 +15,7 @@ export interface BridgingRow {
   neighbours: number;
 }
 
-export interface Bridging {
-  members: number;
-  edges: number;
-  truncated: boolean;
+export interface Bridging extends GraphSize {
   rows: BridgingRow[];
 }
 

@@ -60,12 +60,16 @@ export interface InfluenceRow {
   weight_out: number;
 }
 
-export interface Influence {
-  damping: number;
-  iterations: number;
+/** The size of the scored graph, reported by influence and bridging alike. */
+export interface GraphSize {
   members: number;
   edges: number;
   truncated: boolean;
+}
+
+export interface Influence extends GraphSize {
+  damping: number;
+  iterations: number;
   rows: InfluenceRow[];
 }
 

@@ -30,14 +30,15 @@ export const DriversData = shapeOf<reports.Drivers>()(
     .openapi("Drivers"),
 );
 
+// reports.GraphSize: the scored graph's size, in the influence and bridging reports alike.
+const graphSize = { members: z.number().int(), edges: z.number().int(), truncated: z.boolean() };
+
 export const InfluenceData = shapeOf<reports.Influence>()(
   z
     .object({
       damping: z.number(),
       iterations: z.number().int(),
-      members: z.number().int(),
-      edges: z.number().int(),
-      truncated: z.boolean(),
+      ...graphSize,
       rows: z.array(z.object({ ...member, pagerank: z.number(), weight_in: z.number(), weight_out: z.number() })),
     })
     .openapi("Influence"),
@@ -46,9 +47,7 @@ export const InfluenceData = shapeOf<reports.Influence>()(
 export const BridgingData = shapeOf<reports.Bridging>()(
   z
     .object({
-      members: z.number().int(),
-      edges: z.number().int(),
-      truncated: z.boolean(),
+      ...graphSize,
       rows: z.array(z.object({ ...member, betweenness: z.number(), neighbours: z.number().int() })),
     })
     .openapi("Bridging"),

@@ -1,7 +1,6 @@
 import { createRouter } from "../../lib/app";
 import * as h from "./reports.handlers";
 import * as r from "./reports.routes";
-import * as ch from "./community.handlers";
 
 export const reportsRouter = createRouter()
   .openapi(r.interactions, h.interactionsHandler)
@@ -15,8 +14,8 @@ export const reportsRouter = createRouter()
   .openapi(r.retention, h.retentionHandler)
   .openapi(r.members, h.membersHandler)
   .openapi(r.member, h.memberHandler)
-  .openapi(r.drivers, ch.driversHandler)
-  .openapi(r.influence, ch.influenceHandler)
-  .openapi(r.bridging, ch.bridgingHandler)
-  .openapi(r.newcomers, ch.newcomersHandler)
-  .openapi(r.memberGrowth, ch.memberGrowthHandler);
+  .openapi(r.drivers, h.driversHandler)
+  .openapi(r.influence, h.influenceHandler)
+  .openapi(r.bridging, h.bridgingHandler)
+  .openapi(r.newcomers, h.newcomersHandler)
+  .openapi(r.memberGrowth, h.memberGrowthHandler);
