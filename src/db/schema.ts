@@ -2,13 +2,30 @@
 // the account tables' typed CRUD. Only those: the Discord tables are written by the batched writers and
 // read by the analytics in raw SQL. The SQL migrations are the source of truth;
 // the schema test (test/foundation/schema.test.ts) checks every table here against the live catalog.
-import { bigint, boolean, date, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  boolean,
+  date,
+  integer,
+  jsonb,
+  type PgColumnBuilderBase,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from "drizzle-orm/pg-core";
 
 const id = (name: string) => bigint(name, { mode: "bigint" });
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "string" });
 /** A timestamp product code computes with or formats (plan dates, connection times). */
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 const tenantId = () => text("tenant_id").notNull();
+
+/** A table of many rows per tenant: tenant_id, then `columns`; the primary key is tenant_id and `key`. */
+function tenantTable<N extends string, C extends Record<string, PgColumnBuilderBase>>(name: N, columns: C, key: (keyof C & string)[]) {
+  return pgTable(name, { tenantId: tenantId(), ...columns }, (t) => [primaryKey({ columns: [t.tenantId, ...key.map((k) => t[k])] })]);
+}
 
 export const tenants = pgTable("tenants", {
   tenantId: text("tenant_id").primaryKey(),
@@ -41,15 +58,14 @@ export const subscriptions = pgTable("subscriptions", {
   updatedAt: ts("updated_at").notNull().defaultNow(),
 });
 
-export const stripeEvents = pgTable(
+export const stripeEvents = tenantTable(
   "stripe_events",
   {
-    tenantId: tenantId(),
     eventId: text("event_id").notNull(),
     type: text("type").notNull(),
     processedAt: ts("processed_at").notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.eventId] })],
+  ["eventId"],
 );
 
 export const storageUsage = pgTable("storage_usage", {
@@ -60,10 +76,9 @@ export const storageUsage = pgTable("storage_usage", {
 });
 
 // sync_jobs and sync_job_channels: their CRUD moves to drizzle in the job module (src/extraction/jobs.ts).
-export const syncJobs = pgTable(
+export const syncJobs = tenantTable(
   "sync_jobs",
   {
-    tenantId: tenantId(),
     id: uuid("id").notNull(),
     serverId: id("server_id").notNull(),
     status: text("status").notNull(),
@@ -80,13 +95,12 @@ export const syncJobs = pgTable(
     finishedAt: ts("finished_at"),
     heartbeatAt: ts("heartbeat_at"),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+  ["id"],
 );
 
-export const syncJobChannels = pgTable(
+export const syncJobChannels = tenantTable(
   "sync_job_channels",
   {
-    tenantId: tenantId(),
     jobId: uuid("job_id").notNull(),
     channelId: id("channel_id").notNull(),
     status: text("status").notNull(),
@@ -95,15 +109,14 @@ export const syncJobChannels = pgTable(
     error: text("error"),
     updatedAt: ts("updated_at").notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.jobId, t.channelId] })],
+  ["jobId", "channelId"],
 );
 
-export const usageMonthly = pgTable(
+export const usageMonthly = tenantTable(
   "usage_monthly",
   {
-    tenantId: tenantId(),
     month: date("month").notNull(),
     queries: integer("queries").notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.month] })],
+  ["month"],
 );
