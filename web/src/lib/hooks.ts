@@ -1,5 +1,6 @@
 // Data loading for pages: one request per dependency change, aborted when superseded.
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import type { Filters } from "./router";
 
 export interface Async<T> {
   data?: T;
@@ -69,4 +70,12 @@ export function useMediaQuery(query: string): boolean {
     return () => m.removeEventListener("change", l);
   }, [query]);
   return matches;
+}
+
+/**
+ * Loads the selected server's data, again whenever the filters change; `none` while no server is selected
+ * (the pages' one way to tie a report request to the filter bar).
+ */
+export function useServerData<T, N>(filters: Filters, none: N, load: (signal: AbortSignal) => Promise<T>): Async<T | N> {
+  return useAsync<T | N>(async (signal) => (filters.server ? load(signal) : none), [JSON.stringify(filters)]);
 }

@@ -4,39 +4,42 @@ import { useEffect, useMemo } from "preact/hooks";
 import { useApp } from "../lib/app-context";
 import { Chart, loadCharts } from "../components/chart";
 import { InteractionGraph, MAX_GRAPH_NODES } from "../components/graph";
-import { MemberTable, numeric } from "../components/table";
+import { type Column, MemberTable, numeric } from "../components/table";
 import { Card, Empty, ErrorBox, Link, Loading, PageHeader, Stat } from "../components/ui";
 import { duration, num, plural } from "../lib/format";
 import { buildGraph } from "../lib/graph";
-import { useAsync } from "../lib/hooks";
-import { channels, daily, interactions, membersPage, responseTimes } from "../lib/reports";
+import { useServerData } from "../lib/hooks";
+import { channels, daily, interactions, membersPage, responseTimes, type MemberSummary } from "../lib/reports";
 import { dailyOption } from "./overview";
+
+/** The top members table's counts, after the member column. */
+const POSTER_COLUMNS: Column<MemberSummary>[] = [
+  numeric("messages", "Messages"),
+  numeric("replies_given", "Replies given"),
+  numeric("replies_received", "Replies received"),
+];
 
 export function ChannelPage(props: { channelId: string }) {
   useEffect(() => void loadCharts(), []);
   const { filters } = useApp();
   const f = useMemo(() => ({ ...filters, channels: [props.channelId] }), [JSON.stringify(filters), props.channelId]);
-  const data = useAsync(
-    async (signal) => {
-      if (!f.server) return null;
-      const [rows, days, members, replies, rt] = await Promise.all([
-        channels(f, signal),
-        daily(f, signal),
-        membersPage(f, 0, signal),
-        interactions(f, "reply", 300, signal),
-        responseTimes(f, signal),
-      ]);
-      return {
-        channel: rows.find((c) => c.channel_id === props.channelId),
-        threads: rows.filter((c) => c.channel_id !== props.channelId),
-        days,
-        members,
-        replies,
-        rt,
-      };
-    },
-    [JSON.stringify(f)],
-  );
+  const data = useServerData(f, null, async (signal) => {
+    const [rows, days, members, replies, rt] = await Promise.all([
+      channels(f, signal),
+      daily(f, signal),
+      membersPage(f, 0, signal),
+      interactions(f, "reply", 300, signal),
+      responseTimes(f, signal),
+    ]);
+    return {
+      channel: rows.find((c) => c.channel_id === props.channelId),
+      threads: rows.filter((c) => c.channel_id !== props.channelId),
+      days,
+      members,
+      replies,
+      rt,
+    };
+  });
   const d = data.data;
   const name = d?.channel?.name ?? props.channelId;
   const graph = useMemo(
@@ -97,11 +100,7 @@ export function ChannelPage(props: { channelId: string }) {
                   rows={posters}
                   limit={15}
                   sort="messages"
-                  columns={[
-                    numeric("messages", "Messages"),
-                    numeric("replies_given", "Replies given"),
-                    numeric("replies_received", "Replies received"),
-                  ]}
+                  columns={POSTER_COLUMNS}
                 />
               ) : (
                 <Empty>No messages in this range.</Empty>

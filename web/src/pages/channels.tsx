@@ -5,7 +5,7 @@ import { Chart, loadCharts } from "../components/chart";
 import { DataTable, numeric } from "../components/table";
 import { Badge, Card, Link, Loaded, PageHeader } from "../components/ui";
 import { duration, num } from "../lib/format";
-import { useAsync } from "../lib/hooks";
+import { useServerData } from "../lib/hooks";
 import { channels, responseTimes, type ChannelActivityRow } from "../lib/reports";
 
 type Row = ChannelActivityRow & { median_seconds: number | null };
@@ -13,15 +13,11 @@ type Row = ChannelActivityRow & { median_seconds: number | null };
 export function ChannelsPage() {
   useEffect(() => void loadCharts(), []);
   const { filters } = useApp();
-  const data = useAsync(
-    async (signal): Promise<Row[]> => {
-      if (!filters.server) return [];
-      const [rows, rt] = await Promise.all([channels(filters, signal), responseTimes(filters, signal)]);
-      const median = new Map(rt.by_channel.map((c) => [c.channel_id, c.median_seconds]));
-      return rows.map((r) => ({ ...r, median_seconds: median.get(r.channel_id) ?? null }));
-    },
-    [JSON.stringify(filters)],
-  );
+  const data = useServerData(filters, [], async (signal): Promise<Row[]> => {
+    const [rows, rt] = await Promise.all([channels(filters, signal), responseTimes(filters, signal)]);
+    const median = new Map(rt.by_channel.map((c) => [c.channel_id, c.median_seconds]));
+    return rows.map((r) => ({ ...r, median_seconds: median.get(r.channel_id) ?? null }));
+  });
   const busiest = useMemo(
     () =>
       [...(data.data ?? [])]

@@ -7,7 +7,7 @@ import { Chart, loadCharts } from "../components/chart";
 import { MemberTable, numeric } from "../components/table";
 import { Card, Empty, Loaded, PageHeader, Stat } from "../components/ui";
 import { duration, num, pct, plural } from "../lib/format";
-import { useAsync } from "../lib/hooks";
+import { useServerData } from "../lib/hooks";
 import { bridging, drivers, influence, memberGrowth, newcomers, type MemberGrowth, type Newcomers } from "../lib/reports";
 
 type DriverTableRow = {
@@ -23,28 +23,24 @@ type DriverTableRow = {
 export function CommunityPage() {
   useEffect(() => void loadCharts(), []);
   const { filters } = useApp();
-  const data = useAsync(
-    async (signal) => {
-      if (!filters.server) return null;
-      const [d, inf, br, nc, growth] = await Promise.all([
-        drivers(filters, signal),
-        influence(filters, signal),
-        bridging(filters, signal),
-        newcomers(filters, signal),
-        memberGrowth(filters, signal),
-      ]);
-      // One row per member: the drivers' counts beside their influence and bridging scores.
-      const rank = new Map(inf.rows.map((r) => [r.user_id, r.pagerank]));
-      const between = new Map(br.rows.map((r) => [r.user_id, r.betweenness]));
-      const rows: DriverTableRow[] = d.rows.map((r) => ({
-        ...r,
-        pagerank: rank.get(r.user_id) ?? null,
-        betweenness: between.get(r.user_id) ?? null,
-      }));
-      return { conversations: d.conversations, gap: d.gap_minutes, rows, nc, growth };
-    },
-    [JSON.stringify(filters)],
-  );
+  const data = useServerData(filters, null, async (signal) => {
+    const [d, inf, br, nc, growth] = await Promise.all([
+      drivers(filters, signal),
+      influence(filters, signal),
+      bridging(filters, signal),
+      newcomers(filters, signal),
+      memberGrowth(filters, signal),
+    ]);
+    // One row per member: the drivers' counts beside their influence and bridging scores.
+    const rank = new Map(inf.rows.map((r) => [r.user_id, r.pagerank]));
+    const between = new Map(br.rows.map((r) => [r.user_id, r.betweenness]));
+    const rows: DriverTableRow[] = d.rows.map((r) => ({
+      ...r,
+      pagerank: rank.get(r.user_id) ?? null,
+      betweenness: between.get(r.user_id) ?? null,
+    }));
+    return { conversations: d.conversations, gap: d.gap_minutes, rows, nc, growth };
+  });
   return (
     <>
       <PageHeader title="Community" subtitle="Who drives conversations, who connects groups, and whether newcomers get a reply and stay." />

@@ -6,13 +6,13 @@ import { Chart, loadCharts } from "../components/chart";
 import { MemberTable, numeric } from "../components/table";
 import { Card, Empty, Loaded, PageHeader, Stat } from "../components/ui";
 import { duration, num, plural } from "../lib/format";
-import { useAsync } from "../lib/hooks";
+import { useServerData } from "../lib/hooks";
 import { responseTimes, type ResponseTimes } from "../lib/reports";
 
 export function ConversationsPage() {
   useEffect(() => void loadCharts(), []);
   const { filters } = useApp();
-  const data = useAsync(async (signal) => (filters.server ? responseTimes(filters, signal, 50) : null), [JSON.stringify(filters)]);
+  const data = useServerData(filters, null, (signal) => responseTimes(filters, signal, 50));
   return (
     <>
       <PageHeader title="Conversations" subtitle="How fast people get a first reply, and who starts conversations versus who answers." />

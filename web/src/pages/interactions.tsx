@@ -8,7 +8,7 @@ import { DataTable, numeric } from "../components/table";
 import { Card, Field, Link, Loaded, PageHeader } from "../components/ui";
 import { plural } from "../lib/format";
 import { buildGraph, type EdgeKind, type Pair } from "../lib/graph";
-import { useAsync } from "../lib/hooks";
+import { useServerData } from "../lib/hooks";
 import { interactions, type InteractionKind } from "../lib/reports";
 import { setQuery, useLocation } from "../lib/router";
 
@@ -28,27 +28,23 @@ export function InteractionsPage() {
     .split(",")
     .filter((k): k is EdgeKind => KINDS.some((x) => x.kind === k));
   const minWeight = Math.max(1, Number(loc.query.get("min") ?? 2) || 1);
-  const data = useAsync(
-    async (signal) => {
-      if (!filters.server) return [] as Pair[];
-      const lists = await Promise.all(
-        KINDS.map(async (k) =>
-          (await interactions(filters, k.api, PAIRS_PER_KIND, signal)).map(
-            (p): Pair => ({
-              kind: k.kind,
-              source: p.from_user_id,
-              target: p.to_user_id,
-              sourceName: p.from_name ?? p.from_user_id,
-              targetName: p.to_name ?? p.to_user_id,
-              count: p.count,
-            }),
-          ),
+  const data = useServerData(filters, [] as Pair[], async (signal) => {
+    const lists = await Promise.all(
+      KINDS.map(async (k) =>
+        (await interactions(filters, k.api, PAIRS_PER_KIND, signal)).map(
+          (p): Pair => ({
+            kind: k.kind,
+            source: p.from_user_id,
+            target: p.to_user_id,
+            sourceName: p.from_name ?? p.from_user_id,
+            targetName: p.to_name ?? p.to_user_id,
+            count: p.count,
+          }),
         ),
-      );
-      return lists.flat();
-    },
-    [JSON.stringify(filters)],
-  );
+      ),
+    );
+    return lists.flat();
+  });
   // The chart shows the top members (readable); the pairs table below lists every pair of the filter.
   const all = useMemo(() => buildGraph(data.data ?? [], { kinds, minWeight }), [data.data, kinds.join(), minWeight]);
   const graph = useMemo(

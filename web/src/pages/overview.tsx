@@ -4,7 +4,7 @@ import { useApp } from "../lib/app-context";
 import { Chart, loadCharts } from "../components/chart";
 import { Card, Empty, Link, Loaded, PageHeader, Stat } from "../components/ui";
 import { num, pct, plural, previousWindow, versus } from "../lib/format";
-import { useAsync } from "../lib/hooks";
+import { useAsync, useServerData } from "../lib/hooks";
 import { LEVEL_LABEL } from "../lib/levels";
 import { LEVELS, overview, type ActivityLevels, type DayRow, type Heatmap } from "../lib/reports";
 
@@ -41,15 +41,11 @@ export function OverviewPage() {
   useEffect(() => void loadCharts(), []);
   const { filters, bot } = useApp();
   const key = JSON.stringify(filters);
-  const data = useAsync(
-    async (signal) => {
-      if (!filters.server) return null;
-      // One request for every card: one tenant transaction on the server instead of five.
-      const o = await overview(filters, signal);
-      return { daily: o.daily, heat: o.heatmap, levels: o.levels, replies: o.replies, reactions: o.reactions };
-    },
-    [key],
-  );
+  const data = useServerData(filters, null, async (signal) => {
+    // One request for every card: one tenant transaction on the server instead of five.
+    const o = await overview(filters, signal);
+    return { daily: o.daily, heat: o.heatmap, levels: o.levels, replies: o.replies, reactions: o.reactions };
+  });
   // The same-length window just before this one, loaded after the current numbers (never delays them).
   const win = data.data?.levels;
   const prev = useAsync(

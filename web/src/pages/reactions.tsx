@@ -5,7 +5,7 @@ import { Chart, loadCharts } from "../components/chart";
 import { DataTable, MemberTable, numeric } from "../components/table";
 import { Card, Loaded, PageHeader } from "../components/ui";
 import { plural } from "../lib/format";
-import { useAsync } from "../lib/hooks";
+import { useServerData } from "../lib/hooks";
 import { reactions, type ReactionsReport } from "../lib/reports";
 
 /** A custom emoji's key is its id: show its name; a Unicode emoji is its own label. */
@@ -14,7 +14,7 @@ const emojiLabel = (e: ReactionsReport["emojis"][number]) => (e.is_custom ? `:${
 export function ReactionsPage() {
   useEffect(() => void loadCharts(), []);
   const { filters } = useApp();
-  const data = useAsync(async (signal) => (filters.server ? reactions(filters, 50, signal) : null), [JSON.stringify(filters)]);
+  const data = useServerData(filters, null, (signal) => reactions(filters, 50, signal));
   return (
     <>
       <PageHeader title="Reactions" subtitle="Which emojis people use, who reacts most, and whose messages get reactions." />

@@ -6,7 +6,7 @@ import { Chart, loadCharts } from "../components/chart";
 import { DataTable, numeric, type Column } from "../components/table";
 import { Card, Loaded, PageHeader } from "../components/ui";
 import { pct, plural } from "../lib/format";
-import { useAsync } from "../lib/hooks";
+import { useServerData } from "../lib/hooks";
 import { retention, type Cohort } from "../lib/reports";
 
 const WEEKS = 8;
@@ -20,7 +20,7 @@ export function share(c: Cohort, k: number): number | null {
 export function RetentionPage() {
   useEffect(() => void loadCharts(), []);
   const { filters } = useApp();
-  const data = useAsync(async (signal) => (filters.server ? retention(filters, WEEKS, signal) : []), [JSON.stringify(filters)]);
+  const data = useServerData(filters, [], (signal) => retention(filters, WEEKS, signal));
   return (
     <>
       <PageHeader
