@@ -5,11 +5,10 @@ import type { TenantTx } from "../db/client";
 import { orm } from "../db/orm";
 import { log } from "../lib/log";
 import { syncJobChannels, syncJobs } from "../db/schema";
-import { snowflakeMs } from "../discord/snowflake";
 import type { Progress } from "./progress";
-import type { ChannelIssue, JobContext, PageResult, Task } from "./tasks";
+import type { ChannelIssue, JobContext, JobState, PageResult, Task } from "./tasks";
 
-export type JobState = "queued" | "running" | "cancelling" | "cancelled" | "succeeded" | "partially_succeeded" | "failed";
+export type { JobState };
 export type Trigger = "manual" | "schedule" | "retry" | "cli";
 export const LIVE_STATES: readonly JobState[] = ["queued", "running", "cancelling"];
 

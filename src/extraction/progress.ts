@@ -1,9 +1,8 @@
 // Honest progress: how much of a sync is done and how long the rest takes, from how much of each
 // channel's history (in snowflake time) its walk has covered, weighted by the walk's estimated size.
 // One function for both ledgers, so the CLI line, the job view and the Sync page agree.
-import type { JobState } from "./job";
 import { snowflakeMs } from "../discord/snowflake";
-import type { Task } from "./tasks";
+import type { JobState, Task } from "./tasks";
 
 type MessagesTask = Extract<Task, { kind: "messages" }>;
 

@@ -3,6 +3,9 @@
 import type { DiscordClient } from "../discord/client";
 import type { PoolLike } from "../db/client";
 
+/** A sync job's states (job.ts owns their transitions; declared here so progress.ts need not import job.ts). */
+export type JobState = "queued" | "running" | "cancelling" | "cancelled" | "succeeded" | "partially_succeeded" | "failed";
+
 export type Task =
   /** Guild, roles, channels, emojis: writes them and plans everything else. */
   | { kind: "guild" }
