@@ -140,6 +140,9 @@ describe("RateLimitState", () => {
     expect(run.okPerSecond).toBeLessThanOrEqual(50);
   });
 
+  // With misleading headers nothing limits a channel until its first 429, which comes whenever some
+  // channel first exceeds 5 per window: early under heavy load, seconds later under light load.
+  // What must hold is that one 429 teaches every channel: the rest are requests already in flight.
   it("property: any latency seed, caller and channel count: no global 429, route 429s only while learning", () => {
     fc.assert(
       fc.property(
@@ -151,11 +154,16 @@ describe("RateLimitState", () => {
           const run = simulate({ seconds: 8, workers, seed, channels, bucket: "messages", mislead });
           expect(run.globalLimited).toBe(0);
           if (!mislead) expect(run.rateLimited).toBe(0);
-          else expect(run.limitedAt.filter((ms) => ms >= 4000)).toEqual([]);
+          else {
+            const first = run.limitedAt[0] ?? 0;
+            // Only what was in flight when the first 429 answered: within one window, at most one per caller.
+            expect(run.limitedAt.filter((ms) => ms >= first + 1000)).toEqual([]);
+            expect(run.limitedAt.length).toBeLessThanOrEqual(workers);
+          }
           expect(run.okPerSecond).toBeLessThanOrEqual(50);
         },
       ),
-      { numRuns: 25 },
+      { numRuns: 40 },
     );
   });
 
