@@ -144,6 +144,7 @@ async function main() {
   // Refresh: the big tenants once (that is what a whole, materialized-view-style refresh pays for
   // every tenant), then the small tenant here and in a database without the big ones.
   const bigRefresh: number[] = [];
+  let refreshed = false;
   for (const t of ["bench_big", "bench_big2"]) {
     const recorded = await withTenant(
       pool,
@@ -158,8 +159,14 @@ async function main() {
     // member_weeks per member (minutes at 50k messages, hours at 1M). Until the refresh handles that,
     // the bench refreshes the big tenants with nested loops discouraged (--refresh-nestloop keeps them).
     const refreshPool = args.includes("--refresh-nestloop") ? pool : withTenantKey(noNestLoop as unknown as PoolLike, bigKey);
-    bigRefresh.push(recorded !== undefined && !REFRESH_BIG ? recorded : (await refreshAnalytics(refreshPool, t, SERVER)).durationMs);
+    const reuse = recorded !== undefined && !REFRESH_BIG;
+    refreshed ||= !reuse;
+    bigRefresh.push(reuse ? recorded : (await refreshAnalytics(refreshPool, t, SERVER)).durationMs);
   }
+  // What autovacuum does on a production server (it is off here): statistics of the tables the refresh
+  // just filled (else plans assume them empty: sorts spilling to disk), and visibility maps for
+  // index-only counts. Timed reports then meet the planner a user's database has.
+  if (refreshed) await owner.query("VACUUM (ANALYZE)");
   const smallWith = await time(() => refreshAnalytics(pool, "bench_small", SERVER), 7);
   const smallWithout = await time(
     () => refreshAnalytics(withTenantKey(smallPool as unknown as PoolLike, smallKey), "bench_small", SERVER),

@@ -30,6 +30,7 @@ export type Heatmap = z.output<typeof R.HeatmapSchema>;
 export type Overview = z.output<typeof R.OverviewSchema>;
 export type ReactionsReport = z.output<typeof R.ReactionsSchema>;
 export type ChannelActivityRow = z.output<typeof R.ChannelsSchema>[number];
+export type ChannelListRow = z.output<typeof R.ChannelListSchema>[number];
 export type ResponseTimes = z.output<typeof R.ResponseTimesSchema>;
 export type Cohort = z.output<typeof R.RetentionSchema>[number];
 export type MemberDetail = z.output<typeof R.MemberDetailSchema>;

@@ -120,6 +120,20 @@ describe("reports against the simulator's known answers", () => {
       expect(only.data.map((c) => c.channel_id)).toContain(parent.channel_id);
       expect(only.data.every((c) => c.channel_id === parent.channel_id || c.parent_id === parent.channel_id)).toBe(true);
     }
+    // The picker's list (base tables, one probe per channel) names exactly the channels the report sums (refreshed tables).
+    for (const f of [
+      { includeBots: true },
+      { includeBots: false },
+      { ...range },
+      { includeBots: true, channels: parent ? [parent.channel_id] : [] },
+    ]) {
+      const view = { serverId: sim.guildId, ...f };
+      const [list, sums] = await Promise.all([reports.channelList(pool, tenant, view), reports.channelActivity(pool, tenant, view)]);
+      expect(list.data.map((c) => c.channel_id).sort()).toEqual(sums.data.map((c) => c.channel_id).sort());
+      expect(list.data.length).toBeGreaterThan(0);
+      // Channels before threads.
+      expect(list.data.map((c) => c.is_thread)).toEqual([...list.data.map((c) => c.is_thread)].sort((a, b) => Number(a) - Number(b)));
+    }
     const rt = await reports.responseTimes(pool, tenant, { serverId: sim.guildId });
     expect(rt.data.replied_messages).toBeGreaterThan(0);
     expect(rt.data.median_seconds).toBeGreaterThan(0);

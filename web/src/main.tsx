@@ -1,6 +1,7 @@
 // Entry: sign-in first when Clerk is configured (production), straight to the app otherwise (local mode).
 import { render } from "preact";
 import { App } from "./app";
+import { loadCharts } from "./components/chart";
 import "./styles.css";
 
 declare global {
@@ -12,6 +13,8 @@ declare global {
 
 async function boot() {
   const root = document.getElementById("app")!;
+  // Pages with charts (all but SQL, Sync and Billing) fetch ECharts while sign-in and their data load.
+  if (!/^\/(sql|sync|billing)/.test(location.pathname)) void loadCharts();
   const key =
     window.__DISCORD_SQL__?.clerkPublishableKey ??
     (import.meta.env.VITE_CLERK_PUBLISHABLE_KEY as string | undefined) ??

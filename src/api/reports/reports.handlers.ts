@@ -46,6 +46,7 @@ export const heatmapHandler: RouteHandler<typeof r.heatmap, AppEnv> = reportHand
 export const overviewHandler: RouteHandler<typeof r.overview, AppEnv> = reportHandler(r.overview, reports.overview);
 export const reactionsHandler: RouteHandler<typeof r.reactions, AppEnv> = reportHandler(r.reactions, reports.reactionsReport);
 export const channelsHandler: RouteHandler<typeof r.channels, AppEnv> = reportHandler(r.channels, reports.channelActivity);
+export const channelListHandler: RouteHandler<typeof r.channelList, AppEnv> = reportHandler(r.channelList, reports.channelList);
 export const responseTimeHandler: RouteHandler<typeof r.responseTime, AppEnv> = reportHandler(r.responseTime, reports.responseTimes);
 export const retentionHandler: RouteHandler<typeof r.retention, AppEnv> = reportHandler(r.retention, (db, tenantId, f, q) =>
   reports.retention(db, tenantId, f, q.weeks),

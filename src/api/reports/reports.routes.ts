@@ -4,6 +4,7 @@ import {
   reportBody,
   ActivityLevelsSchema,
   ChannelsSchema,
+  ChannelListSchema,
   DailySchema,
   HeatmapSchema,
   InteractionPairsSchema,
@@ -105,6 +106,11 @@ export const channels = reportRoute(
   "/api/reports/channels",
   "Per channel and thread: messages, active users, replies, reply rate",
   ChannelsSchema,
+);
+export const channelList = reportRoute(
+  "/api/reports/channel-list",
+  "Channels and threads with at least one message in the view, channels first, by name; no sums (the dashboard's channel picker: one index probe per channel)",
+  ChannelListSchema,
 );
 export const responseTime = reportRoute(
   "/api/reports/response-time",

@@ -140,6 +140,10 @@ export const ChannelsSchema = shapeOf<reports.ChannelActivityRow[]>()(
   ),
 );
 
+export const ChannelListSchema = shapeOf<reports.ChannelListRow[]>()(
+  z.array(z.object({ channel_id: id, name: z.string(), is_thread: z.boolean(), parent_id: id.nullable() }).openapi("ChannelListItem")),
+);
+
 const seconds = z.number().openapi({ description: "Seconds" });
 export const ResponseTimesSchema = shapeOf<reports.ResponseTimes>()(
   z

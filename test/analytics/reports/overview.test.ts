@@ -4,6 +4,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import * as reports from "../../../src/analytics/reports";
+import { withTenant } from "../../../src/db/client";
 import { useWorld } from "./world";
 
 const world = useWorld({ users: 40, channels: 3, messages: 400, days: 12, seed: 45 }, 14);
@@ -39,6 +40,11 @@ describe("overview report", () => {
     // The world has replies and reactions to compare.
     expect(replies).toBeGreaterThan(0);
     expect(reactions).toBeGreaterThan(0);
+    // All time, from the simulator's own rows: reactions less the bots' (Overview subtracts them), and with them.
+    const all = (await reports.overview(w.pool, w.tenant, base)).data.reactions;
+    const withBots = (await reports.overview(w.pool, w.tenant, { ...base, includeBots: true })).data.reactions;
+    expect(all).toBe(w.rows.reactions.filter((r: any) => w.human(r.user_id)).length);
+    expect(withBots).toBe(w.rows.reactions.length);
   });
 
   it("API: /api/reports/overview answers the envelope and names a bad field", async () => {
@@ -50,4 +56,26 @@ describe("overview report", () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ report: "overview", server_id: w.sim.guildId, data: { replies: 0, reactions: 0 } });
   }, 120_000);
+
+  it("a bot's reaction counts only with bots included (the totals subtract the bots' reactions)", async () => {
+    const w = world();
+    const bot = w.rows.users.find((u: any) => u.is_bot);
+    const m = w.messages()[0];
+    expect(bot).toBeDefined();
+    const base = { serverId: w.sim.guildId };
+    const before = (await reports.overview(w.pool, w.tenant, base)).data.reactions;
+    const beforeAll = (await reports.overview(w.pool, w.tenant, { ...base, includeBots: true })).data.reactions;
+    await withTenant(w.pool, w.tenant, (tx) =>
+      tx.query(
+        `INSERT INTO reactions (tenant_id, message_id, emoji_key, user_id, server_id, channel_id, message_author_id, message_created_at)
+         VALUES ($1, $2, 'bot-test', $3, $4, $5, $6, $7)`,
+        [w.tenant, m.id, bot.id, w.sim.guildId, m.channel_id, m.author_id, m.created_at],
+      ),
+    );
+    expect((await reports.overview(w.pool, w.tenant, base)).data.reactions).toBe(before);
+    expect((await reports.overview(w.pool, w.tenant, { ...base, includeBots: true })).data.reactions).toBe(beforeAll + 1);
+    // The same view through the reactions report agrees.
+    const reacts = (await reports.reactionsReport(w.pool, w.tenant, { ...base, includeBots: true, limit: 1000 })).data;
+    expect(reacts.emojis.reduce((s, e) => s + e.count, 0)).toBe(beforeAll + 1);
+  });
 });

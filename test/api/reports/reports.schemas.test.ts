@@ -87,6 +87,7 @@ describe("report responses", () => {
     ["bridging", "", routes.bridging],
     ["newcomers", "&from=2026-10-01", routes.newcomers],
     ["member-growth", "", routes.memberGrowth],
+    ["channel-list", "", routes.channelList],
     ["overview", "", routes.overview],
     ["overview", "&from=2026-10-01&tz=Europe/Paris", routes.overview],
   ];

@@ -8,6 +8,10 @@ import { useMediaQuery } from "../lib/hooks";
 
 type ECharts = import("../charts/echarts").ECharts;
 
+// No entry animation: ECharts' default 1 s tween held back every chart's final picture by about a second
+// (Overview in Chromium, small tenant: 2.3 s -> 0.9 s until its charts are drawn). A chart may opt in.
+const BASE = { backgroundColor: "transparent", animation: false };
+
 let charts: Promise<typeof import("../charts/echarts")> | undefined;
 /** Starts downloading ECharts; pages with charts call it on mount so it loads while their data does. */
 export function loadCharts() {
@@ -54,7 +58,7 @@ export function Chart(props: {
         (el.current as HTMLDivElement & { __echarts?: ECharts }).__echarts = c;
         c.on("finished", () => setReady(true));
         c.on("click", (p: { data?: unknown }) => clickRef.current?.(p.data));
-        c.setOption({ backgroundColor: "transparent", ...props.option });
+        c.setOption({ ...BASE, ...props.option });
         ro = new ResizeObserver(() => c.resize());
         ro.observe(el.current);
       })
@@ -69,7 +73,7 @@ export function Chart(props: {
   }, [dark]);
 
   useEffect(() => {
-    chart.current?.setOption({ backgroundColor: "transparent", ...props.option }, { notMerge: true });
+    chart.current?.setOption({ ...BASE, ...props.option }, { notMerge: true });
   }, [props.option]);
 
   const savePng = async () => {

@@ -1,7 +1,7 @@
 // The shared filters: server, channels, date range. They live in the URL (see lib/router.ts).
 import { useApp } from "../lib/app-context";
 import { useAsync } from "../lib/hooks";
-import { channels as channelReport } from "../lib/reports";
+import { channelList } from "../lib/reports";
 import { setQuery } from "../lib/router";
 import { Field } from "./ui";
 
@@ -10,12 +10,12 @@ export function FilterBar() {
   const guilds = bot?.guilds ?? [];
   const channels = useAsync(
     // Every channel with messages, all time, bots included: the list to choose from, not a report.
-    async (signal) => (filters.server ? channelReport({ server: filters.server, channels: [], bots: true }, signal) : []),
+    async (signal) => (filters.server ? channelList({ server: filters.server, channels: [], bots: true }, signal) : []),
     [filters.server],
   );
   const list = (channels.data ?? [])
     .filter((c) => !c.is_thread)
-    .map((c) => ({ id: c.channel_id, name: c.name ?? c.channel_id }))
+    .map((c) => ({ id: c.channel_id, name: c.name }))
     .sort((a, b) => a.name.localeCompare(b.name));
   const toggle = (id: string, on: boolean) => {
     const next = new Set(filters.channels);

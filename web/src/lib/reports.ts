@@ -9,6 +9,7 @@ import type * as R from "../../../src/api/types";
 export type {
   ActivityLevels,
   ChannelActivityRow,
+  ChannelListRow,
   Cohort,
   DayRow,
   Heatmap,
@@ -69,6 +70,9 @@ export const memberDetail = (f: Filters, userId: string, signal?: AbortSignal) =
   report<R.MemberDetail>(`members/${encodeURIComponent(userId)}`, f, { limit: 15 }, signal);
 
 export const channels = (f: Filters, signal?: AbortSignal) => report<R.ChannelActivityRow[]>("channels", f, { limit: 1000 }, signal);
+
+/** Channels and threads with messages, without sums: what a picker lists (cheap on any server size). */
+export const channelList = (f: Filters, signal?: AbortSignal) => report<R.ChannelListRow[]>("channel-list", f, { limit: 1000 }, signal);
 
 export const responseTimes = (f: Filters, signal?: AbortSignal, limit = 10) =>
   report<R.ResponseTimes>("response-time", f, { limit }, signal);
