@@ -1,6 +1,7 @@
 // Test helpers for accounts/billing: real cryptography, generated locally (no network).
 import { env } from "cloudflare:workers";
 import Stripe from "stripe";
+import { beforeAll } from "vitest";
 import worker from "../../src/index";
 import { readConfig } from "../../src/config";
 import { openPool, type PoolLike } from "../../src/db/client";
@@ -74,6 +75,32 @@ export const ctx = () => ({ waitUntil() {}, passThroughOnException() {}, props: 
 export async function call(path: string, init: RequestInit & { env?: Record<string, unknown> } = {}): Promise<Response> {
   const { env: e, ...rest } = init;
   return worker.fetch(new Request(`http://localhost${path}`, rest), (e ?? env) as any, ctx());
+}
+
+/**
+ * The file's Clerk identity: keys generated before its tests, the Worker env that trusts them, and
+ * `as(sub)`, the headers of a JSON request signed in as that user.
+ */
+export function useClerk() {
+  let keys: ClerkKeys | undefined;
+  let workerEnv: Record<string, unknown> | undefined;
+  beforeAll(async () => {
+    keys = await clerkKeys();
+    workerEnv = clerkEnv(keys);
+  });
+  const ready = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error("useClerk(): read inside a test, after beforeAll");
+    return v;
+  };
+  return {
+    get keys() {
+      return ready(keys);
+    },
+    get env() {
+      return ready(workerEnv);
+    },
+    as: async (sub: string) => bearer(await sessionToken(ready(keys), { sub }), { "content-type": "application/json" }),
+  };
 }
 
 export function bearer(token: string, more: Record<string, string> = {}): Record<string, string> {

@@ -1,20 +1,15 @@
 // Cross-tenant attempts get 404 or the caller's own (empty) data, never another tenant's; per-tenant
 // rate limits answer 429 with Retry-After.
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { saveBotToken } from "../../src/accounts/bot";
 import { ensureTenant } from "../../src/accounts/tenants";
 import { debit, RATE_LIMITS } from "../../src/auth/rate-limit";
 import { readConfig } from "../../src/config";
 import { withTenant } from "../../src/db/client";
-import { bearer, call, clerkEnv, clerkKeys, sessionToken, testPool, uniqueId, type ClerkKeys } from "./helpers";
+import { call, testPool, uniqueId, useClerk } from "./helpers";
 
-let keys: ClerkKeys;
-let E: Record<string, unknown>;
-beforeAll(async () => {
-  keys = await clerkKeys();
-  E = clerkEnv(keys);
-});
-const as = async (t: string) => bearer(await sessionToken(keys, { sub: t }), { "content-type": "application/json" });
+const clerk = useClerk();
+const as = clerk.as;
 
 describe("tenant isolation across endpoints", () => {
   it("tenant B never sees tenant A's job, bot, usage or subscription", async () => {
@@ -24,7 +19,7 @@ describe("tenant isolation across endpoints", () => {
     const jobId = crypto.randomUUID();
     try {
       await ensureTenant(pool, a, "user");
-      await saveBotToken(pool, readConfig(E), a, "tenant-a-secret-token", { id: "777", username: "a-bot" }, [
+      await saveBotToken(pool, readConfig(clerk.env), a, "tenant-a-secret-token", { id: "777", username: "a-bot" }, [
         {
           id: "900100000000000001",
           name: "A's server",
@@ -49,30 +44,30 @@ describe("tenant isolation across endpoints", () => {
       const hb = await as(b);
       const ha = await as(a);
       // A sees its own job; B gets 404 for the same id on every job endpoint.
-      expect((await call(`/api/extraction/status/${jobId}`, { env: E, headers: ha })).status).toBe(200);
+      expect((await call(`/api/extraction/status/${jobId}`, { env: clerk.env, headers: ha })).status).toBe(200);
       for (const [method, path] of [
         ["GET", `/api/extraction/status/${jobId}`],
         ["POST", `/api/extraction/cancel/${jobId}`],
       ]) {
-        const res = await call(path, { env: E, method, headers: hb });
+        const res = await call(path, { env: clerk.env, method, headers: hb });
         expect(res.status, path).toBe(404);
         expect(await res.text()).not.toContain("900100000000000001");
       }
-      const history = await (await call(`/api/extraction/history`, { env: E, headers: hb })).text();
+      const history = await (await call(`/api/extraction/history`, { env: clerk.env, headers: hb })).text();
       expect(history).not.toContain(jobId);
-      const bot = (await (await call("/api/bot/status", { env: E, headers: hb })).json()) as any;
+      const bot = (await (await call("/api/bot/status", { env: clerk.env, headers: hb })).json()) as any;
       expect(bot).toEqual({ connected: false });
-      const usage = (await (await call("/api/billing/usage", { env: E, headers: hb })).json()) as any;
+      const usage = (await (await call("/api/billing/usage", { env: clerk.env, headers: hb })).json()) as any;
       expect(usage.queries.used).toBe(0);
       expect(usage.plan).toBe("free");
-      const sub = (await (await call("/api/billing/subscription", { env: E, headers: hb })).json()) as any;
+      const sub = (await (await call("/api/billing/subscription", { env: clerk.env, headers: hb })).json()) as any;
       expect(sub.plan).toBe("free");
       expect(sub.has_billing_account).toBe(false);
       // B's portal cannot reach A's customer.
-      expect((await call("/api/billing/portal", { env: E, method: "POST", headers: hb })).status).toBe(409);
+      expect((await call("/api/billing/portal", { env: clerk.env, method: "POST", headers: hb })).status).toBe(409);
       // Nor can B start a sync with A's bot.
       const start = await call("/api/extraction/start", {
-        env: E,
+        env: clerk.env,
         method: "POST",
         headers: hb,
         body: JSON.stringify({ server_id: "900100000000000001", sync_days: 7 }),
@@ -85,7 +80,7 @@ describe("tenant isolation across endpoints", () => {
   });
 
   it("validates path parameters (400 naming the field)", async () => {
-    const res = await call("/api/extraction/status/not-a-uuid", { env: E, headers: await as(uniqueId("user")) });
+    const res = await call("/api/extraction/status/not-a-uuid", { env: clerk.env, headers: await as(uniqueId("user")) });
     expect(res.status).toBe(400);
     expect(((await res.json()) as any).error.field).toMatch(/job_id/);
   });
@@ -107,7 +102,7 @@ describe("per-tenant rate limits", () => {
     let ok = 0;
     // Batches of 10 in parallel: faster than the bucket refills.
     for (let i = 0; i < 20 && !limited; i++) {
-      const batch = await Promise.all(Array.from({ length: 10 }, () => call("/api/extraction/history", { env: E, headers: ha })));
+      const batch = await Promise.all(Array.from({ length: 10 }, () => call("/api/extraction/history", { env: clerk.env, headers: ha })));
       for (const res of batch) {
         if (res.status === 429) limited ??= res;
         else {
@@ -123,8 +118,8 @@ describe("per-tenant rate limits", () => {
     expect(body.error.code).toBe("rate_limited");
     expect(body.error.message).toMatch(/extraction/);
     // Another tenant still gets through.
-    expect((await call("/api/extraction/history", { env: E, headers: await as(uniqueId("user")) })).status).toBe(200);
+    expect((await call("/api/extraction/history", { env: clerk.env, headers: await as(uniqueId("user")) })).status).toBe(200);
     // Unthrottled endpoints are not counted.
-    expect((await call("/api/bot/status", { env: E, headers: ha })).status).toBe(200);
+    expect((await call("/api/bot/status", { env: clerk.env, headers: ha })).status).toBe(200);
   }, 90_000);
 });

@@ -1,16 +1,11 @@
 // The query and extraction rate limits are debited after validation: a malformed request answers
 // 400 and costs no token (and no database transaction); a valid one is counted.
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RATE_LIMITS } from "../../src/auth/rate-limit";
-import { bearer, call, clerkEnv, clerkKeys, sessionToken, uniqueId, type ClerkKeys } from "../accounts/helpers";
+import { call, uniqueId, useClerk } from "../accounts/helpers";
 
-let keys: ClerkKeys;
-let E: Record<string, unknown>;
-beforeAll(async () => {
-  keys = await clerkKeys();
-  E = clerkEnv(keys);
-});
-const as = async (t: string) => bearer(await sessionToken(keys, { sub: t }), { "content-type": "application/json" });
+const clerk = useClerk();
+const as = clerk.as;
 
 describe("API rate limits", () => {
   it("a malformed request answers 400 without spending a token; valid ones are counted to 429", async () => {
@@ -18,14 +13,14 @@ describe("API rate limits", () => {
     const burst = RATE_LIMITS.query.capacity;
     // Twice the burst of malformed SQL requests (no `sql` field): every one is a 400, none a 429.
     for (let i = 0; i < 2 * burst; i++) {
-      const res = await call("/api/query/execute", { env: E, method: "POST", headers, body: JSON.stringify({ format: "json" }) });
+      const res = await call("/api/query/execute", { env: clerk.env, method: "POST", headers, body: JSON.stringify({ format: "json" }) });
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: { field: string } }).error.field).toBe("sql");
     }
     // The bucket is still full: a burst of valid requests passes, and past it (refill 1/s) one is refused.
     const statuses: number[] = [];
     for (let i = 0; i < burst + 10; i++) {
-      const res = await call("/api/query/tables", { env: E, headers });
+      const res = await call("/api/query/tables", { env: clerk.env, headers });
       statuses.push(res.status);
       await res.body?.cancel();
     }

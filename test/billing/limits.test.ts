@@ -1,35 +1,19 @@
 // Billing: Stripe Checkout/portal through the local stand-in, signed Stripe webhooks applied once
 // and in order, and plan limits enforced on the very next request.
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { ensureTenant } from "../../src/accounts/tenants";
 import { checkSyncAllowed, consumeQueryQuota } from "../../src/billing/limits";
 import { withTenant, type PoolLike } from "../../src/db/client";
 import { PlanLimitExceeded, RateLimited } from "../../src/errors";
 import { rejected } from "../rejected";
-import {
-  bearer,
-  call,
-  clerkEnv,
-  clerkKeys,
-  sessionToken,
-  standinUrl,
-  stripeSignature,
-  testPool,
-  uniqueId,
-  type ClerkKeys,
-} from "../accounts/helpers";
+import { bearer, call, sessionToken, standinUrl, stripeSignature, testPool, uniqueId, useClerk } from "../accounts/helpers";
 
-let keys: ClerkKeys;
-let E: Record<string, unknown>;
-beforeAll(async () => {
-  keys = await clerkKeys();
-  E = clerkEnv(keys);
-});
+const clerk = useClerk();
 beforeEach(async () => {
   await fetch(`${standinUrl()}/__standin/reset`, { method: "POST" });
 });
 
-const as = async (tenant: string) => bearer(await sessionToken(keys, { sub: tenant }));
+const as = async (tenant: string) => bearer(await sessionToken(clerk.keys, { sub: tenant }));
 const now = () => Math.floor(Date.now() / 1000);
 let seq = 0;
 
@@ -78,7 +62,7 @@ async function deliver(event: unknown, opts: { timestamp?: number; secret?: stri
   const body = JSON.stringify(event);
   const sig = await stripeSignature(body, opts);
   return call("/webhooks/stripe", {
-    env: opts.env ?? E,
+    env: opts.env ?? clerk.env,
     method: "POST",
     headers: { "stripe-signature": sig, "content-type": "application/json" },
     body,
@@ -94,7 +78,7 @@ async function newTenant(pool: PoolLike): Promise<string> {
 }
 
 async function subscriptionOf(tenant: string) {
-  const res = await call("/api/billing/subscription", { env: E, headers: await as(tenant) });
+  const res = await call("/api/billing/subscription", { env: clerk.env, headers: await as(tenant) });
   expect(res.status).toBe(200);
   return (await res.json()) as any;
 }
@@ -103,12 +87,12 @@ describe("checkout and portal (Stripe stand-in)", () => {
   it("returns a Checkout link tied to the tenant, creating the customer once", async () => {
     const tenant = uniqueId("user");
     const h = await as(tenant);
-    const res = await call("/api/billing/checkout/pro", { env: E, method: "POST", headers: h });
+    const res = await call("/api/billing/checkout/pro", { env: clerk.env, method: "POST", headers: h });
     expect(res.status, await res.clone().text()).toBe(200);
     const body = (await res.json()) as any;
     expect(body.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/pay\/cs_test_/);
     expect(body.plan).toBe("pro");
-    const again = await call("/api/billing/checkout/team", { env: E, method: "POST", headers: h });
+    const again = await call("/api/billing/checkout/team", { env: clerk.env, method: "POST", headers: h });
     expect(again.status).toBe(200);
     const reqs = (await (await fetch(`${standinUrl()}/__standin/requests`)).json()) as any[];
     const customers = reqs.filter((r) => r.path === "/v1/customers");
@@ -123,19 +107,19 @@ describe("checkout and portal (Stripe stand-in)", () => {
       expect(s.params.customer).toBe(customers[0].params && s.params.customer);
       expect(s.authorized).toBe(true);
     }
-    const portal = await call("/api/billing/portal", { env: E, method: "POST", headers: h });
+    const portal = await call("/api/billing/portal", { env: clerk.env, method: "POST", headers: h });
     expect(portal.status).toBe(200);
     expect(((await portal.json()) as any).url).toMatch(/\/portal\/bps_/);
   });
 
   it("validates the plan, needs a billing account for the portal, and names missing Stripe settings", async () => {
     const h = await as(uniqueId("user"));
-    const bad = await call("/api/billing/checkout/gold", { env: E, method: "POST", headers: h });
+    const bad = await call("/api/billing/checkout/gold", { env: clerk.env, method: "POST", headers: h });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as any).error.field).toBe("param.plan");
-    const portal = await call("/api/billing/portal", { env: E, method: "POST", headers: h });
+    const portal = await call("/api/billing/portal", { env: clerk.env, method: "POST", headers: h });
     expect(portal.status).toBe(409);
-    const { STRIPE_PRICE_PRO: _p, ...noPrice } = E;
+    const { STRIPE_PRICE_PRO: _p, ...noPrice } = clerk.env;
     const missing = await call("/api/billing/checkout/pro", { env: noPrice, method: "POST", headers: h });
     expect(missing.status).toBe(500);
     expect(((await missing.json()) as any).error.message).toContain("STRIPE_PRICE_PRO");
@@ -143,7 +127,7 @@ describe("checkout and portal (Stripe stand-in)", () => {
 
   it("reports a Stripe failure as 502 with Stripe's reason", async () => {
     await fetch(`${standinUrl()}/__standin/fail`, { method: "POST", body: JSON.stringify({ status: 400 }) });
-    const res = await call("/api/billing/checkout/pro", { env: E, method: "POST", headers: await as(uniqueId("user")) });
+    const res = await call("/api/billing/checkout/pro", { env: clerk.env, method: "POST", headers: await as(uniqueId("user")) });
     expect(res.status).toBe(502);
     expect(((await res.json()) as any).error.message).toMatch(/Stripe request failed/);
   });
@@ -167,7 +151,7 @@ describe("POST /webhooks/stripe", () => {
       const downgrade = subscriptionEvent("customer.subscription.deleted", t, { created: now() + 1, status: "canceled" });
       expect((await deliver(downgrade, { secret: "whsec_wrong" })).status).toBe(400);
       expect((await deliver(downgrade, { timestamp: now() - 600 })).status).toBe(400);
-      const unsigned = await call("/webhooks/stripe", { env: E, method: "POST", body: JSON.stringify(downgrade) });
+      const unsigned = await call("/webhooks/stripe", { env: clerk.env, method: "POST", body: JSON.stringify(downgrade) });
       expect(unsigned.status).toBe(400);
       expect((await subscriptionOf(t)).effective_plan).toBe("pro");
     } finally {
@@ -323,7 +307,7 @@ describe("limits", () => {
       expect(s.downgrade.effects.join(" ")).toMatch(/at most 30 days/);
       await deliver(subscriptionEvent("customer.subscription.deleted", t, { created: now(), status: "canceled" }));
       expect(await rejected(checkSyncAllowed(pool, t, 31))).toMatchObject({ err: expect.any(PlanLimitExceeded), status: 402 });
-      expect(((await (await call("/api/billing/usage", { env: E, headers: h })).json()) as any).history_days).toBe(30);
+      expect(((await (await call("/api/billing/usage", { env: clerk.env, headers: h })).json()) as any).history_days).toBe(30);
     } finally {
       await pool.end();
     }
@@ -344,12 +328,12 @@ describe("limits", () => {
       expect(err.message).toContain(reset.toISOString().slice(0, 10));
       // onError sends it as Retry-After (test/lib/app.test.ts).
       expect((err as RateLimited).retryAfterSeconds).toBeGreaterThan(0);
-      const usage = (await (await call("/api/billing/usage", { env: E, headers: await as(t) })).json()) as any;
+      const usage = (await (await call("/api/billing/usage", { env: clerk.env, headers: await as(t) })).json()) as any;
       expect(usage.queries).toEqual({ used: 1000, limit: 1000, resets_at: reset.toISOString() });
       // Upgrade: unlimited on the next query.
       await deliver(subscriptionEvent("customer.subscription.updated", t, { created: now() }));
       await withTenant(pool, t, (tx) => consumeQueryQuota(tx));
-      expect(((await (await call("/api/billing/usage", { env: E, headers: await as(t) })).json()) as any).queries.used).toBe(1001);
+      expect(((await (await call("/api/billing/usage", { env: clerk.env, headers: await as(t) })).json()) as any).queries.used).toBe(1001);
     } finally {
       await pool.end();
     }
@@ -370,7 +354,7 @@ describe("limits", () => {
         );
       await insert(a, 50);
       await insert(b, 500);
-      const usage = async (t: string) => (await (await call("/api/billing/usage", { env: E, headers: await as(t) })).json()) as any;
+      const usage = async (t: string) => (await (await call("/api/billing/usage", { env: clerk.env, headers: await as(t) })).json()) as any;
       const ua = await usage(a);
       expect(ua.storage.by_table.messages).toBeGreaterThan(50 * 200);
       expect(ua.storage.by_table.messages).toBeLessThan(500 * 200);
