@@ -120,7 +120,13 @@ describe("reports against the simulator's known answers", () => {
       expect(only.data.map((c) => c.channel_id)).toContain(parent.channel_id);
       expect(only.data.every((c) => c.channel_id === parent.channel_id || c.parent_id === parent.channel_id)).toBe(true);
     }
-    // The picker's list (base tables, one probe per channel) names exactly the channels the report sums (refreshed tables).
+    // The picker's list (base tables, one probe per channel) names exactly the channels the report sums
+    // (refreshed tables), plus the parents of the threads it sums: a forum has no messages of its own.
+    const server = await withTenant(pool, tenant, (tx) =>
+      tx.query<{ id: string; type: number }>("SELECT id::text AS id, type FROM channels WHERE server_id = $1", [sim.guildId]),
+    );
+    const known = new Set(server.rows.map((c) => c.id));
+    let forums = 0;
     for (const f of [
       { includeBots: true },
       { includeBots: false },
@@ -129,11 +135,16 @@ describe("reports against the simulator's known answers", () => {
     ]) {
       const view = { serverId: sim.guildId, ...f };
       const [list, sums] = await Promise.all([reports.channelList(pool, tenant, view), reports.channelActivity(pool, tenant, view)]);
-      expect(list.data.map((c) => c.channel_id).sort()).toEqual(sums.data.map((c) => c.channel_id).sort());
+      const parents = sums.data.flatMap((c) => (c.is_thread && c.parent_id && known.has(c.parent_id) ? [c.parent_id] : []));
+      const scoped = "channels" in f && f.channels?.length ? parents.filter((p) => p === parent?.channel_id) : parents;
+      expect(list.data.map((c) => c.channel_id).sort()).toEqual([...new Set([...sums.data.map((c) => c.channel_id), ...scoped])].sort());
+      forums += list.data.filter((c) => server.rows.find((s) => s.id === c.channel_id)?.type === 15).length;
       expect(list.data.length).toBeGreaterThan(0);
       // Channels before threads.
       expect(list.data.map((c) => c.is_thread)).toEqual([...list.data.map((c) => c.is_thread)].sort((a, b) => Number(a) - Number(b)));
     }
+    // The world has a forum whose posts (threads) hold messages: the picker lists it.
+    expect(forums).toBeGreaterThan(0);
     const rt = await reports.responseTimes(pool, tenant, { serverId: sim.guildId });
     expect(rt.data.replied_messages).toBeGreaterThan(0);
     expect(rt.data.median_seconds).toBeGreaterThan(0);

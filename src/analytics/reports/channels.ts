@@ -43,22 +43,28 @@ export interface ChannelListRow {
 
 /**
  * Channels and threads holding at least one message of the view (live, not a system message; bots'
- * only when included), channels before threads, by name. One index probe per channel (the first
- * matching message in messages_channel): the filter bar asked the channels report for this list on
- * every page load, which sums member_daily (1.0-1.5 s all time at 1M messages, beside every page).
+ * only when included), and the channels whose threads hold one (a forum's posts are all threads:
+ * choosing the forum selects them), channels before threads, by name. One index probe per channel
+ * (the first matching message in messages_channel): the filter bar asked the channels report for
+ * this list on every page load, which sums member_daily (1.0-1.5 s all time at 1M messages).
  */
 export async function channelList(pool: PoolLike, tenantId: string, f: ReportFilters): Promise<Report<ChannelListRow[]>> {
   return run(pool, tenantId, async (tx) => {
     const { rows } = await tx.query<ChannelListRow>(
-      `SELECT c.id::text AS channel_id, c.name, c.is_thread, c.parent_id::text AS parent_id
+      `WITH posted AS (
+         SELECT c.id, c.parent_id, c.is_thread FROM channels c
+         WHERE c.tenant_id = $1 AND c.server_id = $2::bigint
+           AND EXISTS (
+             SELECT 1 FROM messages m LEFT JOIN users u ON u.tenant_id = $1 AND u.id = m.author_id
+             WHERE ${timeFilter("m", "created_at")} AND m.channel_id = c.id AND NOT m.is_system AND NOT m.is_deleted AND ($6 OR (${HUMAN}))
+               -- The days as id bounds too, so the probe starts inside the window instead of at the channel's first message.
+               AND ($8::bigint IS NULL OR m.id >= $8::bigint) AND ($9::bigint IS NULL OR m.id < $9::bigint)
+           )
+       )
+       SELECT c.id::text AS channel_id, c.name, c.is_thread, c.parent_id::text AS parent_id
        FROM channels c
        WHERE c.tenant_id = $1 AND c.server_id = $2::bigint AND ($3::bigint[] IS NULL OR c.id = ANY($3::bigint[]))
-         AND EXISTS (
-           SELECT 1 FROM messages m LEFT JOIN users u ON u.tenant_id = $1 AND u.id = m.author_id
-           WHERE ${timeFilter("m", "created_at")} AND m.channel_id = c.id AND NOT m.is_system AND NOT m.is_deleted AND ($6 OR (${HUMAN}))
-             -- The days as id bounds too, so the probe starts inside the window instead of at the channel's first message.
-             AND ($8::bigint IS NULL OR m.id >= $8::bigint) AND ($9::bigint IS NULL OR m.id < $9::bigint)
-         )
+         AND (c.id IN (SELECT id FROM posted) OR c.id IN (SELECT parent_id FROM posted WHERE is_thread))
        ORDER BY c.is_thread, c.name COLLATE "C", c.id
        LIMIT $7`,
       [...(await baseParams(tx, f)), !!f.includeBots, f.limit ?? 1000, idBound(f.from, 0), idBound(f.to, 86_400_000)],

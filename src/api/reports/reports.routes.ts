@@ -109,7 +109,7 @@ export const channels = reportRoute(
 );
 export const channelList = reportRoute(
   "/api/reports/channel-list",
-  "Channels and threads with at least one message in the view, channels first, by name; no sums (the dashboard's channel picker: one index probe per channel)",
+  "Channels and threads with at least one message in the view, and channels whose threads have one (forums), channels first, by name; no sums (the dashboard's channel picker: one index probe per channel)",
   ChannelListSchema,
 );
 export const responseTime = reportRoute(

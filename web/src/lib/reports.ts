@@ -71,7 +71,7 @@ export const memberDetail = (f: Filters, userId: string, signal?: AbortSignal) =
 
 export const channels = (f: Filters, signal?: AbortSignal) => report<R.ChannelActivityRow[]>("channels", f, { limit: 1000 }, signal);
 
-/** Channels and threads with messages, without sums: what a picker lists (cheap on any server size). */
+/** Channels and threads with messages (and forums whose posts have some), without sums: what a picker lists. */
 export const channelList = (f: Filters, signal?: AbortSignal) => report<R.ChannelListRow[]>("channel-list", f, { limit: 1000 }, signal);
 
 export const responseTimes = (f: Filters, signal?: AbortSignal, limit = 10) =>
