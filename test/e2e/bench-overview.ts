@@ -5,6 +5,7 @@
 //
 //   node_modules/.bin/node --import tsx test/e2e/bench-overview.ts
 //   BENCH_ADMIN_URL=postgres://postgres@127.0.0.1:5432/postgres BENCH_TEMPLATE=discord_sql_bench RUNS=5 BENCH_DIRECT=1
+//   TRACE=1 also prints when each request of the last run started and ended (where the time goes)
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -105,6 +106,17 @@ async function main() {
         for (let run = 0; run <= RUNS; run++) {
           const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
           const page = await ctx.newPage();
+          // TRACE=1: when each request of the last run started and ended, relative to navigation.
+          const trace: string[] = [];
+          if (process.env.TRACE === "1" && run === RUNS) {
+            const started = new Map<object, number>();
+            page.on("request", (r) => started.set(r, Date.now() - t0));
+            page.on("requestfinished", (r) =>
+              trace.push(
+                `${String(started.get(r)).padStart(5)} -> ${String(Date.now() - t0).padStart(5)} ms  ${r.url().replace(/^https?:\/\/[^/]+/, "")}`,
+              ),
+            );
+          }
           const t0 = Date.now();
           await page.goto(`${base}/overview?server=${server}`);
           try {
@@ -116,6 +128,7 @@ async function main() {
             throw err;
           }
           const ms = Date.now() - t0;
+          if (trace.length) console.error(`${t.label}, last run (${ms} ms):\n${trace.sort().join("\n")}`);
           if (run > 0) results[i].ms.push(ms); // run 0 warms wrangler's bundle and the database cache
           await ctx.close();
         }

@@ -59,7 +59,15 @@ export function Chart(props: {
         c.on("finished", () => setReady(true));
         c.on("click", (p: { data?: unknown }) => clickRef.current?.(p.data));
         c.setOption({ ...BASE, ...props.option });
-        ro = new ResizeObserver(() => c.resize());
+        // A ResizeObserver reports the current size once when it starts observing: resizing then drew
+        // every chart a second time right after its first drawing. Only a real change redraws.
+        const box = el.current;
+        let size = `${box.clientWidth}x${box.clientHeight}`;
+        ro = new ResizeObserver(() => {
+          const now = `${box.clientWidth}x${box.clientHeight}`;
+          if (now !== size) c.resize();
+          size = now;
+        });
         ro.observe(el.current);
       })
       .catch((e: Error) => setFailed(e.message));
