@@ -198,7 +198,7 @@ async function main() {
     ["retention (8 weeks)", () => reports.retention(pool, "bench_big", { ...f, from: "2026-09-01" }, 8)],
     ["members (top 100)", () => reports.memberSummaries(pool, "bench_big", { ...f, ...range, limit: 100 })],
     ["member detail", () => reports.memberDetail(pool, "bench_big", "2", { ...f, ...range })],
-    ["interactions, date filter (base)", () => reports.interactionPairs(pool, "bench_big", "reply", { ...f, ...range, limit: 10 })],
+    ["interactions, date filter", () => reports.interactionPairs(pool, "bench_big", "reply", { ...f, ...range, limit: 10 })],
     // The reports issue 13 added, and the views in a time zone other than UTC (days and weeks shift).
     ["drivers", () => reports.drivers(pool, "bench_big", { ...f, ...range })],
     ["influence", () => reports.influence(pool, "bench_big", f)],

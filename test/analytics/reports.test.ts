@@ -41,10 +41,29 @@ describe("reports against the simulator's known answers", () => {
     expect(r.data.slice(0, 3).map((p) => [p.from_user_id, p.to_user_id, p.count])).toEqual(
       facts.topReplyPairs.slice(0, 3).map((p: any) => [p.replier, p.repliedTo, p.count]),
     );
-    // The base-table path (a date filter forces it) gives the same answer.
-    const base = await reports.interactionPairs(pool, tenant, "reply", { serverId: sim.guildId, ...range, limit: 10 });
+    // A date range covering the synced window reads the per-day pairs, and listing every channel reads
+    // the messages themselves: both give the same answer.
+    const days = await reports.interactionPairs(pool, tenant, "reply", { serverId: sim.guildId, ...range, limit: 10 });
+    expect(days.source).toBe("precomputed");
+    expect(days.data.slice(0, 3)).toEqual(r.data.slice(0, 3));
+    const channels = await withTenant(pool, tenant, async (tx) =>
+      (
+        await tx.query<{ id: string }>("SELECT id::text AS id FROM channels WHERE server_id = $1 AND NOT is_thread", [sim.guildId])
+      ).rows.map((c) => c.id),
+    );
+    expect(channels.length).toBeGreaterThan(1);
+    const base = await reports.interactionPairs(pool, tenant, "reply", { serverId: sim.guildId, ...range, channels, limit: 10 });
     expect(base.source).toBe("base");
     expect(base.data.slice(0, 3)).toEqual(r.data.slice(0, 3));
+    // A part of the window, every kind, every pair: the per-day sums equal the messages' own counts.
+    const day = (back: number) => new Date(sim.now - back * 86_400_000).toISOString().slice(0, 10);
+    const part = { serverId: sim.guildId, from: day(6), to: day(3) }; // inside the 12 days of messages
+    for (const kind of ["reply", "reaction", "mention"] as const) {
+      const fromDays = await reports.interactionPairs(pool, tenant, kind, { ...part, includeBots: true, limit: 1000 });
+      const fromBase = await reports.interactionPairs(pool, tenant, kind, { ...part, includeBots: true, channels, limit: 1000 });
+      expect(fromDays.data.length, kind).toBeGreaterThan(0);
+      expect(fromDays.data, kind).toEqual(fromBase.data);
+    }
   });
 
   it("lurkers: members who never posted in the window", async () => {

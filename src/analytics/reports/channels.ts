@@ -1,5 +1,5 @@
 // Report: channels.
-import { run, dayFilter, baseParams, timeFilter, HUMAN, type ReportFilters, type Report } from "./filters";
+import { run, dayFilter, baseParams, timeFilter, BOTS, HUMAN, type ReportFilters, type Report } from "./filters";
 import type { PoolLike } from "../../db/client";
 import { SNOWFLAKE_MAX, snowflakeAt } from "../../discord/snowflake";
 
@@ -51,12 +51,12 @@ export interface ChannelListRow {
 export async function channelList(pool: PoolLike, tenantId: string, f: ReportFilters): Promise<Report<ChannelListRow[]>> {
   return run(pool, tenantId, async (tx) => {
     const { rows } = await tx.query<ChannelListRow>(
-      `WITH posted AS (
+      `WITH ${BOTS}, posted AS (
          SELECT c.id, c.parent_id, c.is_thread FROM channels c
          WHERE c.tenant_id = $1 AND c.server_id = $2::bigint
            AND EXISTS (
-             SELECT 1 FROM messages m LEFT JOIN users u ON u.tenant_id = $1 AND u.id = m.author_id
-             WHERE ${timeFilter("m", "created_at")} AND m.channel_id = c.id AND NOT m.is_system AND NOT m.is_deleted AND ($6 OR (${HUMAN}))
+             SELECT 1 FROM messages m
+             WHERE ${timeFilter("m", "created_at")} AND m.channel_id = c.id AND NOT m.is_system AND NOT m.is_deleted AND ($6 OR ${HUMAN("m.author_id")})
                -- The days as id bounds too, so the probe starts inside the window instead of at the channel's first message.
                AND ($8::bigint IS NULL OR m.id >= $8::bigint) AND ($9::bigint IS NULL OR m.id < $9::bigint)
            )

@@ -4,6 +4,7 @@ import {
   viewContext,
   dayGrain,
   baseParams,
+  BOTS,
   HUMAN,
   zonedFilter,
   type Q,
@@ -61,14 +62,14 @@ export async function dailyIn(tx: Q, f: ReportFilters, ctx: ViewContext): Promis
  */
 async function zonedDaily(tx: Q, f: ReportFilters, tz: string): Promise<DayRow[]> {
   const { rows } = await tx.query<DayRow>(
-    `WITH m AS (
+    `WITH ${BOTS}, m AS (
        SELECT (h.hour AT TIME ZONE $6)::date AS day, sum(CASE WHEN $7 THEN h.messages ELSE h.human_messages END)::int AS messages
        FROM hourly_stats h WHERE ${zonedFilter("h", "hour")} GROUP BY 1
      ), a AS (
        SELECT (x.created_at AT TIME ZONE $6)::date AS day, count(DISTINCT x.author_id)::int AS active_users
-       FROM messages x LEFT JOIN users u ON u.tenant_id = $1 AND u.id = x.author_id
+       FROM messages x
        WHERE ${zonedFilter("x", "created_at")} AND NOT x.is_system AND NOT x.is_deleted
-         AND ($7 OR (x.webhook_id IS NULL AND ${HUMAN}))
+         AND ($7 OR (x.webhook_id IS NULL AND ${HUMAN("x.author_id")}))
        GROUP BY 1
      )
      SELECT m.day::text AS day, m.messages, coalesce(a.active_users, 0)::int AS active_users

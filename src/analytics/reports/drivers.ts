@@ -4,7 +4,7 @@
 // Per starter: conversations started, replies they drew (messages by others in those conversations,
 // Discord replies or not) and distinct responders. Boundaries depend on the gap asked for, so this
 // reads the messages themselves (indexed by server and time), not a precomputed grain.
-import { run, viewContext, baseParams, NAME, type ReportFilters, type Report } from "./filters";
+import { run, viewContext, baseParams, BOTS, HUMAN, NAME, type ReportFilters, type Report } from "./filters";
 import type { PoolLike } from "../../db/client";
 
 export const DEFAULT_GAP_MINUTES = 30;
@@ -40,14 +40,13 @@ export async function drivers(
     // whether the first ones in the range follow a quiet gap; a conversation already running when
     // the range begins (n = 0) is nobody's start.
     const { rows } = await tx.query<DriverRow & { total: number }>(
-      `WITH msgs AS (
+      `WITH ${BOTS}, msgs AS (
          SELECT m.id, m.channel_id, m.author_id, m.created_at FROM messages m
-         LEFT JOIN users u ON u.tenant_id = $1 AND u.id = m.author_id
          WHERE m.tenant_id = $1 AND m.server_id = $2::bigint AND ($3::bigint[] IS NULL OR m.channel_id = ANY($3::bigint[]))
            AND ($4::date IS NULL OR m.created_at >= ($4::date)::timestamp AT TIME ZONE $6 - make_interval(secs => $7))
            AND ($5::date IS NULL OR m.created_at < ($5::date + 1)::timestamp AT TIME ZONE $6)
            AND NOT m.is_system AND NOT m.is_deleted
-           AND ($8 OR (m.webhook_id IS NULL AND NOT coalesce(u.is_bot OR u.is_webhook, false)))
+           AND ($8 OR (m.webhook_id IS NULL AND ${HUMAN("m.author_id")}))
        ), marked AS (
          SELECT *, coalesce(created_at - lag(created_at) OVER w >= make_interval(secs => $7), true) AS starts
          FROM msgs WINDOW w AS (PARTITION BY channel_id ORDER BY created_at, id)

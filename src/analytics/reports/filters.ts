@@ -127,7 +127,14 @@ export async function baseParams(tx: Q, f: ReportFilters): Promise<unknown[]> {
   return [tx.tenantId, f.serverId, await channelSet(tx, f), f.from ?? null, f.to ?? null];
 }
 
-export const HUMAN = `NOT coalesce(u.is_bot, false) AND NOT coalesce(u.is_webhook, false)`;
+/**
+ * The tenant's bot and webhook accounts, CTE `bots (id)` over $1: reports exclude them by id. They are a
+ * handful of accounts, so this is a hash of a few rows, where joining every row of a view to users to
+ * read its flags cost ~20 ms per 50k rows (the member list's 50k members at 1M messages).
+ */
+export const BOTS = "bots AS (SELECT u.id FROM users u WHERE u.tenant_id = $1 AND (u.is_bot OR u.is_webhook))";
+/** The account `id` is a human (not in `bots`; an account never seen as a user counts as human). */
+export const HUMAN = (id: string) => `${id} NOT IN (SELECT b.id FROM bots b)`;
 export const NAME = (u: string) => `coalesce(${u}.global_name, ${u}.username)`;
 
 /** timeFilter with the from/to days in the zone $6. */

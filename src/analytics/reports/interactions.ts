@@ -1,5 +1,5 @@
 // Report: interactions.
-import { run, timeFilter, baseParams, NAME, type Q, type ReportFilters, type Report } from "./filters";
+import { run, timeFilter, baseParams, BOTS, HUMAN, NAME, type Q, type ReportFilters, type Report } from "./filters";
 import type { PoolLike } from "../../db/client";
 
 export type InteractionKind = "reply" | "reaction" | "mention";
@@ -43,6 +43,30 @@ export async function interactionPairsIn(tx: Q, kind: InteractionKind, f: Report
     );
     return { source: "precomputed", data: rows };
   }
+  if (!f.channels?.length) {
+    // A date range over the whole server: the per-day pairs user_interactions is summed from, with the
+    // same bot rule (a webhook's message or a bot or webhook account at either end). Bots are a handful
+    // of accounts: excluding them by id beats joining every pair of the range to users (123 -> ~60 ms
+    // for a 30-day range at 1M messages, 56k pairs). Names are joined for the page only.
+    const { rows } = await tx.query<InteractionPair>(
+      `WITH ${BOTS}, pairs AS (
+         SELECT i.from_user_id AS from_id, i.to_user_id AS to_id, sum(i.count) AS count, min(i.first_at) AS first_at, max(i.last_at) AS last_at
+         FROM interactions_daily i
+         WHERE i.tenant_id = $1 AND i.server_id = $2::bigint AND i.kind = $3
+           AND ($4::date IS NULL OR i.day >= $4::date) AND ($5::date IS NULL OR i.day <= $5::date)
+         GROUP BY 1, 2 HAVING $6 OR NOT bool_or(i.webhook)
+       ), p AS (
+         SELECT * FROM pairs WHERE $6 OR (${HUMAN("from_id")} AND ${HUMAN("to_id")})
+         ORDER BY count DESC, from_id, to_id LIMIT $7
+       )
+       SELECT ${select} FROM p
+       LEFT JOIN users fu ON fu.tenant_id = $1 AND fu.id = p.from_id
+       LEFT JOIN users tu ON tu.tenant_id = $1 AND tu.id = p.to_id
+       ORDER BY p.count DESC, p.from_id, p.to_id`,
+      [tenantId, f.serverId, kind, f.from ?? null, f.to ?? null, !!f.includeBots, limit],
+    );
+    return { source: "precomputed", data: rows };
+  }
   const params = [...(await baseParams(tx, f)), !!f.includeBots, limit];
   const source =
     kind === "reply"
@@ -56,13 +80,16 @@ export async function interactionPairsIn(tx: Q, kind: InteractionKind, f: Report
            JOIN messages m ON m.tenant_id = mm.tenant_id AND m.id = mm.message_id
            WHERE ${timeFilter("m", "created_at")} AND NOT m.is_system AND NOT m.is_deleted AND mm.user_id <> m.author_id`;
   const { rows } = await tx.query<InteractionPair>(
-    `SELECT ${select}
-     FROM (SELECT x.from_id, x.to_id, count(*) AS count, min(x.at) AS first_at, max(x.at) AS last_at
-           FROM (${source}) x(from_id, to_id, at) GROUP BY 1, 2) p
+    `WITH ${BOTS}, p AS (
+       SELECT x.from_id, x.to_id, count(*) AS count, min(x.at) AS first_at, max(x.at) AS last_at
+       FROM (${source}) x(from_id, to_id, at)
+       WHERE $6 OR (${HUMAN("x.from_id")} AND ${HUMAN("x.to_id")})
+       GROUP BY 1, 2 ORDER BY count DESC, 1, 2 LIMIT $7
+     )
+     SELECT ${select} FROM p
      LEFT JOIN users fu ON fu.tenant_id = $1 AND fu.id = p.from_id
      LEFT JOIN users tu ON tu.tenant_id = $1 AND tu.id = p.to_id
-     WHERE $6 OR (NOT coalesce(fu.is_bot OR fu.is_webhook, false) AND NOT coalesce(tu.is_bot OR tu.is_webhook, false))
-     ORDER BY p.count DESC, p.from_id, p.to_id LIMIT $7`,
+     ORDER BY p.count DESC, p.from_id, p.to_id`,
     params,
   );
   return { source: "base", data: rows };

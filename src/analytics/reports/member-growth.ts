@@ -3,7 +3,7 @@
 // is_active = false at the next sync), so the report says so and gives the count without days.
 // First messages: members who joined within the synced history, on the day of their first message
 // after joining (earlier joiners' first messages may predate what was synced).
-import { run, viewContext, HUMAN, type ReportFilters, type Report } from "./filters";
+import { run, viewContext, BOTS, HUMAN, type ReportFilters, type Report } from "./filters";
 import { fillDays, resolveWindow } from "../levels";
 import type { PoolLike } from "../../db/client";
 
@@ -25,10 +25,9 @@ export async function memberGrowth(pool: PoolLike, tenantId: string, f: ReportFi
   return run(pool, tenantId, async (tx) => {
     const { tz, history } = await viewContext(tx, f);
     const { rows } = await tx.query<GrowthDay>(
-      `WITH members AS (
+      `WITH ${BOTS}, members AS (
          SELECT sm.user_id, sm.joined_at, sm.is_active FROM server_members sm
-         LEFT JOIN users u ON u.tenant_id = $1 AND u.id = sm.user_id
-         WHERE sm.tenant_id = $1 AND sm.server_id = $2::bigint AND ($6 OR (${HUMAN}))
+         WHERE sm.tenant_id = $1 AND sm.server_id = $2::bigint AND ($6 OR ${HUMAN("sm.user_id")})
        ), firsts AS (
          SELECT p.first_at FROM members j
          CROSS JOIN LATERAL (
@@ -49,8 +48,8 @@ export async function memberGrowth(pool: PoolLike, tenantId: string, f: ReportFi
     );
     const zero = (day: string): GrowthDay => ({ day, joins: 0, first_messages: 0 });
     const gone = await tx.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM server_members sm LEFT JOIN users u ON u.tenant_id = $1 AND u.id = sm.user_id
-       WHERE sm.tenant_id = $1 AND sm.server_id = $2::bigint AND NOT sm.is_active AND ($3 OR (${HUMAN}))`,
+      `WITH ${BOTS} SELECT count(*)::int AS n FROM server_members sm
+       WHERE sm.tenant_id = $1 AND sm.server_id = $2::bigint AND NOT sm.is_active AND ($3 OR ${HUMAN("sm.user_id")})`,
       [tenantId, f.serverId, !!f.includeBots],
     );
     const days = fillDays(rows, resolveWindow(f, history), zero);

@@ -1,6 +1,6 @@
 // The member rows behind the activity-levels and members reports: one query, one level rule.
 import { MEMBER_METRICS } from "../refresh-sql";
-import { type ViewContext, memberGrain, baseParams, HUMAN, NAME, type Q, type ReportFilters } from "./filters";
+import { type ViewContext, memberGrain, baseParams, BOTS, HUMAN, NAME, type Q, type ReportFilters } from "./filters";
 import { levelSql, type Level } from "../levels";
 
 export type MemberSort = "messages" | "replies_given" | "replies_received" | "reactions_given" | "reactions_received";
@@ -35,20 +35,22 @@ export function memberRowsCte(f: ReportFilters): string {
     ? `SELECT d.user_id, ${sums} FROM ${g.table} d WHERE ${g.where} AND ($6 OR NOT d.is_bot) AND ($7::bigint IS NULL OR d.user_id = $7::bigint)`
     : `SELECT d.user_id, ${sums} FROM ${g.table} d WHERE ${g.where} AND ($6 OR NOT d.is_bot) AND ($7::bigint IS NULL OR d.user_id = $7::bigint)
        GROUP BY d.user_id`;
-  return `activity AS (${activity}),
+  return `${BOTS},
+     activity AS (${activity}),
      members AS (
        SELECT sm.user_id, sm.joined_at FROM server_members sm
        WHERE sm.tenant_id = $1 AND sm.server_id = $2::bigint AND sm.is_active AND ($7::bigint IS NULL OR sm.user_id = $7::bigint)
      ),
      member_rows AS (
-       SELECT coalesce(a.user_id, m.user_id) AS user_id,
-              (coalesce(u.is_bot, false) OR coalesce(u.is_webhook, false)) AS is_bot, m.user_id IS NOT NULL AS is_member,
-              m.joined_at, ${METRICS.map((x) => `coalesce(a.${x}, 0) AS ${x}`).join(", ")}
-       FROM activity a FULL JOIN members m ON m.user_id = a.user_id
-       LEFT JOIN users u ON u.tenant_id = $1 AND u.id = coalesce(a.user_id, m.user_id)
-       -- People: current members, and anyone else who posted in the filters (someone who left and only
-       -- reacted is not counted as a lurker of this server).
-       WHERE ($6 OR (${HUMAN})) AND (m.user_id IS NOT NULL OR a.messages > 0)
+       SELECT x.*, NOT (${HUMAN("x.user_id")}) AS is_bot FROM (
+         SELECT coalesce(a.user_id, m.user_id) AS user_id, m.user_id IS NOT NULL AS is_member,
+                m.joined_at, ${METRICS.map((x) => `coalesce(a.${x}, 0) AS ${x}`).join(", ")}
+         FROM activity a FULL JOIN members m ON m.user_id = a.user_id
+         -- People: current members, and anyone else who posted in the filters (someone who left and only
+         -- reacted is not counted as a lurker of this server).
+         WHERE m.user_id IS NOT NULL OR a.messages > 0
+       ) x
+       WHERE $6 OR ${HUMAN("x.user_id")}
      )`;
 }
 

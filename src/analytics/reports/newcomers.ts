@@ -4,7 +4,7 @@
 // posting 4 weeks later (a message in weeks 4-5 after joining: days 28 to 41), set against whether
 // they got a reply. Replies come from first_replies (precomputed); a newcomer's own messages from the
 // messages index by author.
-import { run, viewContext, channelSet, HUMAN, NAME, type ReportFilters, type Report } from "./filters";
+import { run, viewContext, channelSet, BOTS, HUMAN, NAME, type ReportFilters, type Report } from "./filters";
 import type { PoolLike } from "../../db/client";
 
 const DAY_MS = 86_400_000;
@@ -43,13 +43,12 @@ export async function newcomers(pool: PoolLike, tenantId: string, f: ReportFilte
   return run(pool, tenantId, async (tx) => {
     const { tz, history } = await viewContext(tx, f);
     const { rows } = await tx.query<Omit<NewcomerRow, "reply_seconds" | "retained"> & { later: boolean }>(
-      `WITH joined AS (
+      `WITH ${BOTS}, joined AS (
          SELECT sm.user_id, sm.joined_at FROM server_members sm
-         LEFT JOIN users u ON u.tenant_id = $1 AND u.id = sm.user_id
          WHERE sm.tenant_id = $1 AND sm.server_id = $2::bigint AND sm.joined_at IS NOT NULL
            AND ($4::date IS NULL OR sm.joined_at >= ($4::date)::timestamp AT TIME ZONE $6)
            AND ($5::date IS NULL OR sm.joined_at < ($5::date + 1)::timestamp AT TIME ZONE $6)
-           AND ($7 OR (${HUMAN}))
+           AND ($7 OR ${HUMAN("sm.user_id")})
        )
        SELECT j.user_id::text AS user_id, ${NAME("u")} AS name, j.joined_at, p.first_post_at, r.first_reply_at, coalesce(l.later, false) AS later
        FROM joined j

@@ -1,5 +1,5 @@
 // Report: reactions.
-import { run, timeFilter, memberGrain, baseParams, HUMAN, NAME, type ReportFilters, type Report } from "./filters";
+import { run, timeFilter, memberGrain, baseParams, BOTS, HUMAN, NAME, type ReportFilters, type Report } from "./filters";
 import type { PoolLike } from "../../db/client";
 
 export interface ReactionsReport {
@@ -32,10 +32,11 @@ export async function reactionsReport(pool: PoolLike, tenantId: string, f: Repor
     const receivers = people.filter((p) => p.side === "received").map(({ side: _s, ...p }) => p);
     const emojis = (
       await tx.query<ReactionsReport["emojis"][number]>(
-        `SELECT t.key, e.name, e.is_custom, t.count, t.users FROM (
+        `WITH ${BOTS}
+         SELECT t.key, e.name, e.is_custom, t.count, t.users FROM (
            SELECT r.emoji_key AS key, count(*)::int AS count, count(DISTINCT r.user_id)::int AS users
-           FROM reactions r LEFT JOIN users u ON u.tenant_id = $1 AND u.id = r.user_id
-           WHERE ${timeFilter("r", "message_created_at")} AND ($6 OR (${HUMAN}))
+           FROM reactions r
+           WHERE ${timeFilter("r", "message_created_at")} AND ($6 OR ${HUMAN("r.user_id")})
            GROUP BY r.emoji_key ORDER BY count DESC, r.emoji_key LIMIT $7) t
          LEFT JOIN emojis e ON e.tenant_id = $1 AND e.key = t.key ORDER BY t.count DESC, t.key`,
         params,

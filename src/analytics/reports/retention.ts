@@ -1,5 +1,5 @@
 // Report: retention cohorts, in weeks (Monday to Sunday) of the view's time zone.
-import { run, viewContext, dayGrain, baseParams, timeFilter, HUMAN, type ReportFilters, type Report } from "./filters";
+import { run, viewContext, dayGrain, baseParams, timeFilter, BOTS, HUMAN, type ReportFilters, type Report } from "./filters";
 import type { PoolLike } from "../../db/client";
 
 export interface Cohort {
@@ -42,17 +42,15 @@ export async function retention(pool: PoolLike, tenantId: string, f: ReportFilte
         ? `SELECT d.user_id, date_trunc('week', d.day)::date AS week FROM ${g.table} d
          WHERE ${g.where} AND d.messages > 0 AND ($6 OR NOT d.is_bot) GROUP BY 1, 2`
         : `SELECT m.author_id AS user_id, date_trunc('week', m.created_at AT TIME ZONE $10)::date AS week FROM messages m
-         LEFT JOIN users u ON u.tenant_id = $1 AND u.id = m.author_id
          WHERE ${timeFilter("m", "created_at")} AND NOT m.is_system AND NOT m.is_deleted
-           AND ($6 OR (m.webhook_id IS NULL AND ${HUMAN})) GROUP BY 1, 2`;
+           AND ($6 OR (m.webhook_id IS NULL AND ${HUMAN("m.author_id")})) GROUP BY 1, 2`;
     const { rows } = await tx.query<{ week: string; size: number; k: number | null; retained: number | null }>(
-      `WITH posts AS (${posts}), starts AS (
+      `WITH ${BOTS}, posts AS (${posts}), starts AS (
          SELECT user_id, min(week) AS week FROM (
            SELECT user_id, week FROM posts
            UNION ALL
            SELECT sm.user_id, date_trunc('week', sm.joined_at AT TIME ZONE $10)::date FROM server_members sm
-           LEFT JOIN users u ON u.tenant_id = $1 AND u.id = sm.user_id
-           WHERE sm.tenant_id = $1 AND sm.server_id = $2::bigint AND sm.joined_at IS NOT NULL AND ($6 OR (${HUMAN}))
+           WHERE sm.tenant_id = $1 AND sm.server_id = $2::bigint AND sm.joined_at IS NOT NULL AND ($6 OR ${HUMAN("sm.user_id")})
          ) x GROUP BY user_id
        ), cohorts AS (
          SELECT * FROM starts WHERE ($7::date IS NULL OR week >= date_trunc('week', $7::date)::date)
