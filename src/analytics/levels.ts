@@ -81,6 +81,11 @@ export function daysBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
 }
 
+/** The day `n` days after `day` (before, for a negative n), YYYY-MM-DD. */
+export function addDays(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
+}
+
 /** Every day from..to inclusive (YYYY-MM-DD). */
 export function daysOf(from: string, to: string): string[] {
   const out: string[] = [];

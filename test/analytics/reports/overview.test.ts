@@ -58,6 +58,40 @@ describe("overview report", () => {
     expect(await res.json()).toMatchObject({ report: "overview", server_id: w.sim.guildId, data: { replies: 0, reactions: 0 } });
   }, 120_000);
 
+  it("daily in a time zone: each local day's messages and distinct authors equal the world's", async () => {
+    const w = world();
+    const base = { serverId: w.sim.guildId };
+    // Etc/GMT+5 is UTC-5 all year (hourly_stats gives exact messages for whole-hour offsets); Kolkata is
+    // UTC+5:30, where only the distinct authors (read from the messages) are exact.
+    for (const [tz, offsetH, exactMessages] of [
+      ["Etc/GMT+5", -5, true],
+      ["Asia/Kolkata", 5.5, false],
+    ] as const) {
+      const localDay = (at: string) => new Date(Date.parse(at) + offsetH * 3_600_000).toISOString().slice(0, 10);
+      const want = new Map<string, { messages: number; authors: Set<string> }>();
+      for (const m of w.messages()) {
+        const d = localDay(m.created_at);
+        const e = want.get(d) ?? { messages: 0, authors: new Set<string>() };
+        e.messages++;
+        e.authors.add(m.author_id);
+        want.set(d, e);
+      }
+      const days = [...want.keys()].sort();
+      for (const view of [
+        { ...base, tz },
+        { ...base, tz, from: days[2], to: days.at(-3) },
+      ]) {
+        const got = (await reports.dailyActivity(w.pool, w.tenant, view)).data;
+        expect(got.length, tz).toBeGreaterThan(3);
+        if (view.from) expect([got[0].day, got.at(-1)!.day]).toEqual([view.from, view.to]);
+        for (const d of got) {
+          expect(d.active_users, `${tz} ${d.day}`).toBe(want.get(d.day)?.authors.size ?? 0);
+          if (exactMessages) expect(d.messages, `${tz} ${d.day}`).toBe(want.get(d.day)?.messages ?? 0);
+        }
+      }
+    }
+  });
+
   it("a bot's reaction counts only with bots included, once the analytics are refreshed", async () => {
     const w = world();
     const bot = w.rows.users.find((u: any) => u.is_bot);
