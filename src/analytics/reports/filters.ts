@@ -34,8 +34,8 @@ export function run<T>(pool: PoolLike, tenantId: string, fn: (tx: Q) => Promise<
       // Report queries are short aggregations: JIT compiling them costs more than it saves (tens to
       // hundreds of ms per query on the bench's 1M-message tenant), and a per-member hash aggregate of
       // a big server (~50k groups) spills to disk at the default 4 MB work_mem.
-      await tx.query("SET LOCAL jit = off");
-      await tx.query("SET LOCAL work_mem = '32MB'");
+      // One round trip for both (a simple-protocol batch): from a Worker each round trip is a network hop.
+      await tx.query("SET LOCAL jit = off; SET LOCAL work_mem = '32MB'");
       return fn(tx);
     },
     { readOnly: true, timeoutMs: 20_000 },
