@@ -77,10 +77,11 @@ describe("overview report", () => {
         want.set(d, e);
       }
       const days = [...want.keys()].sort();
-      for (const view of [
+      const views: reports.ReportFilters[] = [
         { ...base, tz },
         { ...base, tz, from: days[2], to: days.at(-3) },
-      ]) {
+      ];
+      for (const view of views) {
         const got = (await reports.dailyActivity(w.pool, w.tenant, view)).data;
         expect(got.length, tz).toBeGreaterThan(3);
         if (view.from) expect([got[0].day, got.at(-1)!.day]).toEqual([view.from, view.to]);
