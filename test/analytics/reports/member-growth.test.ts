@@ -79,10 +79,22 @@ describe("member growth", () => {
   });
 
   it("tenant isolation: the other tenant's joins under the same server id are not counted", async () => {
-    const t0 = w.rows.messages[0].created_at.slice(0, 10);
-    const theirs = await reports.memberGrowth(w.pool, w.other.tenant, { serverId: w.sim.guildId, from: t0, to: t0, tz: "UTC" });
-    // Both joined at t0 and first posted an hour later.
-    expect(theirs.data.days).toEqual([{ day: t0, joins: 2, first_messages: 2 }]);
+    const at = Date.parse(w.rows.messages[0].created_at);
+    const t0 = new Date(at).toISOString().slice(0, 10);
+    // Both joined at t0 and first posted an hour later (60 and 61 minutes after it: world.ts), which is
+    // the next UTC day when the world's first message came late in the evening. First messages count
+    // for members who joined within the synced history, and that history begins with the first post.
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const firsts = [at + 3_600_000, at + 3_660_000].map(day);
+    const counted = t0 >= firsts[0];
+    const theirs = await reports.memberGrowth(w.pool, w.other.tenant, { serverId: w.sim.guildId, from: t0, to: firsts[1], tz: "UTC" });
+    expect(theirs.data.days).toEqual(
+      [...new Set([t0, ...firsts])].map((d) => ({
+        day: d,
+        joins: d === t0 ? 2 : 0,
+        first_messages: counted ? firsts.filter((f) => f === d).length : 0,
+      })),
+    );
     const mine = await reports.memberGrowth(w.pool, w.tenant, { serverId: w.sim.guildId, from: t0, to: t0, tz: "UTC" });
     expect(mine.data.days).toEqual(expectedGrowth("UTC", t0, t0));
   });
