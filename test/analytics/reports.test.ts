@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { refreshAllDue, refreshAnalytics } from "../../src/analytics/refresh";
 import * as reports from "../../src/analytics/reports";
 import { runTenantQuery } from "../../src/analytics/query-runner";
+import { METRICS } from "../../src/analytics/reports/member-rows";
 import { withTenant, type PoolLike } from "../../src/db/client";
 import { readConfig } from "../../src/config";
 import { openPool } from "../../src/db/client";
@@ -209,6 +210,27 @@ describe("coarser grains (member_days, member_totals) answer exactly like member
       expect(rg.data.givers).toEqual((await reports.reactionsReport(pool, tenant, daily)).data.givers);
       expect(rg.data.receivers).toEqual((await reports.reactionsReport(pool, tenant, daily)).data.receivers);
     }
+    // The page's rows get their metrics and bot flag one by one: they equal a plain sum over member_days
+    // and the users' own flags.
+    const view = { serverId: sim.guildId, ...range, includeBots: true, limit: 1000 };
+    const listed = (await reports.memberSummaries(pool, tenant, view, { sort: "reactions_given" })).data.members;
+    const { sums, flagged } = await withTenant(pool, tenant, async (tx) => ({
+      sums: (
+        await tx.query<Record<string, number | string>>(
+          `SELECT user_id::text AS user_id, ${METRICS.map((m) => `sum(${m})::int AS ${m}`).join(", ")} FROM member_days
+           WHERE server_id = $1 AND day BETWEEN $2 AND $3 GROUP BY 1`,
+          [sim.guildId, range.from, range.to],
+        )
+      ).rows,
+      flagged: (await tx.query<{ id: string }>("SELECT id::text AS id FROM users WHERE is_bot OR is_webhook")).rows.map((u) => u.id),
+    }));
+    const byUser = new Map(sums.map((r) => [r.user_id, r]));
+    expect(listed.filter((m) => m.messages > 0).length).toBeGreaterThan(5);
+    for (const m of listed) {
+      for (const k of METRICS) expect(m[k], `${m.user_id} ${k}`).toBe(byUser.get(m.user_id)?.[k] ?? 0);
+      expect(m.is_bot, m.user_id).toBe(flagged.includes(m.user_id));
+    }
+    expect(listed.some((m) => m.is_bot)).toBe(true);
   });
 
   it("member totals hold each member's all-time sums and first/last posting day", async () => {

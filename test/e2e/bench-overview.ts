@@ -106,6 +106,7 @@ async function main() {
         for (let run = 0; run <= RUNS; run++) {
           const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
           const page = await ctx.newPage();
+          const t0 = Date.now();
           // TRACE=1: when each request of the last run started and ended, relative to navigation.
           const trace: string[] = [];
           if (process.env.TRACE === "1" && run === RUNS) {
@@ -117,7 +118,6 @@ async function main() {
               ),
             );
           }
-          const t0 = Date.now();
           await page.goto(`${base}/overview?server=${server}`);
           try {
             for (const id of ["chart-daily", "chart-heatmap", "chart-levels"])

@@ -102,6 +102,17 @@ describe("reports match the generator's ground truth", () => {
     expect(parseCount(lurkerHint)).toBe(facts.lurkers.count);
     expect(parseCount(await page.getByTestId("stat-replies").locator("[data-value]").textContent())).toBeGreaterThan(0);
     await screenshot(page, "overview");
+    // A chart follows its box when the window narrows (it skips only the observer's first report).
+    const chartWidth = () =>
+      page.getByTestId("chart-daily").evaluate((e) => (e as HTMLElement & { __echarts: { getWidth(): number } }).__echarts.getWidth());
+    const wide = await chartWidth();
+    try {
+      await page.setViewportSize(VIEWPORTS[1]);
+      await expect.poll(chartWidth, { timeout: 10_000 }).toBeLessThan(Math.min(wide, VIEWPORTS[1].width));
+    } finally {
+      await page.setViewportSize(VIEWPORTS[0]);
+    }
+    await expect.poll(chartWidth, { timeout: 10_000 }).toBe(wide);
     // With bots and webhooks: every stored user message, and the busiest hour of the week.
     await page.getByLabel("Include bots").check();
     await expect.poll(() => page.url()).toContain("bots=1");

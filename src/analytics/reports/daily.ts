@@ -67,9 +67,7 @@ async function zonedDaily(tx: Q, f: ReportFilters, tz: string, history: ViewCont
   const from = f.from ?? (history.first ? addDays(history.first, -1) : null);
   const to = f.to ?? (history.last ? addDays(history.last, 1) : null);
   if (!from || !to || from > to) return [];
-  const params = await baseParams(tx, f);
-  params[3] = from;
-  params[4] = to;
+  const params = await baseParams(tx, { ...f, from, to });
   const { rows } = await tx.query<DayRow>(
     `WITH ${BOTS}, midnights AS (
        SELECT array_agg((d::date)::timestamp AT TIME ZONE $6 ORDER BY d) AS at FROM generate_series($4::date, $5::date + 1, interval '1 day') d
