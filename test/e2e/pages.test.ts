@@ -243,10 +243,16 @@ describe("the interaction graph opens readable", () => {
     ]);
     await page.getByLabel("Find a member in the graph").fill(who.name);
     await expect.poll(() => page.locator(".graph").first().getAttribute("data-focus")).toBe(who.id);
-    const after = await page.evaluate(
-      () => (document.querySelector('[data-testid="chart-graph"]') as any).__echarts.getOption().series[0].data,
-    );
-    for (const n of after) expect(n.itemStyle.opacity, n.name).toBe(near.has(n.id) ? 1 : 0.15);
+    // The chart takes its new option in an effect after the render that set data-focus: wait for it.
+    const drawn = () =>
+      page.evaluate(() =>
+        (document.querySelector('[data-testid="chart-graph"]') as any).__echarts
+          .getOption()
+          .series[0].data.map((n: any) => [n.id, n.name, n.itemStyle.opacity]),
+      );
+    const wrong = async () => (await drawn()).filter(([id, , opacity]: [string, string, number]) => opacity !== (near.has(id) ? 1 : 0.15));
+    await expect.poll(wrong).toEqual([]);
+    expect((await drawn()).length).toBe(nodes.length);
     expect(await page.getByTestId("chart-graph-focus").textContent()).toContain(`${who.name}: ${near.size - 1}`);
     // PNG export of the chart as drawn.
     const [download] = await Promise.all([

@@ -46,6 +46,10 @@ export function Chart(props: {
   const dark = useMediaQuery("(prefers-color-scheme: dark)");
   const clickRef = useRef(props.onClickItem);
   clickRef.current = props.onClickItem;
+  // The latest option: ECharts loads asynchronously, and an option that changes meanwhile (a search, a
+  // filter) must be the one first drawn, not the one the loading effect saw when it started.
+  const optionRef = useRef(props.option);
+  optionRef.current = props.option;
 
   useEffect(() => {
     let disposed = false;
@@ -58,7 +62,7 @@ export function Chart(props: {
         (el.current as HTMLDivElement & { __echarts?: ECharts }).__echarts = c;
         c.on("finished", () => setReady(true));
         c.on("click", (p: { data?: unknown }) => clickRef.current?.(p.data));
-        c.setOption({ ...BASE, ...props.option });
+        c.setOption({ ...BASE, ...optionRef.current });
         // A ResizeObserver reports the current size once when it starts observing: resizing then drew
         // every chart a second time right after its first drawing. Only a real change redraws.
         const box = el.current;
