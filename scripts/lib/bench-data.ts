@@ -1,6 +1,6 @@
 // Shared by the PostgreSQL benchmarks (bench-analytics, bench-refresh): database URLs and the SQL
 // data generator, so both measure the same kind of tenant.
-import pg from "pg";
+import type pg from "pg";
 
 export const ADMIN = process.env.BENCH_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 export const SERVER = "800000000000000001";
@@ -37,8 +37,12 @@ export async function generateTenant(db: pg.Client, tenant: string, s: BenchSize
   // A reply answers one of the 50 messages before it, picked by hash (not the same one for a whole block),
   // so first_replies has a realistic number of replied messages.
   const target = (i: string) => `greatest(1, ${i} - 1 - (hashint8(${i} * 17) & 2147483647) % 50)`;
+  // Time grows with i, in bursts: each channel's messages of a two-hour block fall in its first hour,
+  // so an hour of quiet ends every conversation (evenly spaced, a channel was one endless conversation
+  // and the drivers report had nothing to find). Each day keeps its count.
+  const block = (i: string) => `((${i}::float8 / ${s.messages}) * ${s.days * 12})`;
   const created = (i: string) =>
-    `(timestamptz '2026-11-29 00:00:00+00' - interval '${s.days} days' + (${i}::float8 / ${s.messages}) * interval '${s.days} days')`;
+    `(timestamptz '2026-11-29 00:00:00+00' - interval '${s.days} days' + ((floor(${block(i)}) + 0.5 * (${block(i)} - floor(${block(i)}))) / 12) * interval '1 day')`;
   await db.query("BEGIN");
   await db.query(`SELECT set_config('app.current_tenant', $1, true)`, [tenant]);
   await db.query(`INSERT INTO servers (tenant_id, id, name, synced_at) VALUES ($1, ${SERVER}, 'bench', now()) ON CONFLICT DO NOTHING`, [

@@ -11,6 +11,8 @@ export type DayScope = "all" | "days";
 const LIVE = (m: string) => `NOT ${m}.is_system AND NOT ${m}.is_deleted`;
 // A bot or webhook author.
 const BOT = "(coalesce(u.is_bot, false) OR coalesce(u.is_webhook, false))";
+// A message of a human: not sent by a webhook, its author (users row `u`) no bot or webhook.
+const HUMAN_MESSAGE = `(m.webhook_id IS NULL AND NOT ${BOT})`;
 const DAY = (col: string) => `(${col} AT TIME ZONE 'UTC')::date`;
 
 // The dirty days as half-open UTC ranges, so each base table is read by index range per day.
@@ -203,13 +205,19 @@ export function interactionsDailySql(scope: DayScope): string {
      ORDER BY s.day, s.kind, s.from_user_id, s.to_user_id`;
 }
 
-const WEEK = (col: string) => `date_trunc('week', ${col})::date`;
+// Retention's weeks (Monday to Sunday) are the tenant's, in its time zone: a refresh sets the zone
+// for its transaction (refresh.ts) and records it (analytics_refreshes.week_zone).
+export const WEEK_ZONE_SETTING = "discord_sql.week_zone";
+const ZONE = `current_setting('${WEEK_ZONE_SETTING}')`;
+const LOCAL_WEEK = (time: string) => `date_trunc('week', (${time}) AT TIME ZONE ${ZONE})::date`;
+const WEEK_START = (week: string) => `(${week})::timestamp AT TIME ZONE ${ZONE}`;
 
+/** The weeks each member posted in, from their messages (a UTC day can straddle two local weeks). */
 export function memberWeeksSql(): string {
   return `INSERT INTO member_weeks (tenant_id, server_id, include_bots, user_id, week)
-     SELECT DISTINCT $1, $2::bigint, v.include_bots, d.user_id, ${WEEK("d.day")}
-     FROM member_days d CROSS JOIN (VALUES (true), (false)) AS v(include_bots)
-     WHERE d.tenant_id = $1 AND d.server_id = $2::bigint AND d.messages > 0 AND (v.include_bots OR NOT d.is_bot)`;
+     SELECT DISTINCT $1, $2::bigint, v.include_bots, m.author_id, ${LOCAL_WEEK("m.created_at")}
+     FROM messages m ${userOf(false, "u", "m.author_id")} CROSS JOIN (VALUES (true), (false)) AS v(include_bots)
+     WHERE m.tenant_id = $1 AND m.server_id = $2::bigint AND ${LIVE("m")} AND (v.include_bots OR ${HUMAN_MESSAGE})`;
 }
 
 /** The per-member counts of member_days / member_daily / member_totals (reports read the same list). */
@@ -255,7 +263,7 @@ export function memberTotalsSql(scope: MemberScope): string {
      GROUP BY user_id`;
 }
 
-// A member's cohort is the week (Monday, UTC) they joined or first posted, whichever came first.
+// A member's cohort is the week (Monday, in the tenant's zone) they joined or first posted, whichever came first.
 function memberCohortsSelect(scope: MemberScope): string {
   // Per member: one index probe per (member, variant) instead of a pass over the server's weeks.
   const firstWeeks =
@@ -272,7 +280,7 @@ function memberCohortsSelect(scope: MemberScope): string {
      SELECT x.include_bots, x.user_id, min(x.week) AS week FROM (
        ${firstWeeks}
        UNION ALL
-       SELECT v.include_bots, sm.user_id, date_trunc('week', sm.joined_at AT TIME ZONE 'UTC')::date
+       SELECT v.include_bots, sm.user_id, ${LOCAL_WEEK("sm.joined_at")}
        FROM server_members sm ${userOf(scope === "members", "u", "sm.user_id")} CROSS JOIN variant v
        WHERE sm.tenant_id = $1 AND sm.server_id = $2::bigint AND sm.joined_at IS NOT NULL AND (v.include_bots OR NOT ${BOT})
          ${memberFilter(scope, "sm.user_id")}
@@ -303,6 +311,78 @@ export function retentionWeeksSql(scope: CohortScope): string {
      FROM cohort c JOIN member_weeks w ON w.tenant_id = $1 AND w.server_id = $2::bigint AND w.include_bots = c.include_bots
        AND w.user_id = c.user_id AND w.week > c.week
      GROUP BY c.include_bots, c.week, w.week`;
+}
+
+// ---------------------------------------------------------------- conversations
+
+/** The quiet gap (minutes) that starts a conversation in the precomputed conversation_members. */
+export const CONVERSATION_GAP_MINUTES = 30;
+const GAP = `interval '${CONVERSATION_GAP_MINUTES} minutes'`;
+// A changed day reaches the conversations running within a gap of it: its window.
+const DAY_WINDOWS = `SELECT u.day::timestamp AT TIME ZONE 'UTC' - ${GAP} AS lo, (u.day + 1)::timestamp AT TIME ZONE 'UTC' + ${GAP} AS hi
+  FROM unnest($3::date[]) AS u(day)`;
+
+/**
+ * Deletes the conversations (both variants) running within a gap of the days in $3::date[] and
+ * returns their spans per variant and channel: conversationMembersSql("days") walks those spans and
+ * the days' windows again. A conversation outside them cannot change: its messages are outside the
+ * changed days, and a gap of 30 minutes still separates it from every message of the windows.
+ */
+export function deleteConversationsSql(): string {
+  return `WITH gone AS (
+       DELETE FROM conversation_members c USING (${DAY_WINDOWS}) w
+       WHERE c.tenant_id = $1 AND c.server_id = $2::bigint AND c.ended_at >= w.lo AND c.started_at <= w.hi
+       RETURNING c.include_bots, c.channel_id, c.started_at, c.ended_at),
+     spans AS (SELECT DISTINCT include_bots, channel_id, started_at, ended_at FROM gone)
+     -- Times as text: a JavaScript Date would drop their microseconds.
+     SELECT coalesce(array_agg(include_bots), '{}') AS include_bots, coalesce(array_agg(channel_id::text), '{}') AS channels,
+            coalesce(array_agg(started_at::text), '{}') AS los, coalesce(array_agg(ended_at::text), '{}') AS his
+     FROM spans`;
+}
+
+/**
+ * conversation_members of the whole server, or of the days' windows ($3::date[]) and the spans
+ * deleteConversationsSql returned ($4::boolean[], $5::bigint[], $6::timestamptz[], $7::timestamptz[]).
+ * A message starts a conversation when the channel's previous message (of the same variant) is a
+ * gap or more older, or when it is the channel's first; the walk's first message always starts one
+ * (the spans begin with a start, and a day window's first message follows a gap, else its
+ * predecessor's conversation would have reached the window and been deleted too).
+ */
+export function conversationMembersSql(scope: DayScope): string {
+  const variants = "(VALUES (true), (false)) AS v(include_bots)";
+  const msgs =
+    scope === "all"
+      ? `SELECT v.include_bots, m.channel_id, m.id, m.author_id, m.created_at
+         FROM messages m ${userOf(false, "u", "m.author_id")} CROSS JOIN ${variants}
+         WHERE m.tenant_id = $1 AND m.server_id = $2::bigint AND ${LIVE("m")} AND (v.include_bots OR ${HUMAN_MESSAGE})`
+      : `SELECT DISTINCT r.include_bots, m.channel_id, m.id, m.author_id, m.created_at
+         FROM (SELECT v.include_bots, NULL::bigint AS channel_id, w.lo, w.hi FROM (${DAY_WINDOWS}) w CROSS JOIN ${variants}
+               UNION ALL
+               SELECT * FROM unnest($4::boolean[], $5::bigint[], $6::timestamptz[], $7::timestamptz[])) r
+         CROSS JOIN LATERAL (SELECT x.* FROM messages x WHERE x.tenant_id = $1 AND x.server_id = $2::bigint
+           AND x.created_at >= r.lo AND x.created_at <= r.hi AND (r.channel_id IS NULL OR x.channel_id = r.channel_id) OFFSET 0) m
+         ${userOf(true, "u", "m.author_id")}
+         WHERE ${LIVE("m")} AND (r.include_bots OR ${HUMAN_MESSAGE})`;
+  return `INSERT INTO conversation_members (tenant_id, server_id, include_bots, channel_id, start_id, started_at, ended_at,
+        starter_id, user_id, messages)
+     WITH msgs AS (${msgs}),
+     marked AS (
+       SELECT *, coalesce(created_at - lag(created_at) OVER w >= ${GAP}, true) AS starts
+       FROM msgs WINDOW w AS (PARTITION BY include_bots, channel_id ORDER BY created_at, id)),
+     numbered AS (
+       SELECT *, sum(starts::int) OVER (PARTITION BY include_bots, channel_id ORDER BY created_at, id) AS n FROM marked),
+     -- Per conversation (n within its channel) and member; the start is the one row with starts.
+     per AS (
+       SELECT include_bots, channel_id, n, author_id, count(*)::int AS messages, bool_or(starts) AS starter,
+              min(id) FILTER (WHERE starts) AS start_id, min(created_at) AS first_at, max(created_at) AS last_at
+       FROM numbered GROUP BY include_bots, channel_id, n, author_id),
+     conv AS (
+       SELECT include_bots, channel_id, n, max(start_id) AS start_id, max(author_id) FILTER (WHERE starter) AS starter_id,
+              min(first_at) AS started_at, max(last_at) AS ended_at
+       FROM per GROUP BY include_bots, channel_id, n)
+     SELECT $1, $2::bigint, p.include_bots, p.channel_id, c.start_id, c.started_at, c.ended_at, c.starter_id, p.author_id, p.messages
+     FROM per p JOIN conv c USING (include_bots, channel_id, n)
+     ORDER BY p.include_bots, c.started_at, p.channel_id, c.start_id, p.author_id`;
 }
 
 /** Whole server, or the pairs (kind, from, to) in ($3::text[], $4::bigint[], $5::bigint[]). */
@@ -352,14 +432,12 @@ function applyDiffCtes(table: string, key: string[], cols: string[]): string {
 }
 
 const MD_COLS = ["is_bot", ...MEMBER_METRICS];
-// Posting in a week, per retention variant (with bots: any message; without: a human's message).
-const posted = (p: string) => `(coalesce(${p}messages, 0) > 0, coalesce(${p}messages, 0) > 0 AND NOT coalesce(${p}is_bot, false))`;
 
 /**
  * member_days of the days in $3::date[] from member_daily, by difference; member_totals follow by
  * the same difference (what is not a sum is settled by totalsFixSql). Returns the members whose
  * rows changed, those with a bot/webhook row among them (is_bot to recompute), and the
- * (member, week) pairs whose posting changed (member_weeks to recompute).
+ * (member, week) pairs whose posting may have changed (memberWeeksDiffSql checks them).
  */
 export function memberDaysDiffSql(): string {
   const deltas = MEMBER_METRICS.map((c) => `sum(coalesce(${c}, 0) - coalesce(old_${c}, 0))::int`).join(", ");
@@ -374,8 +452,14 @@ export function memberDaysDiffSql(): string {
          ${MEMBER_METRICS.map((c) => `${c} = member_totals.${c} + EXCLUDED.${c}`).join(", ")})
      SELECT coalesce(array_agg(DISTINCT user_id::text), '{}') AS users,
             coalesce(array_agg(DISTINCT user_id::text) FILTER (WHERE is_bot OR old_is_bot), '{}') AS bots,
-            coalesce(array_agg(DISTINCT user_id::text || ' ' || ${WEEK("day")}::text)
-              FILTER (WHERE ${posted("")} IS DISTINCT FROM ${posted("old_")}), '{}') AS weeks
+            (SELECT coalesce(array_agg(DISTINCT p.user_id::text || ' ' || w.week::text), '{}') FROM (
+               SELECT day, user_id FROM diff WHERE coalesce(messages, 0) > 0 OR coalesce(old_messages, 0) > 0
+               -- Outside UTC a day's changed message can move a member between the two weeks the day
+               -- straddles with their day's counts unchanged: every poster of the day is checked.
+               UNION SELECT day, user_id FROM fresh WHERE messages > 0 AND ${ZONE} <> 'UTC'
+               UNION SELECT day, user_id FROM old WHERE messages > 0 AND ${ZONE} <> 'UTC') p
+             CROSS JOIN LATERAL (VALUES (${LOCAL_WEEK("p.day::timestamp AT TIME ZONE 'UTC'")}),
+               (${LOCAL_WEEK("(p.day + 1)::timestamp AT TIME ZONE 'UTC' - interval '1 microsecond'")})) AS w(week)) AS weeks
      FROM diff`;
 }
 
@@ -392,23 +476,34 @@ export function interactionsDailyDiffSql(): string {
      SELECT coalesce(array_agg(DISTINCT kind || ' ' || from_user_id || ' ' || to_user_id), '{}') AS pairs FROM diff`;
 }
 
-// Two statements each below (delete, then insert): data-modifying CTEs of one statement run in no
-// set order, so a delete and an insert of the same key must not share one. The LATERAL ... OFFSET 0
-// subqueries pin the plan to one index probe per key: the planner's estimate for an unnest or for
-// rows written in this transaction can be off by 1000x (bench: a hash join over the whole server).
-const PW = `unnest($3::bigint[], $4::date[]) AS pw(user_id, week) CROSS JOIN (VALUES (true), (false)) AS v(include_bots)`;
-
-/** member_weeks of the (member, week) pairs in ($3::bigint[], $4::date[]), rebuilt from member_days. */
-export const MEMBER_WEEKS_OF: [string, string] = [
-  `DELETE FROM member_weeks w USING ${PW} WHERE w.tenant_id = $1 AND w.server_id = $2::bigint
-     AND w.include_bots = v.include_bots AND w.user_id = pw.user_id AND w.week = pw.week`,
-  `INSERT INTO member_weeks (tenant_id, server_id, include_bots, user_id, week)
-   SELECT $1, $2::bigint, v.include_bots, pw.user_id, pw.week
-   FROM ${PW} CROSS JOIN LATERAL (SELECT bool_or(d.messages > 0) AS any_post, bool_or(d.messages > 0 AND NOT d.is_bot) AS human_post
-       FROM member_days d WHERE d.tenant_id = $1 AND d.server_id = $2::bigint AND d.user_id = pw.user_id
-       AND d.day >= pw.week AND d.day < pw.week + 7 OFFSET 0) d
-   WHERE CASE WHEN v.include_bots THEN d.any_post ELSE d.human_post END`,
-];
+/**
+ * member_weeks of the (member, week) pairs in ($3::bigint[], $4::date[]), checked against the
+ * member's messages of that week (one index probe per pair and variant), by difference: rows are
+ * deleted or inserted only where the posting changed. Returns those pairs (cohorts and retention
+ * cells follow them).
+ */
+export function memberWeeksDiffSql(): string {
+  const same = (a: string, b: string) => `${a}.include_bots = ${b}.include_bots AND ${a}.user_id = ${b}.user_id AND ${a}.week = ${b}.week`;
+  return `WITH pw AS (SELECT DISTINCT user_id, week FROM unnest($3::bigint[], $4::date[]) AS x(user_id, week)),
+     fresh AS MATERIALIZED (
+       SELECT v.include_bots, pw.user_id, pw.week
+       FROM pw ${userOf(true, "u", "pw.user_id")} CROSS JOIN (VALUES (true), (false)) AS v(include_bots)
+       CROSS JOIN LATERAL (SELECT 1 FROM messages m WHERE m.tenant_id = $1 AND m.author_id = pw.user_id AND m.server_id = $2::bigint
+         AND m.created_at >= ${WEEK_START("pw.week")} AND m.created_at < ${WEEK_START("pw.week + 7")}
+         AND ${LIVE("m")} AND (v.include_bots OR ${HUMAN_MESSAGE}) LIMIT 1) posted),
+     old AS MATERIALIZED (
+       SELECT w.include_bots, w.user_id, w.week FROM pw
+       JOIN member_weeks w ON w.tenant_id = $1 AND w.server_id = $2::bigint AND w.user_id = pw.user_id AND w.week = pw.week),
+     -- Never the same key in both: the delete takes old rows not fresh, the insert fresh rows not old.
+     gone AS (DELETE FROM member_weeks w USING old o WHERE w.tenant_id = $1 AND w.server_id = $2::bigint AND ${same("w", "o")}
+       AND NOT EXISTS (SELECT 1 FROM fresh f WHERE ${same("f", "o")}) RETURNING w.user_id, w.week),
+     put AS (INSERT INTO member_weeks (tenant_id, server_id, include_bots, user_id, week)
+       SELECT $1, $2::bigint, f.include_bots, f.user_id, f.week FROM fresh f WHERE NOT EXISTS (SELECT 1 FROM old o WHERE ${same("o", "f")})
+       RETURNING user_id, week)
+     SELECT coalesce(array_agg(DISTINCT c.user_id::text || ' ' || c.week::text), '{}') AS pairs,
+            (SELECT count(*) FROM gone)::int + (SELECT count(*) FROM put)::int AS rows
+     FROM (SELECT * FROM gone UNION ALL SELECT * FROM put) c`;
+}
 
 /**
  * member_cohorts of the members in $3::bigint[], by difference. Returns the cohorts (include_bots,
@@ -429,6 +524,10 @@ export function memberCohortsDiffSql(): string {
 const WHOLE_COHORT =
   "EXISTS (SELECT 1 FROM unnest($4::boolean[], $5::date[]) AS a(include_bots, week) WHERE a.include_bots = c.include_bots AND a.week = c.week)";
 
+// Two statements (delete, then insert): data-modifying CTEs of one statement run in no set order, so
+// a delete and an insert of the same key must not share one. The LATERAL ... OFFSET 0 subqueries pin
+// the plan to one index probe per key: the planner's estimate for an unnest or for rows written in
+// this transaction can be off by 1000x (bench: a hash join over the whole server).
 /**
  * retention_weeks cells of the weeks in $3::date[] (k >= 1: who of each cohort posted that week),
  * outside the cohorts ($4::boolean[], $5::date[]) that are recomputed whole.
@@ -489,6 +588,7 @@ export const SLICE_TABLES = [
   "retention_weeks",
   "hourly_stats",
   "first_replies",
+  "conversation_members",
 ] as const;
 
 /** A full rebuild, in dependency order. */
@@ -504,4 +604,5 @@ export const FULL_REBUILD: [string, string][] = [
   ["interactions_daily", interactionsDailySql("all")],
   ["user_interactions", userInteractionsSql("all")],
   ["first_replies", firstRepliesSql("all")],
+  ["conversation_members", conversationMembersSql("all")],
 ];

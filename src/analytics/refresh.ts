@@ -7,8 +7,9 @@
 // rebuilt slices are compared with the old ones, and the all-time tables follow the difference only:
 // the members, (member, week) pairs, cohorts, retention cells and interaction pairs whose rows
 // changed, summed from the day slices (an unchanged server reads its change keys and stops). A full rebuild runs for a server's first refresh, when the
-// derived state is older than this code (STATE_VERSION), when asked (deep re-scan), or when so many
-// days changed that one pass over the server is cheaper. Both paths run the same SQL
+// derived state is older than this code (STATE_VERSION), when the tenant's time zone (retention's
+// weeks) changed, when asked (deep re-scan), or when so many days changed that one pass over the
+// server is cheaper. Both paths run the same SQL
 // (refresh-sql.ts), scoped differently.
 import { withTenant, type PoolLike, type TenantTx } from "../db/client";
 import { isSnowflake } from "../discord/snowflake";
@@ -18,22 +19,29 @@ import { systemRead } from "../accounts/system";
 import {
   DAY_INSERT,
   DAY_TABLES,
+  conversationMembersSql,
+  deleteConversationsSql,
   FULL_REBUILD,
-  MEMBER_WEEKS_OF,
   RETENTION_CELLS,
   SLICE_TABLES,
+  WEEK_ZONE_SETTING,
   deleteDaysSql,
   interactionsDailyDiffSql,
   memberCohortsDiffSql,
   memberDaysDiffSql,
+  memberWeeksDiffSql,
   retentionWeeksSql,
   totalsFixSql,
   userInteractionsSql,
 } from "./refresh-sql";
 import { fillGraphScores } from "./reports/graph-scores-fill";
+import { readSettings } from "./settings";
 
-/** Version of the derived state (interactions_daily, member_weeks, member_cohorts); a slice built by older code is rebuilt in full. */
-export const STATE_VERSION = 2;
+/**
+ * Version of the derived state (interactions_daily, member_weeks, member_cohorts, conversation_members);
+ * a slice built by older code is rebuilt in full.
+ */
+export const STATE_VERSION = 3;
 
 export type RefreshMode = "full" | "incremental" | "unchanged";
 
@@ -162,18 +170,23 @@ type Outcome = Omit<RefreshResult, "tenantId" | "serverId" | "durationMs">;
 async function refreshServer(tx: TenantTx, serverId: string, opts: RefreshOptions): Promise<Outcome> {
   const p = [tx.tenantId, serverId];
   await tx.query("SELECT pg_advisory_xact_lock(hashtext('analytics:' || $1 || ':' || $2))", p);
-  const state = await tx.query<{ state_version: number }>(
-    "SELECT state_version FROM analytics_refreshes WHERE tenant_id = $1 AND server_id = $2::bigint",
+  const state = await tx.query<{ state_version: number; week_zone: string }>(
+    "SELECT state_version, week_zone FROM analytics_refreshes WHERE tenant_id = $1 AND server_id = $2::bigint",
     p,
   );
+  // Retention's weeks are built in the tenant's zone (refresh-sql.ts reads it from the transaction).
+  const zone = (await readSettings(tx)).time_zone;
+  await tx.query(`SELECT set_config('${WEEK_ZONE_SETTING}', $1, true)`, [zone]);
   const reason = opts.full
     ? "requested"
     : state.rows.length === 0
       ? "first refresh"
       : Number(state.rows[0].state_version) !== STATE_VERSION
         ? "derived state from an older version"
-        : null;
-  if (reason) return fullRefresh(tx, serverId, reason, opts);
+        : state.rows[0].week_zone !== zone
+          ? `time zone changed to ${zone}`
+          : null;
+  if (reason) return fullRefresh(tx, serverId, reason, zone, opts);
 
   // Consume this server's change keys; keys written after this statement stay for the next refresh.
   const dirty = await tx.query<{ days: string[]; members: string[]; flagged: string[] }>(
@@ -188,7 +201,7 @@ async function refreshServer(tx: TenantTx, serverId: string, opts: RefreshOption
   const members = new Set(dirty.rows[0].members);
   const flagged = dirty.rows[0].flagged;
   if (days.size === 0 && members.size === 0) {
-    await recordRefresh(tx, serverId, "unchanged", {});
+    await recordRefresh(tx, serverId, "unchanged", zone, {});
     return { mode: "unchanged", days: 0, members: 0, cohorts: 0, pairs: 0, rows: {} };
   }
 
@@ -222,7 +235,7 @@ async function refreshServer(tx: TenantTx, serverId: string, opts: RefreshOption
       "SELECT count(*) AS n FROM daily_stats WHERE tenant_id = $1 AND server_id = $2::bigint AND channel_id = 0",
       p,
     );
-    if (days.size > share * Number(known.rows[0].n)) return fullRefresh(tx, serverId, `${days.size} days changed`, opts);
+    if (days.size > share * Number(known.rows[0].n)) return fullRefresh(tx, serverId, `${days.size} days changed`, zone, opts);
   }
 
   // The planner overestimates a narrow scope (ranges and keys it cannot see) and would JIT-compile
@@ -247,6 +260,11 @@ async function refreshServer(tx: TenantTx, serverId: string, opts: RefreshOption
     for (const u of md.bots) botUsers.add(u);
     for (const w of md.weeks) postedWeeks.add(w);
     add("member_days", md.users.length);
+    const spans = (
+      await tx.query<{ include_bots: boolean[]; channels: string[]; los: string[]; his: string[] }>(deleteConversationsSql(), args)
+    ).rows[0];
+    const walk = [...args, spans.include_bots, spans.channels, spans.los, spans.his];
+    add("conversation_members", (await tx.query(conversationMembersSql("days"), walk)).rowCount);
     const id = (await tx.query<{ pairs: string[] }>(interactionsDailyDiffSql(), args)).rows[0];
     for (const k of id.pairs) pairs.add(k);
     opts.onProgress?.({ mode: "incremental", phase: "days", done: Math.min(dayList.length, i + batch), total: dayList.length });
@@ -259,13 +277,16 @@ async function refreshServer(tx: TenantTx, serverId: string, opts: RefreshOption
   // Retention: the weeks whose posting changed, then the cohorts of those members and of the
   // members whose join or flag changed; a cohort someone left or entered is recomputed whole, the
   // other cohorts only in the changed weeks' cells.
-  const pw = [...postedWeeks].map((k) => k.split(" "));
-  const weeks = [...new Set(pw.map((k) => k[1]))];
-  if (pw.length) {
-    const pwArgs = [...p, pw.map((k) => k[0]), pw.map((k) => k[1])];
-    await tx.query(MEMBER_WEEKS_OF[0], pwArgs);
-    add("member_weeks", (await tx.query(MEMBER_WEEKS_OF[1], pwArgs)).rowCount);
+  let pw: string[][] = [];
+  if (postedWeeks.size) {
+    const check = [...postedWeeks].map((k) => k.split(" "));
+    const mw = (
+      await tx.query<{ pairs: string[]; rows: number }>(memberWeeksDiffSql(), [...p, check.map((k) => k[0]), check.map((k) => k[1])])
+    ).rows[0];
+    pw = mw.pairs.map((k) => k.split(" "));
+    add("member_weeks", mw.rows);
   }
+  const weeks = [...new Set(pw.map((k) => k[1]))];
   const cohortMembers = [...new Set([...members, ...pw.map((k) => k[0])])];
   let cohorts = 0;
   if (cohortMembers.length) {
@@ -300,11 +321,11 @@ async function refreshServer(tx: TenantTx, serverId: string, opts: RefreshOption
   }
   opts.onProgress?.({ mode: "incremental", phase: "totals", done: 3, total: 3 });
 
-  await recordRefresh(tx, serverId, "incremental", rows);
+  await recordRefresh(tx, serverId, "incremental", zone, rows);
   return { mode: "incremental", days: dayList.length, members: changed.size, cohorts, pairs: pairs.size, rows };
 }
 
-async function fullRefresh(tx: TenantTx, serverId: string, reason: string, opts: RefreshOptions): Promise<Outcome> {
+async function fullRefresh(tx: TenantTx, serverId: string, reason: string, zone: string, opts: RefreshOptions): Promise<Outcome> {
   const p = [tx.tenantId, serverId];
   // Everything noted so far is covered by this rebuild.
   await tx.query("DELETE FROM analytics_dirty WHERE tenant_id = $1 AND server_id = $2::bigint", p);
@@ -315,20 +336,20 @@ async function fullRefresh(tx: TenantTx, serverId: string, reason: string, opts:
     rows[table] = (await tx.query(sql, p)).rowCount ?? 0;
     opts.onProgress?.({ mode: "full", phase: "tables", done: i + 1, total: FULL_REBUILD.length });
   }
-  await recordRefresh(tx, serverId, "full", rows);
+  await recordRefresh(tx, serverId, "full", zone, rows);
   return { mode: "full", reason, days: 0, members: 0, cohorts: 0, pairs: 0, rows };
 }
 
-async function recordRefresh(tx: TenantTx, serverId: string, mode: RefreshMode, rows: Record<string, number>): Promise<void> {
+async function recordRefresh(tx: TenantTx, serverId: string, mode: RefreshMode, zone: string, rows: Record<string, number>): Promise<void> {
   // Influence and bridging of the default view, scored once per change instead of per request.
   if (mode !== "unchanged") rows.graph_scores = await fillGraphScores(tx, serverId);
   await tx.query(
-    `INSERT INTO analytics_refreshes (tenant_id, server_id, refreshed_at, source_synced_at, duration_ms, row_counts, state_version, mode)
+    `INSERT INTO analytics_refreshes (tenant_id, server_id, refreshed_at, source_synced_at, duration_ms, row_counts, state_version, mode, week_zone)
      SELECT $1, $2::bigint, clock_timestamp(), (SELECT synced_at FROM servers WHERE tenant_id = $1 AND id = $2::bigint),
-            (extract(epoch FROM clock_timestamp() - now()) * 1000)::int, $3::jsonb, $4, $5
+            (extract(epoch FROM clock_timestamp() - now()) * 1000)::int, $3::jsonb, $4, $5, $6
      ON CONFLICT (tenant_id, server_id) DO UPDATE SET refreshed_at = EXCLUDED.refreshed_at,
        source_synced_at = EXCLUDED.source_synced_at, duration_ms = EXCLUDED.duration_ms, row_counts = EXCLUDED.row_counts,
-       state_version = EXCLUDED.state_version, mode = EXCLUDED.mode`,
-    [tx.tenantId, serverId, JSON.stringify(rows), STATE_VERSION, mode],
+       state_version = EXCLUDED.state_version, mode = EXCLUDED.mode, week_zone = EXCLUDED.week_zone`,
+    [tx.tenantId, serverId, JSON.stringify(rows), STATE_VERSION, mode, zone],
   );
 }

@@ -65,7 +65,18 @@ export const RELATION_DOCS: Record<string, RelationDoc> = {
   },
   retention_weeks: {
     description:
-      "Precomputed: weekly cohorts per server (week joined or first posted); k = 0 is the cohort size, k >= 1 members who posted k weeks later.",
+      "Precomputed: weekly cohorts per server (week joined or first posted, Monday to Sunday in your analytics time zone); k = 0 is the cohort size, k >= 1 members who posted k weeks later.",
+  },
+  conversation_members: {
+    description:
+      "Precomputed: conversations (a message after 30 quiet minutes in its channel starts one, as does a channel's first) and who posted in each, with and without bots.",
+    columns: {
+      include_bots: "false: bot and webhook messages left out (the gaps are measured without them)",
+      start_id: "the conversation's first message",
+      starter_id: "who started it",
+      user_id: "a member who posted in it (the starter included)",
+      messages: "how many of its messages are this member's",
+    },
   },
   hourly_stats: { description: "Precomputed: messages per server, channel and UTC hour (human_messages leaves bots and webhooks out)." },
   first_replies: {

@@ -9,6 +9,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { refreshAnalytics, type RefreshProgress } from "../../src/analytics/refresh";
 import { SLICE_TABLES } from "../../src/analytics/refresh-sql";
+import { updateSettings } from "../../src/analytics/settings";
 import { withTenant, type PoolLike } from "../../src/db/client";
 import { readConfig } from "../../src/config";
 import { openPool } from "../../src/db/client";
@@ -359,6 +360,10 @@ describe("incremental refresh = full refresh", () => {
             ),
           );
         }
+        // Retention's weeks are the tenant's: Berlin (its clocks go back on 2026-10-25, inside the
+        // history) and Kolkata (UTC+5:30): a UTC day straddles two of their weeks.
+        await updateSettings(pool, A, { time_zone: "Europe/Berlin" });
+        await updateSettings(pool, B, { time_zone: "Asia/Kolkata" });
         // First refresh of each slice: full, from an empty server.
         for (const s of slices) expect((await refreshAnalytics(pool, s.tenant, s.server)).mode).toBe("full");
         for (const op of ops) {
@@ -374,6 +379,80 @@ describe("incremental refresh = full refresh", () => {
       }),
       { seed: 20261202, numRuns: Number(process.env.REFRESH_PROPERTY_RUNS ?? 6), endOnFailure: true },
     );
+  }, 600_000);
+
+  // Conversations (a 30-minute quiet gap starts one) run across midnight and join or split when a
+  // message comes or goes within a gap of another: messages here fall in the two hours around the
+  // midnights of five days, a few minutes apart, refreshed often, so a changed day reaches conversations begun or ended on the
+  // days beside it, some longer than the gap around the day (the random histories above spread messages
+  // over whole days and rarely do).
+  it("conversations across midnight: new, deleted and re-authored messages, bots flagged (fast-check, seeded)", async () => {
+    const near: fc.Arbitrary<Op> = fc.oneof(
+      {
+        weight: 20,
+        arbitrary: fc.record({
+          k: fc.constant("msg" as const),
+          slice: fc.constant(0),
+          day: fc.integer({ min: 0, max: 4 }),
+          minute: fc.oneof(fc.integer({ min: 1370, max: 1439 }), fc.integer({ min: 0, max: 70 })),
+          channel: fc.constantFrom(0, 0, 0, 1),
+          author: user,
+          reply: fc.constant(null),
+          webhook: fc.constantFrom(false, false, false, true),
+          system: fc.constant(false),
+        }),
+      },
+      { weight: 3, arbitrary: fc.record({ k: fc.constant("delete" as const), slice: fc.constant(0), pick, hard: fc.boolean() }) },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          k: fc.constant("edit" as const),
+          slice: fc.constant(0),
+          pick,
+          what: fc.constantFrom("undelete" as const, "author" as const),
+        }),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.record({ k: fc.constant("flag" as const), slice: fc.constant(0), user, what: fc.constant("bot" as const) }),
+      },
+      { weight: 6, arbitrary: fc.constant({ k: "refresh" as const }) },
+    );
+    let run = 0;
+    let joined = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(near, { minLength: 30, maxLength: 60 }), async (ops) => {
+        run++;
+        const s: Slice = { tenant: freshTenant("inc_c"), server: "810000000000000007" };
+        const ids = { next: 860_000_000_000_000_000n + BigInt(run) * 1_000_000n, userBase: 870_000_000_000_000_000n };
+        await withTenant(pool, s.tenant, (tx) =>
+          tx.query(
+            `INSERT INTO users (tenant_id, id, username, is_bot) SELECT current_setting('app.current_tenant'), $1::bigint + g, 'u' || g, g = 5
+             FROM generate_series(0, ${USERS - 1}) g`,
+            [String(ids.userBase)],
+          ),
+        );
+        // Newfoundland (UTC-2:30): the hours around midnight UTC of Monday (DAY0) fall in two of its weeks.
+        await updateSettings(pool, s.tenant, { time_zone: "America/St_Johns" });
+        expect((await refreshAnalytics(pool, s.tenant, s.server)).mode).toBe("full");
+        for (const op of ops) {
+          if (op.k === "refresh") await checkSlice(s);
+          else await apply(op, s, ids);
+        }
+        await checkSlice(s);
+        // The histories do what they are for: some conversation holds messages of two days.
+        const crossing = await withTenant(pool, s.tenant, (tx) =>
+          tx.query(
+            `SELECT 1 FROM conversation_members WHERE server_id = $1
+               AND (started_at AT TIME ZONE 'UTC')::date <> (ended_at AT TIME ZONE 'UTC')::date`,
+            [s.server],
+          ),
+        );
+        if (crossing.rows.length) joined++;
+      }),
+      { seed: 20261203, numRuns: Number(process.env.REFRESH_PROPERTY_RUNS ?? 6), endOnFailure: true },
+    );
+    expect(joined).toBeGreaterThan(0);
   }, 600_000);
 
   it("a refresh with nothing changed rewrites no row; one new reaction recomputes one day", async () => {
@@ -451,6 +530,57 @@ describe("incremental refresh, targeted cases", () => {
       await apply(op, s, ids);
       await checkSlice(s);
     }
+  });
+  it("a member's message moving across the tenant's week boundary within one UTC day, their day's count unchanged", async () => {
+    // Newfoundland (UTC-2:30): Monday DAY0 00:30 UTC is Sunday evening there, 23:00 UTC is Monday.
+    const s = { tenant: freshTenant("inc_wk"), server: "810000000000000005" };
+    const ids = { next: 900_000_000_000_000_000n, userBase: 910_000_000_000_000_000n };
+    await updateSettings(pool, s.tenant, { time_zone: "America/St_Johns" });
+    const msg = (minute: number) =>
+      apply({ k: "msg", slice: 0, day: 0, minute, channel: 0, author: 1, reply: null, webhook: false, system: false }, s, ids);
+    const weeks = async () =>
+      (
+        await withTenant(pool, s.tenant, (tx) =>
+          tx.query<{ week: string }>("SELECT DISTINCT week::text AS week FROM member_weeks WHERE server_id = $1 ORDER BY 1", [s.server]),
+        )
+      ).rows.map((r) => r.week);
+    await msg(30);
+    expect((await refreshAnalytics(pool, s.tenant, s.server)).mode).toBe("full");
+    expect(await weeks()).toEqual(["2026-09-28"]);
+    await apply({ k: "delete", slice: 0, pick: 0, hard: true }, s, ids);
+    await msg(23 * 60);
+    await checkSlice(s);
+    expect(await weeks()).toEqual(["2026-10-05"]);
+  });
+
+  it("a message a few minutes after midnight joins the conversation of the evening before", async () => {
+    const s = { tenant: freshTenant("inc_mid"), server: "810000000000000006" };
+    const ids = { next: 880_000_000_000_000_000n, userBase: 890_000_000_000_000_000n };
+    const msg = (day: number, minute: number, author: number) =>
+      apply({ k: "msg", slice: 0, day, minute, channel: 0, author, reply: null, webhook: false, system: false }, s, ids);
+    const conversations = async () =>
+      Number(
+        (
+          await withTenant(pool, s.tenant, (tx) =>
+            tx.query<{ n: string }>(
+              "SELECT count(DISTINCT start_id) AS n FROM conversation_members WHERE server_id = $1 AND include_bots",
+              [s.server],
+            ),
+          )
+        ).rows[0].n,
+      );
+    await msg(0, 1430, 1);
+    await msg(1, 30, 3);
+    expect((await refreshAnalytics(pool, s.tenant, s.server)).mode).toBe("full");
+    expect(await conversations()).toBe(2); // 23:50 and 00:30 are 40 minutes apart
+    // Day 1 only is written: 00:10 is 20 minutes after the evening's 23:50 and 20 before 00:30.
+    await msg(1, 10, 2);
+    await checkSlice(s);
+    expect(await conversations()).toBe(1);
+    // Then the bridge goes: the two messages around it split apart again.
+    await apply({ k: "delete", slice: 0, pick: 2, hard: true }, s, ids);
+    await checkSlice(s);
+    expect(await conversations()).toBe(2);
   });
 });
 

@@ -16,7 +16,12 @@ export async function retention(pool: PoolLike, tenantId: string, f: ReportFilte
   return run(pool, tenantId, async (tx) => {
     const { history, tz } = await viewContext(tx, f);
     const cohorts = (rows: CohortRow[]) => cohortsWithin(rows, weeks, history);
-    if (!f.channels?.length && tz === "UTC") {
+    // retention_weeks holds the weeks of the zone the tenant had at the last refresh.
+    const built = await tx.query<{ week_zone: string }>(
+      "SELECT week_zone FROM analytics_refreshes WHERE tenant_id = $1 AND server_id = $2::bigint",
+      [tenantId, f.serverId],
+    );
+    if (!f.channels?.length && tz === (built.rows[0]?.week_zone ?? "UTC")) {
       // Whole server: the cohorts are precomputed (retention_weeks); the range only picks cohort weeks.
       const { rows } = await tx.query<{ week: string; k: number; users: number }>(
         `SELECT r.week::text AS week, r.k, r.users FROM retention_weeks r
@@ -36,7 +41,8 @@ export async function retention(pool: PoolLike, tenantId: string, f: ReportFilte
     const all = { ...f, from: undefined, to: undefined };
     const params = [...(await baseParams(tx, all)), !!f.includeBots, f.from ?? null, f.to ?? null, weeks, tz];
     const g = dayGrain(all, "d");
-    // The precomputed grains have UTC days; weeks in another zone come from the messages themselves.
+    // A channel filter or another zone: the precomputed grains have UTC days, so UTC weeks come from
+    // them and weeks in another zone from the messages themselves.
     const posts =
       tz === "UTC"
         ? `SELECT d.user_id, date_trunc('week', d.day)::date AS week FROM ${g.table} d

@@ -83,6 +83,41 @@ describe("drivers report", () => {
     expect(strip(r.data.rows)).toEqual(expected);
   });
 
+  it("a range that ends inside a conversation counts its messages before the end only, with bots and without", async () => {
+    // The default gap reads precomputed conversations; one still running at the range's end is
+    // recounted. Find a local midnight (whole-hour zones) that falls inside a conversation.
+    const gap = 30 * 60_000;
+    const zones = Array.from({ length: 27 }, (_, i) => i - 12).map((h) => ({
+      tz: h === 0 ? "UTC" : `Etc/GMT${h > 0 ? "-" : "+"}${Math.abs(h)}`, // Etc/GMT-5 is UTC+5
+      offset: h * 3_600_000,
+    }));
+    expect(w.messages(true).length).toBeGreaterThan(w.messages().length); // the world has bots
+    for (const includeBots of [false, true]) {
+      const msgs = w.messages(includeBots);
+      const byChannel = new Map<string, number[]>();
+      for (const m of msgs) byChannel.set(m.channel_id, [...(byChannel.get(m.channel_id) ?? []), Date.parse(m.created_at)]);
+      let found: { tz: string; to: string; end: number } | undefined;
+      search: for (const z of zones)
+        for (const times of byChannel.values())
+          for (let i = 1; i < times.length; i++) {
+            if (times[i] - times[i - 1] >= gap) continue;
+            // The local midnight after times[i - 1]: the range [.., that day] ends there.
+            const local = times[i - 1] + z.offset;
+            const day = new Date(local).toISOString().slice(0, 10);
+            const end = Date.parse(`${day}T00:00:00Z`) + 86_400_000 - z.offset;
+            if (end <= times[i]) {
+              found = { tz: z.tz, to: day, end };
+              break search;
+            }
+          }
+      expect(found).toBeDefined();
+      const { tz, to, end } = found!;
+      const r = await reports.drivers(w.pool, w.tenant, { serverId: w.sim.guildId, to, tz, includeBots, limit: 1000 });
+      expect(r.source).toBe("precomputed");
+      expect(strip(r.data.rows)).toEqual(expectedDrivers(msgs, 30, undefined, end));
+    }
+  });
+
   it("a channel filter keeps that channel and its threads", async () => {
     const parent = new Map<string, string | null>(w.rows.channels.map((c: any) => [c.id, c.parent_id]));
     const top = w.rows.channels.find((c: any) => !c.is_thread && w.messages().some((m: any) => m.channel_id === c.id));

@@ -4,6 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as reports from "../../../src/analytics/reports";
 import { daysOf } from "../../../src/analytics/levels";
+import { refreshAnalytics } from "../../../src/analytics/refresh";
+import { updateSettings } from "../../../src/analytics/settings";
 import { openWorld, type World } from "./world";
 
 const FAR_EAST = "Pacific/Kiritimati"; // UTC+14: most times fall on the next day
@@ -118,4 +120,25 @@ describe("retention cohorts in the view's time zone", () => {
       expect(r.data.length).toBeGreaterThan(2);
     }
   });
+
+  it("the tenant's own zone is precomputed: a change of zone rebuilds the weeks at the next refresh, with the same answers", async () => {
+    const views = [{}, { includeBots: true }, { from: w.rows.messages[0].created_at.slice(0, 10) }];
+    const read = (tz: string) =>
+      Promise.all(views.map((v) => reports.retention(w.pool, w.tenant, { serverId: w.sim.guildId, tz, ...v }, 4)));
+    const [utc, east] = [await read("UTC"), await read(FAR_EAST)];
+    expect(east.map((r) => r.source)).toEqual(["base", "base", "base"]);
+    try {
+      await updateSettings(w.pool, w.tenant, { time_zone: FAR_EAST });
+      const r = await refreshAnalytics(w.pool, w.tenant, w.sim.guildId);
+      expect(r).toMatchObject({ mode: "full", reason: `time zone changed to ${FAR_EAST}` });
+      const eastNow = await read(FAR_EAST);
+      expect(eastNow.map((x) => x.source)).toEqual(["precomputed", "precomputed", "precomputed"]);
+      expect(eastNow.map((x) => x.data)).toEqual(east.map((x) => x.data));
+      // UTC is now the other zone: computed from the UTC day grain, the same cohorts as before.
+      expect((await read("UTC")).map((x) => x.data)).toEqual(utc.map((x) => x.data));
+    } finally {
+      await updateSettings(w.pool, w.tenant, { time_zone: "UTC" });
+      await refreshAnalytics(w.pool, w.tenant, w.sim.guildId);
+    }
+  }, 180_000); // two full refreshes of the world
 });
