@@ -61,18 +61,27 @@ export interface ViewContext {
   history: { first: string | null; last: string | null };
   /** The filters' days, completed with the history (null: nothing synced and no dates given). */
   window: Window | null;
+  /** The zone of the precomputed weeks (retention_weeks): the tenant's at the last refresh. */
+  weekZone: string;
 }
 
 export async function viewContext(tx: Q, f: ReportFilters): Promise<ViewContext> {
   const settings = await readSettings(tx);
   // min/max over member_days' primary key (tenant, server, day, ...): two index probes.
-  const { rows } = await tx.query<{ first: string | null; last: string | null }>(
+  const { rows } = await tx.query<{ first: string | null; last: string | null; week_zone: string | null }>(
     `SELECT (SELECT min(day) FROM member_days WHERE tenant_id = $1 AND server_id = $2::bigint)::text AS first,
-            (SELECT max(day) FROM member_days WHERE tenant_id = $1 AND server_id = $2::bigint)::text AS last`,
+            (SELECT max(day) FROM member_days WHERE tenant_id = $1 AND server_id = $2::bigint)::text AS last,
+            (SELECT week_zone FROM analytics_refreshes WHERE tenant_id = $1 AND server_id = $2::bigint) AS week_zone`,
     [tx.tenantId, f.serverId],
   );
-  const history = rows[0] ?? { first: null, last: null };
-  return { thresholds: f.thresholds ?? settings.thresholds, tz: f.tz ?? settings.time_zone, history, window: resolveWindow(f, history) };
+  const history = { first: rows[0]?.first ?? null, last: rows[0]?.last ?? null };
+  return {
+    thresholds: f.thresholds ?? settings.thresholds,
+    tz: f.tz ?? settings.time_zone,
+    history,
+    window: resolveWindow(f, history),
+    weekZone: rows[0]?.week_zone ?? "UTC",
+  };
 }
 
 /** Shared WHERE pieces for tables with (tenant_id, server_id, day, channel_id). $1 tenant, $2 server, $3 channels, $4 from, $5 to. */

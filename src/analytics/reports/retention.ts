@@ -14,14 +14,10 @@ export interface Cohort {
 
 export async function retention(pool: PoolLike, tenantId: string, f: ReportFilters, weeks = 8): Promise<Report<Cohort[]>> {
   return run(pool, tenantId, async (tx) => {
-    const { history, tz } = await viewContext(tx, f);
+    const { history, tz, weekZone } = await viewContext(tx, f);
     const cohorts = (rows: CohortRow[]) => cohortsWithin(rows, weeks, history);
     // retention_weeks holds the weeks of the zone the tenant had at the last refresh.
-    const built = await tx.query<{ week_zone: string }>(
-      "SELECT week_zone FROM analytics_refreshes WHERE tenant_id = $1 AND server_id = $2::bigint",
-      [tenantId, f.serverId],
-    );
-    if (!f.channels?.length && tz === (built.rows[0]?.week_zone ?? "UTC")) {
+    if (!f.channels?.length && tz === weekZone) {
       // Whole server: the cohorts are precomputed (retention_weeks); the range only picks cohort weeks.
       const { rows } = await tx.query<{ week: string; k: number; users: number }>(
         `SELECT r.week::text AS week, r.k, r.users FROM retention_weeks r
