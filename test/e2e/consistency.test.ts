@@ -2,7 +2,7 @@
 // filters; an empty range says so instead of "100% lurkers"; the time zone moves the heatmap.
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, baseUrl, launch, newPage, parseCount, sim } from "./helpers";
+import { api, baseUrl, launch, newPage, parseCount, sim, syncWorld } from "./helpers";
 
 const LEVELS = ["power_user", "active", "casual", "lurker"] as const;
 let browser: Browser;
@@ -12,37 +12,16 @@ let guildId: string;
 beforeAll(async () => {
   const world = await sim("/reset", { seed: 41, users: 40, channels: 3, messages: 300, days: 14, rateLimits: false });
   guildId = world.guilds[0].id;
-  for (let i = 0; i < 120; i++) {
-    if ((await fetch(`${baseUrl()}/api/bot/status`).catch(() => null))?.ok) break;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  await fetch(`${baseUrl()}/api/bot/disconnect`, { method: "DELETE" });
-  const json = { "Content-Type": "application/json" };
-  await api("/api/bot/connect", { method: "POST", headers: json, body: JSON.stringify({ token: world.token }) });
-  const { job } = await api("/api/extraction/start", {
-    method: "POST",
-    headers: json,
-    body: JSON.stringify({ server_id: guildId, sync_days: 30, fetch_reactions: true }),
-  });
-  let ended: any;
-  for (let i = 0; i < 400 && !ended; i++) {
-    const s = await api(`/api/extraction/status/${job.id}`);
-    if (["succeeded", "partially_succeeded", "failed", "cancelled"].includes(s.job.state)) ended = s.job;
-    else await new Promise((r) => setTimeout(r, 500));
-  }
-  // Everything below compares numbers of this sync: it must have ended well.
-  expect(ended?.state, JSON.stringify({ state: ended?.state, error: ended?.error, errors: ended?.errors, warnings: ended?.warnings })).toBe(
-    "succeeded",
-  );
+  await syncWorld(world, 30);
   // Thresholds low enough for this small server to have every level.
   await api("/api/settings/analytics", {
     method: "PUT",
-    headers: json,
+    headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ thresholds: { power: 150, active: 40 }, time_zone: "UTC" }),
   });
   browser = await launch();
   page = await newPage(browser);
-}, 240_000);
+}, 420_000);
 
 afterAll(async () => {
   await fetch(`${baseUrl()}/api/settings/analytics`, {
