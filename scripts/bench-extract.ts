@@ -34,10 +34,12 @@ const GLOBAL_PER_SECOND = 50;
 /** Per channel and route, as the emulator of issue 11 measured Discord: 5 a second. */
 const CHANNEL_PER_SECOND = 5;
 const BIG_CHANNELS = [30_000, 22_000, 15_000];
+/** History of the world, and of the big channels back-filled into it (a year, as real archives run). */
+const HISTORY_DAYS = 365;
 /**
- * The big channels' messages are posted "now" (by a simulator mutation), so with the product's
- * 2-day re-scan window a re-sync would re-read all of them; a 10 s window keeps the re-sync about
- * an old archive, as in issue 11 (the rule itself is tested in test/extraction/skip.test.ts).
+ * Every channel has messages within the product's 2-day re-scan window, so a re-sync would re-read a
+ * page of each; a 10 s window keeps the re-sync about an old archive, as in issue 11 (the rule
+ * itself is tested in test/extraction/skip.test.ts).
  */
 const RESCAN_MS = 10_000;
 
@@ -278,7 +280,7 @@ async function main() {
     users,
     channels: args.channels,
     messages: perChannel,
-    days: 30,
+    days: HISTORY_DAYS,
     seed: args.seed,
     rateLimits: { globalPerSecond: GLOBAL_PER_SECOND, buckets: { messages: { limit: CHANNEL_PER_SECOND, windowMs: 1000 } } as never },
   });
@@ -293,7 +295,14 @@ async function main() {
     (n, i) =>
       void (
         texts[i] &&
-        api.control.mutate({ op: "addMessages", channelId: texts[i], count: Math.max(100, Math.round(n * args.scale)) } as never)
+        api.control.mutate({
+          op: "addMessages",
+          channelId: texts[i],
+          count: Math.max(100, Math.round(n * args.scale)),
+          // Spread over the history, not posted in one burst: the refresh after +1% then touches
+          // the days that changed, as on a real server, instead of the day that holds everything.
+          spreadDays: HISTORY_DAYS - 5,
+        } as never)
       ),
   );
   const minimum = minimumRequests(api.world, args.fetchReactions);

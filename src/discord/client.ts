@@ -58,6 +58,12 @@ export interface DiscordClientOptions {
   onRequest?: (e: RequestEvent) => void;
   /** Injected clock for tests; also makes the backoff jitter deterministic. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * An attempt with no complete answer after this long is abandoned and retried like a network
+   * error (default 20 s). A hung request holds its rate-limit slot (and, for a route still being
+   * learned, every other request of the route) until it ends, so it must end.
+   */
+  attemptTimeoutMs?: number;
 }
 
 type Query = Record<string, string | number | boolean | undefined>;
@@ -77,6 +83,7 @@ export class DiscordClient {
   private readonly onRequest?: (e: RequestEvent) => void;
   private readonly sleepFn: (ms: number) => Promise<void>;
   private readonly deterministic: boolean;
+  private readonly attemptTimeoutMs: number;
   /** Set by the first 401: the token is dead, so no further request is sent with it. */
   private revoked = false;
 
@@ -92,6 +99,7 @@ export class DiscordClient {
     this.userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
     this.onRequest = options.onRequest;
     this.deterministic = options.sleep !== undefined;
+    this.attemptTimeoutMs = options.attemptTimeoutMs ?? 20_000;
     this.sleepFn = options.sleep ?? ((ms) => abortableSleep(ms, this.signal));
   }
 
@@ -226,14 +234,25 @@ export class DiscordClient {
     for (let attempt = 0; ; attempt++) {
       this.checkAbort();
       await this.acquire(route);
+      if (this.signal?.aborted) {
+        // Aborted while the slot was granted: give the slot back (nothing was sent) and stop.
+        await this.limiter.observe(route, { status: 0 });
+        throw abortError(this.signal);
+      }
       const started = Date.now();
       let res: Response | undefined;
       let text: string;
+      // This attempt's own signal: the caller's abort, or no complete answer within attemptTimeoutMs.
+      const attemptAbort = new AbortController();
+      const timedOut = new Error(`no answer within ${this.attemptTimeoutMs} ms`);
+      const timer = setTimeout(() => attemptAbort.abort(timedOut), this.attemptTimeoutMs);
+      const forward = () => attemptAbort.abort(this.signal?.reason);
+      this.signal?.addEventListener("abort", forward, { once: true });
       try {
         res = await this.fetchFn(url, {
           method,
           headers: { Authorization: `Bot ${this.token}`, "User-Agent": this.userAgent, Accept: "application/json" },
-          signal: this.signal,
+          signal: attemptAbort.signal,
         });
         text = await res.text();
       } catch (err) {
@@ -242,13 +261,17 @@ export class DiscordClient {
         await this.limiter.observe(route, obs);
         this.emit({ route, status, durationMs: Date.now() - started, bucket: res?.headers.get("x-ratelimit-bucket") ?? null, attempt });
         if (this.signal?.aborted) throw abortError(this.signal);
-        // Network failure or a body cut off mid-stream: transient, retried with backoff.
+        // Network failure, no answer in time, or a body cut off mid-stream: transient, retried with backoff.
         if (attempt >= this.maxRetries) {
           const what = res ? `body of the ${status} answer could not be read` : "network error";
-          throw new DiscordError(`${route}: ${what} after ${attempt + 1} attempts (${this.scrub(describe(err))})`, status, route, true);
+          const why = attemptAbort.signal.reason === timedOut ? timedOut.message : this.scrub(describe(err));
+          throw new DiscordError(`${route}: ${what} after ${attempt + 1} attempts (${why})`, status, route, true);
         }
         await this.backoff(attempt);
         continue;
+      } finally {
+        clearTimeout(timer);
+        this.signal?.removeEventListener("abort", forward);
       }
 
       const body = parseJson(text);
@@ -283,7 +306,8 @@ export class DiscordClient {
         await this.sleep(retryAfterMs!);
         continue;
       }
-      if (res.status >= 500) {
+      // 408: a proxy or server gave up waiting for the request (seen from a loaded host): as transient as a 5xx.
+      if (res.status >= 500 || res.status === 408) {
         if (attempt >= this.maxRetries) {
           throw new DiscordError(
             `${route}: Discord error ${res.status} after ${attempt + 1} attempts${detail}`,

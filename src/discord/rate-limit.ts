@@ -46,6 +46,11 @@ export interface RateLimitOptions {
   invalidSafetyMargin: number;
   /** While the first request of an unknown route is in flight, others ask again after this. */
   discoveryPollMs: number;
+  /**
+   * A discovery request unanswered this long lets the next request of the route go (as the new
+   * discovery): one slow or hung answer must not hold every channel's first page.
+   */
+  discoveryTimeoutMs: number;
   /** A granted request never observed (caller crashed) stops counting after this. */
   staleAfterMs: number;
   /**
@@ -63,6 +68,7 @@ export const defaultRateLimitOptions: RateLimitOptions = {
   invalidWindowMs: 600_000,
   invalidSafetyMargin: 1000,
   discoveryPollMs: 50,
+  discoveryTimeoutMs: 2_000,
   staleAfterMs: 30_000,
   assumedRouteLimit: 5,
   assumedRouteWindowMs: 1000,
@@ -182,7 +188,7 @@ export class RateLimitState {
     if (hash === undefined) {
       // Unknown route: one request teaches the bucket before the others go (no herd of 429s).
       const since = this.discovering[template];
-      if (since !== undefined && now - since < o.staleAfterMs) wait = Math.max(wait, o.discoveryPollMs);
+      if (since !== undefined && now - since < o.discoveryTimeoutMs) wait = Math.max(wait, o.discoveryPollMs);
     } else if (hash !== null) {
       bucket = this.buckets[`${hash}:${major}`];
       if (bucket) {
@@ -428,7 +434,7 @@ export class RateLimitState {
       while (u.inFlight.length && u.inFlight[0] <= now - o.staleAfterMs) u.inFlight.shift();
       if (!u.inFlight.length && !u.answered.length) delete this.use[key];
     }
-    for (const [key, since] of Object.entries(this.discovering)) if (now - since >= o.staleAfterMs) delete this.discovering[key];
+    for (const [key, since] of Object.entries(this.discovering)) if (now - since >= o.discoveryTimeoutMs) delete this.discovering[key];
   }
 
   /** A granted request never observed (its caller died) stops holding capacity after staleAfterMs. */

@@ -14,8 +14,9 @@ export interface Walk {
   cursorMs: number;
   pages: number;
   /**
-   * Estimated pages in all, fixed by the first page that covered time (its span scaled to the whole
-   * range); null before that. Fixed so that later pages only ever move the fraction forward.
+   * Estimated pages in all: the pages so far scaled to the whole range (their average density); null
+   * before a page covered time. Re-estimated on every page, because real channels are bursty: a first
+   * page from a busy evening of a quiet two-year channel, scaled alone, promised millions of pages.
    */
   size: number | null;
   done: boolean;
@@ -38,7 +39,7 @@ export function walkPage(w: Walk, next: MessagesTask | undefined): Walk {
   if (!next?.before) return { ...w, pages, done: true, cursorMs: w.floorMs, size: w.size ?? pages };
   const cursorMs = Math.max(w.floorMs, Math.min(w.cursorMs, snowflakeMs(next.before)));
   const out = { ...w, pages, cursorMs };
-  if (out.size === null && coverage(out) > 0) out.size = Math.max(pages + 1, Math.ceil(pages / coverage(out)));
+  if (coverage(out) > 0) out.size = Math.max(pages + 1, Math.ceil(pages / coverage(out)));
   return out;
 }
 

@@ -3,6 +3,7 @@
 import { makeReactions, newMessage, words } from "./generate";
 import {
   ChannelType,
+  DAY,
   HOUR,
   MessageTypes,
   isSystemType,
@@ -18,7 +19,8 @@ import { compareIds } from "./snowflake";
 import { canView } from "./visibility";
 
 export type Mutation =
-  | { op: "addMessages"; count: number; channelId?: string; guildId?: string }
+  /** spreadDays: an archive back-filled evenly over the days before now (benchmarks), not a burst posted now. */
+  | { op: "addMessages"; count: number; channelId?: string; guildId?: string; spreadDays?: number }
   | { op: "editMessage"; messageId: string; content?: string }
   | { op: "deleteMessage"; messageId: string }
   | { op: "addReaction"; messageId: string; emoji: string; userId?: string; type?: 0 | 1 }
@@ -55,12 +57,18 @@ export function mutate(world: World, m: Mutation, clock: () => number): Record<s
       if (!Number.isInteger(m.count) || m.count < 1 || m.count > 100_000) throw new MutationError("count must be 1..100000");
       const authors = new WeightedPicker<SimUser>(humans(world, guild), (u) => (u.weight > 0 ? u.weight : 0.05));
       const reactorPicker = new WeightedPicker<SimUser>(humans(world, guild), () => 1);
+      const spread = m.spreadDays ?? 0;
+      if (!(Number.isFinite(spread) && spread >= 0 && spread <= 3650)) throw new MutationError("spreadDays must be 0..3650");
       const ids: string[] = [];
       const start = tick();
+      // Back-filled: times run from spreadDays ago up to now; replies go to earlier messages of this batch.
+      const at = (i: number) => (spread ? start - spread * DAY + Math.floor((i * spread * DAY) / m.count) : start + i);
+      const made = new Map<string, SimMessage[]>();
       for (let i = 0; i < m.count; i++) {
         const ch = targets[i % targets.length];
-        const msg = newMessage({ rng, mint: world.mint }, ch, start + i, authors.pick(rng).id, MessageTypes.Default);
-        const earlier = ch.messages.filter((x) => !isSystemType(x.type)).slice(-10);
+        const msg = newMessage({ rng, mint: world.mint }, ch, at(i), authors.pick(rng).id, MessageTypes.Default);
+        const earlier = spread ? (made.get(ch.id) ?? []).slice(-10) : ch.messages.filter((x) => !isSystemType(x.type)).slice(-10);
+        if (spread) made.set(ch.id, [...(made.get(ch.id) ?? []).slice(-9), msg]);
         if (earlier.length && rng.chance(0.35)) {
           msg.type = MessageTypes.Reply;
           msg.replyTo = { messageId: rng.pick(earlier).id, channelId: ch.id };
@@ -76,7 +84,9 @@ export function mutate(world: World, m: Mutation, clock: () => number): Record<s
         guild.messagesById.set(msg.id, msg);
         ids.push(msg.id);
       }
-      world.now = Math.max(world.now, start + m.count);
+      world.now = Math.max(world.now, spread ? start : start + m.count);
+      // The API pages a channel in id order: back-filled messages take their place in it.
+      if (spread) for (const ch of targets) ch.messages.sort((a, b) => (a.idn < b.idn ? -1 : 1));
       return { messageIds: ids };
     }
     case "editMessage": {

@@ -298,6 +298,63 @@ describe("DiscordClient failures", () => {
     expect(gaps[1]).toBeGreaterThan(gaps[0]);
   });
 
+  it("retries a 408 (a server that gave up waiting for the request) like a 5xx, then gives up retryable", async () => {
+    const ref = lazyClock();
+    const t = setup((_req, i) => (i < 1 ? discordJson(ref.clock!, 408, {}) : discordJson(ref.clock!, 200, { id: "1", username: "bot" })));
+    ref.clock = t.clock;
+    expect((await t.clock.run(t.client.getCurrentUser())).username).toBe("bot");
+    expect(t.sent).toHaveLength(2);
+    const always = setup(() => discordJson(ref.clock!, 408, {}), { maxRetries: 2 });
+    ref.clock = always.clock;
+    const err = await rejection(always.clock.run(always.client.getGuildChannels("4")));
+    expect(err.status).toBe(408);
+    expect(err.retryable).toBe(true);
+    expect(always.sent).toHaveLength(3);
+  });
+
+  it("abandons an attempt that gets no answer in time and retries it (a hung request must not hold its slot)", async () => {
+    let calls = 0;
+    const observed: number[] = [];
+    const limiter = new LocalRateLimiter();
+    const client = new DiscordClient({
+      token: TOKEN,
+      baseUrl: "https://discord.test/api/v10",
+      attemptTimeoutMs: 50,
+      rateLimiter: {
+        reserve: (route) => limiter.reserve(route),
+        observe: (route, obs) => {
+          observed.push(obs.status);
+          return limiter.observe(route, obs);
+        },
+      },
+      fetch: (async (_url: string, init: RequestInit) => {
+        calls++;
+        if (calls === 1) {
+          // Never answers; only the attempt's signal ends it.
+          return new Promise((_, reject) => init.signal!.addEventListener("abort", () => reject(init.signal!.reason)));
+        }
+        return new Response(JSON.stringify({ id: "1", username: "bot" }), { status: 200, headers: { "content-type": "application/json" } });
+      }) as typeof fetch,
+    });
+    expect((await client.getCurrentUser()).username).toBe("bot");
+    expect(calls).toBe(2);
+    // The hung attempt was observed as "no answer" (status 0), which frees its slot.
+    expect(observed).toEqual([0, 200]);
+    // A caller's abort still ends the call as an abort, not as a timeout to retry.
+    const stop = new AbortController();
+    const hanging = new DiscordClient({
+      token: TOKEN,
+      baseUrl: "https://discord.test/api/v10",
+      attemptTimeoutMs: 10_000,
+      signal: stop.signal,
+      fetch: ((_url: string, init: RequestInit) =>
+        new Promise((_, reject) => init.signal!.addEventListener("abort", () => reject(init.signal!.reason)))) as typeof fetch,
+    });
+    const pending = rejection(hanging.getCurrentUser());
+    stop.abort(new Error("cancelled by the job"));
+    expect(String((await pending).message ?? (await pending))).toMatch(/cancelled by the job|abort/i);
+  });
+
   it("gives up after maxRetries with a retryable error", async () => {
     const ref = lazyClock();
     const t = setup(() => discordJson(ref.clock!, 500, { message: "Internal Server Error", code: 0 }), { maxRetries: 3 });

@@ -27,6 +27,16 @@ describe("RateLimitState", () => {
     expect(s.reserve(MSG2, T0 + 20)).toBe(0);
   });
 
+  it("a discovery left unanswered lets one more request of the route go after discoveryTimeoutMs, not after staleAfterMs", () => {
+    const s = new RateLimitState({ discoveryTimeoutMs: 2_000, staleAfterMs: 30_000 });
+    expect(s.reserve(MSG, T0)).toBe(0); // hangs: never observed
+    expect(s.reserve(MSG2, T0 + 1_999)).toBeGreaterThan(0);
+    expect(s.reserve(MSG2, T0 + 2_000)).toBe(0); // the new discovery
+    expect(s.reserve(MSG, T0 + 2_001)).toBeGreaterThan(0); // and only it
+    s.observe(MSG2, ok("abc", 5, 4, 1, T0 / 1000 + 3), T0 + 2_010);
+    expect(s.reserve(MSG, T0 + 2_010)).toBe(0);
+  });
+
   it("counts granted in-flight requests against the server's remaining", () => {
     const s = new RateLimitState();
     s.reserve(MSG, T0);

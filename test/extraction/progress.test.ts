@@ -109,6 +109,25 @@ describe("jobProgress", () => {
     );
   });
 
+  it("a burst at the head of a quiet channel is not scaled to the whole history once the walk has left it", () => {
+    // Two years; the newest 10 pages all fall within the last hour (an evening's burst), then one page a week.
+    const channel = snow(T0);
+    let w = startWalk({ kind: "messages", channelId: channel, spanMs: 730 * DAY }, null);
+    let cursor = T0 + 730 * DAY;
+    for (let i = 0; i < 10; i++) {
+      cursor -= 360_000;
+      w = walkPage(w, { kind: "messages", channelId: channel, before: snow(cursor) });
+    }
+    expect(w.size).toBeGreaterThan(100_000); // nothing seen yet says the burst ends
+    for (let i = 0; i < 20; i++) {
+      cursor -= 7 * DAY;
+      w = walkPage(w, { kind: "messages", channelId: channel, before: snow(cursor) });
+    }
+    // 30 pages covered 140 days of 730: about 156 in all, not the millions the first page promised.
+    expect(w.size).toBeGreaterThan(140);
+    expect(w.size).toBeLessThan(170);
+  });
+
   it("time left comes from the observed page rate over the estimated pages left", () => {
     // One walk of 100 estimated pages, 10 done (10% covered) in 20 s: 0.5 pages/s, 90 pages left.
     const w: Walk = { topMs: 1_000_000, floorMs: 0, cursorMs: 900_000, pages: 10, size: 100, done: false };
@@ -130,7 +149,7 @@ describe("jobProgress", () => {
     ).toBeNull();
   });
 
-  it("fixes a walk's size from its first page's time span, and follows the walk to its end", () => {
+  it("sizes a walk by the average density of its pages so far, and follows the walk to its end", () => {
     const channel = snow(T0);
     let w = startWalk({ kind: "messages", channelId: channel, spanMs: 100 * DAY }, null);
     expect(w).toMatchObject({ topMs: T0 + 100 * DAY, floorMs: T0, pages: 0, size: null });
@@ -138,7 +157,7 @@ describe("jobProgress", () => {
     expect(w.size).toBe(20); // 5 of 100 days in one page
     expect(coverage(w)).toBeCloseTo(0.05, 5);
     w = walkPage(w, { kind: "messages", channelId: channel, before: snow(T0 + 50 * DAY) });
-    expect(w.size).toBe(20);
+    expect(w.size).toBe(4); // 2 pages covered half the range
     expect(coverage(w)).toBeCloseTo(0.5, 5);
     w = walkPage(w, undefined);
     expect(w).toMatchObject({ done: true, pages: 3 });

@@ -23,6 +23,33 @@ describe("mutations for incremental syncs", () => {
     expect(channels.size).toBeGreaterThan(1);
   });
 
+  it("an archive back-filled over 60 days takes its place in the channel's history, replying only to older messages", async () => {
+    const t = NOW + 60_000;
+    const { get, sim, channel } = makeSim({ seed: 3 }, { rateLimits: false, clock: () => t });
+    const general = channel("general");
+    const before = sim.control.expected({ syncDays: null });
+    const { messageIds } = sim.control.mutate({ op: "addMessages", count: 300, channelId: general.id, spreadDays: 60 }) as {
+      messageIds: string[];
+    };
+    const added = new Set(messageIds);
+    // Paged newest first, the whole channel comes back in strictly descending id order, the new ones included.
+    const paged = await pageAll(get, general.id);
+    const ids = paged.map((m) => BigInt(m.id));
+    expect(ids.every((id, i) => i === 0 || id < ids[i - 1])).toBe(true);
+    expect(paged.filter((m) => added.has(m.id))).toHaveLength(300);
+    const times = paged.filter((m) => added.has(m.id)).map((m) => Date.parse(m.timestamp));
+    expect(Math.min(...times)).toBeGreaterThanOrEqual(t - 60 * DAY);
+    expect(Math.min(...times)).toBeLessThan(t - 59 * DAY);
+    expect(Math.max(...times)).toBeLessThanOrEqual(t);
+    const byId = new Map(paged.map((m) => [m.id, m]));
+    const replies = paged.filter((m) => added.has(m.id) && m.message_reference);
+    expect(replies.length).toBeGreaterThan(50);
+    for (const r of replies)
+      expect(BigInt(r.message_reference.message_id) < BigInt(r.id) && byId.has(r.message_reference.message_id)).toBe(true);
+    expect(sim.control.expected({ syncDays: null }).counts.messages).toBe(before.counts.messages + 300);
+    expect(() => sim.control.mutate({ op: "addMessages", count: 1, spreadDays: -1 })).toThrow(/spreadDays/);
+  });
+
   it("edits, deletes and reaction changes are visible and reflected in the ground truth", async () => {
     let t = NOW + 60_000;
     const { get, sim, channel } = makeSim({ seed: 3 }, { rateLimits: false, clock: () => t });
