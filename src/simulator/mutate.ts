@@ -63,12 +63,14 @@ export function mutate(world: World, m: Mutation, clock: () => number): Record<s
       const start = tick();
       // Back-filled: times run from spreadDays ago up to now; replies go to earlier messages of this batch.
       const at = (i: number) => (spread ? start - spread * DAY + Math.floor((i * spread * DAY) / m.count) : start + i);
-      const made = new Map<string, SimMessage[]>();
+      const made = new Map<string, SimMessage[]>(); // back-filled: this batch's messages per channel
       for (let i = 0; i < m.count; i++) {
         const ch = targets[i % targets.length];
         const msg = newMessage({ rng, mint: world.mint }, ch, at(i), authors.pick(rng).id, MessageTypes.Default);
-        const earlier = spread ? (made.get(ch.id) ?? []).slice(-10) : ch.messages.filter((x) => !isSystemType(x.type)).slice(-10);
-        if (spread) made.set(ch.id, [...(made.get(ch.id) ?? []).slice(-9), msg]);
+        let batch = made.get(ch.id);
+        if (!batch) made.set(ch.id, (batch = []));
+        const earlier = lastPosts(spread ? batch : ch.messages, 10);
+        batch.push(msg);
         if (earlier.length && rng.chance(0.35)) {
           msg.type = MessageTypes.Reply;
           msg.replyTo = { messageId: rng.pick(earlier).id, channelId: ch.id };
@@ -242,4 +244,11 @@ export function parseEmoji(text: string, guild: SimGuild): { id: string | null; 
   }
   if (!text || text.length > 32) throw new MutationError("emoji must be a unicode emoji or name:id");
   return { id: null, name: text };
+}
+
+/** The last n non-system messages of a list, oldest first (scanned from the end: lists run to 30,000). */
+function lastPosts(list: SimMessage[], n: number): SimMessage[] {
+  const out: SimMessage[] = [];
+  for (let i = list.length - 1; i >= 0 && out.length < n; i--) if (!isSystemType(list[i].type)) out.push(list[i]);
+  return out.reverse();
 }

@@ -340,19 +340,38 @@ describe("DiscordClient failures", () => {
     expect(calls).toBe(2);
     // The hung attempt was observed as "no answer" (status 0), which frees its slot.
     expect(observed).toEqual([0, 200]);
-    // A caller's abort still ends the call as an abort, not as a timeout to retry.
-    const stop = new AbortController();
-    const hanging = new DiscordClient({
-      token: TOKEN,
-      baseUrl: "https://discord.test/api/v10",
-      attemptTimeoutMs: 10_000,
-      signal: stop.signal,
-      fetch: ((_url: string, init: RequestInit) =>
-        new Promise((_, reject) => init.signal!.addEventListener("abort", () => reject(init.signal!.reason)))) as typeof fetch,
-    });
-    const pending = rejection(hanging.getCurrentUser());
-    stop.abort(new Error("cancelled by the job"));
-    expect(String((await pending).message ?? (await pending))).toMatch(/cancelled by the job|abort/i);
+    // A caller's abort still ends the call as that abort (at once, not as a timeout to retry), whether it
+    // comes while the request waits for its slot (nothing is sent) or while the request is in flight.
+    for (const when of ["before the request", "in flight"] as const) {
+      const stop = new AbortController();
+      const cancelled = new Error("cancelled by the job");
+      let sent = 0;
+      let attemptReason: unknown;
+      let inFlight!: () => void;
+      const started = new Promise<void>((r) => (inFlight = r));
+      const hanging = new DiscordClient({
+        token: TOKEN,
+        baseUrl: "https://discord.test/api/v10",
+        attemptTimeoutMs: 10_000,
+        signal: stop.signal,
+        fetch: ((_url: string, init: RequestInit) => {
+          sent++;
+          inFlight();
+          return new Promise((_, reject) =>
+            init.signal!.addEventListener("abort", () => {
+              attemptReason = init.signal!.reason;
+              reject(init.signal!.reason);
+            }),
+          );
+        }) as typeof fetch,
+      });
+      const pending = rejection(hanging.getCurrentUser());
+      if (when === "in flight") await started;
+      stop.abort(cancelled);
+      expect(await pending, when).toBe(cancelled);
+      expect(sent, when).toBe(when === "in flight" ? 1 : 0);
+      if (when === "in flight") expect(attemptReason).toBe(cancelled);
+    }
   });
 
   it("gives up after maxRetries with a retryable error", async () => {
