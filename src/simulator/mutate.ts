@@ -63,12 +63,12 @@ export function mutate(world: World, m: Mutation, clock: () => number): Record<s
       const start = tick();
       // Back-filled: times run from spreadDays ago up to now; replies go to earlier messages of this batch.
       const at = (i: number) => (spread ? start - spread * DAY + Math.floor((i * spread * DAY) / m.count) : start + i);
-      const made = new Map<string, SimMessage[]>(); // back-filled: this batch's messages per channel
+      // This batch's messages per channel (a back-fill replies only to these).
+      const made = new Map<string, SimMessage[]>(targets.map((c) => [c.id, []]));
       for (let i = 0; i < m.count; i++) {
         const ch = targets[i % targets.length];
         const msg = newMessage({ rng, mint: world.mint }, ch, at(i), authors.pick(rng).id, MessageTypes.Default);
-        let batch = made.get(ch.id);
-        if (!batch) made.set(ch.id, (batch = []));
+        const batch = made.get(ch.id)!;
         const earlier = lastPosts(spread ? batch : ch.messages, 10);
         batch.push(msg);
         if (earlier.length && rng.chance(0.35)) {
