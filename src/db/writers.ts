@@ -273,7 +273,10 @@ export function upsertSql(table: TableName, count: number): string {
   const next = updates.map((u) => u.value(table, "EXCLUDED")).join(", ");
   return (
     `INSERT INTO ${table} (tenant_id, ${cols.join(", ")}) SELECT ${tenant}, * FROM (VALUES ${values.join(", ")}) AS incoming (${cols.join(", ")}) ` +
-    `WHERE NOT EXISTS (SELECT 1 FROM ${table} cur WHERE cur.tenant_id = ${tenant} AND ${keyMatch} AND (${same}) IS NOT DISTINCT FROM (${merged})) ` +
+    // OFFSET 0: one primary-key probe per incoming row. As a plain NOT EXISTS the planner may hash the
+    // tenant's whole table against the page (its estimate for "tenant_id = setting" is a guess without
+    // statistics): every page read every stored row (131 ms per page at 81k messages, 1.8 ms now).
+    `WHERE NOT EXISTS (SELECT 1 FROM ${table} cur WHERE cur.tenant_id = ${tenant} AND ${keyMatch} AND (${same}) IS NOT DISTINCT FROM (${merged}) OFFSET 0) ` +
     // Skipping identical rows keeps re-syncs from rewriting (and bloating) unchanged data.
     `ON CONFLICT ${conflict} DO UPDATE SET ${set} WHERE (${current}) IS DISTINCT FROM (${next})`
   );
