@@ -308,8 +308,13 @@ export function retentionWeeksSql(scope: CohortScope): string {
      SELECT $1, $2::bigint, include_bots, week, 0, count(*) FROM cohort GROUP BY include_bots, week
      UNION ALL
      SELECT $1, $2::bigint, c.include_bots, c.week, ((w.week - c.week) / 7)::int, count(*)
-     FROM cohort c JOIN member_weeks w ON w.tenant_id = $1 AND w.server_id = $2::bigint AND w.include_bots = c.include_bots
-       AND w.user_id = c.user_id AND w.week > c.week
+     FROM cohort c
+     -- One primary-key probe per member: member_weeks was rewritten in this transaction, so the
+     -- planner's idea of its size is stale (a first refresh saw it empty and scanned the server's
+     -- weeks once per member: 10 s at 68k messages). The week test stays outside, or it picks that index.
+     CROSS JOIN LATERAL (SELECT w.week FROM member_weeks w WHERE w.tenant_id = $1 AND w.server_id = $2::bigint
+       AND w.include_bots = c.include_bots AND w.user_id = c.user_id OFFSET 0) w
+     WHERE w.week > c.week
      GROUP BY c.include_bots, c.week, w.week`;
 }
 
@@ -376,13 +381,16 @@ export function conversationMembersSql(scope: DayScope): string {
        SELECT include_bots, channel_id, n, author_id, count(*)::int AS messages, bool_or(starts) AS starter,
               min(id) FILTER (WHERE starts) AS start_id, min(created_at) AS first_at, max(created_at) AS last_at
        FROM numbered GROUP BY include_bots, channel_id, n, author_id),
+     -- The conversation's own columns over its members' rows: a window, not a join of per with its
+     -- own aggregate (the planner, blind to a CTE's size, nested that join: 107 s at 68k messages).
      conv AS (
-       SELECT include_bots, channel_id, n, max(start_id) AS start_id, max(author_id) FILTER (WHERE starter) AS starter_id,
-              min(first_at) AS started_at, max(last_at) AS ended_at
-       FROM per GROUP BY include_bots, channel_id, n)
-     SELECT $1, $2::bigint, p.include_bots, p.channel_id, c.start_id, c.started_at, c.ended_at, c.starter_id, p.author_id, p.messages
-     FROM per p JOIN conv c USING (include_bots, channel_id, n)
-     ORDER BY p.include_bots, c.started_at, p.channel_id, c.start_id, p.author_id`;
+       SELECT include_bots, channel_id, author_id, messages, max(start_id) OVER c AS start_id,
+              max(author_id) FILTER (WHERE starter) OVER c AS starter_id, min(first_at) OVER c AS started_at,
+              max(last_at) OVER c AS ended_at
+       FROM per WINDOW c AS (PARTITION BY include_bots, channel_id, n))
+     SELECT $1, $2::bigint, include_bots, channel_id, start_id, started_at, ended_at, starter_id, author_id, messages
+     FROM conv
+     ORDER BY include_bots, started_at, channel_id, start_id, author_id`;
 }
 
 /** Whole server, or the pairs (kind, from, to) in ($3::text[], $4::bigint[], $5::bigint[]). */
