@@ -12,6 +12,7 @@
 //   npm run bench:extract                      # 3 big channels of 15-30k messages, ~60k messages
 //   npm run bench:extract -- --scale 0.1       # same shape, 10% of the messages: a quick check
 //   options: --channels 20 --messages 60 --users N --concurrency 8 --reactions --seed 42
+//            --production-only (the first production sync alone: a quick look at the queue path)
 // Database: DATABASE_URL (migrated; run `npm run db:migrate`) when set, else an in-memory PGlite
 // (which shares this process with the simulator: prefer PostgreSQL for figures). The Worker's log
 // and the CLI path's log lines go to .data/bench-extract-wrangler.log and .data/bench-extract.log.
@@ -51,10 +52,20 @@ interface Args {
   concurrency: number;
   fetchReactions: boolean;
   seed: number;
+  productionOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { scale: 1, channels: 20, messages: 60, users: null, concurrency: 8, fetchReactions: false, seed: 42 };
+  const a: Args = {
+    scale: 1,
+    channels: 20,
+    messages: 60,
+    users: null,
+    concurrency: 8,
+    fetchReactions: false,
+    seed: 42,
+    productionOnly: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const num = () => {
@@ -70,6 +81,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === "--seed") a.seed = Math.round(num());
     else if (flag === "--no-reactions") a.fetchReactions = false;
     else if (flag === "--reactions") a.fetchReactions = true;
+    else if (flag === "--production-only") a.productionOnly = true;
     else throw new OneLineError(`unknown argument ${flag} (see the header of scripts/bench-extract.ts)`);
   }
   return a;
@@ -368,6 +380,12 @@ async function main() {
     const p1 = await productionSync(prod.base, guildId, args.fetchReactions);
     const p1c = simCounts();
     pathRow("production (workerd)", p1.ms, p1c.requests, p1c.limited, messagesNote(p1.job.state, p1.job.counts.messages));
+    if (args.productionOnly) {
+      restoreLogs();
+      restoreLogs = null;
+      console.log(`production: ${rows[0].slice(1).join("  ")}`);
+      return;
+    }
 
     await rest();
     api.control.resetStats();
@@ -397,7 +415,11 @@ async function main() {
     api.control.mutate({ op: "addMessages", count: added } as never);
     await rest();
     await sync();
-    const refresh3 = await timed(() => refreshAnalytics(pool, tenantId, guildId));
+    // Where the incremental refresh's time goes: its slowest statements, printed below the table.
+    const statements: { sql: string; ms: number }[] = [];
+    const refresh3 = await timed(() =>
+      refreshAnalytics(pool, tenantId, guildId, { onStatement: (sql, ms) => statements.push({ sql, ms }) }),
+    );
     const refreshFull = await timed(() => refreshAnalytics(pool, tenantId, guildId, { full: true }));
 
     restoreLogs();
@@ -423,6 +445,10 @@ async function main() {
     console.log(
       `refresh after +1% new messages (${added}): ${refresh3.ms} ms (${refresh3.v.mode}, ${refresh3.v.days} days, ${refresh3.v.members} members) ` +
         `vs full ${refreshFull.ms} ms = ${ofFull(refresh3.ms)} (goal <= 5%); unchanged: ${refresh2.ms} ms (${refresh2.v.mode}) = ${ofFull(refresh2.ms)} (goal <= 1 s)`,
+    );
+    const slowest = statements.sort((a, b) => b.ms - a.ms).slice(0, 5);
+    console.log(
+      `  its slowest statements: ${slowest.map((x) => `${x.ms} ms ${x.sql.replace(/\s+/g, " ").slice(0, 70)}`).join("\n                         ")}`,
     );
     console.log(
       `db: ${db.kind}; CLI path ${m.transactions} transactions, p50/p95 ${pct(m.txMs, 50).toFixed(1)}/${pct(m.txMs, 95).toFixed(1)} ms`,
