@@ -165,6 +165,38 @@ describe("reports against the simulator's known answers", () => {
     }
     // The world has a forum whose posts (threads) hold messages: the picker lists it.
     expect(forums).toBeGreaterThan(0);
+    // Humans only, the report sums daily_stats and counts members in member_daily: the same rows as
+    // summing member_daily's human rows per channel in one pass (the definition), for several views.
+    const mid = range.from < range.to ? { from: range.from, to: range.from } : range;
+    for (const f of [{}, { ...range }, { ...mid }, { channels: parent ? [parent.channel_id] : [] }]) {
+      const view = { serverId: sim.guildId, ...f, limit: 1000 };
+      const got = (await reports.channelActivity(pool, tenant, view)).data;
+      const want = await withTenant(pool, tenant, (tx) =>
+        tx.query<{ channel_id: string; messages: number; active_users: number; replies: number; last_day: string }>(
+          `SELECT d.channel_id::text AS channel_id, sum(d.messages)::int AS messages,
+                  count(DISTINCT d.user_id) FILTER (WHERE d.messages > 0)::int AS active_users,
+                  sum(d.replies_given)::int AS replies, (max(d.day) FILTER (WHERE d.messages > 0))::text AS last_day
+           FROM member_daily d
+           WHERE d.server_id = $1::bigint AND NOT d.is_bot AND ($2::date IS NULL OR d.day >= $2::date) AND ($3::date IS NULL OR d.day <= $3::date)
+             AND ($4::bigint[] IS NULL OR d.channel_id = ANY($4::bigint[]) OR d.channel_id IN (SELECT id FROM channels WHERE parent_id = ANY($4::bigint[])))
+           GROUP BY d.channel_id HAVING sum(d.messages) > 0`,
+          [sim.guildId, "from" in f ? f.from : null, "to" in f ? f.to : null, "channels" in f ? f.channels : null],
+        ),
+      );
+      const label = JSON.stringify(f);
+      const byId = <R extends { channel_id: string }>(rows: R[]) => [...rows].sort((a, b) => a.channel_id.localeCompare(b.channel_id));
+      expect(
+        byId(got).map(({ channel_id, messages, active_users, replies, last_day }) => ({
+          channel_id,
+          messages,
+          active_users,
+          replies,
+          last_day,
+        })),
+        label,
+      ).toEqual(byId(want.rows));
+      if (!("channels" in f) && !("from" in f)) expect(want.rows.length, label).toBeGreaterThan(1);
+    }
     const rt = await reports.responseTimes(pool, tenant, { serverId: sim.guildId });
     expect(rt.data.replied_messages).toBeGreaterThan(0);
     expect(rt.data.median_seconds).toBeGreaterThan(0);

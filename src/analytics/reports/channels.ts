@@ -21,9 +21,7 @@ export async function channelActivity(pool: PoolLike, tenantId: string, f: Repor
       `SELECT a.channel_id::text AS channel_id, c.name, coalesce(c.is_thread, false) AS is_thread, c.parent_id::text AS parent_id,
               a.messages, a.active_users, a.replies,
               round(CASE WHEN a.messages > 0 THEN a.replies::numeric / a.messages ELSE 0 END, 4)::float8 AS reply_rate, a.last_day::text AS last_day
-       FROM (SELECT d.channel_id, sum(d.messages)::int AS messages, count(DISTINCT d.user_id) FILTER (WHERE d.messages > 0)::int AS active_users,
-                    sum(d.replies_given)::int AS replies, max(d.day) FILTER (WHERE d.messages > 0) AS last_day
-             FROM member_daily d WHERE ${dayFilter("d")} AND ($6 OR NOT d.is_bot) GROUP BY d.channel_id) a
+       FROM (${f.includeBots ? PER_CHANNEL_WITH_BOTS : PER_CHANNEL_HUMANS}) a
        LEFT JOIN channels c ON c.tenant_id = $1 AND c.id = a.channel_id
        WHERE a.messages > 0
        ORDER BY a.messages DESC, a.channel_id LIMIT $7`,
@@ -32,6 +30,24 @@ export async function channelActivity(pool: PoolLike, tenantId: string, f: Repor
     return { source: "precomputed", data: rows };
   });
 }
+
+// Per channel of the view: messages, active members, replies and the last day with a message. $1..$5
+// as dayFilter, $6 bots included. With bots, one pass over member_daily (day x channel x member).
+const PER_CHANNEL_WITH_BOTS = `SELECT d.channel_id, sum(d.messages)::int AS messages,
+    count(DISTINCT d.user_id) FILTER (WHERE d.messages > 0)::int AS active_users,
+    sum(d.replies_given)::int AS replies, max(d.day) FILTER (WHERE d.messages > 0) AS last_day
+  FROM member_daily d WHERE ${dayFilter("d")} AND ($6 OR NOT d.is_bot) GROUP BY d.channel_id`;
+// Humans only (the default view): the sums from daily_stats (a row per channel and day, humans only,
+// written from member_daily by the same refresh), so member_daily is read only for the distinct members,
+// and only its rows with a message. At 1M messages (30 days, 271k member_daily rows of which 155k hold
+// a message) 192 -> 117 ms warm in psql, same rows; the one-pass form sorted all 271k rows by channel.
+const PER_CHANNEL_HUMANS = `SELECT s.channel_id, s.messages, coalesce(u.active_users, 0) AS active_users, s.replies, s.last_day
+  FROM (SELECT d.channel_id, sum(d.messages)::int AS messages, sum(d.replies)::int AS replies,
+               max(d.day) FILTER (WHERE d.messages > 0) AS last_day
+        FROM daily_stats d WHERE ${dayFilter("d")} AND d.channel_id <> 0 AND NOT $6 GROUP BY d.channel_id) s
+  LEFT JOIN (SELECT d.channel_id, count(DISTINCT d.user_id)::int AS active_users
+             FROM member_daily d WHERE ${dayFilter("d")} AND NOT d.is_bot AND d.messages > 0 GROUP BY d.channel_id) u
+    ON u.channel_id = s.channel_id`;
 
 /** A channel or thread of the view, without activity sums (the channel picker's list). */
 export interface ChannelListRow {
