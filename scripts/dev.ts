@@ -74,7 +74,9 @@ runMain(async () => {
     appUrl = `postgres://discord_sql_app@127.0.0.1:${embedded.port}/postgres`;
     log(`database: embedded PGlite in ${dir} (schema ${embedded.migration.schemaVersion})`);
   }
-  const bridge = await startBridge(target);
+  // On PostgreSQL the bridge keeps idle sessions for the next request, as Neon's pooler does in
+  // production (never on PGlite: its one shared session holds the role the embedded server set).
+  const bridge = await startBridge(target, 0, { reuseSessions: !!url });
   closers.push(bridge.close);
 
   // 2. The simulated Discord server, the same one on every start (its options and clock are kept

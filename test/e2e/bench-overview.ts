@@ -37,7 +37,10 @@ async function main() {
   }
   const dir = mkdtempSync(join(tmpdir(), "dsql-bench-"));
   const u = new URL(ADMIN);
-  const bridge = await startBridge({ host: u.hostname, port: Number(u.port || 5432) });
+  // Sessions are reused as Neon's pooler does in production (npm start does the same on PostgreSQL);
+  // BRIDGE_REUSE=0 opens a new backend for every request, as the bridge did before.
+  const reuse = process.env.BRIDGE_REUSE !== "0";
+  const bridge = await startBridge({ host: u.hostname, port: Number(u.port || 5432) }, 0, { reuseSessions: reuse });
   const results: { label: string; tenant: string; messages: number; ms: number[] }[] = [];
   try {
     const owner = new pg.Client({ connectionString: Object.assign(new URL(ADMIN), { pathname: `/${db}` }).toString() });
@@ -145,7 +148,9 @@ async function main() {
   }
   const pct = (a: number[], p: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(p * a.length))];
   const base = pct(results[0].ms, 0.5);
-  console.log("\nOverview: navigation until its three charts have rendered (Chromium, 1280x800, local stack)");
+  console.log(
+    `\nOverview: navigation until its three charts have rendered (Chromium, 1280x800, local stack; bridge ${reuse ? "reusing sessions" : "a new backend per request"})`,
+  );
   console.log("| tenant | messages | p50 ms | max ms | vs baseline |");
   console.log("|---|---:|---:|---:|---:|");
   for (const r of results)
