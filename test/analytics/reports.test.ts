@@ -201,6 +201,33 @@ describe("reports against the simulator's known answers", () => {
     expect(rt.data.replied_messages).toBeGreaterThan(0);
     expect(rt.data.median_seconds).toBeGreaterThan(0);
     expect(rt.data.p90_seconds!).toBeGreaterThanOrEqual(rt.data.median_seconds!);
+    // The view's and each channel's response times against the first replies' delays
+    // read here and ranked in JavaScript (percentile_cont: linear between the two nearest ranks).
+    const delays = await withTenant(pool, tenant, (tx) =>
+      tx.query<{ channel_id: string; s: number }>(
+        `SELECT channel_id::text AS channel_id, extract(epoch FROM first_human_reply_at - created_at)::float8 AS s
+         FROM first_replies WHERE server_id = $1::bigint AND NOT author_is_bot AND first_human_reply_at IS NOT NULL`,
+        [sim.guildId],
+      ),
+    );
+    const percentile = (xs: number[], p: number) => {
+      const v = [...xs].sort((a, b) => a - b);
+      const at = p * (v.length - 1);
+      const lo = Math.floor(at);
+      return Math.round((v[lo] + (v[Math.min(lo + 1, v.length - 1)] - v[lo]) * (at - lo)) * 10) / 10;
+    };
+    const all = delays.rows.map((r) => r.s);
+    expect(rt.data.replied_messages).toBe(all.length);
+    expect(rt.data.median_seconds).toBeCloseTo(percentile(all, 0.5), 1);
+    expect(rt.data.p90_seconds!).toBeCloseTo(percentile(all, 0.9), 1);
+    const perChannel = new Map<string, { s: number }[]>();
+    for (const r of delays.rows) perChannel.set(r.channel_id, [...(perChannel.get(r.channel_id) ?? []), r]);
+    expect(rt.data.by_channel.length).toBe(Math.min(50, perChannel.size));
+    for (const c of rt.data.by_channel) {
+      const xs = perChannel.get(c.channel_id)!.map((r) => r.s);
+      expect(c.replied_messages, c.channel_id).toBe(xs.length);
+      expect(c.median_seconds, c.channel_id).toBeCloseTo(percentile(xs, 0.5), 1);
+    }
     const ret = await reports.retention(pool, tenant, { serverId: sim.guildId }, 4);
     expect(ret.data.length).toBeGreaterThan(0);
     for (const c of ret.data) for (const k of c.retained) expect(k ?? 0).toBeLessThanOrEqual(c.size);
