@@ -331,12 +331,15 @@ async function main() {
   const pWidths = pHeader.map((h, i) => Math.max(h.length, ...policyRows.map((r) => r[i].length)));
   const pLine = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(pWidths[i]) : c.padStart(pWidths[i]))).join("  ");
   const geo = Math.exp(ratios.reduce((a, r) => a + Math.log(r), 0) / ratios.length);
-  console.log(`\nRLS policy cost: tenant_id = (SELECT discord_sql_tenant()) (HMAC-verified, migration 0040) vs the old`);
-  console.log(`tenant_id = current_setting('app.current_tenant', true); both through withTenant(), same run, same data\n`);
-  console.log(pLine(pHeader));
-  console.log(pWidths.map((w) => "-".repeat(w)).join("  "));
-  for (const r of policyRows) console.log(pLine(r));
-  console.log(`geometric mean of signed / old: ${geo.toFixed(2)}`);
+  // --no-policy measured no policy rows: say so instead of printing an empty table.
+  if (policyRows.length) {
+    console.log(`\nRLS policy cost: tenant_id = (SELECT discord_sql_tenant()) (HMAC-verified, migration 0040) vs the old`);
+    console.log(`tenant_id = current_setting('app.current_tenant', true); both through withTenant(), same run, same data\n`);
+    console.log(pLine(pHeader));
+    console.log(pWidths.map((w) => "-".repeat(w)).join("  "));
+    for (const r of policyRows) console.log(pLine(r));
+    console.log(`geometric mean of signed / old: ${geo.toFixed(2)}`);
+  } else console.log("\nRLS policy cost: not measured (--no-policy)");
   console.log(
     `tenant transaction with one SELECT 1 (50 runs): withTenant signed p50 ${pct(openSigned, 50).toFixed(2)} ms vs old single round trip p50 ${pct(openOld, 50).toFixed(2)} ms`,
   );
