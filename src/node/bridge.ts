@@ -137,39 +137,48 @@ function startReusingBridge(target: { host: string; port: number }, port: number
   const idle = new Map<string, Session[]>();
   const all = new Set<Socket>();
 
-  const open = (startup: Buffer): Promise<Session | null> =>
+  /**
+   * Opens a session and reads the server's greeting up to ReadyForQuery. A server that asks for a
+   * password or refuses (ErrorResponse) gives a session that is not reusable: the client gets what
+   * the server said and talks to it directly, as through the plain bridge. null: no server.
+   */
+  const open = (startup: Buffer): Promise<(Session & { reusable: boolean }) | null> =>
     new Promise((resolve) => {
       const tcp = connect(target.port, target.host);
       tcp.setNoDelay(true);
       all.add(tcp);
       tcp.on("close", () => all.delete(tcp));
       const framer = new Framer();
-      const parts: Buffer[] = [];
+      const received: Buffer[] = [];
       const fail = () => {
         tcp.destroy();
         resolve(null);
       };
+      const settle = (reusable: boolean) => {
+        tcp.off("data", onData);
+        tcp.off("error", fail);
+        resolve({ tcp, greeting: Buffer.concat(received), reusable });
+      };
       const onData = (data: Buffer) => {
+        received.push(data);
         for (const m of framer.push(data)) {
-          parts.push(m.raw);
-          // 'R' with a code other than 0: the server wants a password; the plain pipe handles that.
-          if ((m.type === 0x52 && m.body.readInt32BE(0) !== 0) || m.type === 0x45) return fail();
-          if (m.type === 0x5a) {
-            tcp.off("data", onData);
-            tcp.off("error", fail);
-            resolve({ tcp, greeting: Buffer.concat(parts) });
-            return;
-          }
+          // 'R' with a code other than 0 asks for a password; 'E' refuses the session.
+          if ((m.type === 0x52 && m.body.readInt32BE(0) !== 0) || m.type === 0x45) return settle(false);
+          if (m.type === 0x5a) return settle(true);
         }
       };
       tcp.on("data", onData);
       tcp.on("error", fail);
+      tcp.on("close", () => resolve(null));
       tcp.on("connect", () => tcp.write(startup));
     });
 
   const park = (key: string, s: Session) => {
     const framer = new Framer();
+    let settled = false;
     const done = (ok: boolean) => {
+      if (settled) return;
+      settled = true;
       s.tcp.removeAllListeners("data");
       if (!ok || (idle.get(key)?.length ?? 0) >= MAX_IDLE_PER_KEY) {
         s.tcp.destroy();
@@ -236,6 +245,14 @@ function startReusingBridge(target: { host: string; port: number }, port: number
       if (terminated) ws.close(1000);
     };
 
+    /** From here on, bytes pass between the WebSocket and `tcp` untouched (no reuse). */
+    const pipe = (tcp: Socket) => {
+      plain = tcp;
+      tcp.on("data", (d) => ws.readyState === ws.OPEN && ws.send(d));
+      tcp.on("close", () => ws.close());
+      tcp.on("error", () => ws.terminate());
+    };
+
     const attach = (s: Session) => {
       session = s;
       lastStatus = 0x49;
@@ -264,6 +281,7 @@ function startReusingBridge(target: { host: string; port: number }, port: number
     };
 
     ws.on("message", (data: Buffer) => {
+      if (ended) return;
       if (plain) return void plain.write(data);
       if (session) return fromClient(data);
       if (first === null) return void queued.push(data);
@@ -277,24 +295,24 @@ function startReusingBridge(target: { host: string; port: number }, port: number
       if (rest.length) queued.push(rest);
       if (startup.readInt32BE(4) !== STARTUP_V3) {
         // SSL, cancel or GSS requests: piped as the plain bridge does.
-        plain = connect(target.port, target.host);
-        plain.setNoDelay(true);
-        plain.on("connect", () => plain?.write(Buffer.concat([startup, ...queued.splice(0)])));
-        plain.on("data", (d) => ws.readyState === ws.OPEN && ws.send(d));
-        plain.on("close", () => ws.close());
-        plain.on("error", () => ws.terminate());
+        const tcp = connect(target.port, target.host);
+        tcp.setNoDelay(true);
+        // Written now (the socket holds it until connected), so it goes before anything piped later.
+        tcp.write(Buffer.concat([startup, ...queued.splice(0)]));
+        pipe(tcp);
         return;
       }
       key = startup.toString("hex");
       const reused = take(key);
       if (reused) return attach(reused);
       void open(startup).then((s) => {
-        if (!s) {
-          ws.close(1011, "the database refused the session");
-          return;
-        }
+        if (!s) return void ws.close(1011, "the database is not reachable");
         if (ended) return void s.tcp.destroy();
-        attach(s);
+        if (s.reusable) return attach(s);
+        // A password exchange or a refusal: pass it through and never park this session.
+        pipe(s.tcp);
+        if (ws.readyState === ws.OPEN) ws.send(s.greeting);
+        for (const q of queued.splice(0)) s.tcp.write(q);
       });
     });
     ws.on("close", () => end(false));

@@ -78,6 +78,14 @@ describe.skipIf(!serverUrl)("bridge: session reuse on PostgreSQL", () => {
     expect(second.open).toBe(false);
   });
 
+  it("passes a refused session's error through instead of parking it", async () => {
+    const missing = Object.assign(new URL(serverUrl ?? ""), { pathname: "/no_such_database_here" }).toString();
+    const c = new Client({ connectionString: missing });
+    await expect(c.connect()).rejects.toThrow(/no_such_database_here.*does not exist/);
+    // The bridge still serves the next client.
+    expect(await session(pid)).toBeGreaterThan(0);
+  });
+
   it("gives clients that overlap their own sessions", async () => {
     const a = new Client({ connectionString: serverUrl });
     const b = new Client({ connectionString: serverUrl });
