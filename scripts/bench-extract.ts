@@ -197,7 +197,9 @@ async function naiveSync(base: string, token: string, guildId: string, channelId
 /** The Worker in workerd against this database and simulator; the bot connected to the local tenant. */
 async function startProduction(db: Awaited<ReturnType<typeof openNodePool>>, apiBase: string, botToken: string) {
   const dir = mkdtempSync(join(tmpdir(), "bench-extract-"));
-  const bridge = await startBridge(db.target);
+  // On PostgreSQL, sessions are reused between the Worker's connections as Neon's pooler does in
+  // production (BRIDGE_REUSE=0: a new backend for each, as before). Never on PGlite (one shared session).
+  const bridge = await startBridge(db.target, 0, { reuseSessions: !!process.env.DATABASE_URL && process.env.BRIDGE_REUSE !== "0" });
   const port = await freePort();
   mkdirSync(DEFAULT_DATA_DIR, { recursive: true });
   const logFile = resolve(DEFAULT_DATA_DIR, "bench-extract-wrangler.log"); // kept after the run: why a job failed
