@@ -2,6 +2,7 @@
 // over WebSockets on a real PostgreSQL: a session is handed on only when it ended idle, and handed on
 // reset (no setting, role, temporary table or open transaction of the previous client survives).
 import { Client, neonConfig } from "@neondatabase/serverless";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { startBridge, type Bridge } from "../../src/node/bridge";
@@ -33,8 +34,29 @@ describe.skipIf(!serverUrl)("bridge: session reuse on PostgreSQL", () => {
     }
   }
   const pid = (c: Client) => c.query<{ pid: number }>("SELECT pg_backend_pid() AS pid").then((r) => r.rows[0].pid);
-  // The bridge parks a session after its reset answers; give it that moment.
-  const settle = () => new Promise((r) => setTimeout(r, 100));
+  /**
+   * What the server says of a backend, read beside the bridge (not through it): "gone", or its state
+   * and last statement. Polled until `until` holds (5 s at most), so a loaded machine waits longer
+   * instead of failing, and a session wrongly kept is seen as kept rather than raced.
+   */
+  async function backend(p: number, until: (b: string) => boolean): Promise<string> {
+    const direct = new pg.Client({ connectionString: serverUrl });
+    await direct.connect();
+    try {
+      let b = "";
+      for (let i = 0; i < 100; i++) {
+        const r = await direct.query<{ b: string }>("SELECT state || ' ' || query AS b FROM pg_stat_activity WHERE pid = $1", [p]);
+        b = r.rows[0]?.b ?? "gone";
+        if (until(b)) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // The bridge parks the session when its ReadyForQuery arrives, just after the server shows it idle.
+      await new Promise((r) => setTimeout(r, 20));
+      return b;
+    } finally {
+      await direct.end();
+    }
+  }
 
   it("hands an idle session to the next client, reset: settings, role and temporary tables are gone", async () => {
     const first = await session(async (c) => {
@@ -45,7 +67,7 @@ describe.skipIf(!serverUrl)("bridge: session reuse on PostgreSQL", () => {
       await c.query("SET ROLE bridge_test_role");
       return pid(c);
     });
-    await settle();
+    expect(await backend(first, (b) => b === "idle DISCARD ALL")).toBe("idle DISCARD ALL");
     const second = await session(async (c) => ({
       pid: await pid(c),
       app: (await c.query("SHOW application_name")).rows[0].application_name,
@@ -67,7 +89,8 @@ describe.skipIf(!serverUrl)("bridge: session reuse on PostgreSQL", () => {
       await c.query("SELECT set_config('app.current_tenant', 'a', true)");
       return pid(c);
     });
-    await settle();
+    // Closed, not parked: the server sees its backend end.
+    expect(await backend(first, (b) => b === "gone")).toBe("gone");
     const second = await session(async (c) => ({
       pid: await pid(c),
       open: (
