@@ -154,9 +154,10 @@ export function hourlyStatsSql(scope: DayScope): string {
      GROUP BY m.channel_id, date_trunc('hour', m.created_at, 'UTC')`;
 }
 
-// A message's first reply belongs to the original's day (replies may come days later: a reply
-// dirties its original's day, see migrations/0070).
-export function firstRepliesSql(scope: DayScope): string {
+// A message's first reply belongs to the original's day. Replies may come days later: a reply
+// names its original as a dirty key (migrations/0091), and the refresh recomputes that row alone
+// ("originals": the message ids in $3::bigint[]).
+export function firstRepliesSql(scope: DayScope | "originals"): string {
   const cond = `m.tenant_id = $1 AND m.reply_to_message_id IS NOT NULL AND m.reply_to_message_id = o.id
        AND m.server_id = $2::bigint AND ${LIVE("m")} AND m.author_id <> o.author_id`;
   // One index probe per message, in every scope: with statistics taken before the messages were
@@ -165,14 +166,14 @@ export function firstRepliesSql(scope: DayScope): string {
   const replies = `CROSS JOIN LATERAL (SELECT m.* FROM messages m WHERE ${cond} OFFSET 0) m`;
   return `INSERT INTO first_replies (tenant_id, server_id, message_id, channel_id, author_id, author_is_bot, created_at,
         first_reply_at, first_replier_id, first_human_reply_at, first_human_replier_id, replies)
-     ${withDays(scope)}
+     ${scope === "originals" ? "" : withDays(scope)}
      SELECT $1, $2::bigint, o.id, o.channel_id, o.author_id,
             bool_or(o.webhook_id IS NOT NULL OR coalesce(ou.is_bot, false) OR coalesce(ou.is_webhook, false)), o.created_at,
             min(m.created_at), (array_agg(m.author_id ORDER BY m.created_at, m.id))[1],
             min(m.created_at) FILTER (WHERE m.webhook_id IS NULL AND NOT ${BOT}),
             (array_agg(m.author_id ORDER BY m.created_at, m.id) FILTER (WHERE m.webhook_id IS NULL AND NOT ${BOT}))[1],
             count(*)
-     FROM ${messagesIn(scope)} o
+     FROM ${scope === "originals" ? "(SELECT * FROM messages WHERE tenant_id = $1 AND server_id = $2::bigint AND id = ANY($3::bigint[]))" : messagesIn(scope)} o
      ${replies}
      ${userOf(true, "u", "m.author_id")}
      ${userOf(true, "ou", "o.author_id")}
@@ -582,6 +583,10 @@ export function deleteDaysSql(table: DayTable): string {
       return `DELETE FROM ${table} WHERE tenant_id = $1 AND server_id = $2::bigint AND day = ANY($3::date[])`;
   }
 }
+
+/** Deletes the first_replies rows of the originals in $3::bigint[]. */
+export const DELETE_ORIGINALS =
+  "DELETE FROM first_replies WHERE tenant_id = $1 AND server_id = $2::bigint AND message_id = ANY($3::bigint[])";
 
 /** Every table a (tenant, server) slice owns (derived state included). */
 export const SLICE_TABLES = [

@@ -2,15 +2,15 @@
 // Per-slice tables instead of materialized views: a materialized view ignores RLS and refreshes
 // whole, so a small tenant's refresh would pay for the biggest tenant (see bench:analytics).
 //
-// Incremental by default: triggers (migrations/0070) record which (server, day) slices and members
-// changed; a refresh consumes those keys and recomputes only them, in the same transaction. The
-// rebuilt slices are compared with the old ones, and the all-time tables follow the difference only:
-// the members, (member, week) pairs, cohorts, retention cells and interaction pairs whose rows
-// changed, summed from the day slices (an unchanged server reads its change keys and stops). A full rebuild runs for a server's first refresh, when the
-// derived state is older than this code (STATE_VERSION), when the tenant's time zone (retention's
-// weeks) changed, when asked (deep re-scan), or when so many days changed that one pass over the
-// server is cheaper. Both paths run the same SQL
-// (refresh-sql.ts), scoped differently.
+// Incremental by default: triggers (migrations/0070, 0091) record which (server, day) slices,
+// members and replied-to messages changed; a refresh consumes those keys and recomputes only them,
+// in the same transaction. The rebuilt slices are compared with the old ones, and the all-time
+// tables follow the difference only: the members, (member, week) pairs, cohorts, retention cells and
+// interaction pairs whose rows changed, summed from the day slices (an unchanged server reads its
+// change keys and stops). A full rebuild runs for a server's first refresh, when the derived state
+// is older than this code (STATE_VERSION), when the tenant's time zone (retention's weeks) changed,
+// when asked (deep re-scan), or when so many days changed that one pass over the server is cheaper.
+// Both paths run the same SQL (refresh-sql.ts), scoped differently.
 import { withTenant, type PoolLike, type TenantTx } from "../db/client";
 import { isSnowflake } from "../discord/snowflake";
 import { InvalidInput } from "../errors";
@@ -19,6 +19,7 @@ import { systemRead } from "../accounts/system";
 import {
   DAY_INSERT,
   DAY_TABLES,
+  DELETE_ORIGINALS,
   conversationMembersSql,
   deleteConversationsSql,
   FULL_REBUILD,
@@ -26,6 +27,7 @@ import {
   SLICE_TABLES,
   WEEK_ZONE_SETTING,
   deleteDaysSql,
+  firstRepliesSql,
   interactionsDailyDiffSql,
   memberCohortsDiffSql,
   memberDaysDiffSql,
@@ -189,18 +191,22 @@ async function refreshServer(tx: TenantTx, serverId: string, opts: RefreshOption
   if (reason) return fullRefresh(tx, serverId, reason, zone, opts);
 
   // Consume this server's change keys; keys written after this statement stay for the next refresh.
-  const dirty = await tx.query<{ days: string[]; members: string[]; flagged: string[] }>(
-    `WITH gone AS (DELETE FROM analytics_dirty WHERE tenant_id = $1 AND server_id = $2::bigint RETURNING day, user_id, all_days)
+  const dirty = await tx.query<{ days: string[]; members: string[]; flagged: string[]; originals: string[] }>(
+    `WITH gone AS (DELETE FROM analytics_dirty WHERE tenant_id = $1 AND server_id = $2::bigint
+                   RETURNING day, user_id, all_days, message_id)
      SELECT coalesce(array_agg(DISTINCT day::text) FILTER (WHERE day IS NOT NULL), '{}') AS days,
             coalesce(array_agg(DISTINCT user_id::text) FILTER (WHERE user_id IS NOT NULL), '{}') AS members,
-            coalesce(array_agg(DISTINCT user_id::text) FILTER (WHERE all_days), '{}') AS flagged
+            coalesce(array_agg(DISTINCT user_id::text) FILTER (WHERE all_days), '{}') AS flagged,
+            coalesce(array_agg(DISTINCT message_id::text) FILTER (WHERE message_id IS NOT NULL), '{}') AS originals
        FROM gone`,
     p,
   );
   const days = new Set(dirty.rows[0].days);
   const members = new Set(dirty.rows[0].members);
   const flagged = dirty.rows[0].flagged;
-  if (days.size === 0 && members.size === 0) {
+  // Messages replied to: only their first_replies rows change (recomputed after the days).
+  const originals = dirty.rows[0].originals;
+  if (days.size === 0 && members.size === 0 && originals.length === 0) {
     await recordRefresh(tx, serverId, "unchanged", zone, {});
     return { mode: "unchanged", days: 0, members: 0, cohorts: 0, pairs: 0, rows: {} };
   }
@@ -268,6 +274,12 @@ async function refreshServer(tx: TenantTx, serverId: string, opts: RefreshOption
     const id = (await tx.query<{ pairs: string[] }>(interactionsDailyDiffSql(), args)).rows[0];
     for (const k of id.pairs) pairs.add(k);
     opts.onProgress?.({ mode: "incremental", phase: "days", done: Math.min(dayList.length, i + batch), total: dayList.length });
+  }
+
+  // Originals whose replies changed: their own rows (one on a recomputed day is recomputed twice, alike).
+  if (originals.length) {
+    await tx.query(DELETE_ORIGINALS, [...p, originals]);
+    add("first_replies", (await tx.query(firstRepliesSql("originals"), [...p, originals])).rowCount);
   }
 
   // Totals of the members whose day rows changed: what is not a sum (first/last post day, is_bot).

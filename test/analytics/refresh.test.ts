@@ -651,6 +651,58 @@ describe("incremental refresh touches only what changed", () => {
     expect(incremental).toEqual(await snapshot(s));
   });
 
+  it("a reply to an old message: its own day and the original's first_replies row, never the original's day", async () => {
+    const { s, ids } = await history("inc_o", "810000000000000025");
+    const dayRows = (day: string) =>
+      withTenant(pool, s.tenant, async (tx) => {
+        const out: string[] = [];
+        for (const [table, col] of [
+          ["member_daily", "day"],
+          ["member_days", "day"],
+          ["daily_stats", "day"],
+          ["interactions_daily", "day"],
+        ]) {
+          const r = await tx.query<{ v: string }>(
+            `SELECT string_agg(xmin::text || ctid::text, ',' ORDER BY ctid) AS v FROM ${table} WHERE server_id = $1 AND ${col} = $2::date`,
+            [s.server, day],
+          );
+          out.push(`${table}:${r.rows[0].v ?? ""}`);
+        }
+        return out;
+      });
+    const replies = (id: string) =>
+      withTenant(pool, s.tenant, (tx) =>
+        tx.query<{ replies: number }>("SELECT replies FROM first_replies WHERE server_id = $1 AND message_id = $2", [s.server, id]),
+      ).then((r) => r.rows[0]?.replies ?? 0);
+    // The server's first message (day 0, member 0) is answered on day 20 by member 1.
+    const original = (
+      await withTenant(pool, s.tenant, (tx) =>
+        tx.query<{ id: string; day: string }>(
+          "SELECT id::text, (created_at AT TIME ZONE 'UTC')::date::text AS day FROM messages WHERE server_id = $1 ORDER BY created_at, id LIMIT 1",
+          [s.server],
+        ),
+      )
+    ).rows[0];
+    const before = await dayRows(original.day);
+    const repliesBefore = await replies(original.id);
+    const lateAt = new Date(DAY0 + 20 * 86_400_000 + 16 * 3_600_000).toISOString();
+    await withTenant(pool, s.tenant, (tx) =>
+      tx.query(
+        `INSERT INTO messages (tenant_id, id, server_id, channel_id, author_id, content, created_at, message_type, is_system,
+                               reply_to_message_id, reply_to_author_id)
+         SELECT tenant_id, $2, server_id, channel_id, $3, 'late reply', $4, 19, false, id, author_id FROM messages WHERE id = $1`,
+        [original.id, String(ids.next++), String(ids.userBase + 1n), lateAt],
+      ),
+    );
+    const inc = await refreshAnalytics(pool, s.tenant, s.server);
+    expect(inc).toMatchObject({ mode: "incremental", days: 1 });
+    expect(await dayRows(original.day)).toEqual(before);
+    expect(await replies(original.id)).toBe(repliesBefore + 1);
+    const incremental = await snapshot(s);
+    await refreshAnalytics(pool, s.tenant, s.server, { full: true });
+    expect(incremental).toEqual(await snapshot(s));
+  });
+
   it("an old message deleted: its day and its author's totals, weeks and retention follow", async () => {
     const { s } = await history("inc_d", "810000000000000022");
     // The only message of its author on that day and week: the author's week and cohort may move.
