@@ -73,7 +73,7 @@ const EVERYONE_PERMS =
   P.SEND_MESSAGES_IN_THREADS;
 
 // Relative activity per UTC hour: quiet at night, peak late afternoon/evening (the "peak-hour bias").
-const HOUR_WEIGHTS = [3, 2, 1.5, 1, 1, 1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10, 10, 9, 8, 7, 5, 4];
+export const HOUR_WEIGHTS = [3, 2, 1.5, 1, 1, 1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 10, 10, 9, 8, 7, 5, 4];
 
 const WORDS = (
   "the a to and is it that for you was on are with this have be at not but what all just so can " +

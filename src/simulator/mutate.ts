@@ -1,6 +1,6 @@
 // Mutations for incremental-sync tests: the world changes the way a live server does, and the ground truth
 // (expectedRows) follows because it is computed from the same world.
-import { makeReactions, newMessage, words } from "./generate";
+import { HOUR_WEIGHTS, makeReactions, newMessage, words } from "./generate";
 import {
   ChannelType,
   DAY,
@@ -19,7 +19,7 @@ import { compareIds } from "./snowflake";
 import { canView } from "./visibility";
 
 export type Mutation =
-  /** spreadDays: an archive back-filled evenly over the days before now (benchmarks), not a burst posted now. */
+  /** spreadDays: an archive back-filled over the days before now (benchmarks), not a burst posted now. */
   | { op: "addMessages"; count: number; channelId?: string; guildId?: string; spreadDays?: number }
   | { op: "editMessage"; messageId: string; content?: string }
   | { op: "deleteMessage"; messageId: string }
@@ -37,6 +37,22 @@ export type Mutation =
   | { op: "advanceTime"; ms: number };
 
 export class MutationError extends Error {}
+
+/**
+ * `count` times over the `days` before `now`, as many on each UTC day, each with the hourly rhythm of
+ * generated messages (quiet nights), ascending. Evenly spaced times made a busy channel one unbroken
+ * year-long conversation (30,000 messages over 360 days: one every 17 minutes, under the 30-minute
+ * gap), which no real archive is.
+ */
+function backfillTimes(rng: Rng, now: number, days: number, count: number): number[] {
+  const hours = new WeightedPicker<number>([...Array(24).keys()], (h) => HOUR_WEIGHTS[h]);
+  // The whole UTC days inside the window (the rhythm is per UTC hour), all of them before now.
+  const first = Math.ceil((now - days * DAY) / DAY) * DAY;
+  const whole = Math.max(1, days - 1);
+  return Array.from({ length: count }, (_, i) =>
+    Math.min(now, first + Math.floor((i * whole) / count) * DAY + hours.pick(rng) * HOUR + Math.floor(rng.next() * HOUR)),
+  ).sort((a, b) => a - b);
+}
 
 // Per-world mutation count: the n-th mutation of a world draws the same randomness in every process.
 const mutationCounts = new WeakMap<World, number>();
@@ -61,8 +77,10 @@ export function mutate(world: World, m: Mutation, clock: () => number): Record<s
       if (!(Number.isFinite(spread) && spread >= 0 && spread <= 3650)) throw new MutationError("spreadDays must be 0..3650");
       const ids: string[] = [];
       const start = tick();
-      // Back-filled: times run from spreadDays ago up to now; replies go to earlier messages of this batch.
-      const at = (i: number) => (spread ? start - spread * DAY + Math.floor((i * spread * DAY) / m.count) : start + i);
+      // Back-filled: spread over the days from spreadDays ago up to now, in time order (replies go to
+      // earlier messages of this batch); otherwise posted now, a millisecond apart.
+      const times = spread ? backfillTimes(rng, start, spread, m.count) : null;
+      const at = (i: number) => (times ? times[i] : start + i);
       // This batch's messages per channel (a back-fill replies only to these).
       const made = new Map<string, SimMessage[]>(targets.map((c) => [c.id, []]));
       for (let i = 0; i < m.count; i++) {
