@@ -2,7 +2,7 @@
 -- first human reply, reply count). 0070 marked the original's whole (server, day) slice dirty, so a
 -- sync whose new messages reply to older ones recomputed every day those originals were posted on:
 -- bench:extract, +1% new messages posted today, 35% of them replies: 70 days recomputed for one day
--- of new messages, 60% of a full refresh. The key now names the original; the refresh recomputes
+-- of new messages, 48% of a full refresh. The key now names the original; the refresh recomputes
 -- that row alone (refresh.ts).
 --
 -- The key's server is the reply's: first_replies counts only replies in the original's own server,
