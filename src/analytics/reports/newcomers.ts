@@ -43,8 +43,13 @@ export async function newcomers(pool: PoolLike, tenantId: string, f: ReportFilte
   return run(pool, tenantId, async (tx) => {
     const { tz, history } = await viewContext(tx, f);
     const { rows } = await tx.query<Omit<NewcomerRow, "reply_seconds" | "retained"> & { later: boolean }>(
-      `WITH ${BOTS}, joined AS (
-         SELECT sm.user_id, sm.joined_at FROM server_members sm
+      `WITH ${BOTS}, joined AS MATERIALIZED (
+         -- Weeks 4-5's bounds as columns: under RLS a bound computed from a column by a function that
+         -- is not leakproof (timestamptz + interval) is no index condition, and the probe below read
+         -- the newcomer's messages from their first. Materialized, so they are not inlined back.
+         SELECT sm.user_id, sm.joined_at, sm.joined_at + interval '${RETAINED_FROM_DAY} days' AS later_from,
+                sm.joined_at + interval '${RETAINED_TO_DAY} days' AS later_to
+         FROM server_members sm
          WHERE sm.tenant_id = $1 AND sm.server_id = $2::bigint AND sm.joined_at IS NOT NULL
            AND ($4::date IS NULL OR sm.joined_at >= ($4::date)::timestamp AT TIME ZONE $6)
            AND ($5::date IS NULL OR sm.joined_at < ($5::date + 1)::timestamp AT TIME ZONE $6)
@@ -66,7 +71,7 @@ export async function newcomers(pool: PoolLike, tenantId: string, f: ReportFilte
        LEFT JOIN LATERAL (
          SELECT true AS later FROM messages m
          WHERE m.tenant_id = $1 AND m.author_id = j.user_id AND m.server_id = $2::bigint
-           AND m.created_at >= j.joined_at + interval '${RETAINED_FROM_DAY} days' AND m.created_at < j.joined_at + interval '${RETAINED_TO_DAY} days'
+           AND m.created_at >= j.later_from AND m.created_at < j.later_to
            AND ($3::bigint[] IS NULL OR m.channel_id = ANY($3::bigint[])) AND NOT m.is_system AND NOT m.is_deleted
          LIMIT 1
        ) l ON true
