@@ -31,6 +31,16 @@ export function withTenantKey<P extends object>(pool: P, key: string | undefined
   return Object.assign(pool, { tenantContextKey: key });
 }
 
+/**
+ * The transaction's tenant in SQL, for the statements that name it (RLS adds the same filter).
+ * A scalar subquery: the planner does not read the id while planning. Statistics taken before a
+ * tenant existed (autovacuum, Neon) make "tenant_id = <its id>" look empty, and a probe then took a
+ * tenant-prefix index and read all the tenant's rows each time: a new tenant's first sync slowed
+ * quadratically (bench:extract after an ANALYZE: 1-3 s per page write, the sync unfinished after
+ * 14 minutes). As a plan parameter, the estimate is an average tenant's.
+ */
+export const CURRENT_TENANT = "(SELECT current_setting('app.current_tenant', true))";
+
 /** A transaction bound to one tenant. */
 export interface TenantTx extends Queryable {
   readonly tenantId: string;

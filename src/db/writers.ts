@@ -3,7 +3,7 @@
 // shared rows (users, emojis) in the same order and cannot deadlock. Rows that would not change are
 // not rewritten (the ON CONFLICT ... WHERE ... IS DISTINCT FROM), so re-writing a page is a no-op
 // and the counts returned are the rows actually inserted or changed.
-import type { TenantTx } from "./client";
+import { CURRENT_TENANT, type TenantTx } from "./client";
 import { cleanText } from "../lib/clean-text";
 import { cleanRows, compareIds, mergeEmojis, mergeUsers, type Rows, type TableName } from "./rows";
 
@@ -256,7 +256,7 @@ export function upsertSql(table: TableName, count: number): string {
   const values: string[] = [];
   let p = 1;
   for (let r = 0; r < count; r++) values.push(`(${cols.map((c) => `$${p++}::${spec.types[c]}`).join(", ")})`);
-  const tenant = "current_setting('app.current_tenant', true)";
+  const tenant = CURRENT_TENANT;
   const conflict = `(tenant_id, ${spec.key.join(", ")})`;
   const updates = Object.entries(spec.update).map(([col, merge]) => ({
     col,

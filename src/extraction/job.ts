@@ -1,7 +1,7 @@
 // A sync job's states, its view and the rule for how it ends: shared by both ledgers (memory and
 // the tenant's Durable Object), the API (jobs.ts) and the CLI. Pure: the web imports its types.
 import { and, desc, eq, lt, sql } from "drizzle-orm";
-import type { TenantTx } from "../db/client";
+import { CURRENT_TENANT, type TenantTx } from "../db/client";
 import { orm } from "../db/orm";
 import { log } from "../lib/log";
 import { syncJobChannels, syncJobs } from "../db/schema";
@@ -368,10 +368,10 @@ export async function readCoverage(
   const res = await tx.query<{ channel_id: string; newest: string | null; covered: Date | string | null }>(
     `SELECT c.id::text AS channel_id,
             (SELECT max(m.id)::text FROM messages m
-              WHERE m.tenant_id = current_setting('app.current_tenant', true) AND m.channel_id = c.id) AS newest,
+              WHERE m.tenant_id = ${CURRENT_TENANT} AND m.channel_id = c.id) AS newest,
             (SELECT max(COALESCE(j.started_at, j.created_at)) FROM sync_job_channels jc
                JOIN sync_jobs j ON j.tenant_id = jc.tenant_id AND j.id = jc.job_id
-              WHERE jc.tenant_id = current_setting('app.current_tenant', true) AND jc.channel_id = c.id AND jc.status = 'done'
+              WHERE jc.tenant_id = ${CURRENT_TENANT} AND jc.channel_id = c.id AND jc.status = 'done'
                 AND (j.sync_days IS NULL
                      OR ($2::timestamptz IS NOT NULL
                          AND COALESCE(j.started_at, j.created_at) - make_interval(days => j.sync_days) <= $2::timestamptz + interval '1 minute'))
@@ -395,7 +395,7 @@ export async function readCoverage(
 export async function readLastCompleteSync(tx: TenantTx, ctx: JobContext): Promise<string | null> {
   const res = await tx.query<{ at: Date | string | null }>(
     `SELECT max(COALESCE(started_at, created_at)) - interval '1 minute' AS at FROM sync_jobs
-      WHERE tenant_id = current_setting('app.current_tenant', true) AND server_id = $1::bigint AND status = 'succeeded' AND id <> $2
+      WHERE tenant_id = ${CURRENT_TENANT} AND server_id = $1::bigint AND status = 'succeeded' AND id <> $2
         AND (sync_days IS NULL OR ($3::timestamptz IS NOT NULL
              AND COALESCE(started_at, created_at) - make_interval(days => sync_days) <= $3::timestamptz + interval '1 minute'))`,
     [ctx.guildId, ctx.jobId, ctx.windowStart],

@@ -8,7 +8,7 @@ import {
   type APIThreadChannel,
   type APIUser,
 } from "discord-api-types/v10";
-import { withTenant, type TenantTx } from "../db/client";
+import { CURRENT_TENANT, withTenant, type TenantTx } from "../db/client";
 import { rejectionWarning, writeRows, type RejectedRow, type WriteCounts } from "../db/writers";
 import {
   DiscordForbiddenError,
@@ -90,7 +90,7 @@ export async function runTask(task: Task, ctx: JobContext, deps: TaskDeps, hooks
         // syncs do not keep asking for a list that no longer exists (who reacted stays as last seen).
         await withTenant(deps.pool, ctx.tenantId, (tx) =>
           tx.query(
-            `DELETE FROM message_reaction_counts WHERE tenant_id = current_setting('app.current_tenant', true)
+            `DELETE FROM message_reaction_counts WHERE tenant_id = ${CURRENT_TENANT}
                 AND message_id = $1 AND emoji_key = $2 AND reaction_type = $3`,
             [task.messageId, parseEmojiRouteParam(task.emoji).key, task.type],
           ),

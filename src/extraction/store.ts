@@ -1,6 +1,6 @@
 // The reads and range updates a page needs besides plain upserts. Every function runs inside the
 // page's withTenant transaction; RLS scopes all of it to the tenant.
-import type { TenantTx } from "../db/client";
+import { CURRENT_TENANT, type TenantTx } from "../db/client";
 
 /**
  * Stored reaction counts of these messages, with how many reactors are stored for each pair. The
@@ -18,7 +18,7 @@ export async function readReactionCounts(
               WHERE r.tenant_id = c.tenant_id AND r.message_id = c.message_id
                 AND r.emoji_key = c.emoji_key AND r.reaction_type = c.reaction_type) AS users
        FROM message_reaction_counts c
-      WHERE c.tenant_id = current_setting('app.current_tenant', true) AND c.message_id = ANY($1::bigint[])`,
+      WHERE c.tenant_id = ${CURRENT_TENANT} AND c.message_id = ANY($1::bigint[])`,
     [messageIds],
   );
   for (const r of res.rows) {
@@ -44,10 +44,10 @@ export async function deleteReactionPairs(
   const res = await tx.query(
     `WITH gone AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::smallint[]) AS g(message_id, emoji_key, reaction_type)),
           counts AS (DELETE FROM message_reaction_counts c USING gone g
-                      WHERE c.tenant_id = current_setting('app.current_tenant', true) AND c.message_id = g.message_id
+                      WHERE c.tenant_id = ${CURRENT_TENANT} AND c.message_id = g.message_id
                         AND c.emoji_key = g.emoji_key AND c.reaction_type = g.reaction_type)
      DELETE FROM reactions r USING gone g
-      WHERE r.tenant_id = current_setting('app.current_tenant', true) AND r.message_id = g.message_id
+      WHERE r.tenant_id = ${CURRENT_TENANT} AND r.message_id = g.message_id
         AND r.emoji_key = g.emoji_key AND r.reaction_type = g.reaction_type`,
     args,
   );
@@ -66,7 +66,7 @@ export async function deleteMissingReactors(
   seen: string[],
 ): Promise<number> {
   const res = await tx.query(
-    `DELETE FROM reactions WHERE tenant_id = current_setting('app.current_tenant', true)
+    `DELETE FROM reactions WHERE tenant_id = ${CURRENT_TENANT}
         AND message_id = $1 AND emoji_key = $2 AND reaction_type = $3
         AND user_id > $4::bigint AND ($5::bigint IS NULL OR user_id <= $5::bigint)
         AND user_id <> ALL($6::bigint[])`,
@@ -85,7 +85,7 @@ export async function markMissingMembers(
 ): Promise<number> {
   const res = await tx.query(
     `UPDATE server_members SET is_active = false
-      WHERE tenant_id = current_setting('app.current_tenant', true) AND server_id = $1 AND is_active
+      WHERE tenant_id = ${CURRENT_TENANT} AND server_id = $1 AND is_active
         AND user_id > $2::bigint AND ($3::bigint IS NULL OR user_id <= $3::bigint)
         AND user_id <> ALL($4::bigint[])`,
     [serverId, after, upTo, seen],
@@ -107,7 +107,7 @@ export async function markMissingMessages(
 ): Promise<number> {
   const res = await tx.query(
     `UPDATE messages SET is_deleted = true, deleted_at = $5
-      WHERE tenant_id = current_setting('app.current_tenant', true) AND channel_id = $1 AND NOT is_deleted
+      WHERE tenant_id = ${CURRENT_TENANT} AND channel_id = $1 AND NOT is_deleted
         AND id >= $2::bigint AND ($3::bigint IS NULL OR id < $3::bigint)
         AND id <> ALL($4::bigint[])`,
     [channelId, from, below, seen, now],
@@ -123,7 +123,7 @@ export async function fillReplyAuthors(tx: TenantTx, messageIds: string[]): Prom
   if (messageIds.length === 0) return 0;
   const res = await tx.query(
     `UPDATE messages r SET reply_to_author_id = o.author_id FROM messages o
-      WHERE r.tenant_id = current_setting('app.current_tenant', true) AND r.id = ANY($1::bigint[])
+      WHERE r.tenant_id = ${CURRENT_TENANT} AND r.id = ANY($1::bigint[])
         AND r.reply_to_author_id IS NULL AND o.tenant_id = r.tenant_id AND o.id = r.reply_to_message_id`,
     [messageIds],
   );
@@ -149,7 +149,7 @@ export async function readPendingReactions(
   }>(
     `WITH stored AS (
        SELECT message_id, emoji_key, reaction_type, count(*)::int AS users FROM reactions
-        WHERE tenant_id = current_setting('app.current_tenant', true)
+        WHERE tenant_id = ${CURRENT_TENANT}
         GROUP BY message_id, emoji_key, reaction_type)
      SELECT m.channel_id::text, c.message_id::text, m.author_id::text, c.emoji_key, e.discord_id::text, e.name,
             c.reaction_type, c.count
@@ -157,7 +157,7 @@ export async function readPendingReactions(
        JOIN messages m ON m.tenant_id = c.tenant_id AND m.id = c.message_id
        LEFT JOIN stored s ON s.message_id = c.message_id AND s.emoji_key = c.emoji_key AND s.reaction_type = c.reaction_type
        LEFT JOIN emojis e ON e.tenant_id = c.tenant_id AND e.key = c.emoji_key
-      WHERE c.tenant_id = current_setting('app.current_tenant', true) AND NOT m.is_deleted
+      WHERE c.tenant_id = ${CURRENT_TENANT} AND NOT m.is_deleted
         AND c.count <> COALESCE(s.users, 0)`,
   );
   return res.rows.map((r) => ({

@@ -5,31 +5,11 @@ import { ensureTenant } from "../../src/accounts/tenants";
 import { withTenant } from "../../src/db/client";
 import { upsertSql, writeRows } from "../../src/db/writers";
 import type { MessageRow, UserRow } from "../../src/db/rows";
-import { mapMessage } from "../../src/extraction/map";
 import { fillReplyAuthors } from "../../src/extraction/store";
 import { freshTenant, withPool } from "../extraction/helpers";
+import { messageRow } from "./message-rows";
 
-const G = "1000000000000000001";
-
-function msg(i: number, extra: Partial<MessageRow> = {}): MessageRow {
-  const payload = {
-    id: String(1300000000000000000n + BigInt(i)),
-    channel_id: "1200000000000000001",
-    author: { id: "1100000000000000001", username: "a", discriminator: "0", global_name: null, avatar: null },
-    content: `message ${i}`,
-    timestamp: "2026-11-20T10:00:00Z",
-    edited_timestamp: null,
-    tts: false,
-    mention_everyone: false,
-    mentions: [],
-    mention_roles: [],
-    attachments: [],
-    embeds: [],
-    pinned: false,
-    type: 0,
-  };
-  return { ...mapMessage(G, payload as never).message, ...extra };
-}
+const msg = (i: number, extra: Partial<MessageRow> = {}) => messageRow(i, {}, extra);
 
 const full: UserRow = {
   id: "1100000000000000001",
