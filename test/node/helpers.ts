@@ -50,6 +50,14 @@ export async function freshServerDatabase(): Promise<{ url: string; drop(): Prom
   return {
     url: u.toString(),
     drop: async () => {
+      // pg's pool.end() resolves before its sockets close: FORCE at once would terminate sessions
+      // still saying goodbye, and their clients raise "terminating connection" as an unhandled
+      // error after the test has passed. So wait for the sessions to go; FORCE only ends leaks.
+      for (let waited = 0; waited < 10_000; waited += 50) {
+        const r = await root.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1", [name]);
+        if (r.rows[0].n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       await root.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await root.end();
     },
