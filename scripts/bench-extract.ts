@@ -389,6 +389,9 @@ async function main() {
       return;
     }
 
+    // What autovacuum does after a load (on in Neon): the CLI's tenant then syncs and refreshes for
+    // the first time under statistics that know only the production tenant's rows.
+    await db.pool.query("ANALYZE");
     await rest();
     api.control.resetStats();
     const first: ExtractionStats = await sync();

@@ -107,13 +107,42 @@ export async function refreshAnalytics(
 ): Promise<RefreshResult> {
   if (!isSnowflake(serverId)) throw new InvalidInput("invalid_request", "server_id must be a Discord snowflake", { field: "server_id" });
   const started = Date.now();
+  const first = await withTenant(pool, tenantId, async (tx) => {
+    const r = await tx.query<{ first: boolean }>(
+      "SELECT NOT EXISTS (SELECT 1 FROM analytics_refreshes WHERE tenant_id = $1 AND server_id = $2::bigint) AS first",
+      [tenantId, serverId],
+    );
+    return r.rows[0].first;
+  });
+  if (first) await analyze(pool, tenantId, "synced");
   const out = await withTenant(pool, tenantId, (tx) => refreshServer(timed(tx, opts.onStatement), serverId, opts), {
     timeoutMs: REFRESH_TIMEOUT_MS,
   });
+  if (first) await analyze(pool, tenantId, "analytics");
   const result: RefreshResult = { tenantId, serverId, durationMs: Date.now() - started, ...out };
   log.info("analytics.refreshed", { ...result });
   return result;
 }
+
+/**
+ * A server's first refresh reads rows the planner's statistics may not know yet (taken before its
+ * sync): estimated at one row, the rebuild's joins went nested-loop over the whole server
+ * (migrations/0092). So the synced tables are analyzed before it and the analytics tables (read by
+ * the reports) after it, each in a short transaction of its own: ANALYZE holds its lock to commit.
+ * Statistics make plans fast, not answers right: a failure is logged and the refresh goes on.
+ */
+async function analyze(pool: PoolLike, tenantId: string, tables: "synced" | "analytics"): Promise<void> {
+  const t0 = Date.now();
+  try {
+    await withTenant(pool, tenantId, (tx) => tx.query("SELECT discord_sql_analyze($1)", [tables]), { timeoutMs: ANALYZE_TIMEOUT_MS });
+    log.info("analytics.analyzed", { tenantId, tables, durationMs: Date.now() - t0 });
+  } catch (err) {
+    log.warn("analytics.analyze_failed", { tenantId, tables, error: (err as Error).message });
+  }
+}
+
+/** ANALYZE samples at most 30,000 rows a table, but a cold Neon table reads them page by page. */
+const ANALYZE_TIMEOUT_MS = 2 * 60_000;
 
 export interface RefreshDueOptions {
   /** At most this many slices per call (the cron runs every 15 minutes). */

@@ -240,6 +240,7 @@ describe("the signed tenant context", () => {
       "SELECT count(*) FROM discord_sql_analytics_due(100)",
       "SELECT discord_sql_tenant_for_stripe('cus_x', 'sub_x')",
       "SELECT count(*) FROM discord_sql_sealed_tokens()",
+      "SELECT discord_sql_analyze('synced')",
       "SELECT count(*) FROM discord_sql_sync_candidates_unchecked()",
     ];
     const errors = await withTenant(

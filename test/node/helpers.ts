@@ -4,6 +4,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { withTenantKey, type PoolLike } from "../../src/db/client";
+import { migrate } from "../../src/node/migrate";
+import { readTenantKey } from "../../src/node/tenant-key";
+import { grantAsOnNeon } from "../neon-state";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -62,4 +66,32 @@ export async function freshServerDatabase(): Promise<{ url: string; drop(): Prom
       await root.end();
     },
   };
+}
+
+/**
+ * A fresh, migrated database on the TEST_DATABASE_URL server in Neon's state (test/neon-state.ts):
+ * `owner` connects as the migrating superuser (ANALYZE, EXPLAIN), `pool` carries the tenant key for
+ * withTenant. end() closes both and drops the database.
+ */
+export async function migratedServerDatabase(): Promise<{ owner: pg.Pool; pool: PoolLike; end(): Promise<void> }> {
+  const db = await freshServerDatabase();
+  if (!db) throw new Error("TEST_DATABASE_URL is not set");
+  const owner = new pg.Pool({ connectionString: db.url, max: 2 });
+  const end = async () => {
+    await owner.end();
+    await db.drop();
+  };
+  try {
+    const client = await owner.connect();
+    try {
+      await migrate({ exec: (s) => client.query(s), query: (s, p) => client.query(s, p) as never });
+      await grantAsOnNeon(client);
+      return { owner, pool: withTenantKey(owner as unknown as PoolLike, await readTenantKey(client)), end };
+    } finally {
+      client.release();
+    }
+  } catch (err) {
+    await end();
+    throw err;
+  }
 }

@@ -3,16 +3,12 @@
 // "tenant_id = X" looked empty, and a page write's probe for "is this row stored unchanged?" took a
 // tenant-prefix index instead of the primary key: every probe read every row the tenant already had,
 // so a first sync slowed quadratically (bench:extract: 2-3 s per page of 100 messages, not 2 ms).
-import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { ensureTenant } from "../../src/accounts/tenants";
-import { withTenant, withTenantKey, type PoolLike, type TenantTx } from "../../src/db/client";
+import { withTenant, type TenantTx } from "../../src/db/client";
 import { writeRows } from "../../src/db/writers";
-import { migrate } from "../../src/node/migrate";
-import { readTenantKey } from "../../src/node/tenant-key";
 import { messageRow } from "../db/message-rows";
-import { grantAsOnNeon } from "../neon-state";
-import { freshServerDatabase } from "./helpers";
+import { migratedServerDatabase } from "./helpers";
 
 // 3,000 messages a minute apart by 50 authors.
 const msg = (i: number) =>
@@ -25,27 +21,20 @@ type PlanNode = { Alias?: string; "Index Name"?: string; "Index Cond"?: string; 
 const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
 
 describe.runIf(process.env.TEST_DATABASE_URL)("a new tenant's page writes under other tenants' statistics", () => {
-  let db: Awaited<ReturnType<typeof freshServerDatabase>>;
-  let raw: pg.Pool;
+  let db: Awaited<ReturnType<typeof migratedServerDatabase>> | undefined;
   afterAll(async () => {
-    await raw?.end();
-    await db?.drop();
+    await db?.end();
   });
 
   it("probe each row by primary key: one row read per probe, however many the tenant already has", async () => {
-    db = await freshServerDatabase();
-    raw = new pg.Pool({ connectionString: db!.url, max: 2 });
-    const client = await raw.connect();
-    await migrate({ exec: (s) => client.query(s), query: (s, p) => client.query(s, p) as never });
-    await grantAsOnNeon(client);
-    const pool = withTenantKey(raw as unknown as PoolLike, await readTenantKey(client));
-    client.release();
+    db = await migratedServerDatabase();
+    const { owner, pool } = db;
     const all = Array.from({ length: 3000 }, (_, i) => msg(i));
     await ensureTenant(pool, "old_tenant", "user");
     await ensureTenant(pool, "new_tenant", "user");
     await withTenant(pool, "old_tenant", (tx) => writeRows(tx, { messages: all }));
     // What autovacuum does after the other tenant's load; the new tenant is unknown to the statistics.
-    await raw.query("ANALYZE");
+    await owner.query("ANALYZE");
     await withTenant(pool, "new_tenant", (tx) => writeRows(tx, { messages: all.slice(0, 2000) }));
 
     // The next page (100 stored rows and 100 new ones), its statement explained as it runs.
