@@ -25,6 +25,7 @@ import { startBridge } from "../src/node/bridge";
 import { DEFAULT_DATA_DIR, OneLineError, runMain } from "../src/node/database";
 import { mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startSimulatorServer } from "./lib/simulator-server";
@@ -379,9 +380,15 @@ async function main() {
 
     await rest();
     api.control.resetStats();
+    // The simulator and the database bridge run in this process: a stall of its event loop stalls the
+    // Worker's Discord calls and new connections alike, so its worst delay is printed beside the time.
+    const loop = monitorEventLoopDelay({ resolution: 20 });
+    loop.enable();
     const p1 = await productionSync(prod.base, guildId, args.fetchReactions);
+    loop.disable();
     const p1c = simCounts();
-    pathRow("production (workerd)", p1.ms, p1c.requests, p1c.limited, messagesNote(p1.job.state, p1.job.counts.messages));
+    const loopNote = `; this process's event loop delayed up to ${Math.round(loop.max / 1e6)} ms`;
+    pathRow("production (workerd)", p1.ms, p1c.requests, p1c.limited, messagesNote(p1.job.state, p1.job.counts.messages) + loopNote);
     if (args.productionOnly) {
       restoreLogs();
       restoreLogs = null;
