@@ -124,6 +124,9 @@ export async function refreshAnalytics(
   return result;
 }
 
+/** ANALYZE samples at most 30,000 rows a table, but a cold Neon table reads them page by page. */
+const ANALYZE_TIMEOUT_MS = 2 * 60_000;
+
 /**
  * A server's first refresh reads rows the planner's statistics may not know yet (taken before its
  * sync): estimated at one row, the rebuild's joins went nested-loop over the whole server
@@ -140,9 +143,6 @@ async function analyze(pool: PoolLike, tenantId: string, tables: "synced" | "ana
     log.warn("analytics.analyze_failed", { tenantId, tables, error: (err as Error).message });
   }
 }
-
-/** ANALYZE samples at most 30,000 rows a table, but a cold Neon table reads them page by page. */
-const ANALYZE_TIMEOUT_MS = 2 * 60_000;
 
 export interface RefreshDueOptions {
   /** At most this many slices per call (the cron runs every 15 minutes). */

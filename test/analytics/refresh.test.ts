@@ -455,6 +455,17 @@ describe("incremental refresh = full refresh", () => {
     expect(joined).toBeGreaterThan(0);
   }, 600_000);
 
+  // The refresh only logs a failed ANALYZE (statistics make plans fast, not answers right), so the
+  // function's own failures on this database would pass unseen through every refresh test.
+  it("discord_sql_analyze runs both table sets in a read-write tenant transaction and refuses an unknown one", async () => {
+    const t = freshTenant("analyze");
+    for (const set of ["synced", "analytics"]) {
+      const r = await withTenant(pool, t, (tx) => tx.query("SELECT discord_sql_analyze($1)", [set]));
+      expect(r.rowCount).toBe(1);
+    }
+    await expect(withTenant(pool, t, (tx) => tx.query("SELECT discord_sql_analyze('everything')"))).rejects.toThrow(/unknown table set/);
+  });
+
   it("a refresh with nothing changed rewrites no row; one new reaction recomputes one day", async () => {
     const s = { tenant: freshTenant("inc_u"), server: "810000000000000009" };
     const ids = { next: 840_000_000_000_000_000n, userBase: 850_000_000_000_000_000n };
