@@ -12,7 +12,7 @@ import { connectBot } from "../../src/accounts/bot";
 import { ensureTenant } from "../../src/accounts/tenants";
 import { readConfig } from "../../src/config";
 import { openPool, withTenant, type PoolLike } from "../../src/db/client";
-import { startSim, sync, type Sim } from "../extraction/helpers";
+import { startSim, sync, worldNow, type Sim } from "../extraction/helpers";
 
 // The HTTP API answers for the local tenant (AUTH_MODE local); this file's server is its own.
 const TENANT = "local";
@@ -39,7 +39,7 @@ const put = async (path: string, body: unknown) => {
 
 beforeAll(async () => {
   pool = openPool(readConfig(env));
-  sim = await startSim({ users: 40, channels: 3, messages: 350, days: 20, seed: 131 });
+  sim = await startSim({ now: worldNow(), users: 40, channels: 3, messages: 350, days: 20, seed: 131 });
   const stats = await sync(sim, pool, TENANT, { syncDays: SYNC_DAYS, now: sim.now });
   expect(stats.error).toBeNull();
   await refreshAnalytics(pool, TENANT, sim.guildId);

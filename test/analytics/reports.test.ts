@@ -10,7 +10,7 @@ import { withTenant, type PoolLike } from "../../src/db/client";
 import { readConfig } from "../../src/config";
 import { openPool } from "../../src/db/client";
 import { env } from "cloudflare:workers";
-import { startSim, sync, type Sim } from "../extraction/helpers";
+import { startSim, sync, worldNow, type Sim } from "../extraction/helpers";
 import { freshTenant, seedServer } from "./helpers";
 
 const SYNC_DAYS = 14;
@@ -22,7 +22,7 @@ let range: { from: string; to: string };
 
 beforeAll(async () => {
   pool = openPool(readConfig(env));
-  sim = await startSim({ users: 60, channels: 3, messages: 150, days: 12, seed: 23 });
+  sim = await startSim({ now: worldNow(), users: 60, channels: 3, messages: 150, days: 12, seed: 23 });
   tenant = freshTenant("rep");
   const stats = await sync(sim, pool, tenant, { syncDays: SYNC_DAYS, now: sim.now });
   expect(stats.error).toBeNull();

@@ -23,6 +23,18 @@ export interface Sim {
   mutate(m: Record<string, unknown>): Promise<any>;
 }
 
+/**
+ * A reproducible simulated present: noon UTC yesterday. A world's shape depends on where its window's
+ * edges cut the day, so under a free clock a test asserting that shape (some newcomer got a reply) could
+ * pass at one time of day and fail at the next: the newcomers world had no replied newcomer when started
+ * 15:34-15:52 UTC, and CI started it then. Worlds a whole number of days apart are the same. Pass it as
+ * startSim's `now`, and sync with `now: sim.now`.
+ */
+export function worldNow(clock = Date.now()): number {
+  const DAY = 86_400_000;
+  return Math.floor(clock / DAY) * DAY - DAY / 2;
+}
+
 /** A fresh simulated Discord under /i/<name>/, rate limits off unless asked for. */
 export async function startSim(options: Record<string, unknown> = {}): Promise<Sim> {
   const name = `x${crypto.randomUUID().slice(0, 8)}`;

@@ -7,7 +7,7 @@ import { refreshAnalytics } from "../../../src/analytics/refresh";
 import { ensureTenant } from "../../../src/accounts/tenants";
 import { readConfig } from "../../../src/config";
 import { openPool, withTenant, type PoolLike } from "../../../src/db/client";
-import { startSim, sync, type Sim } from "../../extraction/helpers";
+import { startSim, sync, worldNow, type Sim } from "../../extraction/helpers";
 import { freshTenant } from "../helpers";
 
 export interface World {
@@ -24,7 +24,7 @@ export interface World {
 
 export async function openWorld(options: Record<string, unknown>, syncDays: number): Promise<World> {
   const pool = openPool(readConfig(env));
-  const sim = await startSim(options);
+  const sim = await startSim({ now: worldNow(), ...options });
   const tenant = freshTenant("drv");
   const stats = await sync(sim, pool, tenant, { syncDays, now: sim.now });
   expect(stats.error).toBeNull();
