@@ -38,7 +38,7 @@ import {
   type StoredJob,
 } from "../src/extraction/job";
 import { jobProgress, startWalk, walkPage, type Walk } from "../src/extraction/progress";
-import { taskId, type JobContext, type PageResult, type Task } from "../src/extraction/tasks";
+import { taskId, taskPriority, type JobContext, type PageResult, type Task } from "../src/extraction/tasks";
 import { log } from "../src/lib/log";
 
 export type { BeginAnswer, ExtractMessage, JobView, PlanInput, ReserveAnswer };
@@ -51,6 +51,13 @@ const MAX_REFRESH_ATTEMPTS = 5;
 /** tasks.sent: 0 unsent, 1 sending, 2 sent, 3 held by the consumer walking its channel. */
 const HELD = 3;
 const SEND_CHUNK = 100; // Queue.sendBatch accepts at most 100 messages
+/**
+ * Pages of a job in the queue or running at once (two consumer batches). The rest wait in the outbox,
+ * where taskPriority orders them: a queue is first in, first out, so a walk's continuation sent
+ * behind every planned page waited for all of them (bench:extract: the biggest channel's walk, handed
+ * back after its 30 s budget, waited 27 s behind 500 planned pages).
+ */
+export const MAX_QUEUED = 100;
 
 type JobRow = StoredJob & Record<string, SqlStorageValue>;
 
@@ -85,7 +92,7 @@ export class TenantCoordinator extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS tasks (
         job_id TEXT NOT NULL, task_id TEXT NOT NULL, task TEXT NOT NULL, kind TEXT NOT NULL, channel_id TEXT,
         state TEXT NOT NULL, sent INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL DEFAULT 0, last_error TEXT,
-        PRIMARY KEY (job_id, task_id));
+        priority REAL NOT NULL DEFAULT 0, PRIMARY KEY (job_id, task_id));
       CREATE INDEX IF NOT EXISTS tasks_open ON tasks (job_id, state, sent);
       CREATE TABLE IF NOT EXISTS channels (
         job_id TEXT NOT NULL, channel_id TEXT NOT NULL, status TEXT NOT NULL, pages INTEGER NOT NULL DEFAULT 0,
@@ -96,6 +103,9 @@ export class TenantCoordinator extends DurableObject<Env> {
       -- The analytics refresh after the job (RefreshView, as JSON): shown on the job's view.
       CREATE TABLE IF NOT EXISTS refreshes (job_id TEXT PRIMARY KEY, view TEXT NOT NULL);
     `);
+    // The send order (taskPriority), computed once per task: objects created before it get the column.
+    const columns = this.sql.exec<{ name: string }>(`SELECT name FROM pragma_table_info('tasks')`).toArray();
+    if (!columns.some((c) => c.name === "priority")) this.sql.exec(`ALTER TABLE tasks ADD COLUMN priority REAL NOT NULL DEFAULT 0`);
   }
 
   // ---- jobs -------------------------------------------------------------------------------------
@@ -251,7 +261,10 @@ export class TenantCoordinator extends DurableObject<Env> {
       const t = JSON.parse(task.task) as Task;
       if (t.kind === "messages") this.channelIssue(jobId, t.channelId, "failed", why);
     });
-    if (recorded) await this.finishIfDone(jobId);
+    if (recorded) {
+      await this.flushOutbox(jobId); // its place in the queue is free
+      await this.finishIfDone(jobId);
+    }
     return { recorded };
   }
 
@@ -391,13 +404,14 @@ export class TenantCoordinator extends DurableObject<Env> {
     for (const task of tasks) {
       const channelId = "channelId" in task ? task.channelId : null;
       this.sql.exec(
-        `INSERT INTO tasks (job_id, task_id, task, kind, channel_id, state, sent) VALUES (?, ?, ?, ?, ?, 'outstanding', 0)
+        `INSERT INTO tasks (job_id, task_id, task, kind, channel_id, state, sent, priority) VALUES (?, ?, ?, ?, ?, 'outstanding', 0, ?)
          ON CONFLICT (job_id, task_id) DO NOTHING`,
         jobId,
         taskId(task),
         JSON.stringify(task),
         task.kind,
         channelId,
+        taskPriority(task),
       );
       if (task.kind === "messages") {
         this.sql.exec(
@@ -454,13 +468,18 @@ export class TenantCoordinator extends DurableObject<Env> {
     for (;;) {
       const job = this.job(jobId);
       if (!job || !isLive(job)) return;
+      const queued = this.sql
+        .exec<{ n: number }>(`SELECT count(*) AS n FROM tasks WHERE job_id = ? AND state = 'outstanding' AND sent IN (1, 2)`, jobId)
+        .one().n;
+      const room = Math.min(SEND_CHUNK, MAX_QUEUED - queued);
+      if (room <= 0) return;
       const rows = this.sql
         .exec<{ task_id: string; task: string; attempt: number }>(
-          // Planning pages first, then the biggest walks (the same order as runExtraction's TaskQueue).
+          // taskPriority's order, as runExtraction's TaskQueue hands pages out; planning order breaks ties.
           `SELECT task_id, task, attempt FROM tasks WHERE job_id = ? AND state = 'outstanding' AND sent = 0
-            ORDER BY CASE kind WHEN 'reactions' THEN 0 WHEN 'messages' THEN 1 + coalesce(json_extract(task, '$.spanMs'), 0) ELSE 1e18 END DESC
-            LIMIT ${SEND_CHUNK}`,
+            ORDER BY priority DESC, rowid LIMIT ?`,
           jobId,
+          room,
         )
         .toArray();
       if (rows.length === 0) return;

@@ -43,7 +43,7 @@ import {
   readReactionCounts,
 } from "./store";
 import { markChannelsDone, readCoverage, readLastCompleteSync } from "./job";
-import type { ChannelIssue, JobContext, PageResult, Task, TaskDeps } from "./tasks";
+import { LEAD_WALKS, type ChannelIssue, type JobContext, type PageResult, type Task, type TaskDeps } from "./tasks";
 
 export const MESSAGES_PAGE = 100;
 export const MEMBERS_PAGE = 1000;
@@ -199,6 +199,17 @@ async function planWalks(
   return { tasks, stops, doneNow };
 }
 
+/** The guild's LEAD_WALKS biggest walks (by spanMs) marked to start before the planning pages. */
+export function leadBiggest(walks: Task[]): Task[] {
+  const lead = new Set<Task>(
+    walks
+      .filter((t): t is MessagesTask => t.kind === "messages")
+      .sort((a, b) => (b.spanMs ?? 0) - (a.spanMs ?? 0))
+      .slice(0, LEAD_WALKS),
+  );
+  return walks.map((t) => (lead.has(t) ? { ...t, lead: true } : t));
+}
+
 function lastMessageOf(channel: APIChannel): string | null | undefined {
   const c = channel as { last_message_id?: string | null };
   return c.last_message_id;
@@ -269,7 +280,7 @@ async function guildPage(ctx: JobContext, { discord, pool }: TaskDeps): Promise<
     }
     const plan = await planWalks(tx, ctx, walkTargets);
     await markChannelsDone(tx, ctx.jobId, plan.doneNow);
-    next.push(...plan.tasks);
+    next.push(...leadBiggest(plan.tasks));
     if (ctx.fetchReactions) {
       // Who-reacted lists an interrupted sync left unfetched, on messages this sync's walks will
       // not see again (the walks re-plan the others themselves).

@@ -8,7 +8,7 @@ import { log } from "../lib/log";
 import { insertJob, recordJob } from "./job";
 import { MemoryLedger, runLedgerTask } from "./ledger";
 import { runTask } from "./page";
-import { taskId, type ChannelIssue, type JobContext, type Task, type TaskDeps } from "./tasks";
+import { taskId, taskPriority, type ChannelIssue, type JobContext, type Task, type TaskDeps } from "./tasks";
 
 const DAY_MS = 86_400_000;
 
@@ -304,19 +304,13 @@ export class TaskQueue {
     this.size++;
   }
 
-  /** Planning pages first (they discover the work), then the biggest walks, then who-reacted lists. */
-  static priority(task: Task): number {
-    if (task.kind === "messages") return 1 + (task.spanMs ?? 0);
-    return task.kind === "reactions" ? 0 : Number.MAX_SAFE_INTEGER;
-  }
-
   take(): { task: Task; lane: string } | undefined {
     let best: string | undefined;
     let bestInFlight = Infinity;
     let bestPriority = -1;
     for (const [name, lane] of this.lanes) {
       if (lane.tasks.length === 0) continue;
-      const p = TaskQueue.priority(lane.tasks[0]);
+      const p = taskPriority(lane.tasks[0]);
       if (lane.inFlight < bestInFlight || (lane.inFlight === bestInFlight && p > bestPriority)) {
         best = name;
         bestInFlight = lane.inFlight;

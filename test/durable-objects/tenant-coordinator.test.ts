@@ -3,9 +3,9 @@
 // stalls, rate limits) is checked without Discord.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { MAX_REQUEUES, STALL_MS, type TenantCoordinator } from "../../durable-objects/tenant-coordinator";
+import { MAX_QUEUED, MAX_REQUEUES, STALL_MS, type TenantCoordinator } from "../../durable-objects/tenant-coordinator";
 import { startSync } from "../../src/extraction/jobs";
-import { taskId, type PageResult, type Task } from "../../src/extraction/tasks";
+import { taskId, taskPriority, type PageResult, type Task } from "../../src/extraction/tasks";
 import { captureDispatch, freshServerId, freshTenant, jobRow, seedBot, stub, testEnv } from "../extraction/queue-helpers";
 
 const C1 = "1100000000000000001";
@@ -86,6 +86,43 @@ describe("TenantCoordinator job ledger", () => {
 
     // A page of the finished job arriving late is dropped.
     expect(await s.begin(jobId, taskId(msgs(C2)))).toEqual({ run: false, reason: "job_not_live" });
+  });
+
+  it("sends pages in taskPriority's order: lead walks, planning pages, other walks biggest first, reactions", async () => {
+    const { jobId, sent, s } = await newJob();
+    const lead: Task = { kind: "messages", channelId: "1100000000000000003", spanMs: 9e9, lead: true };
+    const next: Task[] = [
+      { kind: "reactions", channelId: C1, messageId: "1100000000000000600", emoji: "👍", type: 0 },
+      { kind: "messages", channelId: C1, spanMs: 1e6 },
+      { kind: "threads", channelId: C2, archived: "public" },
+      { kind: "messages", channelId: C2, spanMs: 5e8 },
+      lead,
+      { kind: "members" },
+    ];
+    await run(s, jobId, { kind: "guild" }, page({ servers: 1 }, next));
+    const order = sent.slice(1).map((m) => m.task);
+    expect(order[0]).toEqual(lead);
+    expect(order.map((t) => t.kind)).toEqual(["messages", "threads", "members", "messages", "messages", "reactions"]);
+    expect(order.map(taskPriority)).toEqual([...order.map(taskPriority)].sort((a, b) => b - a));
+  });
+
+  it("keeps at most MAX_QUEUED pages in the queue: places that free up go to the highest priority waiting", async () => {
+    const { jobId, sent, s } = await newJob();
+    const lists: Task[] = Array.from({ length: MAX_QUEUED + 20 }, (_, i) => ({
+      kind: "threads",
+      channelId: String(1_100_000_000_000_001_000n + BigInt(i)),
+      archived: "public",
+    }));
+    await run(s, jobId, { kind: "guild" }, page({ servers: 1 }, lists));
+    expect(sent.slice(1).map((m) => m.task)).toEqual(lists.slice(0, MAX_QUEUED));
+    // A list finishes and plans a big walk: its place goes to the walk, ahead of the 20 waiting lists.
+    const walk: Task = { kind: "messages", channelId: C1, spanMs: 5e9, lead: true };
+    await run(s, jobId, lists[0], page({ threads: 1 }, [walk]));
+    expect(sent.slice(1 + MAX_QUEUED).map((m) => m.task)).toEqual([walk]);
+    // Another finishes with nothing planned, and a dead page frees its place too: waiting lists go, in order.
+    await run(s, jobId, lists[1], page({}, []));
+    await s.dead(jobId, taskId(lists[2]), "dead-lettered (test)");
+    expect(sent.slice(2 + MAX_QUEUED).map((m) => m.task)).toEqual([lists[MAX_QUEUED], lists[MAX_QUEUED + 1]]);
   });
 
   it("a dead page and a failed channel end the job partially_succeeded, with reasons", async () => {

@@ -1,0 +1,42 @@
+// The order pages are handed out in: the guild's few biggest walks first (the job's critical path),
+// then the planning pages, then the other walks biggest first, then who-reacted lists. Both paths use
+// taskPriority: runExtraction's TaskQueue here, the tenant DO's outbox in tenant-coordinator.test.ts.
+import { describe, expect, it } from "vitest";
+import { leadBiggest } from "../../src/extraction/page";
+import { TaskQueue } from "../../src/extraction/run";
+import { LEAD_WALKS, taskPriority, type Task } from "../../src/extraction/tasks";
+
+const walk = (channelId: string, spanMs: number): Task => ({ kind: "messages", channelId, spanMs });
+
+describe("page order", () => {
+  it("leadBiggest marks the LEAD_WALKS walks with the longest spans and nothing else", () => {
+    const spans = [5, 90, 1, 70, 30, 80, 60, 2];
+    const walks = spans.map((s, i) => walk(`11000000000000000${i}`, s * 86_400_000));
+    const marked = leadBiggest([{ kind: "members" }, ...walks]);
+    const leads = marked.filter((t) => t.kind === "messages" && t.lead).map((t) => (t as { spanMs: number }).spanMs / 86_400_000);
+    expect(leads.sort((a, b) => b - a)).toEqual([...spans].sort((a, b) => b - a).slice(0, LEAD_WALKS));
+    expect(marked[0]).toEqual({ kind: "members" });
+    // The input is not changed (a task planned twice must keep its id and fields).
+    expect(walks.some((t) => t.kind === "messages" && t.lead)).toBe(false);
+  });
+
+  it("TaskQueue hands out lead walks, then planning pages, then the other walks biggest first, then reactions", () => {
+    const q = new TaskQueue();
+    const lead = { ...walk("1100000000000000010", 9e9), lead: true } as Task;
+    const tasks: Task[] = [
+      { kind: "reactions", channelId: "1100000000000000020", messageId: "1100000000000000021", emoji: "👍", type: 0 },
+      walk("1100000000000000030", 1e6),
+      { kind: "threads", channelId: "1100000000000000040", archived: "public" },
+      walk("1100000000000000050", 5e8),
+      lead,
+      { kind: "members" },
+    ];
+    for (const t of tasks) q.push(t);
+    const order: Task[] = [];
+    for (let got = q.take(); got; got = q.take()) order.push(got.task);
+    expect(order[0]).toEqual(lead);
+    expect(order.map((t) => t.kind)).toEqual(["messages", "threads", "members", "messages", "messages", "reactions"]);
+    expect(order.map(taskPriority)).toEqual([...order.map(taskPriority)].sort((a, b) => b - a));
+    expect((order[3] as { spanMs: number }).spanMs).toBe(5e8);
+  });
+});
