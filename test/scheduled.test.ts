@@ -8,7 +8,9 @@ import { readConfig } from "../src/config";
 import { withTenant, type PoolLike } from "../src/db/client";
 import { DEFAULT_TOKEN } from "../src/simulator/generate";
 import worker from "../src/index";
-import { dueSyncs, runScheduled, type SyncCandidate } from "../src/scheduled";
+import { dueSyncs, runScheduled, type ScheduledReport, type SyncCandidate } from "../src/scheduled";
+import { cancelSync, getJob } from "../src/extraction/jobs";
+import type { Env } from "../src/env";
 import { testPool, uniqueId } from "./accounts/helpers";
 
 const HOUR = 3_600_000;
@@ -46,6 +48,24 @@ async function tenantWithSync(
     );
   });
   return { tenant: t, job };
+}
+
+/**
+ * The cron starts real syncs (queue, tenant DO, simulator). Cancelled and waited for here, plus the
+ * queue's 1 s batch wait for their last pages, so none of their consumers or DO calls starts while this
+ * file's runtime is torn down (a run failed once on "Closing rpc while 'resolve' was pending" here).
+ */
+async function stopStarted(report: ScheduledReport): Promise<void> {
+  const live = (s: string) => ["queued", "running", "cancelling"].includes(s);
+  for (const s of report.started) {
+    await cancelSync(env as unknown as Env, s.tenantId, s.jobId).catch(() => {}); // already ended: fine
+    const deadline = Date.now() + 60_000;
+    while (live((await getJob(env as unknown as Env, s.tenantId, s.jobId)).state)) {
+      if (Date.now() > deadline) throw new Error(`job ${s.jobId} still live 60 s after its cancel`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  await new Promise((r) => setTimeout(r, 2_000));
 }
 
 const jobsOf = (pool: PoolLike, t: string) =>
@@ -133,6 +153,8 @@ describe("runScheduled", () => {
       const again = await runScheduled(env as any);
       for (const t of [freeDue, proDue, freeRecent, noBot, dead])
         expect(again.started.filter((s) => s.tenantId === t.tenant)).toHaveLength(0);
+      await stopStarted(report);
+      await stopStarted(again);
     } finally {
       await pool.end();
     }

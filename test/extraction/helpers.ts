@@ -24,15 +24,16 @@ export interface Sim {
 }
 
 /**
- * A reproducible simulated present: noon UTC yesterday. A world's shape depends on where its window's
- * edges cut the day, so under a free clock a test asserting that shape (some newcomer got a reply) could
- * pass at one time of day and fail at the next: the newcomers world had no replied newcomer when started
- * 15:34-15:52 UTC, and CI started it then. Worlds a whole number of days apart are the same. Pass it as
- * startSim's `now`, and sync with `now: sim.now`.
+ * A reproducible simulated present: noon UTC, `daysBack` days ago. A world's shape depends on where
+ * its window's edges cut the day, so under a free clock a test asserting that shape (some newcomer got
+ * a reply) could pass at one time of day and fail at the next: the newcomers world had no replied
+ * newcomer when started 15:34-15:52 UTC, and CI started it then. Worlds a whole number of days apart
+ * are the same. Pass it as startSim's `now`, and sync with `now: sim.now`. Ids are minted from times,
+ * so worlds synced into one tenant (the local tenant) need different days.
  */
-export function worldNow(clock = Date.now()): number {
+export function worldNow(daysBack = 1, clock = Date.now()): number {
   const DAY = 86_400_000;
-  return Math.floor(clock / DAY) * DAY - DAY / 2;
+  return Math.floor(clock / DAY) * DAY - daysBack * DAY + DAY / 2;
 }
 
 /** A fresh simulated Discord under /i/<name>/, rate limits off unless asked for. */
