@@ -10,6 +10,7 @@ import { DEFAULT_TOKEN } from "../src/simulator/generate";
 import worker from "../src/index";
 import { dueSyncs, runScheduled, type ScheduledReport, type SyncCandidate } from "../src/scheduled";
 import { cancelSync, getJob } from "../src/extraction/jobs";
+import { isLiveState } from "../src/extraction/job";
 import type { Env } from "../src/env";
 import { testPool, uniqueId } from "./accounts/helpers";
 
@@ -56,11 +57,10 @@ async function tenantWithSync(
  * file's runtime is torn down (a run failed once on "Closing rpc while 'resolve' was pending" here).
  */
 async function stopStarted(report: ScheduledReport): Promise<void> {
-  const live = (s: string) => ["queued", "running", "cancelling"].includes(s);
   for (const s of report.started) {
     await cancelSync(env as unknown as Env, s.tenantId, s.jobId).catch(() => {}); // already ended: fine
     const deadline = Date.now() + 60_000;
-    while (live((await getJob(env as unknown as Env, s.tenantId, s.jobId)).state)) {
+    while (isLiveState((await getJob(env as unknown as Env, s.tenantId, s.jobId)).state)) {
       if (Date.now() > deadline) throw new Error(`job ${s.jobId} still live 60 s after its cancel`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -113,6 +113,7 @@ describe("dueSyncs (pure)", () => {
 describe("runScheduled", () => {
   it("starts due syncs per plan, skips tenants without a bot and recent syncs, and retries a dead job once", async () => {
     const pool = testPool();
+    const reports: ScheduledReport[] = [];
     try {
       const freeDue = await tenantWithSync(pool, { plan: "free", ago: 25 * HOUR });
       const freeRecent = await tenantWithSync(pool, { plan: "free", ago: 2 * HOUR });
@@ -128,6 +129,7 @@ describe("runScheduled", () => {
       });
 
       const report = await runScheduled(env as any);
+      reports.push(report);
       const started = (t: string) => report.started.filter((s) => s.tenantId === t);
       expect(started(freeDue.tenant)).toHaveLength(1);
       expect(started(freeDue.tenant)[0].trigger).toBe("schedule");
@@ -151,11 +153,11 @@ describe("runScheduled", () => {
 
       // A second run right away starts nothing new for these tenants (one sync per server at a time, cadence).
       const again = await runScheduled(env as any);
+      reports.push(again);
       for (const t of [freeDue, proDue, freeRecent, noBot, dead])
         expect(again.started.filter((s) => s.tenantId === t.tenant)).toHaveLength(0);
-      await stopStarted(report);
-      await stopStarted(again);
     } finally {
+      for (const r of reports) await stopStarted(r);
       await pool.end();
     }
   });
