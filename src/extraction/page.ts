@@ -43,7 +43,7 @@ import {
   readReactionCounts,
 } from "./store";
 import { markChannelsDone, readCoverage, readLastCompleteSync } from "./job";
-import { LEAD_WALKS, type ChannelIssue, type JobContext, type PageResult, type Task, type TaskDeps } from "./tasks";
+import { LEAD_PAGES, LEAD_WALKS, type ChannelIssue, type JobContext, type PageResult, type Task, type TaskDeps } from "./tasks";
 
 export const MESSAGES_PAGE = 100;
 export const MEMBERS_PAGE = 1000;
@@ -139,6 +139,8 @@ interface WalkTarget {
   id: string;
   /** undefined: unknown (walk anyway); null: the channel has no messages. */
   lastMessageId: string | null | undefined;
+  /** Discord's count of a thread's messages: the one size known before a walk (channels have none). */
+  messages?: number;
 }
 
 /**
@@ -188,15 +190,23 @@ async function planWalks(
       doneNow.push(t.id);
       continue;
     }
-    const spanMs = Math.max(
-      0,
-      (t.lastMessageId ? snowflakeMs(t.lastMessageId) : Date.now()) - Math.max(snowflakeMs(stop), snowflakeMs(t.id)),
-    );
-    tasks.push(
-      stop === "0" ? { kind: "messages", channelId: t.id, spanMs } : { kind: "messages", channelId: t.id, stopAfter: stop, spanMs },
-    );
+    const newestMs = t.lastMessageId ? snowflakeMs(t.lastMessageId) : Date.now();
+    const spanMs = Math.max(0, newestMs - Math.max(snowflakeMs(stop), snowflakeMs(t.id)));
+    const task: MessagesTask =
+      stop === "0" ? { kind: "messages", channelId: t.id, spanMs } : { kind: "messages", channelId: t.id, stopAfter: stop, spanMs };
+    if (t.messages !== undefined && estimatedPages(t.messages, spanMs, newestMs - snowflakeMs(t.id)) >= LEAD_PAGES) task.lead = true;
+    tasks.push(task);
   }
   return { tasks, stops, doneNow };
+}
+
+/**
+ * Pages a walk over `spanMs` of a thread's `lifeMs` will read, if its `messages` are spread evenly
+ * over its life (an incremental walk reads only the part after its stop point).
+ */
+export function estimatedPages(messages: number, spanMs: number, lifeMs: number): number {
+  const share = lifeMs > 0 ? Math.min(1, spanMs / lifeMs) : 1;
+  return Math.ceil((Math.max(0, messages) * share) / MESSAGES_PAGE);
 }
 
 /** The guild's LEAD_WALKS biggest walks (by spanMs) marked to start before the planning pages. */
@@ -370,7 +380,9 @@ async function threadsPage(task: Extract<Task, { kind: "threads" }>, ctx: JobCon
       if (!visible) continue;
     }
     rows.push(mapChannel(ctx.guildId, t, true));
-    walkTargets.push({ id: t.id, lastMessageId: lastMessageOf(t) });
+    // total_message_sent does not drop when messages are deleted: an upper bound, as a size should be.
+    const messages = t.total_message_sent ?? t.message_count;
+    walkTargets.push({ id: t.id, lastMessageId: lastMessageOf(t), ...(messages !== undefined ? { messages } : {}) });
   }
 
   return withTenant(pool, ctx.tenantId, async (tx) => {

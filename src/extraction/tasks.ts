@@ -45,7 +45,7 @@ export type Task =
        * and where it stops (the stop point or the channel's creation). Biggest walks start first.
        */
       spanMs?: number;
-      /** One of the guild's biggest walks: sent before the planning pages (taskPriority). */
+      /** One of the guild's biggest walks, or a thread of LEAD_PAGES or more: sent before the planning pages (taskPriority). */
       lead?: boolean;
     }
   /** One page (<= 100) of the users who reacted to a message with one emoji, normal (0) or burst (1). */
@@ -112,6 +112,14 @@ export interface PageResult {
  * first it started 12-14 s late, which was most of the gap to the ideal.
  */
 export const LEAD_WALKS = 4;
+
+/**
+ * A thread whose walk reads at least this many pages (by Discord's count of its messages) starts
+ * before the planning pages too: at 5 pages/s it needs 10 s, about as long as the ~400 thread-list
+ * pages of a big server take at 50/s, so waiting behind them could make it the job's last walk.
+ * Channels have no such count; the guild page picks theirs by span (LEAD_WALKS).
+ */
+export const LEAD_PAGES = 50;
 
 /** Above any walk's 1 + spanMs (a span in ms is below 1e13 for centuries of history). */
 export const PLANNING_PRIORITY = 1e15;

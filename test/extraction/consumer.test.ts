@@ -6,7 +6,7 @@ import { CONCURRENCY, handleExtractBatch } from "../../src/extraction/consumer";
 import { DiscordError } from "../../src/discord/errors";
 import { cancelSync, startSync } from "../../src/extraction/jobs";
 import { runTask } from "../../src/extraction/page";
-import { taskId, type Task } from "../../src/extraction/tasks";
+import { LEAD_PAGES, PLANNING_PRIORITY, taskId, taskPriority, type Task } from "../../src/extraction/tasks";
 import { withTenant } from "../../src/db/client";
 import {
   captureDispatch,
@@ -162,6 +162,42 @@ describe("queue consumer", () => {
       ),
     );
     expect(stored).toEqual(others);
+  }, 120_000);
+
+  it("a thread Discord counts at LEAD_PAGES pages or more is planned to start before the planning pages; small threads are not", async () => {
+    const sim = await simInstance(`xw-lead-${Date.now().toString(36)}`, { seed: 11, ...WORLD, channels: 4 });
+    const res = await fetch(`${sim.apiBase}/guilds/${sim.guildId}/threads/active`, { headers: { Authorization: `Bot ${sim.token}` } });
+    const threads = ((await res.json()) as { threads: { id: string }[] }).threads;
+    expect(threads.length).toBeGreaterThan(1);
+    const big = threads[0].id;
+    await sim.control("POST", "/mutate", { op: "addMessages", channelId: big, count: LEAD_PAGES * 100 + 50 });
+    const tenantId = freshTenant("cw");
+    await seedBot(tenantId, sim.token);
+    const sent = await captureDispatch(tenantId);
+    const env = envFor(sim.apiBase);
+    const { id: jobId } = await startSync(env, tenantId, { serverId: sim.guildId, syncDays: 30, fetchReactions: false });
+    const planned = new Map<string, Task>();
+    await pump(sent, env, {
+      deps: {
+        loadToken: async () => sim.token,
+        runTask: async (task: Task, ctx, deps) => {
+          const result = await runTask(task, ctx, deps);
+          if (task.kind === "threads") for (const t of result.next) if (t.kind === "messages") planned.set(t.channelId, t);
+          // The planning is what is under test: stop before the big walk's 50 pages at 1 page/s.
+          if (planned.has(big)) await cancelSync(env, tenantId, jobId);
+          return result;
+        },
+      },
+    });
+    const lead = planned.get(big) as Extract<Task, { kind: "messages" }>;
+    expect(lead.lead).toBe(true);
+    expect(taskPriority(lead)).toBeGreaterThan(PLANNING_PRIORITY);
+    const small = threads
+      .slice(1)
+      .map((t) => planned.get(t.id))
+      .filter((t) => t !== undefined);
+    expect(small.length).toBeGreaterThan(0);
+    for (const t of small) expect(taskPriority(t)).toBeLessThan(PLANNING_PRIORITY);
   }, 120_000);
 
   it("cancel stops the job: pages in flight stop at their next request, queued pages are dropped", async () => {

@@ -2,7 +2,7 @@
 // then the planning pages, then the other walks biggest first, then who-reacted lists. Both paths use
 // taskPriority: runExtraction's TaskQueue here, the tenant DO's outbox in tenant-coordinator.test.ts.
 import { describe, expect, it } from "vitest";
-import { leadBiggest } from "../../src/extraction/page";
+import { estimatedPages, leadBiggest } from "../../src/extraction/page";
 import { TaskQueue } from "../../src/extraction/run";
 import { LEAD_WALKS, taskPriority, type Task } from "../../src/extraction/tasks";
 
@@ -18,6 +18,16 @@ describe("page order", () => {
     expect(marked[0]).toEqual({ kind: "members" });
     // The input is not changed (a task planned twice must keep its id and fields).
     expect(walks.some((t) => t.kind === "messages" && t.lead)).toBe(false);
+  });
+
+  it("estimatedPages spreads a thread's count over its life: a walk of part of it reads that share", () => {
+    const day = 86_400_000;
+    expect(estimatedPages(5_000, 10 * day, 10 * day)).toBe(50);
+    expect(estimatedPages(5_000, 2 * day, 10 * day)).toBe(10); // incremental: the last 2 of 10 days
+    expect(estimatedPages(5_001, 10 * day, 10 * day)).toBe(51);
+    expect(estimatedPages(5_000, 20 * day, 10 * day)).toBe(50); // never more than the count
+    expect(estimatedPages(250, 0, 0)).toBe(3); // one instant: the whole count
+    expect(estimatedPages(0, day, day)).toBe(0);
   });
 
   it("TaskQueue hands out lead walks, then planning pages, then the other walks biggest first, then reactions", () => {
