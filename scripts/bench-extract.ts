@@ -352,6 +352,28 @@ async function main() {
     return { requests: st.requests, limited: st.rateLimited };
   };
   const rest = () => new Promise((r) => setTimeout(r, 2000)); // let the buckets refill between paths
+  /**
+   * The longest time no request reached the simulator while a sync ran (sampled every 50 ms from
+   * its first request): a sync that stalls shows it here even when its total looks only slow.
+   */
+  const watchPauses = () => {
+    let last = -1;
+    let since = 0;
+    let longest = 0;
+    const timer = setInterval(() => {
+      const n = api.control.stats().requests;
+      const now = Date.now();
+      if (n !== last) {
+        if (last > 0) longest = Math.max(longest, now - since);
+        last = n;
+        since = now;
+      }
+    }, 50);
+    return () => {
+      clearInterval(timer);
+      return `; longest pause ${(longest / 1000).toFixed(1)} s`;
+    };
+  };
   const t1 = Date.now();
   const prod = await startProduction(db, baseUrl, summary.token);
   const logFile = resolve(DEFAULT_DATA_DIR, "bench-extract.log");
@@ -384,11 +406,19 @@ async function main() {
     // Worker's Discord calls and new connections alike, so its worst delay is printed beside the time.
     const loop = monitorEventLoopDelay({ resolution: 20 });
     loop.enable();
+    const p1Pauses = watchPauses();
     const p1 = await productionSync(prod.base, guildId, args.fetchReactions);
+    const p1Pause = p1Pauses();
     loop.disable();
     const p1c = simCounts();
     const loopNote = `; this process's event loop delayed up to ${Math.round(loop.max / 1e6)} ms`;
-    pathRow("production (workerd)", p1.ms, p1c.requests, p1c.limited, messagesNote(p1.job.state, p1.job.counts.messages) + loopNote);
+    pathRow(
+      "production (workerd)",
+      p1.ms,
+      p1c.requests,
+      p1c.limited,
+      messagesNote(p1.job.state, p1.job.counts.messages) + p1Pause + loopNote,
+    );
     if (args.productionOnly) {
       restoreLogs();
       restoreLogs = null;
@@ -401,10 +431,12 @@ async function main() {
     await db.pool.query("ANALYZE");
     await rest();
     api.control.resetStats();
+    const c1Pauses = watchPauses();
     const first: ExtractionStats = await sync();
+    const c1Pause = c1Pauses();
     const c1 = simCounts();
     const refresh1 = await timed(() => refreshAnalytics(pool, tenantId, guildId));
-    pathRow("CLI (runExtraction)", first.durationMs, c1.requests, c1.limited, messagesNote(first.status, first.written.messages));
+    pathRow("CLI (runExtraction)", first.durationMs, c1.requests, c1.limited, messagesNote(first.status, first.written.messages) + c1Pause);
 
     await rest();
     const channelIds = read.map((r) => r.channel.id);
