@@ -160,7 +160,8 @@ describe("runScheduled", () => {
       for (const r of reports) await stopStarted(r);
       await pool.end();
     }
-  });
+    // Stopping the syncs the cron started is part of the test (up to 60 s each): more than the 30 s default.
+  }, 180_000);
 
   it("is wired as the Worker's scheduled handler", async () => {
     const controller = createScheduledController({ scheduledTime: new Date(), cron: "*/15 * * * *" });
