@@ -353,8 +353,8 @@ async function main() {
   };
   const rest = () => new Promise((r) => setTimeout(r, 2000)); // let the buckets refill between paths
   /**
-   * The longest time no request reached the simulator while a sync ran (sampled every 50 ms from
-   * its first request): a sync that stalls shows it here even when its total looks only slow.
+   * The longest time no request reached the simulator between a sync's first and last requests
+   * (sampled every 50 ms): a sync that stalls shows it here even when its total looks only slow.
    */
   const watchPauses = () => {
     let last = -1;

@@ -111,6 +111,7 @@ describe("dueSyncs (pure)", () => {
 });
 
 describe("runScheduled", () => {
+  // Its timeout covers stopping the syncs the cron started (up to 60 s each), past the 30 s default.
   it("starts due syncs per plan, skips tenants without a bot and recent syncs, and retries a dead job once", async () => {
     const pool = testPool();
     const reports: ScheduledReport[] = [];
@@ -160,7 +161,6 @@ describe("runScheduled", () => {
       for (const r of reports) await stopStarted(r);
       await pool.end();
     }
-    // Stopping the syncs the cron started is part of the test (up to 60 s each): more than the 30 s default.
   }, 180_000);
 
   it("is wired as the Worker's scheduled handler", async () => {

@@ -191,10 +191,12 @@ async function planWalks(
       continue;
     }
     const newestMs = t.lastMessageId ? snowflakeMs(t.lastMessageId) : Date.now();
-    const spanMs = Math.max(0, newestMs - Math.max(snowflakeMs(stop), snowflakeMs(t.id)));
+    const createdMs = snowflakeMs(t.id);
+    const spanMs = Math.max(0, newestMs - Math.max(snowflakeMs(stop), createdMs));
     const task: MessagesTask =
       stop === "0" ? { kind: "messages", channelId: t.id, spanMs } : { kind: "messages", channelId: t.id, stopAfter: stop, spanMs };
-    if (t.messages !== undefined && estimatedPages(t.messages, spanMs, newestMs - snowflakeMs(t.id)) >= LEAD_PAGES) task.lead = true;
+    // Threads only (channels have no count); the guild page's channel leads are picked by leadBiggest.
+    if (t.messages !== undefined && estimatedPages(t.messages, spanMs, newestMs - createdMs) >= LEAD_PAGES) task.lead = true;
     tasks.push(task);
   }
   return { tasks, stops, doneNow };

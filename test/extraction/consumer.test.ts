@@ -177,6 +177,7 @@ describe("queue consumer", () => {
     const env = envFor(sim.apiBase);
     const { id: jobId } = await startSync(env, tenantId, { serverId: sim.guildId, syncDays: 30, fetchReactions: false });
     const planned = new Map<string, Task>();
+    let cancelled = false;
     await pump(sent, env, {
       deps: {
         loadToken: async () => sim.token,
@@ -184,7 +185,10 @@ describe("queue consumer", () => {
           const result = await runTask(task, ctx, deps);
           if (task.kind === "threads") for (const t of result.next) if (t.kind === "messages") planned.set(t.channelId, t);
           // The planning is what is under test: stop before the big walk's 50 pages at 1 page/s.
-          if (planned.has(big)) await cancelSync(env, tenantId, jobId);
+          if (planned.has(big) && !cancelled) {
+            cancelled = true;
+            await cancelSync(env, tenantId, jobId);
+          }
           return result;
         },
       },

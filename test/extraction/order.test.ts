@@ -1,5 +1,5 @@
-// The order pages are handed out in: the guild's few biggest walks first (the job's critical path),
-// then the planning pages, then the other walks biggest first, then who-reacted lists. Both paths use
+// The order pages are handed out in: the guild's few biggest walks and threads of LEAD_PAGES or more
+// first (the job's critical path), then the planning pages, then the other walks biggest first, then who-reacted lists. Both paths use
 // taskPriority: runExtraction's TaskQueue here, the tenant DO's outbox in tenant-coordinator.test.ts.
 import { describe, expect, it } from "vitest";
 import { estimatedPages, leadBiggest } from "../../src/extraction/page";
