@@ -206,6 +206,8 @@ export class TenantCoordinator extends DurableObject<Env> {
       if (result.channelId && task.kind === "messages") {
         this.channelPage(jobId, result.channelId, result.written.messages ?? 0, result.next);
       }
+      // The guild page's first pages: their walks go on from the tasks just added, if at all.
+      for (const w of result.walked ?? []) this.channelPages(jobId, w.channelId, w.pages, w.messages);
       for (const { channelId, status, reason } of issues) this.channelIssue(jobId, channelId, status, reason);
     });
     if (accepted) {
@@ -443,12 +445,18 @@ export class TenantCoordinator extends DurableObject<Env> {
         channelId,
       );
     }
+    this.channelPages(jobId, channelId, 1, messages);
+  }
+
+  /** A channel's pages and messages so far; done once no messages page of it is outstanding. */
+  private channelPages(jobId: string, channelId: string, pages: number, messages: number): void {
     this.sql.exec(
-      `INSERT INTO channels (job_id, channel_id, status, pages, messages) VALUES (?, ?, 'running', 1, ?)
-       ON CONFLICT (job_id, channel_id) DO UPDATE SET pages = pages + 1, messages = messages + excluded.messages,
+      `INSERT INTO channels (job_id, channel_id, status, pages, messages) VALUES (?, ?, 'running', ?, ?)
+       ON CONFLICT (job_id, channel_id) DO UPDATE SET pages = pages + excluded.pages, messages = messages + excluded.messages,
          status = CASE WHEN status IN ('skipped', 'failed') THEN status ELSE 'running' END`,
       jobId,
       channelId,
+      pages,
       messages,
     );
     const open = this.sql

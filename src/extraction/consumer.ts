@@ -14,11 +14,12 @@ import { DiscordClient, type DiscordClientOptions } from "../discord/client";
 import { DiscordAuthError, DiscordError } from "../discord/errors";
 import type { Env } from "../env";
 import { BotNotConnected, DatabaseUnavailable, TokenUnreadable } from "../errors";
+import { eachLimit } from "../lib/each-limit";
 import { log } from "../lib/log";
-import { coordinator, CoordinatorRateLimiter, JobStoppedError, type CoordinatorStub } from "./coordinator-client";
+import { coordinator, CoordinatorRateLimiter, type CoordinatorStub } from "./coordinator-client";
 import { DurableLedger, runLedgerTask, type RunPage } from "./ledger";
 import { runTask as realRunTask } from "./page";
-import { taskId, type Task } from "./tasks";
+import { JobStoppedError, taskId, type Task } from "./tasks";
 
 export const TOKEN_REVOKED = "Discord token invalid or revoked";
 /**
@@ -56,8 +57,25 @@ export async function handleExtractBatch(
   const config = readConfig(env);
   const pool = openPool(config);
   const tokens = new Map<string, Promise<string>>();
+  // Two copies of one task in a batch (at-least-once delivery, or the DO re-sending a stalled job's
+  // pages) would run at once, and a page of several transactions (the guild page and its channels'
+  // first pages) would split what it wrote between two reports, of which the ledger keeps one. One
+  // copy runs; if it fails, its retry is the task's next delivery.
+  const seen = new Set<string>();
+  const unique = batch.messages.filter((msg) => {
+    const body = parseMessage(msg.body);
+    if (!body) return true;
+    const key = `${body.tenantId}\u0000${body.jobId}\u0000${taskId(body.task)}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      return true;
+    }
+    log.debug("extraction.duplicate_in_batch", { tenantId: body.tenantId, jobId: body.jobId, task: taskId(body.task) });
+    msg.ack();
+    return false;
+  });
   try {
-    await eachLimit(batch.messages, CONCURRENCY, (msg) => handleMessage(msg, env, config, pool, tokens, deps));
+    await eachLimit(unique, CONCURRENCY, (msg) => handleMessage(msg, env, config, pool, tokens, deps));
   } finally {
     await pool.end().catch(() => {});
   }
@@ -214,12 +232,4 @@ function parseMessage(body: unknown): ExtractMessage | null {
   if (typeof b.tenantId !== "string" || typeof b.jobId !== "string") return null;
   if (!b.task || typeof b.task !== "object" || !TASK_KINDS.has((b.task as Task).kind)) return null;
   return { tenantId: b.tenantId, jobId: b.jobId, task: b.task as Task, attempt: typeof b.attempt === "number" ? b.attempt : 0 };
-}
-
-async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -7,20 +7,13 @@ import { DiscordInvalidRequestBudgetError } from "../discord/errors";
 import type { RateLimiter, RateLimitObservation } from "../discord/rate-limit";
 import type { Env } from "../env";
 import { log } from "../lib/log";
+import { JobStoppedError } from "./tasks";
 
 export type CoordinatorStub = DurableObjectStub<TenantCoordinator>;
 
 export function coordinator(env: Env, tenantId: string): CoordinatorStub {
   const ns = env.TENANT as DurableObjectNamespace<TenantCoordinator>;
   return ns.get(ns.idFromName(tenantId));
-}
-
-/** Thrown into a page when its job was cancelled or failed while the page ran. */
-export class JobStoppedError extends Error {
-  override name = "JobStoppedError";
-  constructor(jobId: string) {
-    super(`job ${jobId} is no longer running`);
-  }
 }
 
 export class CoordinatorRateLimiter implements RateLimiter {

@@ -11,6 +11,7 @@ import {
 import { CURRENT_TENANT, withTenant, type TenantTx } from "../db/client";
 import { rejectionWarning, writeRows, type RejectedRow, type WriteCounts } from "../db/writers";
 import {
+  DiscordAuthError,
   DiscordForbiddenError,
   DiscordNotFoundError,
   canReadChannel,
@@ -32,6 +33,8 @@ import {
   reactionCounts,
 } from "./map";
 import { snowflakeAt, snowflakeMs } from "../discord/snowflake";
+import { eachLimit } from "../lib/each-limit";
+import { log } from "../lib/log";
 import {
   deleteMissingReactors,
   deleteReactionPairs,
@@ -43,7 +46,16 @@ import {
   readReactionCounts,
 } from "./store";
 import { markChannelsDone, readCoverage, readLastCompleteSync } from "./job";
-import { LEAD_PAGES, LEAD_WALKS, type ChannelIssue, type JobContext, type PageResult, type Task, type TaskDeps } from "./tasks";
+import {
+  JobStoppedError,
+  LEAD_PAGES,
+  LEAD_WALKS,
+  type ChannelIssue,
+  type JobContext,
+  type PageResult,
+  type Task,
+  type TaskDeps,
+} from "./tasks";
 
 export const MESSAGES_PAGE = 100;
 export const MEMBERS_PAGE = 1000;
@@ -113,7 +125,7 @@ function windowSnowflake(ctx: JobContext): string {
   return ctx.windowStart ? snowflakeAt(Date.parse(ctx.windowStart)) : "0";
 }
 
-function addCounts(into: Record<string, number>, counts: WriteCounts | Record<string, number>): Record<string, number> {
+function addCounts(into: Record<string, number>, counts: WriteCounts | Partial<Record<string, number>>): Record<string, number> {
   for (const [k, v] of Object.entries(counts)) if (v) into[k] = (into[k] ?? 0) + v;
   return into;
 }
@@ -211,15 +223,15 @@ export function estimatedPages(messages: number, spanMs: number, lifeMs: number)
   return Math.ceil((Math.max(0, messages) * share) / MESSAGES_PAGE);
 }
 
-/** The guild's LEAD_WALKS biggest walks (by spanMs) marked to start before the planning pages. */
-export function leadBiggest(walks: Task[]): Task[] {
-  const lead = new Set<Task>(
-    walks
-      .filter((t): t is MessagesTask => t.kind === "messages")
-      .sort((a, b) => (b.spanMs ?? 0) - (a.spanMs ?? 0))
-      .slice(0, LEAD_WALKS),
+/** The walks with the LEAD_WALKS most pages left marked to start before the planning pages. */
+export function leadBiggest(walks: { task: MessagesTask; pages: number }[]): MessagesTask[] {
+  const lead = new Set(
+    [...walks]
+      .sort((a, b) => b.pages - a.pages)
+      .slice(0, LEAD_WALKS)
+      .map((w) => w.task),
   );
-  return walks.map((t) => (lead.has(t) ? { ...t, lead: true } : t));
+  return walks.map(({ task }) => (lead.has(task) ? { ...task, lead: true } : task));
 }
 
 function lastMessageOf(channel: APIChannel): string | null | undefined {
@@ -229,7 +241,8 @@ function lastMessageOf(channel: APIChannel): string | null | undefined {
 
 // ---------------------------------------------------------------- guild (plans the sync)
 
-async function guildPage(ctx: JobContext, { discord, pool }: TaskDeps): Promise<PageResult> {
+async function guildPage(ctx: JobContext, deps: TaskDeps): Promise<PageResult> {
+  const { discord, pool } = deps;
   const guild = await discord.getGuild(ctx.guildId, true);
   const channels = await discord.getGuildChannels(ctx.guildId);
   const me = await discord.getCurrentUser();
@@ -242,6 +255,7 @@ async function guildPage(ctx: JobContext, { discord, pool }: TaskDeps): Promise<
   const manage: string[] = [];
   const next: Task[] = [{ kind: "members" }];
   const walkTargets: WalkTarget[] = [];
+  const walks: MessagesTask[] = [];
   const threadParents: { id: string; type: number; canManage: boolean }[] = [];
   for (const channel of channels) {
     const perms = computeChannelPermissions(guild, roles, { user: member.user ?? me, roles: member.roles }, channel);
@@ -264,7 +278,7 @@ async function guildPage(ctx: JobContext, { discord, pool }: TaskDeps): Promise<
   next.splice(1, 0, { kind: "threads", channelId: ctx.guildId, archived: "active", readable, manage });
 
   const now = new Date().toISOString();
-  return withTenant(pool, ctx.tenantId, async (tx) => {
+  const page = await withTenant(pool, ctx.tenantId, async (tx): Promise<PageResult> => {
     const rejected: RejectedRow[] = [];
     const written = addCounts(
       {},
@@ -292,7 +306,7 @@ async function guildPage(ctx: JobContext, { discord, pool }: TaskDeps): Promise<
     }
     const plan = await planWalks(tx, ctx, walkTargets);
     await markChannelsDone(tx, ctx.jobId, plan.doneNow);
-    next.push(...leadBiggest(plan.tasks));
+    walks.push(...(plan.tasks as MessagesTask[]));
     if (ctx.fetchReactions) {
       // Who-reacted lists an interrupted sync left unfetched, on messages this sync's walks will
       // not see again (the walks re-plan the others themselves).
@@ -313,6 +327,109 @@ async function guildPage(ctx: JobContext, { discord, pool }: TaskDeps): Promise<
     }
     return { written, next, channelIssues: issues, ...rejections(rejected) };
   });
+  // After the commit: the first pages' messages need their channels' rows.
+  const first = await firstPages(walks, ctx, deps);
+  const warnings = [...(page.warnings ?? []), ...first.warnings];
+  return {
+    written: addCounts(addCounts({}, page.written), first.written),
+    next: [...page.next, ...first.next],
+    channelIssues: [...(page.channelIssues ?? []), ...first.issues],
+    walked: first.walked,
+    ...(warnings.length ? { warnings } : {}),
+  };
+}
+
+// ---------------------------------------------------------------- first pages
+
+/** Pages in flight while the guild page fetches its walks' first pages: enough to fill the 50/s global limit. */
+export const FIRST_PAGES_IN_FLIGHT = 16;
+
+/**
+ * The first page of every channel walk, fetched and written by the guild page itself. Discord gives
+ * a channel no message count, and within a sync window most channels span the whole window, so spans
+ * cannot tell a 300-page channel from a one-page one (bench:extract: the big channels were never
+ * among the leads picked by span and started 14-28 s late); a first page's density can. Most
+ * channels end on their first page. A walk that will read LEAD_PAGES more goes on here while first
+ * pages are still to start, so its channel's bucket is not idle meanwhile. Then each walk goes on
+ * from where it got, and the LEAD_WALKS with the most pages left lead: they leave together, so they
+ * share a queue batch (consumer.ts). These pages would be fetched anyway, at the global limit, so
+ * this costs no request. A page that fails is not retried here: its walk is planned from that page,
+ * as without this step, and retried like any page.
+ */
+async function firstPages(
+  walks: MessagesTask[],
+  ctx: JobContext,
+  deps: TaskDeps,
+): Promise<{
+  written: Record<string, number>;
+  next: Task[];
+  issues: ChannelIssue[];
+  warnings: string[];
+  walked: NonNullable<PageResult["walked"]>;
+}> {
+  const written: Record<string, number> = {};
+  const next: Task[] = [];
+  const goOn: { task: MessagesTask; pages: number }[] = [];
+  const issues: ChannelIssue[] = [];
+  const warnings: string[] = [];
+  const walked: NonNullable<PageResult["walked"]> = [];
+  let started = 0;
+  await eachLimit(walks, FIRST_PAGES_IN_FLIGHT, async (walk) => {
+    started++;
+    let task = walk;
+    const progress = { channelId: walk.channelId, pages: 0, messages: 0 };
+    walked.push(progress);
+    for (let pages = 0; ; ) {
+      let result: PageResult;
+      try {
+        result = await runTask(task, ctx, deps);
+      } catch (err) {
+        // The job stopped or the token is dead: the whole job ends, as from any page.
+        if (err instanceof JobStoppedError || err instanceof DiscordAuthError) throw err;
+        log.warn("extraction.first_page_failed", { jobId: ctx.jobId, channelId: walk.channelId, message: (err as Error).message });
+        if (pages === 0) next.push(walk);
+        else goOn.push(walkRest(walk, task, pages));
+        return;
+      }
+      pages++;
+      if (result.channelId === walk.channelId) {
+        progress.pages++;
+        progress.messages += result.written.messages ?? 0;
+      }
+      addCounts(written, result.written);
+      if (result.channelIssue) issues.push(result.channelIssue);
+      warnings.push(...(result.warnings ?? []));
+      let rest: MessagesTask | undefined;
+      for (const t of result.next) {
+        if (t.kind === "messages" && t.channelId === walk.channelId && t.before) rest = t;
+        else next.push(t);
+      }
+      if (!rest) return;
+      const left = walkRest(walk, rest, pages);
+      if (started < walks.length && left.pages >= LEAD_PAGES) {
+        task = rest;
+        continue;
+      }
+      goOn.push(left);
+      return;
+    }
+  });
+  next.push(...leadBiggest(goOn));
+  return { written, next, issues, warnings, walked: walked.filter((w) => w.pages > 0) };
+}
+
+/**
+ * A walk's rest after its first `pages` pages (`rest` starts at their oldest message): its span from
+ * there to the stop point, and the pages it will read if that span is as dense as the pages read
+ * (100 messages each, between the walk's newest message and `rest.before`).
+ */
+export function walkRest(first: MessagesTask, rest: MessagesTask, pages = 1): { task: MessagesTask; pages: number } {
+  const floorMs = Math.max(snowflakeMs(first.stopAfter ?? "0"), snowflakeMs(first.channelId));
+  const newestMs = floorMs + (first.spanMs ?? 0);
+  const oldestMs = snowflakeMs(rest.before ?? first.channelId);
+  const spanMs = Math.max(0, oldestMs - floorMs);
+  const pageMs = Math.max(1, (newestMs - oldestMs) / pages);
+  return { task: { ...rest, spanMs }, pages: Math.ceil(spanMs / pageMs) };
 }
 
 // ---------------------------------------------------------------- members

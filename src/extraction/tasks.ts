@@ -41,8 +41,9 @@ export type Task =
       before?: string;
       stopAfter?: string;
       /**
-       * Estimated size: the snowflake time (ms) between the walk's newest message (last_message_id)
-       * and where it stops (the stop point or the channel's creation). Biggest walks start first.
+       * Estimated size: the snowflake time (ms) between the walk's newest message (last_message_id,
+       * or `before` for a walk the guild page began) and where it stops (the stop point or the
+       * channel's creation). Biggest walks start first.
        */
       spanMs?: number;
       /** One of the guild's biggest walks, or a thread of LEAD_PAGES or more: sent before the planning pages (taskPriority). */
@@ -62,6 +63,14 @@ export type Task =
       /** The count shown on the message; stored once the last page of users is in. */
       count?: number;
     };
+
+/** Thrown into a page when its job was cancelled or failed while the page ran (the consumer's rate limiter). */
+export class JobStoppedError extends Error {
+  override name = "JobStoppedError";
+  constructor(jobId: string) {
+    super(`job ${jobId} is no longer running`);
+  }
+}
 
 export interface JobContext {
   tenantId: string;
@@ -100,12 +109,15 @@ export interface PageResult {
   channelIssue?: ChannelIssue;
   /** Several channels at once (the guild page skips every channel the bot may not read). */
   channelIssues?: ChannelIssue[];
+  /** Messages pages of other channels this page read and wrote (the guild page's first pages), for per-channel progress. */
+  walked?: { channelId: string; pages: number; messages: number }[];
   /** Job-level warnings, e.g. "members intent is off: member list skipped". */
   warnings?: string[];
 }
 
 /**
- * How many of the guild's biggest walks start before the planning pages. Discord holds a walk to about
+ * How many of the guild's biggest walks (by the pages left after the guild page read their first
+ * pages: firstPages in page.ts) start before the planning pages. Discord holds a walk to about
  * 5 requests/s (its channel's bucket), so these few use under half of the 50/s global limit and the
  * planning pages (thread lists, members) still get the rest. The biggest channel is usually the job's
  * critical path: bench:extract's has 301 pages (60 s at 5/s), and when the 400 thread-list pages went
@@ -117,7 +129,7 @@ export const LEAD_WALKS = 4;
  * A thread whose walk reads at least this many pages (by Discord's count of its messages) starts
  * before the planning pages too: at 5 pages/s it needs 10 s, about as long as the ~400 thread-list
  * pages of a big server take at 50/s, so waiting behind them could make it the job's last walk.
- * Channels have no such count; the guild page picks theirs by span (LEAD_WALKS).
+ * Channels have no such count; the guild page picks theirs from their first pages (LEAD_WALKS).
  */
 export const LEAD_PAGES = 50;
 
@@ -128,7 +140,7 @@ export const PLANNING_PRIORITY = 1e15;
  * The order pages are handed out in, highest first, on both paths (runExtraction's queue and the
  * tenant DO's outbox): lead walks, then planning pages (they discover the work), then the other walks
  * biggest first, then who-reacted lists. spanMs is a rough size: Discord gives a channel no message
- * count, and within a sync window most channels span the whole window.
+ * count, and within a sync window most channels span the whole window (so leads are picked by density).
  */
 export function taskPriority(task: Task): number {
   if (task.kind === "reactions") return 0;

@@ -5,8 +5,8 @@ import { describe, expect, it } from "vitest";
 import { CONCURRENCY, handleExtractBatch } from "../../src/extraction/consumer";
 import { DiscordError } from "../../src/discord/errors";
 import { cancelSync, startSync } from "../../src/extraction/jobs";
-import { runTask } from "../../src/extraction/page";
-import { LEAD_PAGES, PLANNING_PRIORITY, taskId, taskPriority, type Task } from "../../src/extraction/tasks";
+import { FIRST_PAGES_IN_FLIGHT, runTask } from "../../src/extraction/page";
+import { LEAD_PAGES, LEAD_WALKS, PLANNING_PRIORITY, taskId, taskPriority, type Task } from "../../src/extraction/tasks";
 import { withTenant } from "../../src/db/client";
 import {
   captureDispatch,
@@ -61,6 +61,9 @@ describe("queue consumer", () => {
     expect(expected.counts.reactions).toBeGreaterThan(0);
     expect(view.counts.messages).toBe(expected.counts.messages);
     expect(view.channels.filter((c) => c.status === "done").length).toBeGreaterThan(2);
+    // Per-channel progress counts every message, the guild page's first pages included.
+    expect(view.channels.reduce((n, c) => n + c.messages, 0)).toBe(expected.counts.messages);
+    for (const c of view.channels) expect(["done", "skipped"]).toContain(c.status);
     const stats = await sim.stats();
     expect(stats.globalRateLimited).toBe(0);
     expect(view.requests).toBe(stats.requests);
@@ -75,6 +78,26 @@ describe("queue consumer", () => {
     expect(view.pages.done).toBe(run.tasks.size);
     const { expected } = await expectRowsMatch(tenantId, sim, view);
     expect(view.counts.messages).toBe(expected.counts.messages);
+  }, 120_000);
+
+  it("two copies of a task in one batch run once: a page's report is one consumer's whole work", async () => {
+    const { sim, sent, env, jobId, s } = await setup();
+    const runs = new Map<string, number>();
+    const run = await pump(sent, env, {
+      copies: 2,
+      deps: {
+        loadToken: async () => sim.token,
+        runTask: async (task: Task, ctx, deps) => {
+          runs.set(taskId(task), (runs.get(taskId(task)) ?? 0) + 1);
+          return runTask(task, ctx, deps);
+        },
+      },
+    });
+    expect(run.delivered).toBe(run.tasks.size * 2);
+    expect(runs.get("guild")).toBe(1);
+    expect([...runs.values()].filter((n) => n > 1)).toEqual([]);
+    expect(runs.size).toBeGreaterThan(3);
+    expect((await s.status(jobId))!.state).toBe("succeeded");
   }, 120_000);
 
   it("a consumer dying after its page was written is retried without duplicates", async () => {
@@ -202,6 +225,68 @@ describe("queue consumer", () => {
       .filter((t) => t !== undefined);
     expect(small.length).toBeGreaterThan(0);
     for (const t of small) expect(taskPriority(t)).toBeLessThan(PLANNING_PRIORITY);
+  }, 120_000);
+
+  it("the guild page writes every channel's first page, walks on a big one meanwhile, and leads the walks with the most pages left, though all span the same days", async () => {
+    const sim = await simInstance(`xw-first-${Date.now().toString(36)}`, { seed: 13, ...WORLD, channels: 40 });
+    const res = await fetch(`${sim.apiBase}/guilds/${sim.guildId}/channels`, { headers: { Authorization: `Bot ${sim.token}` } });
+    const text: string[] = [];
+    for (const c of (await res.json()) as { id: string; type: number }[]) {
+      if (c.type !== 0) continue;
+      // The world has channels the bot may not read: it never walks those.
+      const page = await fetch(`${sim.apiBase}/channels/${c.id}/messages?limit=1`, { headers: { Authorization: `Bot ${sim.token}` } });
+      if (page.ok) text.push(c.id);
+    }
+    // More than FIRST_PAGES_IN_FLIGHT twice over: first pages are still to start when the big one's is in.
+    expect(text.length).toBeGreaterThan(2 * FIRST_PAGES_IN_FLIGHT);
+    // Every text channel gets two pages or more over the same 5 days; the first one by id (its first
+    // page goes in the first round) gets LEAD_PAGES more on the last day, so its first page is dense.
+    await sim.control("POST", "/mutate", { op: "addMessages", count: 150 * text.length, spreadDays: 5 });
+    const big = text[0];
+    await sim.control("POST", "/mutate", { op: "addMessages", channelId: big, count: LEAD_PAGES * 100, spreadDays: 1 });
+    const tenantId = freshTenant("cw");
+    await seedBot(tenantId, sim.token);
+    const sent = await captureDispatch(tenantId);
+    const env = envFor(sim.apiBase);
+    const { id: jobId } = await startSync(env, tenantId, { serverId: sim.guildId, syncDays: 30, fetchReactions: false });
+    let guild: Awaited<ReturnType<typeof runTask>> | undefined;
+    await pump(sent, env, {
+      deps: {
+        loadToken: async () => sim.token,
+        runTask: async (task: Task, ctx, deps) => {
+          const result = await runTask(task, ctx, deps);
+          if (task.kind === "guild") {
+            guild = result;
+            // The planning is what is under test: stop before the walks.
+            await cancelSync(env, tenantId, jobId);
+          }
+          return result;
+        },
+      },
+    });
+    expect(guild).toBeDefined();
+    const walks = guild!.next.filter((t): t is Extract<Task, { kind: "messages" }> => t.kind === "messages");
+    // No walk starts at its newest message: the guild page read and wrote those pages.
+    for (const w of walks) expect(w.before).toBeDefined();
+    expect(new Set(walks.map((w) => w.channelId))).toEqual(new Set(text));
+    expect(guild!.written.messages).toBeGreaterThanOrEqual(100 * text.length);
+    const stored = await withPool((pool) =>
+      withTenant(pool, tenantId, async (tx) => (await tx.query<{ n: number }>("SELECT count(*)::int AS n FROM messages")).rows[0].n),
+    );
+    expect(stored).toBe(guild!.written.messages);
+    // The big channel went on past its first page while the others' first pages were still to start.
+    const bigStored = await withPool((pool) =>
+      withTenant(
+        pool,
+        tenantId,
+        async (tx) => (await tx.query<{ n: number }>("SELECT count(*)::int AS n FROM messages WHERE channel_id = $1", [big])).rows[0].n,
+      ),
+    );
+    expect(bigStored).toBeGreaterThanOrEqual(200);
+    const leads = walks.filter((w) => w.lead).map((w) => w.channelId);
+    expect(leads).toContain(big);
+    expect(leads).toHaveLength(LEAD_WALKS);
+    for (const w of walks) expect(taskPriority(w) > PLANNING_PRIORITY).toBe(!!w.lead);
   }, 120_000);
 
   it("cancel stops the job: pages in flight stop at their next request, queued pages are dropped", async () => {
