@@ -61,21 +61,24 @@ export async function handleExtractBatch(
   // pages) would run at once, and a page of several transactions (the guild page and its channels'
   // first pages) would split what it wrote between two reports, of which the ledger keeps one. One
   // copy runs; if it fails, its retry is the task's next delivery.
-  const seen = new Set<string>();
-  const unique = batch.messages.filter((msg) => {
+  const runs = new Map<string, { msg: Message<unknown>; body: ExtractMessage }>();
+  for (const msg of batch.messages) {
     const body = parseMessage(msg.body);
-    if (!body) return true;
-    const key = `${body.tenantId}\u0000${body.jobId}\u0000${taskId(body.task)}`;
-    if (!seen.has(key)) {
-      seen.add(key);
-      return true;
+    if (!body) {
+      // Not ours or corrupt: retrying cannot fix it, and it names no job to record it on.
+      log.error("extraction.bad_message", { messageId: msg.id });
+      msg.ack();
+      continue;
     }
-    log.debug("extraction.duplicate_in_batch", { tenantId: body.tenantId, jobId: body.jobId, task: taskId(body.task) });
-    msg.ack();
-    return false;
-  });
+    const key = `${body.tenantId}\u0000${body.jobId}\u0000${taskId(body.task)}`;
+    if (!runs.has(key)) runs.set(key, { msg, body });
+    else {
+      log.debug("extraction.duplicate_in_batch", { tenantId: body.tenantId, jobId: body.jobId, task: taskId(body.task) });
+      msg.ack();
+    }
+  }
   try {
-    await eachLimit(unique, CONCURRENCY, (msg) => handleMessage(msg, env, config, pool, tokens, deps));
+    await eachLimit([...runs.values()], CONCURRENCY, ({ msg, body }) => handleMessage(msg, body, env, config, pool, tokens, deps));
   } finally {
     await pool.end().catch(() => {});
   }
@@ -83,19 +86,13 @@ export async function handleExtractBatch(
 
 async function handleMessage(
   msg: Message<unknown>,
+  body: ExtractMessage,
   env: Env,
   config: Config,
   pool: PoolLike,
   tokens: Map<string, Promise<string>>,
   deps: ConsumerDeps,
 ): Promise<void> {
-  const body = parseMessage(msg.body);
-  if (!body) {
-    // Not ours or corrupt: retrying cannot fix it, and it names no job to record it on.
-    log.error("extraction.bad_message", { messageId: msg.id });
-    msg.ack();
-    return;
-  }
   const { tenantId, jobId } = body;
   let task = body.task;
   let tid = taskId(task);

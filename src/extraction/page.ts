@@ -46,6 +46,7 @@ import {
   readReactionCounts,
 } from "./store";
 import { markChannelsDone, readCoverage, readLastCompleteSync } from "./job";
+import { walkFloorMs } from "./progress";
 import {
   JobStoppedError,
   LEAD_PAGES,
@@ -167,7 +168,7 @@ async function planWalks(
   tx: TenantTx,
   ctx: JobContext,
   targets: WalkTarget[],
-): Promise<{ tasks: Task[]; stops: Map<string, string>; doneNow: string[] }> {
+): Promise<{ tasks: MessagesTask[]; stops: Map<string, string>; doneNow: string[] }> {
   const coverage = ctx.full
     ? new Map<string, { newestId: string | null; coveredUntil: string | null }>()
     : await readCoverage(
@@ -177,7 +178,7 @@ async function planWalks(
       );
   const windowSf = windowSnowflake(ctx);
   const rescanFrom = Date.now() - ctx.rescanMs;
-  const tasks: Task[] = [];
+  const tasks: MessagesTask[] = [];
   const stops = new Map<string, string>();
   const doneNow: string[] = [];
   for (const t of targets) {
@@ -306,7 +307,7 @@ async function guildPage(ctx: JobContext, deps: TaskDeps): Promise<PageResult> {
     }
     const plan = await planWalks(tx, ctx, walkTargets);
     await markChannelsDone(tx, ctx.jobId, plan.doneNow);
-    walks.push(...(plan.tasks as MessagesTask[]));
+    walks.push(...plan.tasks);
     if (ctx.fetchReactions) {
       // Who-reacted lists an interrupted sync left unfetched, on messages this sync's walks will
       // not see again (the walks re-plan the others themselves).
@@ -379,7 +380,7 @@ async function firstPages(
     let task = walk;
     const progress = { channelId: walk.channelId, pages: 0, messages: 0 };
     walked.push(progress);
-    for (let pages = 0; ; ) {
+    for (;;) {
       let result: PageResult;
       try {
         result = await runTask(task, ctx, deps);
@@ -387,15 +388,12 @@ async function firstPages(
         // The job stopped or the token is dead: the whole job ends, as from any page.
         if (err instanceof JobStoppedError || err instanceof DiscordAuthError) throw err;
         log.warn("extraction.first_page_failed", { jobId: ctx.jobId, channelId: walk.channelId, message: (err as Error).message });
-        if (pages === 0) next.push(walk);
-        else goOn.push(walkRest(walk, task, pages));
+        if (progress.pages === 0) next.push(walk);
+        else goOn.push(walkRest(walk, task, progress.pages));
         return;
       }
-      pages++;
-      if (result.channelId === walk.channelId) {
-        progress.pages++;
-        progress.messages += result.written.messages ?? 0;
-      }
+      progress.pages++;
+      progress.messages += result.written.messages ?? 0;
       addCounts(written, result.written);
       if (result.channelIssue) issues.push(result.channelIssue);
       warnings.push(...(result.warnings ?? []));
@@ -405,7 +403,7 @@ async function firstPages(
         else next.push(t);
       }
       if (!rest) return;
-      const left = walkRest(walk, rest, pages);
+      const left = walkRest(walk, rest, progress.pages);
       if (started < walks.length && left.pages >= LEAD_PAGES) {
         task = rest;
         continue;
@@ -424,7 +422,7 @@ async function firstPages(
  * (100 messages each, between the walk's newest message and `rest.before`).
  */
 export function walkRest(first: MessagesTask, rest: MessagesTask, pages = 1): { task: MessagesTask; pages: number } {
-  const floorMs = Math.max(snowflakeMs(first.stopAfter ?? "0"), snowflakeMs(first.channelId));
+  const floorMs = walkFloorMs(first, null);
   const newestMs = floorMs + (first.spanMs ?? 0);
   const oldestMs = snowflakeMs(rest.before ?? first.channelId);
   const spanMs = Math.max(0, oldestMs - floorMs);

@@ -22,13 +22,18 @@ export interface Walk {
   done: boolean;
 }
 
-/** A walk as its first task describes it: from its newest message back to its stop point. */
-export function startWalk(task: MessagesTask, windowStartMs: number | null): Walk {
-  const floorMs = Math.max(
+/** Where a walk stops (ms): its stop point, its channel's creation or the window start, whichever is latest. */
+export function walkFloorMs(task: MessagesTask, windowStartMs: number | null): number {
+  return Math.max(
     task.stopAfter && task.stopAfter !== "0" ? snowflakeMs(task.stopAfter) : 0,
     snowflakeMs(task.channelId),
     windowStartMs ?? 0,
   );
+}
+
+/** A walk as its first task describes it: from its newest message back to its stop point. */
+export function startWalk(task: MessagesTask, windowStartMs: number | null): Walk {
+  const floorMs = walkFloorMs(task, windowStartMs);
   const topMs = task.before ? snowflakeMs(task.before) : Math.max(floorMs, snowflakeMs(task.channelId) + (task.spanMs ?? 0));
   return { topMs, floorMs, cursorMs: topMs, pages: 0, size: null, done: false };
 }
