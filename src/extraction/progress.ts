@@ -34,7 +34,9 @@ export function walkFloorMs(task: MessagesTask, windowStartMs: number | null): n
 /** A walk as its first task describes it: from its newest message back to its stop point. */
 export function startWalk(task: MessagesTask, windowStartMs: number | null): Walk {
   const floorMs = walkFloorMs(task, windowStartMs);
-  const topMs = task.before ? snowflakeMs(task.before) : Math.max(floorMs, snowflakeMs(task.channelId) + (task.spanMs ?? 0));
+  // spanMs counts from the stop point or the creation, whichever is later (planWalks), not from the
+  // creation alone: an incremental walk of a year-old channel would otherwise get a range of 0.
+  const topMs = task.before ? snowflakeMs(task.before) : Math.max(floorMs, walkFloorMs(task, null) + (task.spanMs ?? 0));
   return { topMs, floorMs, cursorMs: topMs, pages: 0, size: null, done: false };
 }
 

@@ -165,4 +165,15 @@ describe("jobProgress", () => {
     // The window start bounds the range: a channel older than the window walks back only to it.
     expect(startWalk({ kind: "messages", channelId: channel, spanMs: 100 * DAY }, T0 + 90 * DAY).floorMs).toBe(T0 + 90 * DAY);
   });
+
+  it("an incremental walk's range runs from its stop point to its newest message, as planWalks measures spanMs", () => {
+    // A year-old channel re-scanned over its last 7 days: spanMs counts from the stop point, not the creation.
+    const channel = snow(T0);
+    const stop = snow(T0 + 358 * DAY);
+    let w = startWalk({ kind: "messages", channelId: channel, stopAfter: stop, spanMs: 7 * DAY }, null);
+    expect(w).toMatchObject({ floorMs: T0 + 358 * DAY, topMs: T0 + 365 * DAY });
+    w = walkPage(w, { kind: "messages", channelId: channel, stopAfter: stop, before: snow(T0 + 362 * DAY) });
+    expect(coverage(w)).toBeCloseTo(3 / 7, 5);
+    expect(w.size).toBe(3); // 3 of 7 days in one page
+  });
 });
