@@ -298,6 +298,15 @@ export type CohortScope = "all" | "cohorts";
 
 // k = 0 holds the cohort's size, k >= 1 how many of its members posted k weeks later.
 export function retentionWeeksSql(scope: CohortScope): string {
+  // The whole server: one join of every member's cohort with their weeks (a full rebuild plans it
+  // without nested loops, FULL_REBUILD_PLANNER). Some cohorts: one primary-key probe per member,
+  // since member_weeks was rewritten in this transaction and its statistics are stale; the week
+  // test stays outside the probe, or the planner picks the (tenant, server, week) index instead.
+  const weeks =
+    scope === "all"
+      ? `JOIN member_weeks w ON w.tenant_id = $1 AND w.server_id = $2::bigint AND w.include_bots = c.include_bots AND w.user_id = c.user_id`
+      : `CROSS JOIN LATERAL (SELECT w.week FROM member_weeks w WHERE w.tenant_id = $1 AND w.server_id = $2::bigint
+       AND w.include_bots = c.include_bots AND w.user_id = c.user_id OFFSET 0) w`;
   const cohorts =
     scope === "all"
       ? "member_cohorts c"
@@ -309,12 +318,7 @@ export function retentionWeeksSql(scope: CohortScope): string {
      SELECT $1, $2::bigint, include_bots, week, 0, count(*) FROM cohort GROUP BY include_bots, week
      UNION ALL
      SELECT $1, $2::bigint, c.include_bots, c.week, ((w.week - c.week) / 7)::int, count(*)
-     FROM cohort c
-     -- One primary-key probe per member: member_weeks was rewritten in this transaction, so the
-     -- planner's idea of its size is stale (a first refresh saw it empty and scanned the server's
-     -- weeks once per member: 10 s at 68k messages). The week test stays outside, or it picks that index.
-     CROSS JOIN LATERAL (SELECT w.week FROM member_weeks w WHERE w.tenant_id = $1 AND w.server_id = $2::bigint
-       AND w.include_bots = c.include_bots AND w.user_id = c.user_id OFFSET 0) w
+     FROM cohort c ${weeks}
      WHERE w.week > c.week
      GROUP BY c.include_bots, c.week, w.week`;
 }
@@ -624,6 +628,18 @@ export const SLICE_TABLES = [
   "first_replies",
   "conversation_members",
 ] as const;
+
+/**
+ * How a full rebuild is planned: without nested loops (SET LOCAL, so for this transaction only).
+ * Its statements read tables written earlier in the same transaction, and on a server's first
+ * refresh the statistics know none of its rows: estimated at one row, a join of two of them became
+ * a nested loop over the whole server (bench:analytics, a second 1M-message tenant's first refresh:
+ * retention_weeks still running after 7 minutes; before 0092, member_daily over 5 minutes). Every
+ * statement here reads the whole server, so hash and merge joins are right whatever the estimates.
+ * The LATERAL probes stay nested loops by construction (one index probe per row).
+ */
+export const FULL_REBUILD_PLANNER = "SET LOCAL enable_nestloop = off";
+export const FULL_REBUILD_PLANNER_RESET = "RESET enable_nestloop";
 
 /** A full rebuild, in dependency order. */
 export const FULL_REBUILD: [string, string][] = [

@@ -23,6 +23,8 @@ import {
   conversationMembersSql,
   deleteConversationsSql,
   FULL_REBUILD,
+  FULL_REBUILD_PLANNER,
+  FULL_REBUILD_PLANNER_RESET,
   RETENTION_CELLS,
   SLICE_TABLES,
   WEEK_ZONE_SETTING,
@@ -373,10 +375,12 @@ async function fullRefresh(tx: TenantTx, serverId: string, reason: string, zone:
   for (const table of SLICE_TABLES) await tx.query(`DELETE FROM ${table} WHERE tenant_id = $1 AND server_id = $2::bigint`, p);
   const rows: Record<string, number> = {};
   opts.onProgress?.({ mode: "full", phase: "tables", done: 0, total: FULL_REBUILD.length });
+  await tx.query(FULL_REBUILD_PLANNER);
   for (const [i, [table, sql]] of FULL_REBUILD.entries()) {
     rows[table] = (await tx.query(sql, p)).rowCount ?? 0;
     opts.onProgress?.({ mode: "full", phase: "tables", done: i + 1, total: FULL_REBUILD.length });
   }
+  await tx.query(FULL_REBUILD_PLANNER_RESET);
   await recordRefresh(tx, serverId, "full", zone, rows);
   return { mode: "full", reason, days: 0, members: 0, cohorts: 0, pairs: 0, rows };
 }
