@@ -382,7 +382,7 @@ export function conversationMembersSql(scope: DayScope): string {
          ${userOf(true, "u", "m.author_id")}
          WHERE ${LIVE("m")} AND (r.include_bots OR ${HUMAN_MESSAGE})`;
   return `INSERT INTO conversation_members (tenant_id, server_id, include_bots, channel_id, start_id, started_at, ended_at,
-        starter_id, user_id, messages)
+        starter_id, user_id, messages, conversation_messages)
      WITH msgs AS (${msgs}),
      marked AS (
        SELECT *, coalesce(created_at - lag(created_at) OVER w >= ${GAP}, true) AS starts
@@ -399,9 +399,10 @@ export function conversationMembersSql(scope: DayScope): string {
      conv AS (
        SELECT include_bots, channel_id, author_id, messages, max(start_id) OVER c AS start_id,
               max(author_id) FILTER (WHERE starter) OVER c AS starter_id, min(first_at) OVER c AS started_at,
-              max(last_at) OVER c AS ended_at
+              max(last_at) OVER c AS ended_at, sum(messages) OVER c AS conversation_messages
        FROM per WINDOW c AS (PARTITION BY include_bots, channel_id, n))
-     SELECT $1, $2::bigint, include_bots, channel_id, start_id, started_at, ended_at, starter_id, author_id, messages
+     SELECT $1, $2::bigint, include_bots, channel_id, start_id, started_at, ended_at, starter_id, author_id, messages,
+            conversation_messages
      FROM conv
      ORDER BY include_bots, started_at, channel_id, start_id, author_id`;
 }

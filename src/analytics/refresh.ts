@@ -45,7 +45,7 @@ import { readSettings } from "./settings";
  * Version of the derived state (interactions_daily, member_weeks, member_cohorts, conversation_members);
  * a slice built by older code is rebuilt in full.
  */
-export const STATE_VERSION = 3;
+export const STATE_VERSION = 4;
 
 export type RefreshMode = "full" | "incremental" | "unchanged";
 

@@ -76,6 +76,7 @@ export const RELATION_DOCS: Record<string, RelationDoc> = {
       starter_id: "who started it",
       user_id: "a member who posted in it (the starter included)",
       messages: "how many of its messages are this member's",
+      conversation_messages: "how many messages the whole conversation holds",
     },
   },
   hourly_stats: { description: "Precomputed: messages per server, channel and UTC hour (human_messages leaves bots and webhooks out)." },

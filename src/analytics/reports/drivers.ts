@@ -38,21 +38,22 @@ export async function drivers(
     const { tz } = await viewContext(tx, f);
     const gap = gapMinutes * 60;
     const precomputed = gapMinutes === CONVERSATION_GAP_MINUTES;
-    const pairs = precomputed ? PAIRS_PRECOMPUTED : PAIRS_FROM_MESSAGES;
-    // Per starter from the (starter, member) pairs: two hash aggregates instead of a sort of every
-    // row for count(DISTINCT); names are read for the page's rows only.
+    const path = precomputed ? FROM_STARTS : FROM_MESSAGES;
+    // Conversations and replies for every starter, then the page of starters, and the costly count
+    // (distinct responders) for the page's starters only.
     const { rows } = await tx.query<DriverRow & { total: number }>(
-      `WITH ${BOTS}, ${pairs},
-       per AS (
-         SELECT starter_id AS starter, coalesce(sum(convs) FILTER (WHERE user_id = starter_id), 0)::int AS conversations,
-                coalesce(sum(messages) FILTER (WHERE user_id <> starter_id), 0)::int AS replies,
-                count(*) FILTER (WHERE user_id <> starter_id)::int AS responders
-         FROM pairs GROUP BY starter_id),
+      `WITH ${BOTS}, ${path.per},
        page AS (
          SELECT *, (sum(conversations) OVER ())::int AS total FROM per
-         ORDER BY conversations DESC, replies DESC, starter LIMIT $9)
-       SELECT p.starter::text AS user_id, ${NAME("u")} AS name, p.conversations, p.replies, p.responders, p.total
-       FROM page p LEFT JOIN users u ON u.tenant_id = $1 AND u.id = p.starter
+         ORDER BY conversations DESC, replies DESC, starter LIMIT $9),
+       ${path.members},
+       responders AS (
+         SELECT starter_id, count(DISTINCT user_id) FILTER (WHERE user_id <> starter_id)::int AS responders
+         FROM members GROUP BY starter_id)
+       SELECT p.starter::text AS user_id, ${NAME("u")} AS name, p.conversations, p.replies,
+              coalesce(r.responders, 0) AS responders, p.total
+       FROM page p LEFT JOIN responders r ON r.starter_id = p.starter
+         LEFT JOIN users u ON u.tenant_id = $1 AND u.id = p.starter
        ORDER BY p.conversations DESC, p.replies DESC, p.starter`,
       [...(await baseParams(tx, f)), tz, gap, !!f.includeBots, f.limit ?? 50],
     );
@@ -64,37 +65,55 @@ export async function drivers(
   });
 }
 
-// Both produce `pairs (starter_id, user_id, convs, messages)`: per starter and member who posted in
-// their conversations (the starter too), how many of those conversations and messages. Parameters:
+// Each path gives `per (starter, conversations, replies)` for every starter of the range, and then
+// `members (starter_id, user_id)`: who posted in the conversations of the page's starters. Parameters:
 // $1 tenant, $2 server, $3 channels, $4/$5 days in the zone $6, $7 the gap in seconds, $8 bots included.
 const FROM = "($4::date)::timestamp AT TIME ZONE $6";
 const END = "($5::date + 1)::timestamp AT TIME ZONE $6";
 const COUNTED = `NOT m.is_system AND NOT m.is_deleted AND ($8 OR (m.webhook_id IS NULL AND ${HUMAN("m.author_id")}))`;
-const RANGE = `c.tenant_id = $1 AND c.server_id = $2::bigint AND c.include_bots = $8 AND $7::int IS NOT NULL
-      AND ($3::bigint[] IS NULL OR c.channel_id = ANY($3::bigint[]))
-      AND ($4::date IS NULL OR c.started_at >= ${FROM}) AND ($5::date IS NULL OR c.started_at < ${END})`;
+const PAGE = "starter_id IN (SELECT starter FROM page)";
 
-// The conversations that start in the range. One still running when the range ends (found by its end
-// time: none for a range that ends with the history) is recounted from its messages before the end.
-const PAIRS_PRECOMPUTED = `running AS (
-    SELECT DISTINCT c.channel_id, c.start_id, c.started_at, c.starter_id FROM conversation_members c
-    WHERE ${RANGE} AND $5::date IS NOT NULL AND c.ended_at >= ${END}
-  ), parts AS (
-    SELECT c.starter_id, c.user_id, c.messages FROM conversation_members c
-    WHERE ${RANGE} AND ($5::date IS NULL OR c.ended_at < ${END})
+// The default gap: the conversations that start in the range, one row each (the starter's own row
+// carries the conversation's size, migrations/0093). One still running when the range ends (found by
+// its end time: none for a range that ends with the history) is recounted from its messages before
+// the end. The page's members are read by each conversation's start time (the started index).
+const FROM_STARTS = {
+  per: `starts AS MATERIALIZED (
+    SELECT c.channel_id, c.start_id, c.started_at, c.starter_id, c.conversation_messages - c.messages AS replies,
+           ($5::date IS NOT NULL AND c.ended_at >= ${END}) AS running
+    FROM conversation_members c
+    WHERE c.tenant_id = $1 AND c.server_id = $2::bigint AND c.include_bots = $8 AND c.user_id = c.starter_id
+      AND $7::int IS NOT NULL AND ($3::bigint[] IS NULL OR c.channel_id = ANY($3::bigint[]))
+      AND ($4::date IS NULL OR c.started_at >= ${FROM}) AND ($5::date IS NULL OR c.started_at < ${END})
+  ), recounted AS MATERIALIZED (
+    SELECT s.channel_id, s.start_id, s.starter_id, m.author_id AS user_id, count(*)::int AS messages
+    FROM starts s JOIN messages m ON m.tenant_id = $1 AND m.server_id = $2::bigint AND m.channel_id = s.channel_id
+      AND m.created_at >= s.started_at AND m.created_at < ${END} AND ${COUNTED}
+    WHERE s.running
+    GROUP BY s.channel_id, s.start_id, s.starter_id, m.author_id
+  ), per AS (
+    SELECT starter_id AS starter, count(*)::int AS conversations, coalesce(sum(replies), 0)::int AS replies FROM (
+      SELECT starter_id, replies FROM starts WHERE NOT running
+      UNION ALL
+      SELECT s.starter_id, (SELECT coalesce(sum(r.messages), 0) FROM recounted r
+        WHERE r.channel_id = s.channel_id AND r.start_id = s.start_id AND r.user_id <> s.starter_id)
+      FROM starts s WHERE s.running) x
+    GROUP BY starter_id
+  )`,
+  members: `members AS (
+    SELECT s.starter_id, c.user_id FROM starts s JOIN conversation_members c ON c.tenant_id = $1 AND c.server_id = $2::bigint
+      AND c.include_bots = $8 AND c.started_at = s.started_at AND c.channel_id = s.channel_id AND c.start_id = s.start_id
+    WHERE NOT s.running AND s.${PAGE}
     UNION ALL
-    SELECT r.starter_id, m.author_id, count(*)::int
-    FROM running r JOIN messages m ON m.tenant_id = $1 AND m.server_id = $2::bigint AND m.channel_id = r.channel_id
-      AND m.created_at >= r.started_at AND m.created_at < ${END} AND ${COUNTED}
-    GROUP BY r.channel_id, r.start_id, r.starter_id, m.author_id
-  ), pairs AS (
-    SELECT starter_id, user_id, count(*) AS convs, sum(messages) AS messages FROM parts GROUP BY starter_id, user_id
-  )`;
+    SELECT starter_id, user_id FROM recounted WHERE ${PAGE}
+  )`,
+};
 
 // Any gap: the range's messages in (channel, time) order. Messages up to one gap before the range
 // are read only to tell whether the first ones in the range follow a quiet gap; a conversation
 // already running when the range begins (n = 0) is nobody's start.
-const PAIRS_FROM_MESSAGES = `msgs AS (
+const FROM_MESSAGES = {
+  per: `msgs AS (
     SELECT m.id, m.channel_id, m.author_id, m.created_at FROM messages m
     WHERE m.tenant_id = $1 AND m.server_id = $2::bigint AND ($3::bigint[] IS NULL OR m.channel_id = ANY($3::bigint[]))
       AND ($4::date IS NULL OR m.created_at >= ${FROM} - make_interval(secs => $7))
@@ -105,10 +124,13 @@ const PAIRS_FROM_MESSAGES = `msgs AS (
   ), numbered AS (
     SELECT *, sum(starts::int) OVER (PARTITION BY channel_id ORDER BY created_at, id) AS n
     FROM marked WHERE $4::date IS NULL OR created_at >= ${FROM}
-  ), conv AS (
-    SELECT *, first_value(author_id) OVER (PARTITION BY channel_id, n ORDER BY created_at, id) AS starter
+  ), conv AS MATERIALIZED (
+    SELECT author_id, starts, first_value(author_id) OVER (PARTITION BY channel_id, n ORDER BY created_at, id) AS starter_id
     FROM numbered WHERE n > 0
-  ), pairs AS (
-    SELECT starter AS starter_id, author_id AS user_id, count(*) FILTER (WHERE starts) AS convs, count(*) AS messages
-    FROM conv GROUP BY starter, author_id
-  )`;
+  ), per AS (
+    SELECT starter_id AS starter, count(*) FILTER (WHERE starts)::int AS conversations,
+           count(*) FILTER (WHERE author_id <> starter_id)::int AS replies
+    FROM conv GROUP BY starter_id
+  )`,
+  members: `members AS (SELECT starter_id, author_id AS user_id FROM conv WHERE ${PAGE})`,
+};
