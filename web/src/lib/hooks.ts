@@ -29,6 +29,15 @@ export function useAsync<T>(fn: (signal: AbortSignal) => Promise<T>, deps: unkno
   return { ...state, reload };
 }
 
+/** Resolves when the browser is next idle (at most 1 s from now); rejects with AbortError on abort. */
+export function whenIdle(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = () => (signal.aborted ? reject(new DOMException("aborted", "AbortError")) : resolve());
+    if (typeof requestIdleCallback === "function") requestIdleCallback(done, { timeout: 1000 });
+    else setTimeout(done, 0);
+  });
+}
+
 /** Calls fn every `ms` while `active`; stops on unmount. */
 export function useInterval(fn: () => void, ms: number, active: boolean): void {
   const ref = useRef(fn);

@@ -4,7 +4,7 @@ import { useApp } from "../lib/app-context";
 import { Chart, loadCharts } from "../components/chart";
 import { Card, Empty, Link, Loaded, PageHeader, Stat } from "../components/ui";
 import { num, pct, plural, previousWindow, versus } from "../lib/format";
-import { useAsync, useServerData } from "../lib/hooks";
+import { useAsync, useServerData, whenIdle } from "../lib/hooks";
 import { LEVEL_LABEL } from "../lib/levels";
 import { LEVELS, overview, type ActivityLevels, type DayRow, type Heatmap } from "../lib/reports";
 
@@ -46,11 +46,13 @@ export function OverviewPage() {
     const o = await overview(filters, signal);
     return { daily: o.daily, heat: o.heatmap, levels: o.levels, replies: o.replies, reactions: o.reactions };
   });
-  // The same-length window just before this one, loaded after the current numbers (never delays them).
+  // The same-length window just before this one, asked for once the current numbers are drawn (the
+  // browser idle): never competing with them, on a laptop where the Worker and the database share the CPU.
   const win = data.data?.levels;
   const prev = useAsync(
     async (signal) => {
       if (!win?.from || !win.to || !filters.server) return null;
+      await whenIdle(signal);
       const pf = { ...filters, ...previousWindow(win.from, win.to) };
       const o = await overview(pf, signal);
       const people = Object.values(o.levels.counts).reduce((s, n) => s + n, 0);
