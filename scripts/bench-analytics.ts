@@ -166,7 +166,7 @@ async function main() {
       { readOnly: true },
     );
     // Through the product's own path: the second big tenant's first refresh is planned on statistics
-    // that know only the first one (FULL_REBUILD_PLANNER in refresh-sql.ts says why that matters).
+    // that know only the first one (HASH_JOINED in refresh-sql.ts says why that matters).
     const reuse = recorded !== undefined && !REFRESH_BIG;
     refreshed ||= !reuse;
     // Full: what a first sync (or a changed time zone) pays; an unchanged slice would refresh in a second.

@@ -23,8 +23,9 @@ import {
   conversationMembersSql,
   deleteConversationsSql,
   FULL_REBUILD,
-  FULL_REBUILD_PLANNER,
-  FULL_REBUILD_PLANNER_RESET,
+  HASH_JOINED,
+  HASH_JOINS_OFF,
+  HASH_JOINS_ON,
   RETENTION_CELLS,
   SLICE_TABLES,
   WEEK_ZONE_SETTING,
@@ -375,12 +376,12 @@ async function fullRefresh(tx: TenantTx, serverId: string, reason: string, zone:
   for (const table of SLICE_TABLES) await tx.query(`DELETE FROM ${table} WHERE tenant_id = $1 AND server_id = $2::bigint`, p);
   const rows: Record<string, number> = {};
   opts.onProgress?.({ mode: "full", phase: "tables", done: 0, total: FULL_REBUILD.length });
-  await tx.query(FULL_REBUILD_PLANNER);
   for (const [i, [table, sql]] of FULL_REBUILD.entries()) {
+    if (HASH_JOINED.has(table)) await tx.query(HASH_JOINS_ON);
     rows[table] = (await tx.query(sql, p)).rowCount ?? 0;
+    if (HASH_JOINED.has(table)) await tx.query(HASH_JOINS_OFF);
     opts.onProgress?.({ mode: "full", phase: "tables", done: i + 1, total: FULL_REBUILD.length });
   }
-  await tx.query(FULL_REBUILD_PLANNER_RESET);
   await recordRefresh(tx, serverId, "full", zone, rows);
   return { mode: "full", reason, days: 0, members: 0, cohorts: 0, pairs: 0, rows };
 }
