@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { observationFrom, RateLimitState, type RateLimitObservation } from "../../src/discord";
+import { CLAIM_LAPSE_MS } from "../../src/discord/rate-limit";
 import { RateLimiter as SimulatorLimiter, resolveRateLimits } from "../../src/simulator/ratelimit";
 
 const T0 = 1_800_000_000_000;
@@ -226,6 +227,78 @@ describe("RateLimitState", () => {
     }
   });
 
+  it("a walk held back only by the full global window claims its next slot; a one-off request cannot take it", () => {
+    const s = new RateLimitState({ globalLimit: 3 });
+    const pins = (i: number) => `GET /channels/${i}/pins`; // no per-route limit: only the global one binds
+    s.reserve(pins(1), T0 - 5000);
+    s.observe(pins(1), { status: 200 }, T0 - 5000);
+    // Channel 1 is walking (a page answered within its window); three one-off requests fill the window.
+    expect(s.reserve(pins(1), T0 - 100)).toBe(0);
+    s.observe(pins(1), { status: 200 }, T0 - 90);
+    for (let i = 0; i < 2; i++) expect(s.reserve(pins(10 + i), T0)).toBe(0);
+    for (let i = 0; i < 2; i++) s.observe(pins(10 + i), { status: 200 }, T0 + 10);
+    expect(s.reserve(pins(1), T0 + 20)).toBe(890); // until its own answer at T0-90 leaves the window
+    // The slot frees at T0+910: a one-off request asking first is held back, the walk gets it.
+    expect(s.reserve(pins(20), T0 + 910)).toBeGreaterThan(0);
+    expect(s.reserve(pins(1), T0 + 915)).toBe(0);
+    // A walk answered long ago is no walk: it claims nothing, and a one-off request may go first.
+    const t = new RateLimitState({ globalLimit: 1 });
+    t.reserve(pins(1), T0 - 5000);
+    t.observe(pins(1), { status: 200 }, T0 - 5000);
+    expect(t.reserve(pins(10), T0)).toBe(0);
+    t.observe(pins(10), { status: 200 }, T0 + 10);
+    expect(t.reserve(pins(1), T0 + 20)).toBe(990);
+    expect(t.reserve(pins(20), T0 + 1010)).toBe(0);
+  });
+
+  it("a claim lapses when its walk does not come back, survives a JSON round trip, and claimants of one slot take turns", () => {
+    const pins = (i: number) => `GET /channels/${i}/pins`;
+    const walking = (s: RateLimitState, channels: number[], at: number) => {
+      for (const c of channels) {
+        expect(s.reserve(pins(c), at)).toBe(0);
+        s.observe(pins(c), { status: 200 }, at + 5);
+      }
+    };
+    const s = new RateLimitState({ globalLimit: 2 });
+    s.reserve(pins(0), T0 - 5000);
+    s.observe(pins(0), { status: 200 }, T0 - 5000);
+    walking(s, [1, 2], T0); // both answered at T0+5: the window is full until T0+1005
+    expect(s.reserve(pins(1), T0 + 100)).toBe(905);
+    expect(s.reserve(pins(2), T0 + 100)).toBe(905);
+    const b = RateLimitState.fromJSON(JSON.parse(JSON.stringify(s)));
+    for (const x of [s, b]) {
+      // Both slots free at T0+1005 and both walks claimed one of them: a one-off request waits.
+      expect(x.reserve(pins(9), T0 + 1005)).toBeGreaterThan(0);
+      expect(x.reserve(pins(2), T0 + 1006)).toBe(0);
+      expect(x.reserve(pins(9), T0 + 1006)).toBeGreaterThan(0); // channel 1's claim still stands
+      // Channel 1 never came back: its claim lapses and the slot is anyone's.
+      expect(x.reserve(pins(9), T0 + 1005 + CLAIM_LAPSE_MS)).toBe(0);
+    }
+    // One slot, two claimants: exactly one goes, the other goes with the next slot, not at the lapse.
+    const c = new RateLimitState({ globalLimit: 2 });
+    c.reserve(pins(0), T0 - 5000);
+    c.observe(pins(0), { status: 200 }, T0 - 5000);
+    walking(c, [1], T0);
+    walking(c, [2], T0 + 50); // slots free at T0+1005 and T0+1055
+    expect(c.reserve(pins(1), T0 + 100)).toBe(905);
+    expect(c.reserve(pins(2), T0 + 100)).toBe(905); // claims the same first slot
+    const first = [c.reserve(pins(1), T0 + 1005), c.reserve(pins(2), T0 + 1005)];
+    expect(first.filter((w) => w === 0)).toHaveLength(1);
+    const other = first[0] === 0 ? 2 : 1;
+    expect(c.reserve(pins(other), T0 + 1055)).toBe(0);
+  });
+
+  it("a walk beside one-off requests that fill the global window keeps its channel's 5 per second", () => {
+    // 30 callers each ask for a new channel's first page (one-off requests) and keep the global
+    // window full; one caller walks a single channel. Its retries no longer race them for slots.
+    const run = simulate({ seconds: 30, workers: 31, seed: 5, channels: 1_000_000, bucket: "messages", walk: true });
+    expect(run.globalLimited).toBe(0);
+    expect(run.rateLimited).toBe(0);
+    expect(run.okPerSecond).toBeGreaterThan(50 / 1.32);
+    // 5 per window of 1 s held from grant to one window after the answer (<= 320 ms): >= 5/1.32 per s.
+    expect(run.walked / 30).toBeGreaterThan(5 / 1.32);
+  });
+
   it("reads Discord's headers and 429 body", () => {
     const h = new Headers({
       "X-RateLimit-Bucket": "abcd1234",
@@ -267,6 +340,8 @@ function simulate(opts: {
   channels?: number;
   bucket?: "reactions" | "messages";
   mislead?: boolean;
+  /** The first caller walks one channel ("walk"); the others spread over `channels`. */
+  walk?: boolean;
 }) {
   let seed = opts.seed;
   const rand = () => {
@@ -286,10 +361,11 @@ function simulate(opts: {
   let globalLimited = 0;
   const limitedAt: number[] = [];
   let n = 0;
+  let walked = 0;
   // One caller's loop: reserve (waiting as told) -> reaches the server -> answered -> next request.
-  const request = (t: number) => {
+  const request = (t: number, w: number) => {
     if (t >= end) return;
-    const channel = String(1000 + (n++ % channels));
+    const channel = opts.walk && w === 0 ? "walk" : String(1000 + (n++ % channels));
     const route = bucket === "messages" ? `GET /channels/${channel}/messages` : `GET /channels/${channel}/messages/:id/reactions/:emoji`;
     const reserve = (t: number) => {
       const wait = state.reserve(route, t);
@@ -313,22 +389,23 @@ function simulate(opts: {
           }
           state.observe(route, observationFrom(d.ok ? 200 : 429, headers, body), answered);
           if (d.ok) ok++;
-          else {
+          if (d.ok && channel === "walk") walked++;
+          if (!d.ok) {
             rateLimited++;
             limitedAt.push(answered - T0);
             if (d.scope === "global") globalLimited++;
           }
-          request(answered);
+          request(answered, w);
         });
       });
     };
     reserve(t);
   };
-  for (let w = 0; w < opts.workers; w++) at(T0 + w, () => request(T0 + w));
+  for (let w = 0; w < opts.workers; w++) at(T0 + w, () => request(T0 + w, w));
   while (events.length) {
     let i = 0;
     for (let j = 1; j < events.length; j++) if (events[j].at < events[i].at) i = j;
     events.splice(i, 1)[0].run();
   }
-  return { ok, rateLimited, globalLimited, limitedAt, okPerSecond: ok / opts.seconds, state };
+  return { ok, rateLimited, globalLimited, limitedAt, okPerSecond: ok / opts.seconds, walked, state };
 }
