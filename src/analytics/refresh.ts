@@ -23,9 +23,7 @@ import {
   conversationMembersSql,
   deleteConversationsSql,
   FULL_REBUILD,
-  HASH_JOINED,
-  HASH_JOINS_OFF,
-  HASH_JOINS_ON,
+  asRebuilt,
   RETENTION_CELLS,
   SLICE_TABLES,
   WEEK_ZONE_SETTING,
@@ -377,9 +375,7 @@ async function fullRefresh(tx: TenantTx, serverId: string, reason: string, zone:
   const rows: Record<string, number> = {};
   opts.onProgress?.({ mode: "full", phase: "tables", done: 0, total: FULL_REBUILD.length });
   for (const [i, [table, sql]] of FULL_REBUILD.entries()) {
-    if (HASH_JOINED.has(table)) await tx.query(HASH_JOINS_ON);
-    rows[table] = (await tx.query(sql, p)).rowCount ?? 0;
-    if (HASH_JOINED.has(table)) await tx.query(HASH_JOINS_OFF);
+    rows[table] = (await asRebuilt(tx, table, () => tx.query(sql, p))).rowCount ?? 0;
     opts.onProgress?.({ mode: "full", phase: "tables", done: i + 1, total: FULL_REBUILD.length });
   }
   await recordRefresh(tx, serverId, "full", zone, rows);

@@ -95,9 +95,9 @@ const FROM_STARTS = {
     SELECT starter_id AS starter, count(*)::int AS conversations, coalesce(sum(replies), 0)::int AS replies FROM (
       SELECT starter_id, replies FROM starts WHERE NOT running
       UNION ALL
-      SELECT s.starter_id, (SELECT coalesce(sum(r.messages), 0) FROM recounted r
-        WHERE r.channel_id = s.channel_id AND r.start_id = s.start_id AND r.user_id <> s.starter_id)
-      FROM starts s WHERE s.running) x
+      SELECT s.starter_id, coalesce(sum(r.messages) FILTER (WHERE r.user_id <> s.starter_id), 0)
+      FROM starts s LEFT JOIN recounted r ON r.channel_id = s.channel_id AND r.start_id = s.start_id
+      WHERE s.running GROUP BY s.channel_id, s.start_id, s.starter_id) x
     GROUP BY starter_id
   )`,
   members: `members AS (
