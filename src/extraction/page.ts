@@ -378,8 +378,8 @@ async function firstPages(
   // A big walk fetches its next page while this one is written, as in the queue consumer: the first
   // pages' writes load the database, and fetching then writing in turn held the biggest channel to
   // about 2 pages a second of its 5 (bench:extract, the simulator's request log).
-  const more = (walk: MessagesTask) => (next: MessagesTask, pages: number) =>
-    started < walks.length && walkRest(walk, next, pages).pages >= LEAD_PAGES;
+  const more = (walk: MessagesTask) => (page: MessagesTask, pages: number) =>
+    started < walks.length && walkRest(walk, page, pages).pages >= LEAD_PAGES;
   const budget = { maxPages: Number.POSITIVE_INFINITY, deadline: Number.POSITIVE_INFINITY };
   await eachLimit(walks, FIRST_PAGES_IN_FLIGHT, async (walk) => {
     started++;
