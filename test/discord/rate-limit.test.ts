@@ -259,15 +259,17 @@ describe("RateLimitState", () => {
         s.observe(pins(c), { status: 200 }, at + 5);
       }
     };
-    const s = new RateLimitState({ globalLimit: 2 });
+    const s = new RateLimitState({ globalLimit: 4 });
     s.reserve(pins(0), T0 - 5000);
     s.observe(pins(0), { status: 200 }, T0 - 5000);
-    walking(s, [1, 2], T0); // both answered at T0+5: the window is full until T0+1005
+    walking(s, [1, 2], T0); // both answered at T0+5: their slots free at T0+1005
+    for (const c of [10, 11]) expect(s.reserve(pins(c), T0)).toBe(0);
+    for (const c of [10, 11]) s.observe(pins(c), { status: 200 }, T0 + 50); // one-off: slots free at T0+1050
     expect(s.reserve(pins(1), T0 + 100)).toBe(905);
     expect(s.reserve(pins(2), T0 + 100)).toBe(905);
     const b = RateLimitState.fromJSON(JSON.parse(JSON.stringify(s)));
     for (const x of [s, b]) {
-      // Both slots free at T0+1005 and both walks claimed one of them: a one-off request waits.
+      // Two slots free at T0+1005 and both walks claimed one of them: a one-off request waits.
       expect(x.reserve(pins(9), T0 + 1005)).toBeGreaterThan(0);
       expect(x.reserve(pins(2), T0 + 1006)).toBe(0);
       expect(x.reserve(pins(9), T0 + 1006)).toBeGreaterThan(0); // channel 1's claim still stands
@@ -291,12 +293,24 @@ describe("RateLimitState", () => {
   it("a walk beside one-off requests that fill the global window keeps its channel's 5 per second", () => {
     // 30 callers each ask for a new channel's first page (one-off requests) and keep the global
     // window full; one caller walks a single channel. Its retries no longer race them for slots.
-    const run = simulate({ seconds: 30, workers: 31, seed: 5, channels: 1_000_000, bucket: "messages", walk: true });
+    const run = simulate({ seconds: 30, workers: 31, seed: 5, channels: 1_000_000, bucket: "messages", walks: 1 });
     expect(run.globalLimited).toBe(0);
     expect(run.rateLimited).toBe(0);
     expect(run.okPerSecond).toBeGreaterThan(50 / 1.32);
     // 5 per window of 1 s held from grant to one window after the answer (<= 320 ms): >= 5/1.32 per s.
     expect(run.walked / 30).toBeGreaterThan(5 / 1.32);
+  });
+
+  it("walks claim at most half the global window: one-off requests still go beside forty walks", () => {
+    // Forty walks want ~4 pages a second each, far more than the 50/s window: claiming every slot
+    // would hold back the thread lists and first pages that find the next big walks.
+    const run = simulate({ seconds: 30, workers: 50, seed: 9, channels: 1_000_000, bucket: "messages", walks: 40 });
+    expect(run.globalLimited).toBe(0);
+    expect(run.rateLimited).toBe(0);
+    // Claims go first for at most 25 of the window's 50 slots a second; the 10 one-off callers of 50
+    // share the rest: >= 5/s (2.6/s when claims took every slot, 9/s with no claims at all).
+    expect((run.ok - run.walked) / 30).toBeGreaterThan(25 * (10 / 50));
+    expect(run.okPerSecond).toBeGreaterThan(50 / 1.32);
   });
 
   it("reads Discord's headers and 429 body", () => {
@@ -340,8 +354,8 @@ function simulate(opts: {
   channels?: number;
   bucket?: "reactions" | "messages";
   mislead?: boolean;
-  /** The first caller walks one channel ("walk"); the others spread over `channels`. */
-  walk?: boolean;
+  /** The first `walks` callers each walk one channel ("walk<n>"); the others spread over `channels`. */
+  walks?: number;
 }) {
   let seed = opts.seed;
   const rand = () => {
@@ -365,7 +379,7 @@ function simulate(opts: {
   // One caller's loop: reserve (waiting as told) -> reaches the server -> answered -> next request.
   const request = (t: number, w: number) => {
     if (t >= end) return;
-    const channel = opts.walk && w === 0 ? "walk" : String(1000 + (n++ % channels));
+    const channel = w < (opts.walks ?? 0) ? `walk${w}` : String(1000 + (n++ % channels));
     const route = bucket === "messages" ? `GET /channels/${channel}/messages` : `GET /channels/${channel}/messages/:id/reactions/:emoji`;
     const reserve = (t: number) => {
       const wait = state.reserve(route, t);
@@ -389,7 +403,7 @@ function simulate(opts: {
           }
           state.observe(route, observationFrom(d.ok ? 200 : 429, headers, body), answered);
           if (d.ok) ok++;
-          if (d.ok && channel === "walk") walked++;
+          if (d.ok && channel.startsWith("walk")) walked++;
           if (!d.ok) {
             rateLimited++;
             limitedAt.push(answered - T0);
