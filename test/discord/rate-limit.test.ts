@@ -232,7 +232,7 @@ describe("RateLimitState", () => {
     const pins = (i: number) => `GET /channels/${i}/pins`; // no per-route limit: only the global one binds
     s.reserve(pins(1), T0 - 5000);
     s.observe(pins(1), { status: 200 }, T0 - 5000);
-    // Channel 1 is walking (a page answered within its window); three one-off requests fill the window.
+    // Channel 1 is walking (a page answered within its window); with two one-off requests the window is full.
     expect(s.reserve(pins(1), T0 - 100)).toBe(0);
     s.observe(pins(1), { status: 200 }, T0 - 90);
     for (let i = 0; i < 2; i++) expect(s.reserve(pins(10 + i), T0)).toBe(0);
@@ -308,7 +308,7 @@ describe("RateLimitState", () => {
     expect(run.globalLimited).toBe(0);
     expect(run.rateLimited).toBe(0);
     // Claims go first for at most 25 of the window's 50 slots a second; the 10 one-off callers of 50
-    // share the rest: >= 5/s (2.6/s when claims took every slot, 9/s with no claims at all).
+    // share the rest: >= 5/s (2.9/s when claims took every slot, 9/s with no claims at all).
     expect((run.ok - run.walked) / 30).toBeGreaterThan(25 * (10 / 50));
     expect(run.okPerSecond).toBeGreaterThan(50 / 1.32);
   });
