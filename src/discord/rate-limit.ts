@@ -379,15 +379,15 @@ export class RateLimitState {
    * claimant, those that claimed an earlier slot), and when the first of them lapses.
    */
   private claimedBy(resource: string, now: number): { count: number; lapse: number } {
+    // Lapsed claims go first: a walk back after its own claim lapsed queues like any other caller.
+    for (const [key, at] of Object.entries(this.claims)) if (now >= at + CLAIM_LAPSE_MS) delete this.claims[key];
     const own = this.claims[resource];
     if (own === undefined && this.claimedGrants.length >= this.options.globalLimit / 2)
       return { count: 0, lapse: Number.POSITIVE_INFINITY };
     let count = 0;
     let lapse = Number.POSITIVE_INFINITY;
     for (const [key, at] of Object.entries(this.claims)) {
-      if (now >= at + CLAIM_LAPSE_MS) {
-        delete this.claims[key];
-      } else if (own === undefined || at < own || (at === own && key < resource)) {
+      if (own === undefined || at < own || (at === own && key < resource)) {
         count++;
         lapse = Math.min(lapse, at + CLAIM_LAPSE_MS);
       }

@@ -290,6 +290,28 @@ describe("RateLimitState", () => {
     expect(c.reserve(pins(other), T0 + 1055)).toBe(0);
   });
 
+  it("a walk back after its claim lapsed queues behind the live claims instead of taking their slot", () => {
+    const pins = (i: number) => `GET /channels/${i}/pins`;
+    const s = new RateLimitState({ globalLimit: 3 });
+    const answered = (c: number, at: number) => {
+      expect(s.reserve(pins(c), at)).toBe(0);
+      s.observe(pins(c), { status: 200 }, at + 5);
+    };
+    answered(2, T0 - 200); // frees T0+805
+    answered(1, T0); // frees T0+1005
+    answered(3, T0 + 400); // frees T0+1405: the window is full
+    // Channels 1 and 2 claim the slot freeing at T0+805; channel 1 goes first and takes it.
+    expect(s.reserve(pins(2), T0 + 500)).toBe(305);
+    expect(s.reserve(pins(1), T0 + 500)).toBe(305);
+    answered(1, T0 + 805);
+    // Channel 2 does not come back before its claim lapses (T0+905). With the window still full,
+    // channel 3 claims the slot freeing at T0+1005.
+    expect(s.reserve(pins(3), T0 + 950)).toBe(55);
+    // Channel 2 comes back as that slot frees: its lapsed claim no longer puts it first.
+    expect(s.reserve(pins(2), T0 + 1005)).toBeGreaterThan(0);
+    expect(s.reserve(pins(3), T0 + 1005)).toBe(0);
+  });
+
   it("a walk beside one-off requests that fill the global window keeps its channel's 5 per second", () => {
     // 30 callers each ask for a new channel's first page (one-off requests) and keep the global
     // window full; one caller walks a single channel. Its retries no longer race them for slots.
