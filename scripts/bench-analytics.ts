@@ -184,6 +184,7 @@ async function main() {
 
   const f = { serverId: SERVER };
   const range = { from: "2026-10-31", to: "2026-11-29" };
+  const other = { from: "2026-11-01", to: "2026-11-29" };
   // Listing every channel forces the day x channel x member grain (member_daily): the reports as they
   // were before member_days / member_totals / retention_weeks, timed in the same run.
   const old = { channels: Array.from({ length: BIG.channels }, (_, i) => String(1000 + i)) };
@@ -207,6 +208,11 @@ async function main() {
     ["members (top 100)", () => reports.memberSummaries(pool, "bench_big", { ...f, ...range, limit: 100 })],
     ["member detail", () => reports.memberDetail(pool, "bench_big", "2", { ...f, ...range })],
     ["interactions, date filter", () => reports.interactionPairs(pool, "bench_big", "reply", { ...f, ...range, limit: 10 })],
+    // The range above is the history's last 30 days, a standard window (member_windows); any other
+    // range sums the day grain: the member reports over 29 days.
+    ["activity-levels (29 days: sums member_days)", () => reports.activityLevels(pool, "bench_big", { ...f, ...other })],
+    ["members (top 100, 29 days: sums member_days)", () => reports.memberSummaries(pool, "bench_big", { ...f, ...other, limit: 100 })],
+    ["reactions (29 days: sums member_days)", () => reports.reactionsReport(pool, "bench_big", { ...f, ...other })],
     // The reports issue 13 added, and the views in a time zone other than UTC (days and weeks shift).
     ["drivers", () => reports.drivers(pool, "bench_big", { ...f, ...range })],
     // Any gap but the precomputed one walks the range's messages: the same answer's cost before 0088.

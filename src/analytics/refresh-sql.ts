@@ -3,6 +3,7 @@
 // (server, day) slices / members / pairs / cohorts (an incremental refresh), so both give the same
 // rows by construction; test/analytics/refresh.test.ts checks it on random histories.
 // Parameters: $1 tenant, $2 server, then the scope's arrays from $3.
+import { WINDOW_DAYS } from "./windows";
 
 /** Whole server, or the UTC days in $3::date[] ('-infinity': reactions on a message of unknown time). */
 export type DayScope = "all" | "days";
@@ -264,6 +265,61 @@ export function memberTotalsSql(scope: MemberScope): string {
      GROUP BY user_id`;
 }
 
+const WINDOWS = `unnest('{${WINDOW_DAYS.join(",")}}'::int[])`;
+const WINDOW_COLS = ["is_bot", ...MEMBER_METRICS].join(", ");
+const WINDOW_SUMS = MEMBER_METRICS.map((c) => `sum(d.${c})::int`).join(", ");
+/** A window row that sums to nothing: the member has no row there (a full build writes none). */
+const WINDOW_EMPTY = MEMBER_METRICS.map((c) => `${c} = 0`).join(" AND ");
+
+/**
+ * member_windows of the whole server, or of the members in $3::bigint[] (after deleting theirs): the
+ * member_days of each standard window, ending at the newest day of member_days (windows.ts).
+ */
+export function memberWindowsSql(scope: MemberScope): string {
+  return `INSERT INTO member_windows (tenant_id, server_id, days, user_id, ${WINDOW_COLS})
+     SELECT $1, $2::bigint, w.days, d.user_id, bool_or(d.is_bot), ${WINDOW_SUMS}
+     FROM (SELECT max(day) AS last FROM member_days WHERE tenant_id = $1 AND server_id = $2::bigint) l
+     CROSS JOIN ${WINDOWS} AS w(days)
+     JOIN member_days d ON d.tenant_id = $1 AND d.server_id = $2::bigint AND d.day > l.last - w.days AND d.day <= l.last
+       ${memberFilter(scope, "d.user_id")}
+     GROUP BY w.days, d.user_id HAVING NOT (${MEMBER_METRICS.map((c) => `sum(d.${c}) = 0`).join(" AND ")})`;
+}
+
+export const DELETE_WINDOW_MEMBERS =
+  "DELETE FROM member_windows WHERE tenant_id = $1 AND server_id = $2::bigint AND user_id = ANY($3::bigint[])";
+
+/** The window rows of the members in $3::bigint[] that sum to nothing (a full build writes none). */
+export const DELETE_EMPTY_WINDOWS = `DELETE FROM member_windows
+  WHERE tenant_id = $1 AND server_id = $2::bigint AND user_id = ANY($3::bigint[]) AND ${WINDOW_EMPTY}`;
+
+/** Adds the rows of `src` (days, user_id, is_bot, metrics) to member_windows; CTE `added` returns who now sums to nothing. */
+function addToWindows(src: string): string {
+  return `added AS (INSERT INTO member_windows (tenant_id, server_id, days, user_id, ${WINDOW_COLS})
+       SELECT $1, $2::bigint, days, user_id, is_bot, ${MEMBER_METRICS.join(", ")} FROM ${src}
+       ON CONFLICT (tenant_id, server_id, days, user_id) DO UPDATE SET is_bot = member_windows.is_bot OR EXCLUDED.is_bot,
+         ${MEMBER_METRICS.map((c) => `${c} = member_windows.${c} + EXCLUDED.${c}`).join(", ")}
+       RETURNING user_id, ${WINDOW_EMPTY} AS empty)`;
+}
+
+/**
+ * Moves the windows to the history's new newest day: adds the member_days of the days entering a
+ * window and subtracts those leaving it ($3 days, $4 lo, $5 hi, $6 sign: windowMoves). Returns the
+ * members with a row left summing to nothing (DELETE_EMPTY_WINDOWS), and those with a bot/webhook row
+ * among the days that left (is_bot is an OR: rebuilt by memberWindowsSql("members")).
+ */
+export function memberWindowsMoveSql(): string {
+  return `WITH moved AS MATERIALIZED (
+       SELECT s.days, d.user_id, coalesce(bool_or(d.is_bot) FILTER (WHERE s.sign > 0), false) AS is_bot,
+              coalesce(bool_or(d.is_bot) FILTER (WHERE s.sign < 0), false) AS left_bot,
+              ${MEMBER_METRICS.map((c) => `sum(s.sign * d.${c})::int AS ${c}`).join(", ")}
+       FROM unnest($3::int[], $4::date[], $5::date[], $6::int[]) AS s(days, lo, hi, sign)
+       JOIN member_days d ON d.tenant_id = $1 AND d.server_id = $2::bigint AND d.day BETWEEN s.lo AND s.hi
+       GROUP BY s.days, d.user_id),
+     ${addToWindows("moved")}
+     SELECT (SELECT coalesce(array_agg(DISTINCT user_id::text), '{}') FROM added WHERE empty) AS emptied,
+            (SELECT coalesce(array_agg(DISTINCT user_id::text), '{}') FROM moved WHERE left_bot) AS bots`;
+}
+
 // A member's cohort is the week (Monday, in the tenant's zone) they joined or first posted, whichever came first.
 function memberCohortsSelect(scope: MemberScope): string {
   // Per member: one index probe per (member, variant) instead of a pass over the server's weeks.
@@ -456,8 +512,9 @@ function applyDiffCtes(table: string, key: string[], cols: string[]): string {
 const MD_COLS = ["is_bot", ...MEMBER_METRICS];
 
 /**
- * member_days of the days in $3::date[] from member_daily, by difference; member_totals follow by
- * the same difference (what is not a sum is settled by totalsFixSql). Returns the members whose
+ * member_days of the days in $3::date[] from member_daily, by difference; member_totals and the
+ * windows ending at $4::date follow by the same difference (what is not a sum is settled by
+ * totalsFixSql, DELETE_EMPTY_WINDOWS for `emptied` and memberWindowsSql("members") for `bots`). Returns the members whose
  * rows changed, those with a bot/webhook row among them (is_bot to recompute), and the
  * (member, week) pairs whose posting may have changed (memberWeeksDiffSql checks them).
  */
@@ -471,8 +528,14 @@ export function memberDaysDiffSql(): string {
      totals AS (INSERT INTO member_totals (tenant_id, server_id, user_id, is_bot, ${MEMBER_METRICS.join(", ")})
        SELECT $1, $2::bigint, user_id, coalesce(bool_or(is_bot), false), ${deltas} FROM diff GROUP BY user_id
        ON CONFLICT (tenant_id, server_id, user_id) DO UPDATE SET is_bot = member_totals.is_bot OR EXCLUDED.is_bot,
-         ${MEMBER_METRICS.map((c) => `${c} = member_totals.${c} + EXCLUDED.${c}`).join(", ")})
+         ${MEMBER_METRICS.map((c) => `${c} = member_totals.${c} + EXCLUDED.${c}`).join(", ")}),
+     -- The windows as they end now ($4: the newest day before this refresh) take the same difference;
+     -- memberWindowsMoveSql moves them afterwards if the newest day changed.
+     ${addToWindows(`(SELECT w.days, x.user_id, coalesce(bool_or(x.is_bot), false) AS is_bot, ${MEMBER_METRICS.map((c) => `sum(coalesce(x.${c}, 0) - coalesce(x.old_${c}, 0))::int AS ${c}`).join(", ")}
+         FROM diff x CROSS JOIN ${WINDOWS} AS w(days) WHERE x.day > $4::date - w.days AND x.day <= $4::date
+         GROUP BY w.days, x.user_id) wd`)}
      SELECT coalesce(array_agg(DISTINCT user_id::text), '{}') AS users,
+            (SELECT coalesce(array_agg(DISTINCT user_id::text), '{}') FROM added WHERE empty) AS emptied,
             coalesce(array_agg(DISTINCT user_id::text) FILTER (WHERE is_bot OR old_is_bot), '{}') AS bots,
             (SELECT coalesce(array_agg(DISTINCT p.user_id::text || ' ' || w.week::text), '{}') FROM (
                SELECT day, user_id FROM diff WHERE coalesce(messages, 0) > 0 OR coalesce(old_messages, 0) > 0
@@ -622,6 +685,7 @@ export const SLICE_TABLES = [
   "member_daily",
   "member_days",
   "member_totals",
+  "member_windows",
   "member_weeks",
   "member_cohorts",
   "retention_weeks",
@@ -657,6 +721,7 @@ export const FULL_REBUILD: [string, string][] = [
   ["daily_stats", dailyStatsSql("all")],
   ["member_days", memberDaysSql("all")],
   ["member_totals", memberTotalsSql("all")],
+  ["member_windows", memberWindowsSql("all")],
   ["member_weeks", memberWeeksSql()],
   ["member_cohorts", memberCohortsSql("all")],
   ["retention_weeks", retentionWeeksSql("all")],

@@ -28,23 +28,28 @@ import {
   SLICE_TABLES,
   WEEK_ZONE_SETTING,
   deleteDaysSql,
+  DELETE_EMPTY_WINDOWS,
+  DELETE_WINDOW_MEMBERS,
   firstRepliesSql,
   interactionsDailyDiffSql,
   memberCohortsDiffSql,
   memberDaysDiffSql,
   memberWeeksDiffSql,
+  memberWindowsMoveSql,
+  memberWindowsSql,
   retentionWeeksSql,
   totalsFixSql,
   userInteractionsSql,
 } from "./refresh-sql";
 import { fillGraphScores } from "./reports/graph-scores-fill";
 import { readSettings } from "./settings";
+import { windowMoves } from "./windows";
 
 /**
- * Version of the derived state (interactions_daily, member_weeks, member_cohorts, conversation_members);
- * a slice built by older code is rebuilt in full.
+ * Version of the derived state (interactions_daily, member_weeks, member_cohorts, conversation_members,
+ * member_windows); a slice built by older code is rebuilt in full.
  */
-export const STATE_VERSION = 4;
+export const STATE_VERSION = 5;
 
 export type RefreshMode = "full" | "incremental" | "unchanged";
 
@@ -202,8 +207,8 @@ type Outcome = Omit<RefreshResult, "tenantId" | "serverId" | "durationMs">;
 async function refreshServer(tx: TenantTx, serverId: string, opts: RefreshOptions): Promise<Outcome> {
   const p = [tx.tenantId, serverId];
   await tx.query("SELECT pg_advisory_xact_lock(hashtext('analytics:' || $1 || ':' || $2))", p);
-  const state = await tx.query<{ state_version: number; week_zone: string }>(
-    "SELECT state_version, week_zone FROM analytics_refreshes WHERE tenant_id = $1 AND server_id = $2::bigint",
+  const state = await tx.query<{ state_version: number; week_zone: string; window_end: string | null }>(
+    "SELECT state_version, week_zone, window_end::text FROM analytics_refreshes WHERE tenant_id = $1 AND server_id = $2::bigint",
     p,
   );
   // Retention's weeks are built in the tenant's zone (refresh-sql.ts reads it from the transaction).
@@ -286,14 +291,24 @@ async function refreshServer(tx: TenantTx, serverId: string, opts: RefreshOption
   const changed = new Set<string>();
   const botUsers = new Set<string>(flagged);
   const postedWeeks = new Set<string>();
+  // The windows ended at the newest day before this refresh. Members whose window rows are not a sum
+  // (a bot/webhook row came, went or left a window: is_bot is an OR) are rebuilt; rows that sum to
+  // nothing are deleted.
+  const windowEnd = state.rows[0].window_end;
+  const windowFix = new Set<string>(flagged);
+  const windowEmptied = new Set<string>();
   opts.onProgress?.({ mode: "incremental", phase: "days", done: 0, total: dayList.length });
   for (let i = 0; i < dayList.length; i += batch) {
     const args = [...p, dayList.slice(i, i + batch)];
     for (const table of DAY_TABLES) await tx.query(deleteDaysSql(table), args);
     for (const table of DAY_TABLES) add(table, (await tx.query(DAY_INSERT[table]("days"), args)).rowCount);
-    const md = (await tx.query<{ users: string[]; bots: string[]; weeks: string[] }>(memberDaysDiffSql(), args)).rows[0];
+    const md = (
+      await tx.query<{ users: string[]; emptied: string[]; bots: string[]; weeks: string[] }>(memberDaysDiffSql(), [...args, windowEnd])
+    ).rows[0];
     for (const u of md.users) changed.add(u);
     for (const u of md.bots) botUsers.add(u);
+    for (const u of md.bots) windowFix.add(u);
+    for (const u of md.emptied) windowEmptied.add(u);
     for (const w of md.weeks) postedWeeks.add(w);
     add("member_days", md.users.length);
     const spans = (
@@ -314,6 +329,28 @@ async function refreshServer(tx: TenantTx, serverId: string, opts: RefreshOption
 
   // Totals of the members whose day rows changed: what is not a sum (first/last post day, is_bot).
   if (changed.size) await tx.query(totalsFixSql(), [...p, [...changed], [...botUsers]]);
+  // The windows follow the newest day.
+  const newest = await tx.query<{ last: string | null }>(
+    "SELECT max(day)::text AS last FROM member_days WHERE tenant_id = $1 AND server_id = $2::bigint",
+    p,
+  );
+  const moves = windowMoves(windowEnd, newest.rows[0].last);
+  if (moves.length) {
+    const moved = await tx.query<{ emptied: string[]; bots: string[] }>(memberWindowsMoveSql(), [
+      ...p,
+      moves.map((m) => m.days),
+      moves.map((m) => m.lo),
+      moves.map((m) => m.hi),
+      moves.map((m) => m.sign),
+    ]);
+    for (const u of moved.rows[0].bots) windowFix.add(u);
+    for (const u of moved.rows[0].emptied) windowEmptied.add(u);
+  }
+  if (windowFix.size) {
+    await tx.query(DELETE_WINDOW_MEMBERS, [...p, [...windowFix]]);
+    add("member_windows", (await tx.query(memberWindowsSql("members"), [...p, [...windowFix]])).rowCount);
+  }
+  if (windowEmptied.size) await tx.query(DELETE_EMPTY_WINDOWS, [...p, [...windowEmptied]]);
   opts.onProgress?.({ mode: "incremental", phase: "totals", done: 1, total: 3 });
 
   // Retention: the weeks whose posting changed, then the cohorts of those members and of the
@@ -386,12 +423,15 @@ async function recordRefresh(tx: TenantTx, serverId: string, mode: RefreshMode, 
   // Influence and bridging of the default view, scored once per change instead of per request.
   if (mode !== "unchanged") rows.graph_scores = await fillGraphScores(tx, serverId);
   await tx.query(
-    `INSERT INTO analytics_refreshes (tenant_id, server_id, refreshed_at, source_synced_at, duration_ms, row_counts, state_version, mode, week_zone)
+    `INSERT INTO analytics_refreshes (tenant_id, server_id, refreshed_at, source_synced_at, duration_ms, row_counts, state_version, mode,
+       week_zone, window_end)
      SELECT $1, $2::bigint, clock_timestamp(), (SELECT synced_at FROM servers WHERE tenant_id = $1 AND id = $2::bigint),
-            (extract(epoch FROM clock_timestamp() - now()) * 1000)::int, $3::jsonb, $4, $5, $6
+            (extract(epoch FROM clock_timestamp() - now()) * 1000)::int, $3::jsonb, $4, $5, $6,
+            -- member_windows end here (both paths keep them at the newest day).
+            (SELECT max(day) FROM member_days WHERE tenant_id = $1 AND server_id = $2::bigint)
      ON CONFLICT (tenant_id, server_id) DO UPDATE SET refreshed_at = EXCLUDED.refreshed_at,
        source_synced_at = EXCLUDED.source_synced_at, duration_ms = EXCLUDED.duration_ms, row_counts = EXCLUDED.row_counts,
-       state_version = EXCLUDED.state_version, mode = EXCLUDED.mode, week_zone = EXCLUDED.week_zone`,
+       state_version = EXCLUDED.state_version, mode = EXCLUDED.mode, week_zone = EXCLUDED.week_zone, window_end = EXCLUDED.window_end`,
     [tx.tenantId, serverId, JSON.stringify(rows), STATE_VERSION, mode, zone],
   );
 }

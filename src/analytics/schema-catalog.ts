@@ -63,6 +63,10 @@ export const RELATION_DOCS: Record<string, RelationDoc> = {
   member_totals: {
     description: "Precomputed: per server and member, all time: the member_days columns summed, with the first and last day they posted.",
   },
+  member_windows: {
+    description:
+      "Precomputed: per server and member, the member_days columns summed over the last 7, 30 and 90 days of the synced history (days), ending at its newest day.",
+  },
   retention_weeks: {
     description:
       "Precomputed: weekly cohorts per server (week joined or first posted, Monday to Sunday in your analytics time zone); k = 0 is the cohort size, k >= 1 members who posted k weeks later.",

@@ -18,7 +18,8 @@ function timeZoneArg(v: string | undefined): string | undefined {
   return v;
 }
 
-export const REPORT_HELP = `discord-sql report NAME [--guild ID] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--limit N] [--include-bots] [--tz ZONE] [--power N --active N] [--csv | --json]
+export const REPORT_HELP = `discord-sql report NAME [--guild ID] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--last DAYS] [--limit N] [--include-bots] [--tz ZONE] [--power N --active N] [--csv | --json]
+discord-sql report NAME --last DAYS ...   (the last DAYS days of the synced history, instead of --from/--to; 7, 30 and 90 are precomputed)
 discord-sql report drivers [--gap MINUTES] ...   (quiet gap that starts a conversation, 1..${reports.MAX_GAP_MINUTES}; default ${reports.DEFAULT_GAP_MINUTES})
 discord-sql report --list`;
 
@@ -231,7 +232,7 @@ function pairs(kind: reports.InteractionKind, about: string): { about: string; r
 
 export async function reportCommand(argv: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<number> {
   const args = parseArgs("report", argv, {
-    values: ["guild", "from", "to", "limit", "tz", "power", "active", "gap"],
+    values: ["guild", "from", "to", "last", "limit", "tz", "power", "active", "gap"],
     switches: ["list", "include-bots", "csv", "json"],
   });
   if (args.switches.has("list") || args.positionals.length === 0) {
@@ -255,6 +256,8 @@ export async function reportCommand(argv: string[], io: { stdout: NodeJS.WriteSt
   };
   if (filters.from && filters.to && filters.from > filters.to)
     throw new OneLineError(`--from must not be after --to (${filters.from} > ${filters.to})`);
+  const last = positiveIntArg(args.values.last, "--last");
+  if (last !== undefined && (filters.from || filters.to)) throw new OneLineError("--last replaces --from/--to: give one or the other");
   const gapMinutes = gapArg(args.values.gap);
   if (gapMinutes !== undefined && name !== "drivers") throw new OneLineError(`--gap applies to the drivers report only, not ${name}`);
   const power = positiveIntArg(args.values.power, "--power");
@@ -271,7 +274,8 @@ export async function reportCommand(argv: string[], io: { stdout: NodeJS.WriteSt
       const bad = checkThresholds(thresholds);
       if (bad) throw new OneLineError(`--${bad.field}: ${bad.message}`);
     }
-    const { data, sections } = await report.run(db.pool, { serverId, ...filters, thresholds }, { gapMinutes });
+    const view = await reports.lastDays(db.pool, LOCAL_TENANT, { serverId, ...filters, thresholds }, last);
+    const { data, sections } = await report.run(db.pool, view, { gapMinutes });
     if (format === "json") {
       io.stdout.write(JSON.stringify(data, null, 2) + "\n");
       return 0;

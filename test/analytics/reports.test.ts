@@ -6,6 +6,9 @@ import { refreshAllDue, refreshAnalytics } from "../../src/analytics/refresh";
 import * as reports from "../../src/analytics/reports";
 import { runTenantQuery } from "../../src/analytics/query-runner";
 import { METRICS } from "../../src/analytics/reports/member-rows";
+import { memberGrain } from "../../src/analytics/reports/filters";
+import { addDays } from "../../src/analytics/levels";
+import { WINDOW_DAYS } from "../../src/analytics/windows";
 import { withTenant, type PoolLike } from "../../src/db/client";
 import { readConfig } from "../../src/config";
 import { openPool } from "../../src/db/client";
@@ -255,19 +258,30 @@ describe("coarser grains (member_days, member_totals) answer exactly like member
     { serverId: sim.guildId, ...f, channels: everyChannel },
   ];
 
+  /** Member lists (three sorts), levels, reaction givers/receivers and Overview's totals: the same from both grains. */
+  async function sameMemberAnswers(grain: reports.ReportFilters, daily: reports.ReportFilters, sorts: reports.MemberSort[]) {
+    for (const sort of sorts) {
+      const a = await reports.memberSummaries(pool, tenant, grain, { sort });
+      expect(a.data.members.some((m) => m.messages > 0)).toBe(true);
+      expect(a).toEqual(await reports.memberSummaries(pool, tenant, daily, { sort }));
+    }
+    expect(await reports.activityLevels(pool, tenant, grain)).toEqual(await reports.activityLevels(pool, tenant, daily));
+    const rg = await reports.reactionsReport(pool, tenant, grain);
+    const rd = await reports.reactionsReport(pool, tenant, daily);
+    expect(rg.data.givers.length).toBeGreaterThan(0);
+    expect([rg.data.givers, rg.data.receivers]).toEqual([rd.data.givers, rd.data.receivers]);
+    const [og, od] = [await reports.overview(pool, tenant, grain), await reports.overview(pool, tenant, daily)];
+    expect([og.data.replies, og.data.reactions, og.data.levels.counts]).toEqual([
+      od.data.replies,
+      od.data.reactions,
+      od.data.levels.counts,
+    ]);
+  }
+
   it("member lists, levels and reactions, with and without a range and bots", async () => {
     for (const f of [{}, range, { ...range, includeBots: true }, { includeBots: true }]) {
       const [grain, daily] = both({ ...f, limit: 1000 });
-      for (const sort of ["messages", "replies_received", "reactions_given"] as const) {
-        const a = await reports.memberSummaries(pool, tenant, grain, { sort });
-        expect(a.data.members.some((m) => m.messages > 0)).toBe(true);
-        expect(a).toEqual(await reports.memberSummaries(pool, tenant, daily, { sort }));
-      }
-      expect(await reports.activityLevels(pool, tenant, grain)).toEqual(await reports.activityLevels(pool, tenant, daily));
-      const rg = await reports.reactionsReport(pool, tenant, grain);
-      expect(rg.data.givers.length).toBeGreaterThan(0);
-      expect(rg.data.givers).toEqual((await reports.reactionsReport(pool, tenant, daily)).data.givers);
-      expect(rg.data.receivers).toEqual((await reports.reactionsReport(pool, tenant, daily)).data.receivers);
+      await sameMemberAnswers(grain, daily, ["messages", "replies_received", "reactions_given"]);
     }
     // The page's rows get their metrics and bot flag one by one: they equal a plain sum over member_days
     // and the users' own flags.
@@ -290,6 +304,31 @@ describe("coarser grains (member_days, member_totals) answer exactly like member
       expect(m.is_bot, m.user_id).toBe(flagged.includes(m.user_id));
     }
     expect(listed.some((m) => m.is_bot)).toBe(true);
+  });
+
+  it("the standard windows (the history's last 7, 30, 90 days) read member_windows and answer like member_daily", async () => {
+    const end = await withTenant(pool, tenant, async (tx) => {
+      const r = await tx.query<{ end: string | null; last: string | null }>(
+        `SELECT (SELECT window_end::text FROM analytics_refreshes WHERE server_id = $1) AS end,
+                (SELECT max(day)::text FROM member_days WHERE server_id = $1) AS last`,
+        [sim.guildId],
+      );
+      return r.rows[0];
+    });
+    expect(end.end).not.toBeNull();
+    expect(end.end).toBe(end.last);
+    const last = end.end as string;
+    for (const n of WINDOW_DAYS) {
+      const from = addDays(last, 1 - n);
+      for (const f of [
+        { from, to: last },
+        { from, to: addDays(last, 3), includeBots: true },
+      ]) {
+        const [grain, daily] = both({ ...f, limit: 1000 });
+        expect(memberGrain(grain, "d", last).table).toBe("member_windows");
+        await sameMemberAnswers(grain, daily, ["messages", "replies_given", "reactions_received"]);
+      }
+    }
   });
 
   it("member totals hold each member's all-time sums and first/last posting day", async () => {

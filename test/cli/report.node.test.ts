@@ -93,6 +93,8 @@ describe("discord-sql report", () => {
     const views: [string[], { from?: string; to?: string }][] = [
       [[], {}],
       [["--from", week.from, "--to", week.to], week],
+      // The last 7 days of the synced history: the same window, from its precomputed rows.
+      [["--last", "7"], week],
     ];
     const seen = new Set<Level>();
     for (const [flags, v] of views) {
@@ -116,6 +118,9 @@ describe("discord-sql report", () => {
     const bad = await cli(["report", "activity", "--guild", guildId, "--power", "5", "--active", "10"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("power must be at least active");
+    const both = await cli(["report", "activity", "--guild", guildId, "--last", "7", "--from", week.from]);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain("--last replaces --from/--to");
   }, 400_000);
 
   it("influence and bridging: the graph's size in the title, each member's score at 4 decimals", async () => {

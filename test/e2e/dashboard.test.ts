@@ -124,6 +124,23 @@ describe("reports match the generator's ground truth", () => {
     expect(await page.getByTestId("stat-busiest").locator("[data-value]").textContent()).toBe(
       `${days[b.dow]} ${String(b.hour).padStart(2, "0")}:00`,
     );
+    // Range: the last 7 days of the synced history, ending at its newest day; a From date makes the
+    // range custom again.
+    const window = async () => {
+      const m = /\((\d{4}-\d{2}-\d{2}) to (\d{4}-\d{2}-\d{2})\)/.exec((await page.locator("#levels-title").textContent()) ?? "");
+      return m ? [m[1], m[2]] : null;
+    };
+    const all = await window();
+    expect(all).not.toBeNull();
+    await page.getByLabel("Range").selectOption("7");
+    await expect.poll(() => page.url()).toContain("last=7");
+    const week = new Date(Date.parse(`${all![1]}T00:00:00Z`) - 6 * 86_400_000).toISOString().slice(0, 10);
+    await expect.poll(window, { timeout: 30_000 }).toEqual([week, all![1]]);
+    await page.getByLabel("From").fill(all![0]);
+    await expect.poll(() => page.url()).not.toContain("last=");
+    expect(await page.getByLabel("Range").inputValue()).toBe("custom");
+    await page.getByLabel("Range").selectOption("");
+    await expect.poll(() => page.url()).not.toContain("from=");
   });
 
   it("People: every member, the lurkers, search, a member page", async () => {

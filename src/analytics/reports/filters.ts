@@ -1,8 +1,9 @@
 // What every report shares: the filters, the read-only tenant transaction reports run in, the view
 // context (settings and synced history) and the WHERE pieces over the precomputed grains.
 import { withTenant, type PoolLike, type TenantTx } from "../../db/client";
-import { resolveWindow, type LevelThresholds, type Window } from "../levels";
+import { addDays, resolveWindow, type LevelThresholds, type Window } from "../levels";
 import { readSettings } from "../settings";
+import { standardWindow } from "../windows";
 
 export interface ReportFilters {
   serverId: string;
@@ -42,6 +43,28 @@ export function run<T>(pool: PoolLike, tenantId: string, fn: (tx: Q) => Promise<
   );
 }
 
+/**
+ * The filters over the last `last` days of the server's synced history, ending at its newest day (the
+ * dashboard's and CLI's "last 7/30/90 days": standard windows, precomputed in member_windows). One
+ * index probe; with nothing synced the filters stay as they are (the view is empty whatever its days).
+ */
+export async function lastDays(pool: PoolLike, tenantId: string, f: ReportFilters, last: number | undefined): Promise<ReportFilters> {
+  if (!last) return f;
+  const end = await withTenant(
+    pool,
+    tenantId,
+    async (tx) =>
+      (
+        await tx.query<{ end: string | null }>(
+          "SELECT max(day)::text AS end FROM member_days WHERE tenant_id = $1 AND server_id = $2::bigint",
+          [tenantId, f.serverId],
+        )
+      ).rows[0].end,
+    { readOnly: true },
+  );
+  return end ? { ...f, from: addDays(end, 1 - last), to: end } : f;
+}
+
 /** Channel ids to filter on (null: all): the listed channels plus their threads. */
 export async function channelSet(tx: Q, f: ReportFilters): Promise<string[] | null> {
   if (!f.channels?.length) return null;
@@ -63,15 +86,18 @@ export interface ViewContext {
   window: Window | null;
   /** The zone of the precomputed weeks (retention_weeks): the tenant's at the last refresh. */
   weekZone: string;
+  /** Where the precomputed standard windows end (member_windows; null: not built). */
+  windowEnd: string | null;
 }
 
 export async function viewContext(tx: Q, f: ReportFilters): Promise<ViewContext> {
   const settings = await readSettings(tx);
   // min/max over member_days' primary key (tenant, server, day, ...): two index probes.
-  const { rows } = await tx.query<{ first: string | null; last: string | null; week_zone: string | null }>(
+  const { rows } = await tx.query<{ first: string | null; last: string | null; week_zone: string | null; window_end: string | null }>(
     `SELECT (SELECT min(day) FROM member_days WHERE tenant_id = $1 AND server_id = $2::bigint)::text AS first,
             (SELECT max(day) FROM member_days WHERE tenant_id = $1 AND server_id = $2::bigint)::text AS last,
-            (SELECT week_zone FROM analytics_refreshes WHERE tenant_id = $1 AND server_id = $2::bigint) AS week_zone`,
+            r.week_zone, r.window_end::text AS window_end
+     FROM (SELECT 1) one LEFT JOIN analytics_refreshes r ON r.tenant_id = $1 AND r.server_id = $2::bigint`,
     [tx.tenantId, f.serverId],
   );
   const history = { first: rows[0]?.first ?? null, last: rows[0]?.last ?? null };
@@ -81,6 +107,7 @@ export async function viewContext(tx: Q, f: ReportFilters): Promise<ViewContext>
     history,
     window: resolveWindow(f, history),
     weekZone: rows[0]?.week_zone ?? "UTC",
+    windowEnd: rows[0]?.window_end ?? null,
   };
 }
 
@@ -101,23 +128,39 @@ export function timeFilter(alias: string, col: string, channelCol = "channel_id"
 
 /**
  * The smallest per-member grain that answers the filters (same $1..$5 as dayFilter): member_daily
- * only when channels are filtered, member_days (no channel) for a date range, member_totals for all
- * time. member_daily has a row per day x channel x member and can outgrow messages itself.
+ * only when channels are filtered, member_windows for a standard window (the last 7, 30 or 90 days
+ * of the history, ending at `windowEnd`: ViewContext), member_days (no channel) for any other date
+ * range, member_totals for all time. member_daily has a row per day x channel x member and can
+ * outgrow messages itself. `perMember`: one row per member, nothing to sum.
  */
-export function memberGrain(f: ReportFilters, alias: string): { table: string; where: string; allTime: boolean } {
-  if (f.channels?.length) return { table: "member_daily", where: dayFilter(alias), allTime: false };
+export function memberGrain(
+  f: ReportFilters,
+  alias: string,
+  windowEnd: string | null,
+): { table: string; where: string; perMember: boolean } {
+  if (f.channels?.length) return { table: "member_daily", where: dayFilter(alias), perMember: false };
+  const window = standardWindow(f, windowEnd);
+  if (window) {
+    return {
+      table: "member_windows",
+      // $3..$5 are still typed here: the statement's parameters are the same whatever the grain.
+      where: `${alias}.tenant_id = $1 AND ${alias}.server_id = $2::bigint AND ${alias}.days = ${window}
+        AND num_nulls($3::bigint[], $4::date, $5::date) >= 0`,
+      perMember: true,
+    };
+  }
   if (!f.from && !f.to) {
     return {
       table: "member_totals",
       where: `${alias}.tenant_id = $1 AND ${alias}.server_id = $2::bigint AND $3::bigint[] IS NULL AND $4::date IS NULL AND $5::date IS NULL`,
-      allTime: true,
+      perMember: true,
     };
   }
   return {
     table: "member_days",
     where: `${alias}.tenant_id = $1 AND ${alias}.server_id = $2::bigint AND $3::bigint[] IS NULL
       AND ($4::date IS NULL OR ${alias}.day >= $4::date) AND ($5::date IS NULL OR ${alias}.day <= $5::date)`,
-    allTime: false,
+    perMember: false,
   };
 }
 

@@ -4,6 +4,7 @@
 // tables, and the response says which source answered. One file per report; filters.ts is shared.
 export { DEFAULT_THRESHOLDS, levelOf, LEVELS, type Level, type LevelThresholds } from "../levels";
 export type { ReportFilters, Report } from "./filters";
+export { lastDays } from "./filters";
 export * from "./interactions";
 export * from "./member-rows";
 export * from "./activity-levels";

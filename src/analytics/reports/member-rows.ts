@@ -30,11 +30,11 @@ export const METRICS = MEMBER_METRICS;
  * Params: $1..$5 as baseParams, $6 include bots, $7 one user id (NULL: everyone).
  * Aggregation, counting and paging stay in SQL: a big server has tens of thousands of members.
  */
-export function memberRowsCte(f: ReportFilters, sort: MemberSort = "messages"): string {
-  const g = memberGrain(f, "d");
+export function memberRowsCte(f: ReportFilters, windowEnd: string | null, sort: MemberSort = "messages"): string {
+  const g = memberGrain(f, "d", windowEnd);
   const cols = [...new Set(["messages", sort])];
-  const sums = cols.map((m) => (g.allTime ? `d.${m}` : `sum(d.${m})::int AS ${m}`)).join(", ");
-  const activity = g.allTime
+  const sums = cols.map((m) => (g.perMember ? `d.${m}` : `sum(d.${m})::int AS ${m}`)).join(", ");
+  const activity = g.perMember
     ? `SELECT d.user_id, ${sums} FROM ${g.table} d WHERE ${g.where} AND ($6 OR NOT d.is_bot) AND ($7::bigint IS NULL OR d.user_id = $7::bigint)`
     : `SELECT d.user_id, ${sums} FROM ${g.table} d WHERE ${g.where} AND ($6 OR NOT d.is_bot) AND ($7::bigint IS NULL OR d.user_id = $7::bigint)
        GROUP BY d.user_id`;
@@ -55,8 +55,8 @@ export function memberRowsCte(f: ReportFilters, sort: MemberSort = "messages"): 
 }
 
 /** Every metric of one member row `r` over the filters (same params as memberRowsCte): LATERAL, one probe per row. */
-function rowMetrics(f: ReportFilters): string {
-  const g = memberGrain(f, "d");
+function rowMetrics(f: ReportFilters, windowEnd: string | null): string {
+  const g = memberGrain(f, "d", windowEnd);
   return `LEFT JOIN LATERAL (
        SELECT ${METRICS.map((m) => `sum(d.${m})::int AS ${m}`).join(", ")}
        FROM ${g.table} d WHERE ${g.where} AND ($6 OR NOT d.is_bot) AND d.user_id = r.user_id
@@ -87,7 +87,7 @@ export async function memberPage(
   const { rows } = await tx.query<
     MemberRow & { n_total: number; n_power_user: number; n_active: number; n_casual: number; n_lurker: number; n_messages: string }
   >(
-    `WITH ${memberRowsCte(f, opts.sort)},
+    `WITH ${memberRowsCte(f, ctx.windowEnd, opts.sort)},
      leveled AS (SELECT *, ${levelSql("messages", "$10::int", "$11::int", "$12::int")} AS level FROM member_rows),
      c AS (SELECT count(*) FILTER (WHERE $13::text IS NULL OR level = $13::text)::int AS n_total,
                   count(*) FILTER (WHERE level = 'power_user')::int AS n_power_user, count(*) FILTER (WHERE level = 'active')::int AS n_active,
@@ -99,7 +99,7 @@ export async function memberPage(
             ${METRICS.map((x) => `coalesce(mx.${x}, 0)::int AS ${x}`).join(", ")}, r.level
      FROM c LEFT JOIN page r ON true
      LEFT JOIN users u ON u.tenant_id = $1 AND u.id = r.user_id
-     ${rowMetrics(f)}
+     ${rowMetrics(f, ctx.windowEnd)}
      ORDER BY r.${opts.sort} DESC, r.user_id::text COLLATE "C"`,
     [
       ...(await baseParams(tx, f)),

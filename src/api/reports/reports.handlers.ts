@@ -34,7 +34,8 @@ function reportHandler<R extends ReportRoute, T>(
   const name = route.path.slice(route.path.lastIndexOf("/") + 1);
   return async (c: Context<AppEnv, string, { out: { query: QueryOf<R> } }>) => {
     const q = c.req.valid("query");
-    return c.json(envelope(name, q.server_id, await report(pool(c), c.get("tenantId"), filters(q), q)), 200);
+    const f = await reports.lastDays(pool(c), c.get("tenantId"), filters(q), q.last);
+    return c.json(envelope(name, q.server_id, await report(pool(c), c.get("tenantId"), f, q)), 200);
   };
 }
 
@@ -83,7 +84,8 @@ export const activityLevelsHandler: RouteHandler<typeof r.activityLevels, AppEnv
 export const memberHandler: RouteHandler<typeof r.member, AppEnv> = async (c) => {
   const q = c.req.valid("query");
   const { user_id } = c.req.valid("param");
-  const r = await reports.memberDetail(pool(c), c.get("tenantId"), user_id, filters(q));
+  const f = await reports.lastDays(pool(c), c.get("tenantId"), filters(q), q.last);
+  const r = await reports.memberDetail(pool(c), c.get("tenantId"), user_id, f);
   if (!r.data.summary && r.data.daily.every((d) => d.messages === 0) && r.data.contacts.length === 0) {
     throw new ApiError(404, "not_found", `member ${user_id} has no data on server ${q.server_id}`);
   }

@@ -39,7 +39,16 @@ export const ReportQuery = z.object({
   include_bots: queryBool.optional().openapi({ description: "Count bots and webhooks (left out by default)" }),
   limit: queryInt(1, 1000).optional(),
   tz: timeZone.optional().openapi({ description: "IANA time zone of days and hours (daily, heatmap); default: the tenant's setting" }),
+  last: queryInt(1, 3660).optional().openapi({
+    description: "The last N days of the synced history, ending at its newest day, instead of from/to (7, 30 and 90 are precomputed)",
+  }),
 });
+
+/** from <= to, and `last` or from/to, not both. */
+function checkRange(v: { from?: string; to?: string; last?: number }, ctx: z.RefinementCtx): void {
+  checkDayRange(v, ctx);
+  if (v.last !== undefined && (v.from || v.to)) ctx.addIssue({ code: "custom", path: ["last"], message: "give last or from/to, not both" });
+}
 
 const errors = errorResponses(400, 404);
 
@@ -55,7 +64,7 @@ function reportRoute<
 >(path: P, summary: string, data: D, extra?: E, params?: R) {
   return route("Reports", "get", path, {
     summary,
-    request: { query: ReportQuery.extend(extra ?? ({} as E)).superRefine(checkDayRange), params: params as R },
+    request: { query: ReportQuery.extend(extra ?? ({} as E)).superRefine(checkRange), params: params as R },
     responses: {
       200: json("Report", reportBody(data)),
       ...errors,

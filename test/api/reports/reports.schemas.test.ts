@@ -111,4 +111,28 @@ describe("report responses", () => {
     expect(parsed.success, JSON.stringify(parsed.error?.issues.slice(0, 3))).toBe(true);
     expect(body.data.summary.user_id).toBe(s.userIds[0]);
   });
+
+  it("?last=N is the last N days of the synced history, the same answer as its from/to; with from/to it is a 400 naming last", async () => {
+    const get = async (q: string) => {
+      const res = await call(`/api/reports/${q}`, { env: { ...env, LOCAL_TENANT_ID: s.tenantId } });
+      return { status: res.status, body: (await res.json()) as Json };
+    };
+    const all = await get(`activity-levels?server_id=${s.serverId}`);
+    const newest: string = all.body.data.to;
+    expect(newest).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    for (const n of [7, 30, 45]) {
+      const from = new Date(Date.parse(`${newest}T00:00:00Z`) - (n - 1) * 86_400_000).toISOString().slice(0, 10);
+      const last = await get(`activity-levels?server_id=${s.serverId}&last=${n}`);
+      expect(last.status).toBe(200);
+      expect([last.body.data.from, last.body.data.to, last.body.data.days]).toEqual([from, newest, n]);
+      expect(last.body).toEqual((await get(`activity-levels?server_id=${s.serverId}&from=${from}&to=${newest}`)).body);
+      const member = await get(`members/${s.userIds[0]}?server_id=${s.serverId}&last=${n}`);
+      expect(member.body).toEqual((await get(`members/${s.userIds[0]}?server_id=${s.serverId}&from=${from}&to=${newest}`)).body);
+    }
+    for (const bad of ["&last=30&from=2026-10-01", "&last=0", "&last=abc"]) {
+      const r = await get(`overview?server_id=${s.serverId}${bad}`);
+      expect(r.status, bad).toBe(400);
+      expect(r.body.error.field, bad).toContain("last");
+    }
+  });
 });

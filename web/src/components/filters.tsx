@@ -66,8 +66,28 @@ export function FilterBar() {
           )}
         </fieldset>
       </details>
-      <DayField label="From" value={filters.from} max={filters.to} pick={(from) => setQuery({ from })} />
-      <DayField label="To" value={filters.to} min={filters.from} pick={(to) => setQuery({ to })} />
+      <label class="field">
+        <span>Range</span>
+        <select
+          aria-label="Range"
+          value={filters.last ?? (filters.from || filters.to ? "custom" : "")}
+          onChange={(e) => {
+            const v = (e.target as HTMLSelectElement).value;
+            if (v !== "custom") setQuery({ last: v, from: undefined, to: undefined });
+          }}
+        >
+          <option value="">All time</option>
+          {RANGES.map((n) => (
+            <option value={String(n)}>Last {n} days</option>
+          ))}
+          {filters.last && !RANGES.includes(Number(filters.last)) && <option value={filters.last}>Last {filters.last} days</option>}
+          <option value="custom" disabled={!filters.from && !filters.to}>
+            Custom (From/To)
+          </option>
+        </select>
+      </label>
+      <DayField label="From" value={filters.from} max={filters.to} pick={(from) => setQuery({ from, last: undefined })} />
+      <DayField label="To" value={filters.to} min={filters.from} pick={(to) => setQuery({ to, last: undefined })} />
       <label class="field">
         <span>Time zone</span>
         <select aria-label="Time zone" value={filters.tz ?? ""} onChange={(e) => setQuery({ tz: (e.target as HTMLSelectElement).value })}>
@@ -85,11 +105,11 @@ export function FilterBar() {
         />
         Include bots
       </label>
-      {(filters.from || filters.to || filters.channels.length > 0 || filters.bots || filters.tz) && (
+      {(filters.from || filters.to || filters.last || filters.channels.length > 0 || filters.bots || filters.tz) && (
         <button
           type="button"
           class="btn ghost"
-          onClick={() => setQuery({ from: undefined, to: undefined, channels: undefined, bots: undefined, tz: undefined })}
+          onClick={() => setQuery({ from: undefined, to: undefined, last: undefined, channels: undefined, bots: undefined, tz: undefined })}
         >
           Clear filters
         </button>
@@ -97,6 +117,10 @@ export function FilterBar() {
     </form>
   );
 }
+
+// The Range picker's presets: the last N days of the synced history, each precomputed per member
+// (member_windows), so the member lists and level counts over them read one row per member.
+const RANGES = [7, 30, 90];
 
 // This browser's zone, read once: resolvedOptions() cost about 18 ms of Overview's first draw, and
 // the filter bar renders on every page change.

@@ -37,6 +37,7 @@ export function reportQuery(f: Filters, extra: Record<string, string | number | 
     channels: f.channels.length ? f.channels.join(",") : undefined,
     from: f.from,
     to: f.to,
+    last: f.last,
     include_bots: f.bots ? "true" : undefined,
     tz: f.tz,
     ...extra,

@@ -43,13 +43,15 @@ export function match(pattern: string, path: string): Record<string, string> | n
   return out;
 }
 
-export const FILTER_KEYS = ["server", "channels", "from", "to", "bots", "tz"] as const;
+export const FILTER_KEYS = ["server", "channels", "from", "to", "last", "bots", "tz"] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 export interface Filters {
   server?: string;
   channels: string[];
   from?: string;
   to?: string;
+  /** The last N days of the synced history, instead of from/to ("7", "30", "90": precomputed). */
+  last?: string;
   /** Count bots and webhooks too (reports leave them out by default). */
   bots: boolean;
   /** IANA time zone of days and hours for this view (default: the tenant's setting). */
@@ -62,6 +64,7 @@ export function readFilters(query: URLSearchParams): Filters {
     channels: (query.get("channels") ?? "").split(",").filter(Boolean),
     from: query.get("from") ?? undefined,
     to: query.get("to") ?? undefined,
+    last: query.get("last") ?? undefined,
     bots: query.get("bots") === "1",
     tz: query.get("tz") ?? undefined,
   };

@@ -53,7 +53,7 @@ export function OverviewPage() {
     async (signal) => {
       if (!win?.from || !win.to || !filters.server) return null;
       await whenIdle(signal);
-      const pf = { ...filters, ...previousWindow(win.from, win.to) };
+      const pf = { ...filters, last: undefined, ...previousWindow(win.from, win.to) };
       const o = await overview(pf, signal);
       const people = Object.values(o.levels.counts).reduce((s, n) => s + n, 0);
       return { messages: o.levels.messages, posted: people - o.levels.counts.lurker, replies: o.replies, reactions: o.reactions };
