@@ -276,12 +276,16 @@ const WINDOW_EMPTY = MEMBER_METRICS.map((c) => `${c} = 0`).join(" AND ");
  * member_days of each standard window, ending at the newest day of member_days (windows.ts).
  */
 export function memberWindowsSql(scope: MemberScope): string {
-  return `INSERT INTO member_windows (tenant_id, server_id, days, user_id, ${WINDOW_COLS})
+  // One pass over the longest window's days, each row counted in every window it falls in: joined to
+  // the windows instead, a server's first rebuild (statistics that know none of its rows) read the
+  // server's member_days once per window (refresh.node.test.ts, the plan test).
+  const last = "(SELECT last FROM newest)";
+  return `WITH newest AS (SELECT max(day) AS last FROM member_days WHERE tenant_id = $1 AND server_id = $2::bigint)
+     INSERT INTO member_windows (tenant_id, server_id, days, user_id, ${WINDOW_COLS})
      SELECT $1, $2::bigint, w.days, d.user_id, bool_or(d.is_bot), ${WINDOW_SUMS}
-     FROM (SELECT max(day) AS last FROM member_days WHERE tenant_id = $1 AND server_id = $2::bigint) l
-     CROSS JOIN ${WINDOWS} AS w(days)
-     JOIN member_days d ON d.tenant_id = $1 AND d.server_id = $2::bigint AND d.day > l.last - w.days AND d.day <= l.last
-       ${memberFilter(scope, "d.user_id")}
+     FROM member_days d CROSS JOIN LATERAL (VALUES ${WINDOW_DAYS.map((n) => `(${n})`).join(", ")}) AS w(days)
+     WHERE d.tenant_id = $1 AND d.server_id = $2::bigint AND d.day > ${last} - ${Math.max(...WINDOW_DAYS)} AND d.day <= ${last}
+       AND d.day > ${last} - w.days ${memberFilter(scope, "d.user_id")}
      GROUP BY w.days, d.user_id HAVING NOT (${MEMBER_METRICS.map((c) => `sum(d.${c}) = 0`).join(" AND ")})`;
 }
 
