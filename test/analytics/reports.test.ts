@@ -329,6 +329,27 @@ describe("coarser grains (member_days, member_totals) answer exactly like member
         await sameMemberAnswers(grain, daily, ["messages", "replies_given", "reactions_received"]);
       }
     }
+    // The reports read the window rows themselves: a member's 30-day row, marked for a moment, shows
+    // in the 30-day view and not in the member_daily one.
+    const view = { serverId: sim.guildId, from: addDays(last, -29), to: last, limit: 1000 };
+    const marked = (await reports.memberSummaries(pool, tenant, view)).data.members.find((m) => m.messages > 0)!;
+    const mark = (n: number) =>
+      withTenant(pool, tenant, (tx) =>
+        tx.query("UPDATE member_windows SET messages = messages + $3 WHERE server_id = $1 AND days = 30 AND user_id = $2", [
+          sim.guildId,
+          marked.user_id,
+          n,
+        ]),
+      );
+    await mark(1000);
+    try {
+      const seen = (f: reports.ReportFilters) =>
+        reports.memberSummaries(pool, tenant, f).then((r) => r.data.members.find((m) => m.user_id === marked.user_id)?.messages);
+      expect(await seen(view)).toBe(marked.messages + 1000);
+      expect(await seen({ ...view, channels: everyChannel })).toBe(marked.messages);
+    } finally {
+      await mark(-1000);
+    }
   });
 
   it("member totals hold each member's all-time sums and first/last posting day", async () => {
