@@ -213,6 +213,8 @@ async function main() {
     ["activity-levels (29 days: sums member_days)", () => reports.activityLevels(pool, "bench_big", { ...f, ...other })],
     ["members (top 100, 29 days: sums member_days)", () => reports.memberSummaries(pool, "bench_big", { ...f, ...other, limit: 100 })],
     ["reactions (29 days: sums member_days)", () => reports.reactionsReport(pool, "bench_big", { ...f, ...other })],
+    // channel_windows holds the channels report of the standard windows; 29 days counts member_daily.
+    ["channels (29 days: counts member_daily)", () => reports.channelActivity(pool, "bench_big", { ...f, ...other })],
     // The reports issue 13 added, and the views in a time zone other than UTC (days and weeks shift).
     ["drivers", () => reports.drivers(pool, "bench_big", { ...f, ...range })],
     // Any gap but the precomputed one walks the range's messages: the same answer's cost before 0088.

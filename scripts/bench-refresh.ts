@@ -5,6 +5,7 @@
 //   npm run bench:refresh -- --messages 1000000 --fresh    # the 1M-message tenant
 //   BENCH_ADMIN_URL=postgres://... npm run bench:refresh
 //   npm run bench:refresh -- --db refresh_bench             # another database name
+//   npm run bench:refresh -- --statements                   # and each incremental refresh's slowest statements
 //
 // Database discord_sql_bench_refresh is created on first run and regenerated with --fresh or when its
 // size differs. Steps, in one run: full refresh (first refresh) -> unchanged refresh -> +1% new
@@ -163,17 +164,27 @@ async function main() {
   // withTenant signs the tenant context with the database's key (read as the owner).
   const pool = withTenantKey(appPool as unknown as PoolLike, await tenantKeyFor(owner));
   const progressLines: string[] = [];
+  // --statements: each incremental refresh's slowest statements (where its time goes).
+  const slowest: string[] = [];
   const run = async (label: string, opts: { full?: boolean } = {}): Promise<RefreshResult> => {
     let last: RefreshProgress | undefined;
     let updates = 0;
+    const statements: { sql: string; ms: number }[] = [];
     const r = await refreshAnalytics(pool, TENANT, SERVER, {
       ...opts,
       onProgress: (p) => {
         last = p;
         updates++;
       },
+      onStatement: args.includes("--statements") ? (sql, ms) => statements.push({ sql, ms }) : undefined,
     });
     progressLines.push(`  ${label}: ${updates} progress updates, last ${last ? `${last.phase} ${last.done}/${last.total}` : "-"}`);
+    if (r.mode === "incremental" && statements.length) {
+      slowest.push(`  ${label} (${r.durationMs} ms):`);
+      for (const st of statements.sort((a, b) => b.ms - a.ms).slice(0, 6)) {
+        slowest.push(`    ${String(st.ms).padStart(6)} ms  ${st.sql.replace(/\s+/g, " ").slice(0, 110)}`);
+      }
+    }
     return r;
   };
   // Start from a clean slate: the first refresh of the server is a full one.
@@ -260,6 +271,7 @@ async function main() {
   console.log(line(header));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const r of table) console.log(line(r));
+  if (slowest.length) console.log(`\nslowest statements of the incremental refreshes (--statements):\n${slowest.join("\n")}`);
   console.log(`\nprogress reported:\n${progressLines.filter((l, i, a) => a.indexOf(l) === i).join("\n")}`);
   console.log(`\nchange recording on ingestion (${pagesN} messages as pages of 100 + ~30% reactions + ~10% mentions, writeRows):`);
   console.log(

@@ -289,6 +289,159 @@ export function memberWindowsSql(scope: MemberScope): string {
      GROUP BY w.days, d.user_id HAVING NOT (${MEMBER_METRICS.map((c) => `sum(d.${c}) = 0`).join(" AND ")})`;
 }
 
+// ---------------------------------------------------------------- sums over the standard windows
+
+/** Which source rows a window table's rows are summed from: a day range, the days in $3::date[], or the originals in $3::bigint[]. */
+type SumScope = { lo: string; hi: string } | "days" | "originals";
+
+/**
+ * A table of sums over the standard windows (7, 30, 90 days ending at analytics_refreshes.window_end),
+ * kept by difference like member_windows: `rows` gives, for the source rows in a scope, one row per UTC
+ * day and key (`day`, the keys, the metrics). A key whose metrics sum to 0 has no row.
+ */
+interface WindowSums {
+  table: string;
+  keys: string[];
+  metrics: string[];
+  /** Whether an original's first_replies row (rewritten without its day) is a source. */
+  originals: boolean;
+  rows(scope: SumScope): string;
+}
+
+/** responder_windows: per member, their messages that drew a first human reply (started) and the messages they answered first (responded). */
+const RESPONDERS: WindowSums = {
+  table: "responder_windows",
+  keys: ["user_id"],
+  metrics: ["started", "responded"],
+  originals: true,
+  rows: (scope) => {
+    // One index probe per day: joined to the days, the planner scanned the whole table per day.
+    const from =
+      scope === "days"
+        ? `days d CROSS JOIN LATERAL (SELECT * FROM first_replies f WHERE f.tenant_id = $1 AND f.server_id = $2::bigint
+             AND f.created_at >= d.lo AND f.created_at < d.hi OFFSET 0) r`
+        : "first_replies r";
+    const where =
+      scope === "days"
+        ? "true"
+        : scope === "originals"
+          ? "r.message_id = ANY($3::bigint[])"
+          : `r.created_at >= (${scope.lo})::timestamp AT TIME ZONE 'UTC' AND r.created_at < (${scope.hi} + 1)::timestamp AT TIME ZONE 'UTC'`;
+    return `SELECT (r.created_at AT TIME ZONE 'UTC')::date AS day, x.user_id, sum(x.started)::int AS started, sum(1 - x.started)::int AS responded
+       FROM ${from} CROSS JOIN LATERAL (VALUES (r.author_id, 1), (r.first_human_replier_id, 0)) AS x(user_id, started)
+       WHERE r.tenant_id = $1 AND r.server_id = $2::bigint AND NOT r.author_is_bot AND r.first_human_replier_id IS NOT NULL AND ${where}
+       GROUP BY 1, 2`;
+  },
+};
+
+/**
+ * channel_member_windows: per channel and member (humans, days they posted), messages and replies. The
+ * channels report sums them per channel, and counts them: its distinct members, which are not a sum.
+ */
+const CHANNEL_MEMBERS: WindowSums = {
+  table: "channel_member_windows",
+  keys: ["channel_id", "user_id"],
+  metrics: ["messages", "replies"],
+  originals: false,
+  rows: (scope) => {
+    // No "originals" scope (originals: false): a reply's original keeps its day's member_daily rows.
+    const where = typeof scope === "object" ? `d.day BETWEEN ${scope.lo} AND ${scope.hi}` : "d.day = ANY($3::date[])";
+    return `SELECT d.day, d.channel_id, d.user_id, d.messages, d.replies_given AS replies FROM member_daily d
+       WHERE d.tenant_id = $1 AND d.server_id = $2::bigint AND NOT d.is_bot AND d.messages > 0 AND ${where}`;
+  },
+};
+
+export const WINDOW_SUMS_TABLES = [CHANNEL_MEMBERS, RESPONDERS];
+
+/** A window table of the whole server, ending at the newest day of member_days. */
+function windowSumsSql(t: WindowSums): string {
+  const last = "(SELECT last FROM newest)";
+  const keys = t.keys.map((k) => `c.${k}`).join(", ");
+  // Materialized: one pass over the longest window's rows, each counted in every window it falls in.
+  // Inlined, a server's first rebuild (statistics that know none of its rows) read them once per window.
+  return `WITH newest AS (SELECT max(day) AS last FROM member_days WHERE tenant_id = $1 AND server_id = $2::bigint),
+     c AS MATERIALIZED (${t.rows({ lo: `${last} - ${Math.max(...WINDOW_DAYS) - 1}`, hi: last })})
+     INSERT INTO ${t.table} (tenant_id, server_id, days, ${t.keys.join(", ")}, ${t.metrics.join(", ")})
+     SELECT $1, $2::bigint, w.days, ${keys}, ${t.metrics.map((m) => `sum(c.${m})::int`).join(", ")}
+     FROM c CROSS JOIN ${WINDOWS} AS w(days) WHERE c.day > ${last} - w.days GROUP BY w.days, ${keys}`;
+}
+
+/** Adds `src` (days, keys, metrics) to a window table. Returns the keys (space-separated) left summing to nothing (deleteEmptySumsSql). */
+function addToWindowSums(t: WindowSums, src: string): string {
+  const cols = `${t.keys.join(", ")}, ${t.metrics.join(", ")}`;
+  return `added AS (INSERT INTO ${t.table} (tenant_id, server_id, days, ${cols})
+       SELECT $1, $2::bigint, days, ${cols} FROM ${src}
+       ON CONFLICT (tenant_id, server_id, days, ${t.keys.join(", ")}) DO UPDATE
+         SET ${t.metrics.map((m) => `${m} = ${t.table}.${m} + EXCLUDED.${m}`).join(", ")}
+       RETURNING ${t.keys.map((k) => `${k}::text`).join(" || ' ' || ")} AS key, ${t.metrics.map((m) => `${m} = 0`).join(" AND ")} AS empty)
+     SELECT coalesce(array_agg(DISTINCT key) FILTER (WHERE empty), '{}') AS emptied FROM added`;
+}
+
+/** CTE `c`: the source rows of the days ($3::date[]) or originals ($3::bigint[]) summed into the windows ending at $4::date. */
+function inOldWindows(t: WindowSums, scope: "days" | "originals"): string {
+  const keys = t.keys.map((k) => `r.${k}`).join(", ");
+  return `${scope === "days" ? `${DAYS_CTE},` : "WITH"} r AS MATERIALIZED (${t.rows(scope)}),
+     c AS (SELECT w.days, ${keys}, ${t.metrics.map((m) => `sum(r.${m})::int AS ${m}`).join(", ")}
+           FROM r CROSS JOIN ${WINDOWS} AS w(days) WHERE r.day > $4::date - w.days AND r.day <= $4::date
+           GROUP BY w.days, ${keys})`;
+}
+
+/**
+ * A scope's share of the windows before the refresh rewrites its source rows, as arrays (days, each key,
+ * each metric): windowSumsDiffSql adds what changed once they are written again.
+ */
+function windowSumsReadSql(t: WindowSums, scope: "days" | "originals"): string {
+  return `${inOldWindows(t, scope)}
+     SELECT coalesce(array_agg(days), '{}') AS days, ${[...t.keys, ...t.metrics].map((c) => `coalesce(array_agg(${c}), '{}') AS ${c}`).join(", ")} FROM c`;
+}
+
+/**
+ * Adds the scope's new share minus its old one ($5 days, then the keys and metrics as windowSumsReadSql
+ * returned them) to the windows ending at $4::date: only the keys whose sums changed are written.
+ */
+function windowSumsDiffSql(t: WindowSums, scope: "days" | "originals"): string {
+  const cols = [...t.keys, ...t.metrics];
+  const old = `unnest($5::int[], ${cols.map((c, i) => `$${6 + i}::${t.keys.includes(c) ? "bigint" : "int"}[]`).join(", ")}) AS o(days, ${cols.join(", ")})`;
+  const on = ["days", ...t.keys].map((k) => `o.${k} = c.${k}`).join(" AND ");
+  const metrics = t.metrics.map((m) => `coalesce(c.${m}, 0) - coalesce(o.${m}, 0)`);
+  return `${inOldWindows(t, scope)},
+     delta AS (SELECT coalesce(c.days, o.days) AS days, ${t.keys.map((k) => `coalesce(c.${k}, o.${k}) AS ${k}`).join(", ")},
+                      ${metrics.map((e, i) => `${e} AS ${t.metrics[i]}`).join(", ")}
+               FROM c FULL JOIN ${old} ON ${on}
+               WHERE ${metrics.map((e) => `${e} <> 0`).join(" OR ")}),
+     ${addToWindowSums(t, "delta")}`;
+}
+
+/** Moves a window table like memberWindowsMoveSql ($3 days, $4 lo, $5 hi, $6 sign: windowMoves). */
+function windowSumsMoveSql(t: WindowSums): string {
+  const keys = t.keys.map((k) => `c.${k}`).join(", ");
+  return `WITH moved AS (
+       SELECT s.days, ${keys}, ${t.metrics.map((m) => `sum(s.sign * c.${m})::int AS ${m}`).join(", ")}
+       FROM unnest($3::int[], $4::date[], $5::date[], $6::int[]) AS s(days, lo, hi, sign)
+       CROSS JOIN LATERAL (${t.rows({ lo: "s.lo", hi: "s.hi" })}) c
+       GROUP BY s.days, ${keys}),
+     ${addToWindowSums(t, "moved")}`;
+}
+
+/** Deletes the rows of the keys in $3::text[] (space-separated, as returned) that sum to nothing. */
+function deleteEmptySumsSql(t: WindowSums): string {
+  return `DELETE FROM ${t.table} WHERE tenant_id = $1 AND server_id = $2::bigint
+     AND (${t.keys.join(", ")}) IN (SELECT ${t.keys.map((_, i) => `split_part(k, ' ', ${i + 1})::bigint`).join(", ")} FROM unnest($3::text[]) AS k)
+     AND ${t.metrics.map((m) => `${m} = 0`).join(" AND ")}`;
+}
+
+/** The incremental refresh's statements of one window table (refresh.ts; the full build is in FULL_REBUILD). */
+export function windowSumsStatements(t: WindowSums) {
+  return {
+    table: t.table,
+    columns: [...t.keys, ...t.metrics],
+    read: { days: windowSumsReadSql(t, "days"), originals: t.originals ? windowSumsReadSql(t, "originals") : null },
+    diff: { days: windowSumsDiffSql(t, "days"), originals: t.originals ? windowSumsDiffSql(t, "originals") : null },
+    move: windowSumsMoveSql(t),
+    deleteEmpty: deleteEmptySumsSql(t),
+  };
+}
+
 export const DELETE_WINDOW_MEMBERS =
   "DELETE FROM member_windows WHERE tenant_id = $1 AND server_id = $2::bigint AND user_id = ANY($3::bigint[])";
 
@@ -690,6 +843,8 @@ export const SLICE_TABLES = [
   "member_days",
   "member_totals",
   "member_windows",
+  "channel_member_windows",
+  "responder_windows",
   "member_weeks",
   "member_cohorts",
   "retention_weeks",
@@ -726,6 +881,7 @@ export const FULL_REBUILD: [string, string][] = [
   ["member_days", memberDaysSql("all")],
   ["member_totals", memberTotalsSql("all")],
   ["member_windows", memberWindowsSql("all")],
+  [CHANNEL_MEMBERS.table, windowSumsSql(CHANNEL_MEMBERS)],
   ["member_weeks", memberWeeksSql()],
   ["member_cohorts", memberCohortsSql("all")],
   ["retention_weeks", retentionWeeksSql("all")],
@@ -733,5 +889,6 @@ export const FULL_REBUILD: [string, string][] = [
   ["interactions_daily", interactionsDailySql("all")],
   ["user_interactions", userInteractionsSql("all")],
   ["first_replies", firstRepliesSql("all")],
+  [RESPONDERS.table, windowSumsSql(RESPONDERS)],
   ["conversation_members", conversationMembersSql("all")],
 ];

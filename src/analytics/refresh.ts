@@ -37,19 +37,26 @@ import {
   memberWeeksDiffSql,
   memberWindowsMoveSql,
   memberWindowsSql,
+  windowSumsStatements,
+  WINDOW_SUMS_TABLES,
   retentionWeeksSql,
   totalsFixSql,
   userInteractionsSql,
 } from "./refresh-sql";
 import { fillGraphScores } from "./reports/graph-scores-fill";
 import { readSettings } from "./settings";
-import { windowMoves } from "./windows";
+import { WINDOW_DAYS, windowMoves } from "./windows";
+import { addDays } from "./levels";
 
 /**
  * Version of the derived state (interactions_daily, member_weeks, member_cohorts, conversation_members,
- * member_windows); a slice built by older code is rebuilt in full.
+ * member_windows, channel_member_windows, responder_windows); a slice built by older
+ * code is rebuilt in full.
  */
-export const STATE_VERSION = 5;
+export const STATE_VERSION = 6;
+
+// The statements of the window sums kept by difference (refresh-sql.ts).
+const WINDOW_SUMS = WINDOW_SUMS_TABLES.map(windowSumsStatements);
 
 export type RefreshMode = "full" | "incremental" | "unchanged";
 
@@ -297,11 +304,44 @@ async function refreshServer(tx: TenantTx, serverId: string, opts: RefreshOption
   const windowEnd = state.rows[0].window_end;
   const windowFix = new Set<string>(flagged);
   const windowEmptied = new Set<string>();
+  // The window sums (channel_member_windows, responder_windows) follow their sources by difference: a
+  // scope's share of the windows is read before its source rows are rewritten, and the new share minus
+  // the old is added after (windows ending where they ended before this refresh; moved below). Keys
+  // left summing to nothing are deleted.
+  const sums = WINDOW_SUMS.map((t) => ({ ...t, emptied: new Set<string>() }));
+  const noteSums = (t: (typeof sums)[number], r: { emptied: string[] }) => {
+    for (const k of r.emptied) t.emptied.add(k);
+  };
+  // Only days inside the windows have a share (an old day's rewrite costs nothing here).
+  const windowStart = windowEnd ? addDays(windowEnd, 1 - Math.max(...WINDOW_DAYS)) : null;
+  const inWindows = (days: string[]) => days.filter((d) => windowStart !== null && d >= windowStart);
+  const sumsBefore = async (scope: "days" | "originals", keys: string[]) => {
+    const saved = new Map<string, unknown[]>();
+    if (!keys.length) return saved;
+    for (const t of sums) {
+      const sql = t.read[scope];
+      if (!windowEnd || !sql) continue;
+      const r = (await tx.query<Record<string, unknown[]>>(sql, [...p, keys, windowEnd])).rows[0];
+      saved.set(t.table, [r.days, ...t.columns.map((c) => r[c])]);
+    }
+    return saved;
+  };
+  const sumsAfter = async (scope: "days" | "originals", keys: string[], saved: Map<string, unknown[]>) => {
+    for (const t of sums) {
+      const old = saved.get(t.table);
+      const sql = t.diff[scope];
+      if (!old || !sql) continue;
+      noteSums(t, (await tx.query<{ emptied: string[] }>(sql, [...p, keys, windowEnd, ...old])).rows[0]);
+    }
+  };
   opts.onProgress?.({ mode: "incremental", phase: "days", done: 0, total: dayList.length });
   for (let i = 0; i < dayList.length; i += batch) {
     const args = [...p, dayList.slice(i, i + batch)];
+    const windowDays = inWindows(dayList.slice(i, i + batch));
+    const saved = await sumsBefore("days", windowDays);
     for (const table of DAY_TABLES) await tx.query(deleteDaysSql(table), args);
     for (const table of DAY_TABLES) add(table, (await tx.query(DAY_INSERT[table]("days"), args)).rowCount);
+    await sumsAfter("days", windowDays, saved);
     const md = (
       await tx.query<{ users: string[]; emptied: string[]; bots: string[]; weeks: string[] }>(memberDaysDiffSql(), [...args, windowEnd])
     ).rows[0];
@@ -323,8 +363,10 @@ async function refreshServer(tx: TenantTx, serverId: string, opts: RefreshOption
 
   // Originals whose replies changed: their own rows (one on a recomputed day is recomputed twice, alike).
   if (originals.length) {
+    const saved = await sumsBefore("originals", originals);
     await tx.query(DELETE_ORIGINALS, [...p, originals]);
     add("first_replies", (await tx.query(firstRepliesSql("originals"), [...p, originals])).rowCount);
+    await sumsAfter("originals", originals, saved);
   }
 
   // Totals of the members whose day rows changed: what is not a sum (first/last post day, is_bot).
@@ -336,16 +378,13 @@ async function refreshServer(tx: TenantTx, serverId: string, opts: RefreshOption
   );
   const moves = windowMoves(windowEnd, newest.rows[0].last);
   if (moves.length) {
-    const moved = await tx.query<{ emptied: string[]; bots: string[] }>(memberWindowsMoveSql(), [
-      ...p,
-      moves.map((m) => m.days),
-      moves.map((m) => m.lo),
-      moves.map((m) => m.hi),
-      moves.map((m) => m.sign),
-    ]);
+    const moveArgs = [...p, moves.map((m) => m.days), moves.map((m) => m.lo), moves.map((m) => m.hi), moves.map((m) => m.sign)];
+    const moved = await tx.query<{ emptied: string[]; bots: string[] }>(memberWindowsMoveSql(), moveArgs);
     for (const u of moved.rows[0].bots) windowFix.add(u);
     for (const u of moved.rows[0].emptied) windowEmptied.add(u);
+    for (const t of sums) noteSums(t, (await tx.query<{ emptied: string[] }>(t.move, moveArgs)).rows[0]);
   }
+  for (const t of sums) if (t.emptied.size) await tx.query(t.deleteEmpty, [...p, [...t.emptied]]);
   if (windowFix.size) {
     await tx.query(DELETE_WINDOW_MEMBERS, [...p, [...windowFix]]);
     add("member_windows", (await tx.query(memberWindowsSql("members"), [...p, [...windowFix]])).rowCount);

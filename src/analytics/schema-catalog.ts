@@ -67,6 +67,14 @@ export const RELATION_DOCS: Record<string, RelationDoc> = {
     description:
       "Precomputed: per server and member, the member_days columns summed over the last 7, 30 and 90 days of the synced history (days), ending at its newest day.",
   },
+  channel_member_windows: {
+    description:
+      "Precomputed: per server, channel or thread and member (humans who posted there), over the last 7, 30 and 90 days of the synced history (days): messages and replies (a channel's rows are its distinct members who posted).",
+  },
+  responder_windows: {
+    description:
+      "Precomputed: per server and member, humans only, over the last 7, 30 and 90 days of the synced history (days), by the original message's UTC day: their messages that drew a first reply from another human (started) and the messages they replied to first (responded).",
+  },
   retention_weeks: {
     description:
       "Precomputed: weekly cohorts per server (week joined or first posted, Monday to Sunday in your analytics time zone); k = 0 is the cohort size, k >= 1 members who posted k weeks later.",

@@ -714,6 +714,43 @@ describe("incremental refresh touches only what changed", () => {
     expect(incremental).toEqual(await snapshot(s));
   });
 
+  it("the newest day moving on and back: days leave and re-enter the 7, 30 and 90-day windows of members, channels and responders", async () => {
+    const { s, ids } = await history("inc_m", "810000000000000026");
+    // Rows per table and window.
+    const windows = async () =>
+      withTenant(pool, s.tenant, (tx) =>
+        tx.query<{ t: string; n: number }>(
+          `SELECT 'member ' || days AS t, count(*)::int AS n FROM member_windows WHERE server_id = $1 GROUP BY days
+           UNION ALL SELECT 'channel ' || days, count(DISTINCT channel_id)::int FROM channel_member_windows WHERE server_id = $1 GROUP BY days
+           UNION ALL SELECT 'responder ' || days, count(*)::int FROM responder_windows WHERE server_id = $1 GROUP BY days`,
+          [s.server],
+        ),
+      ).then((r) => Object.fromEntries(r.rows.map((x) => [x.t, x.n])));
+    const before = await windows();
+    // The three weeks fit in the 30-day window: posts, channels and answered messages.
+    for (const t of ["member 30", "channel 30", "responder 30"]) expect(before[t], t).toBeGreaterThan(0);
+    // One message 40 days after the history's start: every earlier day leaves the 7-day window, and
+    // the first eleven leave the 30-day one.
+    await apply({ k: "msg", slice: 0, day: 40, minute: 5, channel: 0, author: 2, reply: null, webhook: false, system: false }, s, ids);
+    expect((await refreshAnalytics(pool, s.tenant, s.server)).mode).toBe("incremental");
+    const after = await windows();
+    expect([after["member 7"], after["channel 7"], after["responder 7"]]).toEqual([1, 1, undefined]);
+    expect(after["responder 30"] ?? 0).toBeLessThan(before["responder 30"]);
+    expect(after["responder 90"]).toBe(before["responder 90"]);
+    const moved = await snapshot(s);
+    await refreshAnalytics(pool, s.tenant, s.server, { full: true });
+    expect(moved).toEqual(await snapshot(s));
+    // Deleted again: the newest day moves back and the days re-enter.
+    await withTenant(pool, s.tenant, (tx) =>
+      tx.query("UPDATE messages SET is_deleted = true WHERE id = (SELECT max(id) FROM messages WHERE server_id = $1)", [s.server]),
+    );
+    expect((await refreshAnalytics(pool, s.tenant, s.server)).mode).toBe("incremental");
+    expect(await windows()).toEqual(before);
+    const back = await snapshot(s);
+    await refreshAnalytics(pool, s.tenant, s.server, { full: true });
+    expect(back).toEqual(await snapshot(s));
+  });
+
   it("an old message deleted: its day and its author's totals, weeks and retention follow", async () => {
     const { s } = await history("inc_d", "810000000000000022");
     // The only message of its author on that day and week: the author's week and cohort may move.

@@ -171,7 +171,12 @@ describe("reports against the simulator's known answers", () => {
     // Humans only, the report sums daily_stats and counts members in member_daily: the same rows as
     // summing member_daily's human rows per channel in one pass (the definition), for several views.
     const mid = range.from < range.to ? { from: range.from, to: range.from } : range;
-    for (const f of [{}, { ...range }, { ...mid }, { channels: parent ? [parent.channel_id] : [] }]) {
+    // The history's last 7, 30 and 90 days read channel_member_windows (precomputed): the same definition.
+    const end = await withTenant(pool, tenant, (tx) =>
+      tx.query<{ end: string }>("SELECT window_end::text AS end FROM analytics_refreshes WHERE server_id = $1", [sim.guildId]),
+    );
+    const windows = WINDOW_DAYS.map((n) => ({ from: addDays(end.rows[0].end, 1 - n), to: end.rows[0].end }));
+    for (const f of [{}, { ...range }, { ...mid }, { channels: parent ? [parent.channel_id] : [] }, ...windows]) {
       const view = { serverId: sim.guildId, ...f, limit: 1000 };
       const got = (await reports.channelActivity(pool, tenant, view)).data;
       const want = await withTenant(pool, tenant, (tx) =>
@@ -306,7 +311,7 @@ describe("coarser grains (member_days, member_totals) answer exactly like member
     expect(listed.some((m) => m.is_bot)).toBe(true);
   });
 
-  it("the standard windows (the history's last 7, 30, 90 days) read member_windows and answer like member_daily", async () => {
+  it("the standard windows (the history's last 7, 30, 90 days) read member_windows, channel_member_windows and responder_windows and answer like the grain they sum", async () => {
     const end = await withTenant(pool, tenant, async (tx) => {
       const r = await tx.query<{ end: string | null; last: string | null }>(
         `SELECT (SELECT window_end::text FROM analytics_refreshes WHERE server_id = $1) AS end,
@@ -329,27 +334,67 @@ describe("coarser grains (member_days, member_totals) answer exactly like member
         await sameMemberAnswers(grain, daily, ["messages", "replies_given", "reactions_received"]);
       }
     }
-    // The reports read the window rows themselves: a member's 30-day row, marked for a moment, shows
-    // in the 30-day view and not in the member_daily one.
+    // The reports read the window rows themselves: a 30-day row, marked for a moment (the UPDATE adds
+    // $3 to it: 1000, then -1000), shows in the 30-day view and not in the views that sum the day grain.
     const view = { serverId: sim.guildId, from: addDays(last, -29), to: last, limit: 1000 };
+    const whileMarked = async (update: string, key: string, check: () => Promise<void>) => {
+      const mark = (n: number) => withTenant(pool, tenant, (tx) => tx.query(update, [sim.guildId, key, n]));
+      await mark(1000);
+      try {
+        await check();
+      } finally {
+        await mark(-1000);
+      }
+    };
     const marked = (await reports.memberSummaries(pool, tenant, view)).data.members.find((m) => m.messages > 0)!;
-    const mark = (n: number) =>
-      withTenant(pool, tenant, (tx) =>
-        tx.query("UPDATE member_windows SET messages = messages + $3 WHERE server_id = $1 AND days = 30 AND user_id = $2", [
-          sim.guildId,
-          marked.user_id,
-          n,
-        ]),
-      );
-    await mark(1000);
-    try {
-      const seen = (f: reports.ReportFilters) =>
-        reports.memberSummaries(pool, tenant, f).then((r) => r.data.members.find((m) => m.user_id === marked.user_id)?.messages);
-      expect(await seen(view)).toBe(marked.messages + 1000);
-      expect(await seen({ ...view, channels: everyChannel })).toBe(marked.messages);
-    } finally {
-      await mark(-1000);
+    await whileMarked(
+      "UPDATE member_windows SET messages = messages + $3 WHERE server_id = $1 AND days = 30 AND user_id = $2",
+      marked.user_id,
+      async () => {
+        const seen = (f: reports.ReportFilters) =>
+          reports.memberSummaries(pool, tenant, f).then((r) => r.data.members.find((m) => m.user_id === marked.user_id)?.messages);
+        expect(await seen(view)).toBe(marked.messages + 1000);
+        expect(await seen({ ...view, channels: everyChannel })).toBe(marked.messages);
+      },
+    );
+    // The channels report reads channel_member_windows: one member's row in the top channel.
+    const channel = (await reports.channelActivity(pool, tenant, view)).data[0];
+    await whileMarked(
+      `UPDATE channel_member_windows SET messages = messages + $3 WHERE server_id = $1 AND days = 30 AND channel_id = $2
+          AND user_id = (SELECT min(user_id) FROM channel_member_windows WHERE server_id = $1 AND days = 30 AND channel_id = $2)`,
+      channel.channel_id,
+      async () => {
+        const seen = (f: reports.ReportFilters) =>
+          reports.channelActivity(pool, tenant, f).then((r) => r.data.find((c) => c.channel_id === channel.channel_id)?.messages);
+        expect(await seen(view)).toBe(channel.messages + 1000);
+        expect(await seen({ ...view, from: addDays(last, -28) })).toBeLessThanOrEqual(channel.messages);
+        expect(await seen({ ...view, includeBots: true })).toBeLessThan(channel.messages + 1000);
+      },
+    );
+    // The response-time report's starters and responders read responder_windows, and answer like the
+    // first_replies they count (a channel filter listing every channel walks them) for every window.
+    for (const n of WINDOW_DAYS) {
+      const w = { serverId: sim.guildId, from: addDays(last, 1 - n), to: last, limit: 1000 };
+      const [pre, walked] = await Promise.all([
+        reports.responseTimes(pool, tenant, w),
+        reports.responseTimes(pool, tenant, { ...w, channels: everyChannel }),
+      ]);
+      expect(pre.data.starters.length, `${n} days`).toBeGreaterThan(0);
+      expect(pre.data, `${n} days`).toEqual(walked.data);
     }
+    const starter = (await reports.responseTimes(pool, tenant, view)).data.starters[0];
+    await whileMarked(
+      "UPDATE responder_windows SET started = started + $3 WHERE server_id = $1 AND days = 30 AND user_id = $2",
+      starter.user_id,
+      async () => {
+        const seen = (f: reports.ReportFilters) =>
+          reports
+            .responseTimes(pool, tenant, f)
+            .then((r) => r.data.starters.find((x) => x.user_id === starter.user_id)?.conversations_started);
+        expect(await seen(view)).toBe(starter.conversations_started + 1000);
+        expect(await seen({ ...view, channels: everyChannel })).toBe(starter.conversations_started);
+      },
+    );
   });
 
   it("member totals hold each member's all-time sums and first/last posting day", async () => {

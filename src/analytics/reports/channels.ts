@@ -1,5 +1,6 @@
 // Report: channels.
-import { run, dayFilter, baseParams, timeFilter, BOTS, HUMAN, type ReportFilters, type Report } from "./filters";
+import { run, dayFilter, baseParams, timeFilter, windowEndOf, BOTS, HUMAN, type ReportFilters, type Report } from "./filters";
+import { standardWindow } from "../windows";
 import type { PoolLike } from "../../db/client";
 import { SNOWFLAKE_MAX, snowflakeAt } from "../../discord/snowflake";
 
@@ -17,11 +18,14 @@ export interface ChannelActivityRow {
 
 export async function channelActivity(pool: PoolLike, tenantId: string, f: ReportFilters): Promise<Report<ChannelActivityRow[]>> {
   return run(pool, tenantId, async (tx) => {
+    // The default view (humans) over a standard window: precomputed per channel and member (channel_member_windows).
+    const window = f.includeBots ? null : standardWindow(f, await windowEndOf(tx, f));
+    const source = f.includeBots ? PER_CHANNEL_WITH_BOTS : window ? perChannelWindow(window) : PER_CHANNEL_HUMANS;
     const { rows } = await tx.query<ChannelActivityRow>(
       `SELECT a.channel_id::text AS channel_id, c.name, coalesce(c.is_thread, false) AS is_thread, c.parent_id::text AS parent_id,
               a.messages, a.active_users, a.replies,
               round(CASE WHEN a.messages > 0 THEN a.replies::numeric / a.messages ELSE 0 END, 4)::float8 AS reply_rate, a.last_day::text AS last_day
-       FROM (${f.includeBots ? PER_CHANNEL_WITH_BOTS : PER_CHANNEL_HUMANS}) a
+       FROM (${source}) a
        LEFT JOIN channels c ON c.tenant_id = $1 AND c.id = a.channel_id
        WHERE a.messages > 0
        ORDER BY a.messages DESC, a.channel_id LIMIT $7`,
@@ -49,6 +53,19 @@ const PER_CHANNEL_HUMANS = `SELECT s.channel_id, s.messages, coalesce(u.active_u
   LEFT JOIN (SELECT d.channel_id, count(DISTINCT d.user_id)::int AS active_users
              FROM member_daily d WHERE ${dayFilter("d")} AND NOT d.is_bot AND d.messages > 0 GROUP BY d.channel_id) u
     ON u.channel_id = s.channel_id`;
+
+// The same rows over a standard window (`days`): channel_member_windows holds a row per channel and
+// member who posted there (humans), so a channel's members are its rows. The last day from daily_stats.
+// $3..$6 stay typed as in the others.
+const perChannelWindow = (days: number) => `SELECT m.channel_id, sum(m.messages)::int AS messages, count(*)::int AS active_users,
+       sum(m.replies)::int AS replies,
+       (SELECT max(d.day) FROM daily_stats d WHERE d.tenant_id = $1 AND d.server_id = $2::bigint AND d.channel_id = m.channel_id
+          AND d.messages > 0 AND d.day > w.window_end - ${days} AND d.day <= w.window_end) AS last_day
+  FROM channel_member_windows m
+  CROSS JOIN (SELECT window_end FROM analytics_refreshes WHERE tenant_id = $1 AND server_id = $2::bigint) w
+  WHERE m.tenant_id = $1 AND m.server_id = $2::bigint AND m.days = ${days}
+    AND num_nulls($3::bigint[], $4::date, $5::date, $6::boolean) >= 0
+  GROUP BY m.channel_id, w.window_end`;
 
 /** A channel or thread of the view, without activity sums (the channel picker's list). */
 export interface ChannelListRow {

@@ -111,6 +111,19 @@ export async function viewContext(tx: Q, f: ReportFilters): Promise<ViewContext>
   };
 }
 
+/**
+ * Where the standard windows end, for reports that need nothing else of the view context: one probe,
+ * and none when the filters cannot be a standard window (windows.ts).
+ */
+export async function windowEndOf(tx: Q, f: ReportFilters): Promise<string | null> {
+  if (!f.from || f.channels?.length) return null;
+  const { rows } = await tx.query<{ end: string | null }>(
+    "SELECT window_end::text AS end FROM analytics_refreshes WHERE tenant_id = $1 AND server_id = $2::bigint",
+    [tx.tenantId, f.serverId],
+  );
+  return rows[0]?.end ?? null;
+}
+
 /** Shared WHERE pieces for tables with (tenant_id, server_id, day, channel_id). $1 tenant, $2 server, $3 channels, $4 from, $5 to. */
 export function dayFilter(alias: string, dayCol = "day"): string {
   return `${alias}.tenant_id = $1 AND ${alias}.server_id = $2::bigint

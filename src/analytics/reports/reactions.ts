@@ -1,5 +1,5 @@
 // Report: reactions.
-import { run, viewContext, timeFilter, memberGrain, baseParams, BOTS, HUMAN, NAME, type ReportFilters, type Report } from "./filters";
+import { run, windowEndOf, timeFilter, memberGrain, baseParams, BOTS, HUMAN, NAME, type ReportFilters, type Report } from "./filters";
 import type { PoolLike } from "../../db/client";
 
 export interface ReactionsReport {
@@ -11,7 +11,7 @@ export interface ReactionsReport {
 export async function reactionsReport(pool: PoolLike, tenantId: string, f: ReportFilters): Promise<Report<ReactionsReport>> {
   return run(pool, tenantId, async (tx) => {
     const params = [...(await baseParams(tx, f)), !!f.includeBots, f.limit ?? 10];
-    const g = memberGrain(f, "d", (await viewContext(tx, f)).windowEnd);
+    const g = memberGrain(f, "d", await windowEndOf(tx, f));
     // Givers and receivers from one pass over the member grain.
     const people = (
       await tx.query<{ side: "given" | "received"; user_id: string; name: string | null; count: number }>(

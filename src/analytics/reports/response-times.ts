@@ -1,5 +1,6 @@
 // Report: response time, starters vs responders.
-import { run, timeFilter, dayGrain, baseParams, NAME, type Q, type ReportFilters, type Report } from "./filters";
+import { run, timeFilter, dayGrain, baseParams, windowEndOf, NAME, type Q, type ReportFilters, type Report } from "./filters";
+import { standardWindow } from "../windows";
 import type { PoolLike } from "../../db/client";
 
 export interface ResponseTimes {
@@ -81,13 +82,20 @@ export async function responseTimes(pool: PoolLike, tenantId: string, f: ReportF
         params,
       )
     ).rows;
-    const starters = (
-      await tx.query<ResponseTimes["starters"][number]>(
-        `WITH fr AS (${fr}),
+    // The default view (humans) over a standard window: the counts are precomputed (responder_windows).
+    const window = f.includeBots ? null : standardWindow(f, await windowEndOf(tx, f));
+    const top = window
+      ? `top AS (SELECT r.user_id, r.started, r.responded FROM responder_windows r
+                 WHERE r.tenant_id = $1 AND r.server_id = $2::bigint AND r.days = ${window} AND num_nulls($3::bigint[], $4::date, $5::date) >= 0
+                 ORDER BY r.started + r.responded DESC, r.user_id LIMIT $7)`
+      : `fr AS (${fr}),
          s AS (SELECT author_id AS user_id, count(*)::int AS n FROM fr WHERE reply_at IS NOT NULL GROUP BY 1),
          p AS (SELECT replier_id AS user_id, count(*)::int AS n FROM fr WHERE replier_id IS NOT NULL GROUP BY 1),
          top AS (SELECT coalesce(s.user_id, p.user_id) AS user_id, coalesce(s.n, 0) AS started, coalesce(p.n, 0) AS responded
-                 FROM s FULL JOIN p ON p.user_id = s.user_id ORDER BY coalesce(s.n, 0) + coalesce(p.n, 0) DESC, 1 LIMIT $7)
+                 FROM s FULL JOIN p ON p.user_id = s.user_id ORDER BY coalesce(s.n, 0) + coalesce(p.n, 0) DESC, 1 LIMIT $7)`;
+    const starters = (
+      await tx.query<ResponseTimes["starters"][number]>(
+        `WITH ${top}
          SELECT t.user_id::text AS user_id, ${NAME("u")} AS name, t.started AS conversations_started, t.responded AS first_responses,
                 coalesce((SELECT sum(d.replies_given) FROM ${g.table} d
                           WHERE ${g.where} AND d.user_id = t.user_id AND ($6 OR NOT d.is_bot)), 0)::int AS replies_given
