@@ -55,17 +55,15 @@ const PER_CHANNEL_HUMANS = `SELECT s.channel_id, s.messages, coalesce(u.active_u
     ON u.channel_id = s.channel_id`;
 
 // The same rows over a standard window (`days`): channel_member_windows holds a row per channel and
-// member who posted there (humans), so a channel's members are its rows. The last day from daily_stats.
-// $3..$6 stay typed as in the others.
+// member who posted there (humans), so a channel's members are its rows. The last day from daily_stats:
+// the window's days are $4 (its first) onward, as no day of the history follows its end.
 const perChannelWindow = (days: number) => `SELECT m.channel_id, sum(m.messages)::int AS messages, count(*)::int AS active_users,
        sum(m.replies)::int AS replies,
        (SELECT max(d.day) FROM daily_stats d WHERE d.tenant_id = $1 AND d.server_id = $2::bigint AND d.channel_id = m.channel_id
-          AND d.messages > 0 AND d.day > w.window_end - ${days} AND d.day <= w.window_end) AS last_day
+          AND d.messages > 0 AND d.day >= $4::date AND ($5::date IS NULL OR d.day <= $5::date)) AS last_day
   FROM channel_member_windows m
-  CROSS JOIN (SELECT window_end FROM analytics_refreshes WHERE tenant_id = $1 AND server_id = $2::bigint) w
-  WHERE m.tenant_id = $1 AND m.server_id = $2::bigint AND m.days = ${days}
-    AND num_nulls($3::bigint[], $4::date, $5::date, $6::boolean) >= 0
-  GROUP BY m.channel_id, w.window_end`;
+  WHERE m.tenant_id = $1 AND m.server_id = $2::bigint AND m.days = ${days} AND num_nulls($3::bigint[], $6::boolean) >= 0
+  GROUP BY m.channel_id`;
 
 /** A channel or thread of the view, without activity sums (the channel picker's list). */
 export interface ChannelListRow {
