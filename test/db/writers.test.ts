@@ -2,8 +2,8 @@
 // replies to deleted originals filled from our stored copy.
 import { describe, expect, it } from "vitest";
 import { ensureTenant } from "../../src/accounts/tenants";
-import { withTenant } from "../../src/db/client";
-import { arrayLiteral, upsertSql, writeRows } from "../../src/db/writers";
+import { withTenant, type TenantTx } from "../../src/db/client";
+import { arrayLiteral, writeRows } from "../../src/db/writers";
 import type { MessageRow, UserRow } from "../../src/db/rows";
 import { fillReplyAuthors } from "../../src/extraction/store";
 import { freshTenant, withPool } from "../extraction/helpers";
@@ -59,29 +59,29 @@ describe("writeRows", () => {
   it("writes a batch of any size in one statement per table, its text the same for every size", async () => {
     const tenant = freshTenant();
     const rows = Array.from({ length: 3000 }, (_, i) => msg(i + 10));
+    const sent: { sql: string; params: unknown[] }[] = [];
+    const recording = (tx: TenantTx): TenantTx => ({
+      tenantId: tx.tenantId,
+      query: ((sql: string, params?: unknown[]) => {
+        if (sql.startsWith("INSERT INTO messages")) sent.push({ sql, params: params ?? [] });
+        return tx.query(sql, params);
+      }) as TenantTx["query"],
+    });
     await withPool(async (pool) => {
       await ensureTenant(pool, tenant, "user");
-      const sent: { sql: string; params: unknown[] }[] = [];
-      const res = await withTenant(pool, tenant, (tx) =>
-        writeRows(
-          {
-            tenantId: tx.tenantId,
-            query: (sql: string, params?: unknown[]) => {
-              if (sql.startsWith("INSERT INTO messages")) sent.push({ sql, params: params ?? [] });
-              return tx.query(sql, params);
-            },
-          } as never,
-          { messages: rows.reverse() },
-        ),
-      );
+      const res = await withTenant(pool, tenant, (tx) => writeRows(recording(tx), { messages: rows.reverse() }));
       expect(res.messages).toBe(3000);
       // 3,000 rows (72,000 values, past PostgreSQL's 65,535 bind parameters) in one statement of one
       // array per column.
       expect(sent).toHaveLength(1);
-      expect(sent[0].sql).toBe(upsertSql("messages"));
       expect(sent[0].params.every((p) => Array.isArray(p) && p.length === 3000)).toBe(true);
+      // One row more: the same text, built once (nothing in it depends on the rows).
+      await withTenant(pool, tenant, (tx) => writeRows(recording(tx), { messages: [msg(5000)] }));
+      expect(sent).toHaveLength(2);
+      expect(sent[1].sql).toBe(sent[0].sql);
+      expect(sent[1].params.every((p) => Array.isArray(p) && p.length === 1)).toBe(true);
       const n = await withTenant(pool, tenant, async (tx) => (await tx.query<any>(`SELECT count(*)::int AS n FROM messages`)).rows[0].n);
-      expect(n).toBe(3000);
+      expect(n).toBe(3001);
     });
   });
 
