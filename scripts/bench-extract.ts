@@ -374,13 +374,18 @@ async function main() {
   };
   const rest = () => new Promise((r) => setTimeout(r, 2000)); // let the buckets refill between paths
   /**
-   * The longest time no request reached the simulator between a sync's first and last requests
-   * (sampled every 50 ms): a sync that stalls shows it here even when its total looks only slow.
+   * One sampler of the simulator's request count (every 50 ms) during a sync, for two figures:
+   * - the longest time no request reached it between the sync's first and last requests: a sync
+   *   that stalls shows it here even when its total looks only slow;
+   * - requests a second, averaged over each 5 s: where a path falls below the global window shows
+   *   as a dip (printed below the table).
    */
-  const watchPauses = () => {
+  const watchRequests = () => {
+    const start = Date.now();
     let last = -1;
     let since = 0;
     let longest = 0;
+    const fives = [api.control.stats().requests];
     const timer = setInterval(() => {
       const n = api.control.stats().requests;
       const now = Date.now();
@@ -389,28 +394,18 @@ async function main() {
         last = n;
         since = now;
       }
+      if (now - start >= 5000 * fives.length) fives.push(n);
     }, 50);
     return () => {
       clearInterval(timer);
-      return `; longest pause ${(longest / 1000).toFixed(1)} s`;
-    };
-  };
-  /**
-   * Requests a second, averaged over each 5 s of a sync: where a path falls below the global window
-   * shows as a dip (printed below the table).
-   */
-  const watchRate = () => {
-    const samples: { requests: number }[] = [];
-    const take = () => samples.push({ requests: api.control.stats().requests });
-    take();
-    const timer = setInterval(take, 5000);
-    return () => {
-      clearInterval(timer);
-      take();
-      return samples
-        .slice(1)
-        .map((x, i) => ((x.requests - samples[i].requests) / 5).toFixed(0))
-        .join(" ");
+      fives.push(api.control.stats().requests);
+      return {
+        pause: `; longest pause ${(longest / 1000).toFixed(1)} s`,
+        rate: fives
+          .slice(1)
+          .map((n, i) => ((n - fives[i]) / 5).toFixed(0))
+          .join(" "),
+      };
     };
   };
   const rates: string[] = [];
@@ -446,11 +441,10 @@ async function main() {
     // Worker's Discord calls and new connections alike, so its worst delay is printed beside the time.
     const loop = monitorEventLoopDelay({ resolution: 20 });
     loop.enable();
-    const p1Pauses = watchPauses();
-    const p1Rate = watchRate();
+    const p1Watch = watchRequests();
     const p1 = await productionSync(prod.base, guildId, args.fetchReactions);
-    const p1Pause = p1Pauses();
-    rates.push(`production: ${p1Rate()}`);
+    const p1Seen = p1Watch();
+    rates.push(`production: ${p1Seen.rate}`);
     loop.disable();
     const p1c = simCounts();
     const loopNote = `; this process's event loop delayed up to ${Math.round(loop.max / 1e6)} ms`;
@@ -459,7 +453,7 @@ async function main() {
       p1.ms,
       p1c.requests,
       p1c.limited,
-      messagesNote(p1.job.state, p1.job.counts.messages) + p1Pause + loopNote,
+      messagesNote(p1.job.state, p1.job.counts.messages) + p1Seen.pause + loopNote,
     );
     if (args.productionOnly) {
       restoreLogs();
@@ -474,14 +468,19 @@ async function main() {
     await db.pool.query("ANALYZE");
     await rest();
     api.control.resetStats();
-    const c1Pauses = watchPauses();
-    const c1Rate = watchRate();
+    const c1Watch = watchRequests();
     const first: ExtractionStats = await sync();
-    const c1Pause = c1Pauses();
-    rates.push(`CLI: ${c1Rate()}`);
+    const c1Seen = c1Watch();
+    rates.push(`CLI: ${c1Seen.rate}`);
     const c1 = simCounts();
     const refresh1 = await timed(() => refreshAnalytics(pool, tenantId, guildId));
-    pathRow("CLI (runExtraction)", first.durationMs, c1.requests, c1.limited, messagesNote(first.status, first.written.messages) + c1Pause);
+    pathRow(
+      "CLI (runExtraction)",
+      first.durationMs,
+      c1.requests,
+      c1.limited,
+      messagesNote(first.status, first.written.messages) + c1Seen.pause,
+    );
 
     await rest();
     const channelIds = read.map((r) => r.channel.id);
