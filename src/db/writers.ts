@@ -300,18 +300,37 @@ function buildUpsertSql(table: TableName): string {
 
 const isArrayType = (type: string) => type.endsWith("[]");
 
-/** PostgreSQL's text form of a one-dimensional array, every element quoted. */
+/**
+ * PostgreSQL's text form of a one-dimensional array. Strings (and dates, JSON) are quoted; numbers
+ * and booleans are not, as their text needs no quoting. Built here with one join per column, not by
+ * the driver: its array encoder concatenates and runs two regular expressions per element, and
+ * bench:extract's CPU profile had it at 5.6% of the Worker's time.
+ */
 export function arrayLiteral(values: readonly unknown[]): string {
-  return `{${values.map((v) => (v === null || v === undefined ? "NULL" : `"${String(v).replace(/[\\"]/g, "\\$&")}"`)).join(",")}}`;
+  return `{${values.map(arrayElement).join(",")}}`;
 }
 
-/** The statement's parameters: one array per column, in the order upsertSql names them. */
-export function upsertParams(table: TableName, rows: readonly Record<string, unknown>[]): unknown[][] {
+const NEEDS_ESCAPE = /[\\"]/;
+
+function arrayElement(v: unknown): string {
+  if (v === null || v === undefined) return "NULL";
+  if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return String(v);
+  const s = typeof v === "string" ? v : v instanceof Date ? v.toISOString() : JSON.stringify(v);
+  return NEEDS_ESCAPE.test(s) ? `"${s.replace(/[\\"]/g, "\\$&")}"` : `"${s}"`;
+}
+
+/**
+ * The statement's parameters: one array literal per column, in the order upsertSql names them. An
+ * array column's values are literals themselves, quoted again as elements of the text[] parameter.
+ */
+export function upsertParams(table: TableName, rows: readonly Record<string, unknown>[]): string[] {
   const spec = TABLES[table];
   return [...spec.key, ...spec.columns].map((c) =>
-    isArrayType(spec.types[c])
-      ? rows.map((r) => (r[c] === null || r[c] === undefined ? null : arrayLiteral(r[c] as unknown[])))
-      : rows.map((r) => r[c] ?? null),
+    arrayLiteral(
+      isArrayType(spec.types[c])
+        ? rows.map((r) => (r[c] === null || r[c] === undefined ? null : arrayLiteral(r[c] as unknown[])))
+        : rows.map((r) => r[c]),
+    ),
   );
 }
 
@@ -345,7 +364,7 @@ export function isRowDataError(err: unknown): err is Error & { code: string } {
 
 /**
  * Writes a page's rows inside the caller's tenant transaction: text cleaned (cleanRows), then one
- * statement per table (more only past the bind-parameter limit). Returns the rows inserted or
+ * statement per table, whatever the number of rows. Returns the rows inserted or
  * changed per table, and how many text fields were cleaned.
  *
  * If PostgreSQL still refuses a value (a data or constraint error), the batch is rolled back to a

@@ -35,16 +35,7 @@ import {
 import { snowflakeAt, snowflakeMs } from "../discord/snowflake";
 import { eachLimit } from "../lib/each-limit";
 import { log } from "../lib/log";
-import {
-  deleteMissingReactors,
-  deleteReactionPairs,
-  fillReplyAuthors,
-  markMissingMembers,
-  markMissingMessages,
-  pairKey,
-  readPendingReactions,
-  readReactionCounts,
-} from "./store";
+import { deleteMissingReactors, markMissingMembers, pairKey, readPendingReactions, readReactionCounts, settleMessagesPage } from "./store";
 import { markChannelsDone, readCoverage, readLastCompleteSync } from "./job";
 import { walkFloorMs } from "./progress";
 import {
@@ -565,14 +556,17 @@ async function messagesPage(task: MessagesTask, ctx: JobContext, { discord, pool
     }
     const rejected: RejectedRow[] = [];
     const written = addCounts({}, await writeRows(tx, { ...rows, message_reaction_counts: countRows }, rejected));
-    const removed = await deleteReactionPairs(tx, gone);
-    if (removed) written.reactions_removed = removed;
-    await fillReplyAuthors(
-      tx,
-      rows.messages.filter((m) => m.reply_to_message_id && !m.reply_to_author_id).map((m) => m.id),
-    );
-    const deleted = await markMissingMessages(tx, task.channelId, from, task.before ?? null, ids, now);
-    if (deleted) written.messages_deleted = deleted;
+    const settled = await settleMessagesPage(tx, {
+      gone,
+      replyIds: rows.messages.filter((m) => m.reply_to_message_id && !m.reply_to_author_id).map((m) => m.id),
+      channelId: task.channelId,
+      from,
+      below: task.before ?? null,
+      seen: ids,
+      now,
+    });
+    if (settled.reactionsRemoved) written.reactions_removed = settled.reactionsRemoved;
+    if (settled.messagesDeleted) written.messages_deleted = settled.messagesDeleted;
     if (!continues) await markChannelsDone(tx, ctx.jobId, [task.channelId]);
     // A message the database refused has no reactors to fetch.
     const skipped = new Set(rejected.filter((r) => r.table === "messages").map((r) => r.key.id));

@@ -34,26 +34,6 @@ export async function readReactionCounts(
 
 export const pairKey = (emojiKey: string, type: number) => `${type}\u0000${emojiKey}`;
 
-/** Removes (message, emoji, type) pairs that no longer show on their message: counts and who reacted. */
-export async function deleteReactionPairs(
-  tx: TenantTx,
-  pairs: { message_id: string; emoji_key: string; reaction_type: number }[],
-): Promise<number> {
-  if (pairs.length === 0) return 0;
-  const args = [pairs.map((p) => p.message_id), pairs.map((p) => p.emoji_key), pairs.map((p) => p.reaction_type)];
-  const res = await tx.query(
-    `WITH gone AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::smallint[]) AS g(message_id, emoji_key, reaction_type)),
-          counts AS (DELETE FROM message_reaction_counts c USING gone g
-                      WHERE c.tenant_id = ${CURRENT_TENANT} AND c.message_id = g.message_id
-                        AND c.emoji_key = g.emoji_key AND c.reaction_type = g.reaction_type)
-     DELETE FROM reactions r USING gone g
-      WHERE r.tenant_id = ${CURRENT_TENANT} AND r.message_id = g.message_id
-        AND r.emoji_key = g.emoji_key AND r.reaction_type = g.reaction_type`,
-    args,
-  );
-  return res.rowCount ?? 0;
-}
-
 /**
  * A page of who-reacted covers user ids in (after, upTo] (upTo null: to the end of the list).
  * Anyone stored in that range but absent from the page has removed the reaction.
@@ -93,41 +73,68 @@ export async function markMissingMembers(
   return res.rowCount ?? 0;
 }
 
-/**
- * A messages page covers ids in [from, below) of its channel (below null: up to now). Stored
- * messages in that range that Discord no longer returns were deleted.
- */
-export async function markMissingMessages(
-  tx: TenantTx,
-  channelId: string,
-  from: string,
-  below: string | null,
-  seen: string[],
-  now: string,
-): Promise<number> {
-  const res = await tx.query(
-    `UPDATE messages SET is_deleted = true, deleted_at = $5
-      WHERE tenant_id = ${CURRENT_TENANT} AND channel_id = $1 AND NOT is_deleted
-        AND id >= $2::bigint AND ($3::bigint IS NULL OR id < $3::bigint)
-        AND id <> ALL($4::bigint[])`,
-    [channelId, from, below, seen, now],
-  );
-  return res.rowCount ?? 0;
+/** What a messages page leaves behind once its rows are written (settleMessagesPage). */
+export interface PageSettlement {
+  /** (message, emoji, type) pairs that no longer show on their message: counts and who reacted go. */
+  gone: { message_id: string; emoji_key: string; reaction_type: number }[];
+  /** Replies without their original's author (Discord returned the original as deleted). */
+  replyIds: string[];
+  /**
+   * The page covers ids in [from, below) of its channel (below null: up to now). Stored messages in
+   * that range that Discord no longer returns (not in `seen`) were deleted.
+   */
+  channelId: string;
+  from: string;
+  below: string | null;
+  seen: string[];
+  now: string;
 }
 
 /**
- * Replies whose original Discord no longer returns (deleted: referenced_message null) take the
- * original's author from our stored copy, when we have one.
+ * One statement for what follows a messages page's upserts (one round trip on every page, where
+ * three were): reaction pairs gone from their messages are removed, replies whose original Discord
+ * no longer returns take its author from our stored copy, and stored messages missing from the
+ * page's range are marked deleted. The two updates of messages touch disjoint rows (the page's
+ * replies, and ids not on the page), as a statement's data-modifying parts must.
  */
-export async function fillReplyAuthors(tx: TenantTx, messageIds: string[]): Promise<number> {
-  if (messageIds.length === 0) return 0;
-  const res = await tx.query(
-    `UPDATE messages r SET reply_to_author_id = o.author_id FROM messages o
-      WHERE r.tenant_id = ${CURRENT_TENANT} AND r.id = ANY($1::bigint[])
-        AND r.reply_to_author_id IS NULL AND o.tenant_id = r.tenant_id AND o.id = r.reply_to_message_id`,
-    [messageIds],
+export async function settleMessagesPage(
+  tx: TenantTx,
+  p: PageSettlement,
+): Promise<{ reactionsRemoved: number; repliesFilled: number; messagesDeleted: number }> {
+  const res = await tx.query<{ reactions_removed: number; replies_filled: number; messages_deleted: number }>(
+    `WITH gone AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::smallint[]) AS g(message_id, emoji_key, reaction_type)),
+          counts AS (DELETE FROM message_reaction_counts c USING gone g
+                      WHERE c.tenant_id = ${CURRENT_TENANT} AND c.message_id = g.message_id
+                        AND c.emoji_key = g.emoji_key AND c.reaction_type = g.reaction_type),
+          reactors AS (DELETE FROM reactions r USING gone g
+                        WHERE r.tenant_id = ${CURRENT_TENANT} AND r.message_id = g.message_id
+                          AND r.emoji_key = g.emoji_key AND r.reaction_type = g.reaction_type
+                        RETURNING 1),
+          replies AS (UPDATE messages r SET reply_to_author_id = o.author_id FROM messages o
+                       WHERE r.tenant_id = ${CURRENT_TENANT} AND r.id = ANY($4::bigint[])
+                         AND r.reply_to_author_id IS NULL AND o.tenant_id = r.tenant_id AND o.id = r.reply_to_message_id
+                       RETURNING 1),
+          deleted AS (UPDATE messages SET is_deleted = true, deleted_at = $9
+                       WHERE tenant_id = ${CURRENT_TENANT} AND channel_id = $5 AND NOT is_deleted
+                         AND id >= $6::bigint AND ($7::bigint IS NULL OR id < $7::bigint)
+                         AND id <> ALL($8::bigint[])
+                       RETURNING 1)
+     SELECT (SELECT count(*) FROM reactors)::int AS reactions_removed, (SELECT count(*) FROM replies)::int AS replies_filled,
+            (SELECT count(*) FROM deleted)::int AS messages_deleted`,
+    [
+      p.gone.map((g) => g.message_id),
+      p.gone.map((g) => g.emoji_key),
+      p.gone.map((g) => g.reaction_type),
+      p.replyIds,
+      p.channelId,
+      p.from,
+      p.below,
+      p.seen,
+      p.now,
+    ],
   );
-  return res.rowCount ?? 0;
+  const r = res.rows[0];
+  return { reactionsRemoved: r.reactions_removed, repliesFilled: r.replies_filled, messagesDeleted: r.messages_deleted };
 }
 
 /**

@@ -1,15 +1,17 @@
-// writeRows against the database: idempotent, chunked, no clobbering of better user data, and
+// writeRows against the database: idempotent, one statement per table, no clobbering of better user data, and
 // replies to deleted originals filled from our stored copy.
 import { describe, expect, it } from "vitest";
 import { ensureTenant } from "../../src/accounts/tenants";
 import { withTenant, type TenantTx } from "../../src/db/client";
 import { arrayLiteral, writeRows } from "../../src/db/writers";
 import type { MessageRow, UserRow } from "../../src/db/rows";
-import { fillReplyAuthors } from "../../src/extraction/store";
+import { settleMessagesPage } from "../../src/extraction/store";
 import { freshTenant, withPool } from "../extraction/helpers";
 import { messageRow } from "./message-rows";
 
 const msg = (i: number, extra: Partial<MessageRow> = {}) => messageRow(i, {}, extra);
+/** The elements of an array literal of ids (no commas inside them). */
+const elements = (literal: unknown) => String(literal).slice(1, -1).split(",");
 
 const full: UserRow = {
   id: "1100000000000000001",
@@ -72,14 +74,15 @@ describe("writeRows", () => {
       const res = await withTenant(pool, tenant, (tx) => writeRows(recording(tx), { messages: rows.reverse() }));
       expect(res.messages).toBe(3000);
       // 3,000 rows (72,000 values, past PostgreSQL's 65,535 bind parameters) in one statement of one
-      // array per column.
+      // array literal per column.
       expect(sent).toHaveLength(1);
-      expect(sent[0].params.every((p) => Array.isArray(p) && p.length === 3000)).toBe(true);
+      expect(sent[0].params.every((p) => typeof p === "string" && p.startsWith("{") && p.endsWith("}"))).toBe(true);
+      expect(elements(sent[0].params[0])).toHaveLength(3000);
       // One row more: the same text, built once (nothing in it depends on the rows).
       await withTenant(pool, tenant, (tx) => writeRows(recording(tx), { messages: [msg(5000)] }));
       expect(sent).toHaveLength(2);
       expect(sent[1].sql).toBe(sent[0].sql);
-      expect(sent[1].params.every((p) => Array.isArray(p) && p.length === 1)).toBe(true);
+      expect(elements(sent[1].params[0])).toEqual([`"${msg(5000).id}"`]);
       const n = await withTenant(pool, tenant, async (tx) => (await tx.query<any>(`SELECT count(*)::int AS n FROM messages`)).rows[0].n);
       expect(n).toBe(3001);
     });
@@ -102,6 +105,8 @@ describe("writeRows", () => {
       expect(stored.map((r: any) => r.content)).toEqual(odd);
       expect(stored.map((r: any) => r.roles)).toEqual(rows.map((r) => r.role_mention_ids));
       expect(arrayLiteral(['a"b', null, "c\\d"])).toBe('{"a\\"b",NULL,"c\\\\d"}');
+      // Numbers and booleans need no quotes; JSON is quoted and escaped like any text.
+      expect(arrayLiteral([7, false, { q: '"' }])).toBe('{7,false,"{\\"q\\":\\"\\\\\\"\\"}"}');
     });
   });
 
@@ -119,9 +124,11 @@ describe("writeRows", () => {
       await withTenant(pool, tenant, (tx) => writeRows(tx, { messages: [original] }));
       const filled = await withTenant(pool, tenant, async (tx) => {
         await writeRows(tx, { messages: [reply] });
-        return fillReplyAuthors(tx, [reply.id]);
+        // The reply's page: [reply.id, now) of its channel, the reply alone on it.
+        const page = { channelId: reply.channel_id, from: reply.id, below: null, seen: [reply.id], now: new Date().toISOString() };
+        return settleMessagesPage(tx, { ...page, gone: [], replyIds: [reply.id] });
       });
-      expect(filled).toBe(1);
+      expect(filled).toEqual({ reactionsRemoved: 0, repliesFilled: 1, messagesDeleted: 0 });
       // A later sighting with the author unknown again keeps it.
       await withTenant(pool, tenant, (tx) => writeRows(tx, { messages: [reply] }));
       const got = await withTenant(
