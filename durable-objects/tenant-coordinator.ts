@@ -25,6 +25,7 @@ import {
   isLiveState,
   jobView,
   logJobFinished,
+  MAX_HOLD_MS,
   storedJobFacts,
   type BeginAnswer,
   type ChannelProgress,
@@ -310,19 +311,33 @@ export class TenantCoordinator extends DurableObject<Env> {
    * ask again after that many ms). -1 when the job is no longer live: the caller stops. Counting
    * the request here costs no extra round trip. A refusal (invalid-request budget) comes back as
    * data: errors thrown across RPC lose their class.
+   *
+   * A wait that ends within `holdMs` is waited out here and the request weighed again, so the
+   * caller gets its slot in one call. Answering "ask again" instead cost 3.5 reserve calls per
+   * granted request in bench:extract (most waits are a few ms: a global slot about to free, a
+   * claimed one being polled), each an RPC's work on both sides, and on Cloudflare a round trip.
    */
-  reserve(jobId: string, routeKey: string): ReserveAnswer {
-    const state = this.jobState(jobId);
-    if (!state || !isLiveState(state) || state === "cancelling") return -1;
-    let wait: number;
-    try {
-      wait = this.limits.reserve(routeKey, Date.now());
-    } catch (err) {
-      const e = err as Error & { retryAfterMs?: number };
-      return { refused: e.message, retryAfterMs: e.retryAfterMs ?? 60_000 };
+  async reserve(jobId: string, routeKey: string, holdMs = 0): Promise<ReserveAnswer> {
+    const until = Date.now() + Math.min(Math.max(0, holdMs), MAX_HOLD_MS);
+    for (;;) {
+      // Checked on every pass: a job cancelled while its caller was held stops it here.
+      const state = this.jobState(jobId);
+      if (!state || !isLiveState(state) || state === "cancelling") return -1;
+      let wait: number;
+      const now = Date.now();
+      try {
+        wait = this.limits.reserve(routeKey, now);
+      } catch (err) {
+        const e = err as Error & { retryAfterMs?: number };
+        return { refused: e.message, retryAfterMs: e.retryAfterMs ?? 60_000 };
+      }
+      if (wait === 0) {
+        this.sql.exec(`UPDATE jobs SET requests = requests + 1 WHERE job_id = ?`, jobId);
+        return 0;
+      }
+      if (now + wait > until) return wait;
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
-    if (wait === 0) this.sql.exec(`UPDATE jobs SET requests = requests + 1 WHERE job_id = ?`, jobId);
-    return wait;
   }
 
   observe(routeKey: string, obs: RateLimitObservation): void {

@@ -1,12 +1,17 @@
 // The Worker side of the tenant's Durable Object: its stub, and the Discord client's RateLimiter
-// over RPC. One reserve() round trip per request (the DO answers "send now", "ask again in N ms"
-// or "job stopped"); observe() is fire-and-forget: RPC calls on one stub arrive in order, so the DO
-// learns a response's headers before the next reserve() of this page, and flush() awaits them all.
+// over RPC. One reserve() round trip per request: the DO waits out short waits itself and answers
+// "send now", "ask again in N ms" (a wait longer than MAX_HOLD_MS) or "job stopped". observe() is
+// fire-and-forget: RPC calls on one stub arrive in order, so the DO learns a response's headers
+// before the next reserve() of this page, and flush() awaits them all. (Sending the headers with
+// the next reserve() instead was tried: a walk's last answer then reached the DO only after its
+// page was written, holding a global slot meanwhile; bench:extract's production path went from
+// 83 s to 124-128 s.)
 import type { ReserveAnswer, TenantCoordinator } from "../../durable-objects/tenant-coordinator";
 import { DiscordInvalidRequestBudgetError } from "../discord/errors";
 import type { RateLimiter, RateLimitObservation } from "../discord/rate-limit";
 import type { Env } from "../env";
 import { log } from "../lib/log";
+import { MAX_HOLD_MS } from "./job";
 import { JobStoppedError } from "./tasks";
 
 export type CoordinatorStub = DurableObjectStub<TenantCoordinator>;
@@ -28,7 +33,7 @@ export class CoordinatorRateLimiter implements RateLimiter {
 
   async reserve(routeKey: string): Promise<number> {
     if (this.abort.signal.aborted) throw new JobStoppedError(this.jobId);
-    const answer = (await this.stub.reserve(this.jobId, routeKey)) as ReserveAnswer;
+    const answer = (await this.stub.reserve(this.jobId, routeKey, MAX_HOLD_MS)) as ReserveAnswer;
     if (typeof answer === "number") {
       if (answer < 0) {
         const err = new JobStoppedError(this.jobId);

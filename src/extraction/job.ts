@@ -82,6 +82,8 @@ export type BeginAnswer =
   { run: true; ctx: JobContext; task?: Task } | { run: false; reason: "unknown_job" | "job_not_live" | "task_done" };
 
 export type ReserveAnswer = number | { refused: string; retryAfterMs: number };
+/** The longest the tenant DO's reserve() holds a caller before answering "ask again" (longer waits the caller sleeps). */
+export const MAX_HOLD_MS = 2_000;
 
 export const isLiveState = (state: string): boolean => (LIVE_STATES as readonly string[]).includes(state);
 

@@ -248,4 +248,25 @@ describe("TenantCoordinator job ledger", () => {
     expect(answers.filter((a) => typeof a === "number" && a > 0).length).toBe(80 - granted);
     expect((await s.status(jobId))!.requests).toBe(granted + 1);
   });
+
+  it("holds a caller through a wait shorter than its hold and grants it in that call; a cancel ends the hold", async () => {
+    const { jobId, s } = await newJob();
+    const route = "GET /channels/996/messages";
+    const spent = (inS: number) => ({ status: 200, bucket: "b3", limit: 1, remaining: 0, reset: Date.now() / 1000 + inS, resetAfter: inS });
+    expect(await s.reserve(jobId, route)).toBe(0);
+    await s.observe(route, spent(0.3));
+    // Without a hold: "ask again in N ms". With one: the same call waits the window out and is granted.
+    expect(await s.reserve(jobId, route)).toBeGreaterThan(0);
+    const t0 = Date.now();
+    expect(await s.reserve(jobId, route, 2_000)).toBe(0);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(200);
+    // A wait longer than the hold is answered at once, for the caller to sleep.
+    await s.observe(route, spent(1.5));
+    expect(await s.reserve(jobId, route, 100)).toBeGreaterThan(1_000);
+    // Cancelled while held: the caller is told the job stopped, and no slot is counted for it.
+    const held = s.reserve(jobId, route, 2_000);
+    await s.cancel(jobId);
+    expect(await held).toBe(-1);
+    expect((await s.status(jobId))!.requests).toBe(2);
+  });
 });
