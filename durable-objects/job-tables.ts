@@ -22,6 +22,7 @@ export type JobRow = StoredJob & Record<string, SqlStorageValue>;
 /** tasks.sent: 0 unsent, 1 sending, 2 sent, 3 held by the consumer walking its channel. */
 export type Sent = 0 | 1 | 2 | 3;
 const HELD: Sent = 3;
+const UNSETTLED = `state IN ('queued', 'running', 'cancelling') OR persisted = 0 OR refreshed = 0`;
 
 // A type, not an interface: SqlStorage rows must be indexable.
 type TaskRow = {
@@ -87,9 +88,12 @@ export class JobTables {
 
   /** Jobs the alarm has work for: live, or finished but not yet recorded or refreshed. */
   unsettled(): JobRow[] {
-    return this.sql
-      .exec<JobRow>(`SELECT * FROM jobs WHERE state IN ('queued', 'running', 'cancelling') OR persisted = 0 OR refreshed = 0`)
-      .toArray();
+    return this.sql.exec<JobRow>(`SELECT * FROM jobs WHERE ${UNSETTLED}`).toArray();
+  }
+
+  /** Whether the alarm still has work (a count: the rows are not needed). */
+  anyUnsettled(): boolean {
+    return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM jobs WHERE ${UNSETTLED}`).one().n > 0;
   }
 
   /** A new job with its first page (the guild) planned. */
@@ -142,11 +146,12 @@ export class JobTables {
     this.sql.exec(`INSERT OR REPLACE INTO refreshes (job_id, view) VALUES (?, ?)`, jobId, JSON.stringify(view));
   }
 
-  markRefreshed(jobId: string, warning?: string): void {
-    if (warning === undefined) {
-      this.sql.exec(`UPDATE jobs SET refreshed = 1 WHERE job_id = ?`, jobId);
-      return;
-    }
+  markRefreshed(jobId: string): void {
+    this.sql.exec(`UPDATE jobs SET refreshed = 1 WHERE job_id = ?`, jobId);
+  }
+
+  /** The refresh failed too often: the job stops retrying it and says so among its warnings. */
+  giveUpRefresh(jobId: string, warning: string): void {
     const warnings = JSON.parse(this.job(jobId)!.warnings) as string[];
     warnings.push(warning);
     this.sql.exec(`UPDATE jobs SET refreshed = 1, warnings = ? WHERE job_id = ?`, JSON.stringify(warnings), jobId);

@@ -224,7 +224,7 @@ export class TenantCoordinator extends DurableObject<Env> {
         log.warn("coordinator.alarm_error", { jobId: job.job_id, message: (err as Error).message });
       }
     }
-    if (this.tables.unsettled().length > 0) await this.ctx.storage.setAlarm(Date.now() + ALARM_EVERY_MS);
+    if (this.tables.anyUnsettled()) await this.ctx.storage.setAlarm(Date.now() + ALARM_EVERY_MS);
   }
 
   private async recoverStall(job: JobRow): Promise<void> {
@@ -311,7 +311,7 @@ export class TenantCoordinator extends DurableObject<Env> {
       if (job.persisted && refresh) {
         // Persisted, refresh failing: give up after a few tries, saying so on the job.
         if (this.tables.refreshFailed(jobId) >= MAX_REFRESH_ATTEMPTS) {
-          this.tables.markRefreshed(jobId, `analytics refresh failed: ${message.slice(0, 300)}`);
+          this.tables.giveUpRefresh(jobId, `analytics refresh failed: ${message.slice(0, 300)}`);
           return;
         }
       }

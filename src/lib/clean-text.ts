@@ -7,8 +7,7 @@
 // A high surrogate not followed by a low one, or a low surrogate not preceded by a high one.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 // The exact test, for text that passed the quick one: emoji are well-formed pairs and need no copy.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is the character PostgreSQL text refuses.
-const NEEDS_CLEANING = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const NEEDS_CLEANING = new RegExp(`\\u0000|${LONE_SURROGATE.source}`);
 // Quick test: anything that could need cleaning (valid surrogate pairs, e.g. emoji, match too).
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is the character PostgreSQL text refuses, so it is what we look for.
 const SUSPECT = /[\u0000\uD800-\uDFFF]/;
